@@ -1,0 +1,214 @@
+"""The club's tables. Relations are plain foreign-key columns; loaders fetch them explicitly."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, enum_column
+from db.enums import (
+    ActionItemStatus,
+    AttendanceRole,
+    EventKind,
+    EventStatus,
+    FocusArea,
+    InvitationStatus,
+    OrganizationKind,
+    OrganizationStatus,
+    Role,
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit sequence.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Country(Base):
+    __tablename__ = "countries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(40))
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint("sponsor_id IS NULL OR sponsor_id <> id", name="not_own_sponsor"),
+        CheckConstraint("status <> 'MEMBER' OR joined_at IS NOT NULL", name="member_has_joined_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[OrganizationKind] = mapped_column(enum_column(OrganizationKind))
+    status: Mapped[OrganizationStatus] = mapped_column(
+        enum_column(OrganizationStatus), default=OrganizationStatus.GUEST
+    )
+    country_id: Mapped[int] = mapped_column(ForeignKey("countries.id"), index=True)
+    website: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    joined_at: Mapped[datetime | None]
+    sponsor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class WorkingGroup(Base):
+    __tablename__ = "working_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    focus_area: Mapped[FocusArea] = mapped_column(enum_column(FocusArea))
+    description: Mapped[str | None] = mapped_column(Text)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class WorkingGroupMember(Base):
+    __tablename__ = "working_group_members"
+
+    working_group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime]
+
+
+class ActionItem(Base):
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    working_group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[ActionItemStatus] = mapped_column(
+        enum_column(ActionItemStatus), default=ActionItemStatus.PLANNED
+    )
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_it_ends"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind))
+    status: Mapped[EventStatus] = mapped_column(
+        enum_column(EventStatus), default=EventStatus.SCHEDULED
+    )
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
+    host_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    working_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="SET NULL"), index=True
+    )
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Attendance(Base):
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("event_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[AttendanceRole] = mapped_column(enum_column(AttendanceRole))
+    recorded_at: Mapped[datetime]
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("inviter_id <> invitee_id", name="not_self"),
+        CheckConstraint("created_at < expires_at", name="expires_after_creation"),
+        # Rule 4 in the database too: at most one pending invitation per invitee.
+        Index(
+            "uq_invitations_one_pending_per_invitee",
+            "invitee_id",
+            unique=True,
+            sqlite_where=text("status = 'PENDING'"),
+            postgresql_where=text("status = 'PENDING'"),
+        ),
+        Index("ix_invitations_inviter_id_year", "inviter_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inviter_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[InvitationStatus] = mapped_column(
+        enum_column(InvitationStatus), default=InvitationStatus.PENDING
+    )
+    message: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    responded_at: Mapped[datetime | None]
+
+
+class ActivityLogEntry(Base):
+    """Append-only: one row per committed change, the single source of live events."""
+
+    __tablename__ = "activity_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[datetime]
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+    working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_groups.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ApiToken(Base):
+    """Opaque bearer tokens, stored only as a hash."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'ORGANIZATION') = (organization_id IS NOT NULL)",
+            name="organization_role_has_organization",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role))
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

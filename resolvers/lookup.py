@@ -1,0 +1,13 @@
+"""Finding one object by exactly one of its keys (`id` or `slug`)."""
+
+from typing import Any
+
+from schema.errors import BadUserInput
+
+
+def exactly_one_key(**keys: Any) -> tuple[str, Any]:
+    given = [(name, value) for name, value in keys.items() if value is not None]
+    if len(given) != 1:
+        names = " or ".join(f"`{name}`" for name in keys)
+        raise BadUserInput(f"Give exactly one of {names}.")
+    return given[0]

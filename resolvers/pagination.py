@@ -1,0 +1,95 @@
+"""Keyset pagination for top-level lists: stable under inserts, one statement per page."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from db.engine import SessionFactory
+from schema.errors import BadUserInput
+from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
+from server.settings import Settings
+
+NodeT = TypeVar("NodeT")
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    """The columns a list is ordered by; the last one must be unique (the primary key)."""
+
+    name: str
+    columns: tuple[InstrumentedAttribute[Any], ...]
+
+    def key_of(self, row: Any) -> list[Any]:
+        values = [getattr(row, column.key) for column in self.columns]
+        return [value.isoformat() if isinstance(value, datetime) else value for value in values]
+
+    def parse(self, values: list[Any]) -> list[Any]:
+        parsed = []
+        for column, value in zip(self.columns, values, strict=True):
+            python_type = column.type.python_type
+            try:
+                if python_type is datetime:
+                    if not isinstance(value, str):
+                        raise TypeError
+                    value = datetime.fromisoformat(value)
+                elif not isinstance(value, python_type):
+                    raise TypeError
+            except (TypeError, ValueError):
+                raise BadUserInput("The cursor is not one of this list.", field="after") from None
+            parsed.append(value)
+        return parsed
+
+
+def page_size(first: int | None, settings: Settings) -> int:
+    if first is None:
+        return settings.default_page_size
+    if first < 0 or first > settings.max_page_size:
+        raise BadUserInput(
+            f"`first` must be between 0 and {settings.max_page_size}.", field="first"
+        )
+    return first
+
+
+async def paginate(
+    session_factory: SessionFactory,
+    statement: Select[Any],
+    order: SortOrder,
+    *,
+    first: int,
+    after: str | None,
+    to_node: Callable[[Any], NodeT],
+) -> Connection[NodeT]:
+    """One page of `statement` (a filtered select of one model) after the cursor `after`."""
+    page = statement
+    if after is not None:
+        key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
+        page = page.where(tuple_(*order.columns) > tuple_(*key))
+    page = page.order_by(*order.columns).limit(first + 1)
+
+    async with session_factory() as session:
+        rows: Sequence[Any] = (await session.scalars(page)).all() if first else []
+
+    async def count_total() -> int:
+        counting = select(func.count()).select_from(statement.order_by(None).subquery())
+        async with session_factory() as session:
+            return int((await session.execute(counting)).scalar_one())
+
+    visible = rows[:first]
+    edges = [
+        Edge(cursor=encode_cursor(order.name, order.key_of(row)), node=to_node(row))
+        for row in visible
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_total=count_total,
+    )

@@ -1,0 +1,44 @@
+"""The club's enums exposed to GraphQL. The Python enums live in db.enums; strawberry.enum
+marks them in place, so the same classes serve storage, rules and schema."""
+
+import strawberry
+
+from db.enums import (
+    ActionItemStatus,
+    AttendanceRole,
+    EventKind,
+    EventStatus,
+    FocusArea,
+    InvitationStatus,
+    OrganizationKind,
+    OrganizationStatus,
+    Role,
+)
+
+strawberry.enum(OrganizationKind)
+strawberry.enum(
+    OrganizationStatus,
+    description="GUEST until the organization accepts an invitation; then MEMBER.",
+)
+strawberry.enum(EventKind)
+strawberry.enum(EventStatus)
+strawberry.enum(AttendanceRole)
+strawberry.enum(
+    InvitationStatus,
+    description="EXPIRED is reported for a pending invitation past its expiry time.",
+)
+strawberry.enum(FocusArea)
+strawberry.enum(ActionItemStatus)
+strawberry.enum(Role, description="What the caller's token acts as.")
+
+__all__ = [
+    "ActionItemStatus",
+    "AttendanceRole",
+    "EventKind",
+    "EventStatus",
+    "FocusArea",
+    "InvitationStatus",
+    "OrganizationKind",
+    "OrganizationStatus",
+    "Role",
+]

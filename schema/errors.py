@@ -1,0 +1,103 @@
+"""Error codes on every GraphQL error, and masking of the unexpected ones.
+
+Clients branch on `extensions.code`: parse and validation failures, bad input, and our own
+typed errors keep their message; anything else is replaced by a generic message (no stack
+trace, no SQL) and logged with its traceback.
+"""
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import ParserCache, SchemaExtension
+
+logger = logging.getLogger("clubjustice.errors")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+class ClientError(GraphQLError):
+    """An error the client caused and can fix; its message is safe to show."""
+
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        extensions: dict[str, object] = {"code": self.code}
+        if field is not None:
+            extensions["field"] = field
+        super().__init__(message, extensions=extensions)
+
+
+class BadUserInput(ClientError):
+    code = "BAD_USER_INPUT"
+
+
+def _is_client_error(error: GraphQLError) -> bool:
+    # graphql-core's own refusals (syntax, validation, variable coercion) carry no cause or
+    # a GraphQLError as their cause; so do errors our resolvers raise on purpose.
+    return error.original_error is None or isinstance(error.original_error, GraphQLError)
+
+
+def classify(error: GraphQLError, *, phase: str) -> GraphQLError:
+    """Return the error as the client should see it, with `extensions.code` set."""
+    original = error.original_error
+    if isinstance(original, ClientError):
+        error.extensions = {**(original.extensions or {}), **(error.extensions or {})}
+        return error
+    if error.extensions and "code" in error.extensions:
+        return error
+    if _is_client_error(error):
+        if isinstance(error, GraphQLSyntaxError):
+            code = "GRAPHQL_PARSE_FAILED"
+        elif phase == "validation":
+            code = "GRAPHQL_VALIDATION_FAILED"
+        else:
+            code = "BAD_USER_INPUT"
+        error.extensions = {**(error.extensions or {}), "code": code}
+        return error
+    logger.error(
+        "unexpected error at %s: %s",
+        ".".join(map(str, error.path or [])) or "<operation>",
+        original,
+        exc_info=(type(original), original, original.__traceback__) if original else None,
+    )
+    return GraphQLError(
+        INTERNAL_MESSAGE,
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Sets `extensions.code` on every error and masks unexpected ones."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        errors = self.execution_context.pre_execution_errors
+        if errors:
+            self.execution_context.pre_execution_errors = [
+                classify(error, phase="validation") for error in errors
+            ]
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [classify(error, phase="execution") for error in result.errors]
+
+
+class ParseCache(ParserCache):
+    """strawberry's ParserCache, except that a syntax error is left to strawberry's own parse
+    step, where it becomes an ordinary error result: raised from the cache's hook it would
+    skip every extension's `on_operation`, so it would leave without an error code."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        # On a syntax error strawberry parses again and reports it like any other error.
+        with contextlib.suppress(GraphQLSyntaxError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield

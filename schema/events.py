@@ -1,0 +1,134 @@
+"""Event and Attendance: club meetings and who took part, in which role."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+import schema.organizations as organization_types
+import schema.working_groups as working_group_types
+from db import models
+from resolvers.context import Info
+from resolvers.visibility import Audience
+from schema.enums import AttendanceRole, EventKind, EventStatus
+from schema.ids import decode_id, encode_id
+from schema.visibility import restricted
+
+if TYPE_CHECKING:
+    from schema.organizations import Organization
+    from schema.working_groups import WorkingGroup
+
+LazyOrganization = Annotated["Organization", strawberry.lazy("schema.organizations")]
+LazyWorkingGroup = Annotated["WorkingGroup", strawberry.lazy("schema.working_groups")]
+
+
+@strawberry.federation.type(keys=["id"], description="A club meeting: online, in person or both.")
+class Event:
+    id: strawberry.ID
+    title: str
+    description: str | None
+    kind: EventKind
+    status: EventStatus
+    starts_at: datetime
+    ends_at: datetime
+    meeting_url: str | None = strawberry.field(
+        description="Visible to admins, member organizations and the host.",
+        extensions=restricted(Audience.CLUB),
+    )
+    cancellation_reason: str | None
+    pk: strawberry.Private[int]
+    host_id: strawberry.Private[int]
+    working_group_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: models.Event) -> Self:
+        return cls(
+            id=encode_id("Event", row.id),
+            title=row.title,
+            description=row.description,
+            kind=row.kind,
+            status=row.status,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            meeting_url=row.meeting_url,
+            cancellation_reason=row.cancellation_reason,
+            pk=row.id,
+            host_id=row.host_id,
+            working_group_id=row.working_group_id,
+        )
+
+    def owner_ids(self) -> frozenset[int]:
+        return frozenset((self.host_id,))
+
+    @strawberry.field(description="The organization that hosts it.")
+    async def host(self, info: Info) -> LazyOrganization:
+        row = await info.context.loaders.organization.load(self.host_id)
+        assert row is not None, "events.host_id is a foreign key"
+        return organization_types.Organization.from_row(row)
+
+    @strawberry.field
+    async def working_group(self, info: Info) -> LazyWorkingGroup | None:
+        if self.working_group_id is None:
+            return None
+        row = await info.context.loaders.working_group.load(self.working_group_id)
+        return working_group_types.WorkingGroup.from_row(row) if row else None
+
+    @strawberry.field
+    async def attendances(self, info: Info) -> list["Attendance"]:
+        rows = await info.context.loaders.attendances_of_event.load(self.pk)
+        return [Attendance.from_row(row) for row in rows]
+
+    @strawberry.field(description="Organizations that attended as guests.")
+    async def guests(self, info: Info) -> list[LazyOrganization]:
+        rows = await info.context.loaders.attendances_of_event.load(self.pk)
+        guest_ids = [row.organization_id for row in rows if row.role is AttendanceRole.GUEST]
+        organizations = await info.context.loaders.organization.load_many(guest_ids)
+        return [organization_types.Organization.from_row(row) for row in organizations if row]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        row = await info.context.loaders.event.load(decode_id("Event", id))
+        return cls.from_row(row) if row else None
+
+
+@strawberry.type(description="An organization's participation in an event.")
+class Attendance:
+    id: strawberry.ID
+    role: AttendanceRole
+    recorded_at: datetime
+    event_id: strawberry.Private[int]
+    organization_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Attendance) -> Self:
+        return cls(
+            id=encode_id("Attendance", row.id),
+            role=row.role,
+            recorded_at=row.recorded_at,
+            event_id=row.event_id,
+            organization_id=row.organization_id,
+        )
+
+    @strawberry.field
+    async def event(self, info: Info) -> Event:
+        row = await info.context.loaders.event.load(self.event_id)
+        assert row is not None, "attendances.event_id is a foreign key"
+        return Event.from_row(row)
+
+    @strawberry.field
+    async def organization(self, info: Info) -> LazyOrganization:
+        row = await info.context.loaders.organization.load(self.organization_id)
+        assert row is not None, "attendances.organization_id is a foreign key"
+        return organization_types.Organization.from_row(row)
+
+
+@strawberry.input(description="Narrows `events`; all given conditions must hold.")
+class EventFilter:
+    starts_after: datetime | None = strawberry.field(
+        default=None, description="Events starting at or after this time."
+    )
+    starts_before: datetime | None = strawberry.field(
+        default=None, description="Events starting before this time."
+    )
+    status: EventStatus | None = None
+    working_group_id: strawberry.ID | None = None

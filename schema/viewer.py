@@ -1,0 +1,37 @@
+"""Viewer: who the caller is, as the server sees its token."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+import schema.organizations as organization_types
+from resolvers.context import Info
+from schema.enums import Role
+
+if TYPE_CHECKING:
+    from schema.organizations import Organization
+
+
+@strawberry.type(description="The caller: its role and organization.")
+class Viewer:
+    authenticated: bool
+    role: Role | None = strawberry.field(description="Null for anonymous callers.")
+    organization_pk: strawberry.Private[int | None]
+
+    @strawberry.field(description="The organization an ORGANIZATION token acts as.")
+    async def organization(
+        self, info: Info
+    ) -> Annotated["Organization", strawberry.lazy("schema.organizations")] | None:
+        if self.organization_pk is None:
+            return None
+        row = await info.context.loaders.organization.load(self.organization_pk)
+        return organization_types.Organization.from_row(row) if row else None
+
+
+def viewer(info: Info) -> Viewer:
+    principal = info.context.principal
+    return Viewer(
+        authenticated=principal.role is not None,
+        role=principal.role,
+        organization_pk=principal.organization_id,
+    )

@@ -1,0 +1,43 @@
+"""`restricted(audience)`: a field extension that answers null to callers outside the audience."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from strawberry.extensions import FieldExtension
+
+from resolvers.context import Info, Principal
+from resolvers.visibility import Audience, can_see
+
+
+class Owned(Protocol):
+    def owner_ids(self) -> frozenset[int]: ...
+
+
+def principal_can_see(principal: Principal, audience: Audience, owners: frozenset[int]) -> bool:
+    return can_see(
+        audience,
+        role=principal.role,
+        organization_id=principal.organization_id,
+        organization_is_member=principal.organization_is_member,
+        owners=owners,
+    )
+
+
+class Restricted(FieldExtension):
+    def __init__(self, audience: Audience) -> None:
+        self.audience = audience
+
+    def _allowed(self, source: Owned, info: Info) -> bool:
+        return principal_can_see(info.context.principal, self.audience, source.owner_ids())
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs) if self._allowed(source, info) else None
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        return await next_(source, info, **kwargs) if self._allowed(source, info) else None
+
+
+def restricted(audience: Audience) -> list[FieldExtension]:
+    return [Restricted(audience)]

@@ -1,0 +1,37 @@
+"""Settings from CLUBJUSTICE_* environment variables, read once at start-up."""
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLUBJUSTICE_", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./clubjustice.db",
+        description="SQLAlchemy URL; postgresql://… uses asyncpg, sqlite:///… uses aiosqlite.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8000, description="Port to listen on.")
+    workers: int = Field(default=1, ge=1, description="Server processes (uvicorn workers).")
+    migrate_on_start: bool = Field(
+        default=False, description="Apply migrations at start-up instead of refusing to start."
+    )
+    default_page_size: int = Field(
+        default=20, ge=1, description="Page size when `first` is omitted."
+    )
+    max_page_size: int = Field(
+        default=100, ge=1, description="Largest `first` a connection accepts."
+    )
+    invitation_quota: int = Field(
+        default=5, ge=0, description="Invitations a member may send per calendar year (UTC)."
+    )
+    invitation_ttl_days: int = Field(
+        default=30, ge=1, description="Days an invitation stays valid."
+    )
+    graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql.")
+    log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    db_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")

@@ -1,0 +1,143 @@
+"""Fixtures shared by every layer: a migrated database per backend, clean for each test.
+
+SQLite always runs. PostgreSQL runs when CLUBJUSTICE_TEST_DATABASE_URL names a database
+whose name contains "test" (it is wiped at the start of the session).
+"""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.base import Base
+from db.engine import SessionFactory, create_engine, create_session_factory, normalize_database_url
+from db.migrate import upgrade
+from resolvers.context import Context, Principal
+from server.settings import Settings
+
+POSTGRES_URL = os.environ.get("CLUBJUSTICE_TEST_DATABASE_URL")
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests need CLUBJUSTICE_TEST_DATABASE_URL "
+    "(e.g. postgresql://postgres@127.0.0.1:5432/clubjustice_test)"
+)
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=pytest.mark.skipif(POSTGRES_URL is None, reason=POSTGRES_SKIP_REASON),
+    ),
+]
+
+# Reference data that migrations load and tests keep.
+KEEP_TABLES = {"countries", "alembic_version"}
+
+
+def postgres_url() -> str:
+    assert POSTGRES_URL is not None
+    url = make_url(normalize_database_url(POSTGRES_URL))
+    if "test" not in (url.database or ""):
+        raise pytest.UsageError(
+            "CLUBJUSTICE_TEST_DATABASE_URL must name a database with 'test' in its name: "
+            "the tests wipe it."
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def database_url_for(backend: str, directory: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{directory / 'clubjustice-test.db'}"
+    return postgres_url()
+
+
+async def reset_database(engine: AsyncEngine) -> None:
+    """Drop everything, so migrations run from an empty database."""
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        else:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
+    url = database_url_for(request.param, tmp_path_factory.mktemp(request.param))
+    engine = create_engine(url)
+    await reset_database(engine)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def clean_tables(engine: AsyncEngine) -> None:
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    async with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def session_factory(engine: AsyncEngine) -> SessionFactory:
+    await clean_tables(engine)
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+def settings(engine: AsyncEngine) -> Settings:
+    return Settings(database_url=engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def make_context(settings: Settings, session_factory: SessionFactory) -> Any:
+    """A fresh request context (new loaders) for a principal."""
+
+    def make(principal: Principal | None = None) -> Context:
+        return Context(
+            settings=settings, session_factory=session_factory, principal=principal or Principal()
+        )
+
+    return make
+
+
+@dataclass
+class StatementLog:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(engine: AsyncEngine) -> Any:
+    """`with count_statements() as log:` records every SQL statement the engine sends."""
+
+    @contextmanager
+    def counting() -> Iterator[StatementLog]:
+        log = StatementLog()
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            log.statements.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            yield log
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    return counting

@@ -1,0 +1,32 @@
+"""Executing operations against the real schema with a real context."""
+
+from typing import Any
+
+import pytest
+from strawberry.federation import Schema
+
+from resolvers.context import Principal
+from schema import build_schema
+
+
+@pytest.fixture(scope="session")
+def schema() -> Schema:
+    return build_schema()
+
+
+@pytest.fixture
+def run(schema: Schema, make_context: Any) -> Any:
+    """`await run(QUERY, variables, principal=...)` → the response as a client sees it."""
+
+    async def execute(
+        query: str, variables: dict[str, Any] | None = None, *, principal: Principal | None = None
+    ) -> dict[str, Any]:
+        result = await schema.execute(
+            query, variable_values=variables, context_value=make_context(principal)
+        )
+        response: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            response["errors"] = [error.formatted for error in result.errors]
+        return response
+
+    return execute
