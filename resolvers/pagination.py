@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
@@ -30,12 +30,15 @@ class SortOrder:
     def parse(self, values: list[Any]) -> list[Any]:
         parsed = []
         for column, value in zip(self.columns, values, strict=True):
-            python_type = column.type.python_type
+            # A TypeDecorator (our UTCDateTime) reports `object`; its implementation knows.
+            python_type = getattr(column.type, "impl", column.type).python_type
             try:
                 if python_type is datetime:
                     if not isinstance(value, str):
                         raise TypeError
                     value = datetime.fromisoformat(value)
+                    if value.tzinfo is None:
+                        raise ValueError
                 elif not isinstance(value, python_type):
                     raise TypeError
             except (TypeError, ValueError):
@@ -67,7 +70,11 @@ async def paginate(
     page = statement
     if after is not None:
         key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
-        page = page.where(tuple_(*order.columns) > tuple_(*key))
+        # Typed binds: PostgreSQL will not compare a timestamp with an untyped parameter.
+        bounds = [
+            literal(value, column.type) for column, value in zip(order.columns, key, strict=True)
+        ]
+        page = page.where(tuple_(*order.columns) > tuple_(*bounds))
     page = page.order_by(*order.columns).limit(first + 1)
 
     async with session_factory() as session:

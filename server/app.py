@@ -18,7 +18,7 @@ from strawberry.asgi import GraphQL
 from db.engine import SessionFactory, create_engine, create_session_factory
 from db.migrate import DatabaseNotMigrated, ensure_migrated, migration_state, upgrade
 from resolvers.context import Context
-from schema import build_schema
+from schema.root import build_schema
 from server.settings import Settings
 
 logger = logging.getLogger("clubjustice.server")

@@ -129,7 +129,7 @@ def schema() -> None:
 @schema.command("export")
 def schema_export() -> None:
     """Print the subgraph SDL (what `schema.graphql` holds)."""
-    from schema import build_schema
+    from schema.root import build_schema
 
     sys.stdout.write(build_schema().as_str() + "\n")
 

@@ -128,22 +128,22 @@ async def build_club(
         await session.flush()
         roles = [AttendanceRole.MEMBER, AttendanceRole.GUEST, AttendanceRole.SPEAKER]
         for i, evt in enumerate(evts):
-            for j in range(3):
+            # Three attendees per event (fewer in a tiny club: one attendance per organization).
+            attendees = dict.fromkeys((i + j * 7) % organizations for j in range(3))
+            for j, attendee in enumerate(attendees):
                 session.add(
                     Attendance(
                         event_id=evt.id,
-                        organization_id=orgs[(i + j * 7) % organizations].id,
+                        organization_id=orgs[attendee].id,
                         role=roles[j],
                         recorded_at=evt.ends_at,
                     )
                 )
         for i, group in enumerate(groups):
-            for j in range(5):
+            for member in dict.fromkeys((i * 5 + j) % organizations for j in range(5)):
                 session.add(
                     WorkingGroupMember(
-                        working_group_id=group.id,
-                        organization_id=orgs[(i * 5 + j) % organizations].id,
-                        joined_at=T0,
+                        working_group_id=group.id, organization_id=orgs[member].id, joined_at=T0
                     )
                 )
         return Club([o.id for o in orgs], [e.id for e in evts], [g.id for g in groups])

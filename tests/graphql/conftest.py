@@ -6,7 +6,7 @@ import pytest
 from strawberry.federation import Schema
 
 from resolvers.context import Principal
-from schema import build_schema
+from schema.root import build_schema
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,163 @@
+"""Bad input gets a clear error with `extensions.code`, never an internal error."""
+
+from typing import Any
+
+import pytest
+
+from schema.ids import encode_id
+from schema.pagination import encode_cursor
+
+ORGANIZATIONS = (
+    "query($first: Int, $after: String) "
+    "{ organizations(first: $first, after: $after) { totalCount } }"
+)
+
+
+def bad_input(
+    message: str, *, field: str | None = None, path: str = "organizations"
+) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
+    if field:
+        extensions["field"] = field
+    return {
+        "data": None,
+        "errors": [
+            {
+                "message": message,
+                "locations": [{"line": 1, "column": 38}],
+                "path": [path],
+                "extensions": extensions,
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "not a cursor",
+        encode_cursor("events", ["2024-01-01T00:00:00+00:00", 1]),  # another list's cursor
+        encode_cursor("organizations", [1, 1]),  # a number where the name goes
+        encode_cursor("organizations", ["Name"]),  # too short
+        encode_cursor("organizations", ["Name", [1]]),
+    ],
+)
+async def test_malformed_cursor(session_factory: Any, run: Any, after: str) -> None:
+    response = await run(ORGANIZATIONS, {"after": after})
+    assert response["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+    assert response["data"] is None
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        encode_cursor("events", ["2024-01-01T00:00:00", 1]),  # no offset
+        encode_cursor("events", ["yesterday", 1]),
+        encode_cursor("events", [20240101, 1]),
+    ],
+)
+async def test_malformed_time_in_a_cursor(session_factory: Any, run: Any, after: str) -> None:
+    response = await run(
+        "query($after: String) { events(after: $after) { totalCount } }", {"after": after}
+    )
+    assert response["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+
+
+@pytest.mark.parametrize("first", [101, -1])
+async def test_page_size_outside_the_bounds(session_factory: Any, run: Any, first: int) -> None:
+    assert await run(ORGANIZATIONS, {"first": first}) == bad_input(
+        "`first` must be between 0 and 100.", field="first"
+    )
+
+
+async def test_unknown_enum_value_in_the_document(session_factory: Any, run: Any) -> None:
+    assert await run("{ organizations(filter: {status: FOUNDER}) { totalCount } }") == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Value 'FOUNDER' does not exist in 'OrganizationStatus' enum.",
+                "locations": [{"line": 1, "column": 34}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+
+
+async def test_unknown_enum_value_in_a_variable(session_factory: Any, run: Any) -> None:
+    query = "query($s: OrganizationStatus) { organizations(filter: {status: $s}) { totalCount } }"
+    assert await run(query, {"s": "FOUNDER"}) == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Variable '$s' has invalid value: "
+                "Value 'FOUNDER' does not exist in 'OrganizationStatus' enum.",
+                "locations": [{"line": 1, "column": 7}],
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    ["42", "T3JnYW5pemF0aW9uOmFiYw==", encode_id("Event", 1), "", "Organization:1"],
+)
+async def test_malformed_or_mistyped_id(session_factory: Any, run: Any, identifier: str) -> None:
+    response = await run("query($id: ID!) { organization(id: $id) { name } }", {"id": identifier})
+    assert response == {
+        "data": {"organization": None},
+        "errors": [
+            {
+                "message": f"`{identifier}` is not a valid Organization ID.",
+                "locations": [{"line": 1, "column": 19}],
+                "path": ["organization"],
+                "extensions": {"code": "BAD_USER_INPUT", "field": "id"},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("arguments", ["", f'(id: "{encode_id("Organization", 1)}", slug: "irf")'])
+async def test_lookup_needs_exactly_one_key(session_factory: Any, run: Any, arguments: str) -> None:
+    response = await run(f"{{ organization{arguments} {{ name }} }}")
+    assert response["data"] == {"organization": None}
+    assert [(e["message"], e["extensions"]) for e in response["errors"]] == [
+        ("Give exactly one of `id` or `slug`.", {"code": "BAD_USER_INPUT"})
+    ]
+
+
+async def test_time_window_needs_an_offset(session_factory: Any, run: Any) -> None:
+    response = await run('{ events(filter: {startsAfter: "2024-01-01T00:00:00"}) { totalCount } }')
+    assert [(e["message"], e["extensions"]) for e in response["errors"]] == [
+        ("Times need a UTC offset, e.g. 2021-10-28T12:00:00Z.", {"code": "BAD_USER_INPUT"})
+    ]
+
+
+async def test_entity_representation_without_a_known_typename(
+    session_factory: Any, run: Any
+) -> None:
+    response = await run(
+        "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
+        {"r": [{"id": "x"}]},
+    )
+    assert response["data"] is None
+    assert [(e["message"], e["extensions"]) for e in response["errors"]] == [
+        (
+            "Representation 0 needs a `__typename` among: "
+            "Country, Event, Invitation, Organization, WorkingGroup",
+            {"code": "BAD_USER_INPUT", "field": "representations"},
+        )
+    ]
+
+
+async def test_syntax_error(session_factory: Any, run: Any) -> None:
+    assert await run("{ organizations(") == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Syntax Error: Expected Name, found <EOF>.",
+                "locations": [{"line": 1, "column": 17}],
+                "extensions": {"code": "GRAPHQL_PARSE_FAILED"},
+            }
+        ],
+    }
