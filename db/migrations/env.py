@@ -24,8 +24,16 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def database_url() -> str:
+    # `clubjustice db upgrade` passes the URL in; the plain `alembic` command reads the
+    # same setting as the service.
+    from server.settings import Settings
+
+    return config.get_main_option("sqlalchemy.url") or Settings().database_url
+
+
 async def run_async_migrations() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    engine = create_engine(database_url())
     async with engine.connect() as connection:
         await connection.run_sync(run_migrations)
     await engine.dispose()

@@ -1,0 +1,119 @@
+"""The `clubjustice` command as a newcomer runs it: real processes, the embedded database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+CLUBJUSTICE = str(Path(sys.executable).with_name("clubjustice"))
+
+
+def clubjustice(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CLUBJUSTICE, *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The embedded default is a file in the working directory; keep it in tmp_path.
+    monkeypatch.delenv("CLUBJUSTICE_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def test_schema_export_prints_the_committed_sdl(workdir: Path) -> None:
+    result = clubjustice("schema", "export", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (ROOT / "schema.graphql").read_text()
+
+
+def test_serve_refuses_an_unmigrated_database_and_names_the_fix(workdir: Path) -> None:
+    result = clubjustice("serve", "--port", str(free_port()), cwd=workdir)
+    assert result.returncode == 1
+    assert "The database is not migrated" in result.stderr
+    assert "clubjustice db upgrade" in result.stderr
+
+
+def test_upgrade_then_seed_twice(workdir: Path) -> None:
+    assert clubjustice("db", "upgrade", cwd=workdir).returncode == 0
+    first = clubjustice("seed", cwd=workdir)
+    second = clubjustice("seed", cwd=workdir)
+    assert (first.returncode, second.returncode) == (0, 0)
+    assert "demo data: 56 rows added" in first.stderr
+    assert "demo data: 0 rows added" in second.stderr
+    assert (workdir / "clubjustice.db").exists()
+
+
+@pytest.fixture
+def demo_server(workdir: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [CLUBJUSTICE, "demo", "--port", str(port)],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read() if process.stdout else ""
+                pytest.fail(f"clubjustice demo did not become ready:\n{output}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+GEORGIAN_ORGANIZATIONS = """
+{ organizations(filter: {countryCode: "GE"}) { totalCount edges { node { name status } } } }
+"""
+
+
+def test_demo_serves_the_launch_data(demo_server: str) -> None:
+    response = httpx.post(
+        f"{demo_server}/graphql",
+        json={"query": GEORGIAN_ORGANIZATIONS},
+    )
+    assert response.json() == {
+        "data": {
+            "organizations": {
+                "totalCount": 1,
+                "edges": [
+                    {"node": {"name": "Tbilisi Community Justice Initiative", "status": "GUEST"}}
+                ],
+            }
+        }
+    }
+    assert httpx.get(f"{demo_server}/healthz").json() == {"status": "ok"}
