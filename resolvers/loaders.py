@@ -139,30 +139,23 @@ def _count_by(
     return DataLoader(load_fn=load)
 
 
-def _organizations_in_working_group(
+def linked_through(
     session_factory: SessionFactory,
-) -> DataLoader[int, list[Organization]]:
-    async def load(keys: list[int]) -> list[list[Organization]]:
+    key: InstrumentedAttribute[int],
+    target: InstrumentedAttribute[int],
+    *order_by: InstrumentedAttribute[Any],
+) -> DataLoader[int, list[Any]]:
+    """A many-to-many relation through a link table: for each `key` value, the rows of the
+    model that the link's `target` column points at."""
+    model = order_by[0].class_
+    primary_key = model.id
+
+    async def load(keys: list[int]) -> list[list[Any]]:
         statement = (
-            select(Organization, WorkingGroupMember.working_group_id)
-            .join(WorkingGroupMember, WorkingGroupMember.organization_id == Organization.id)
-            .where(WorkingGroupMember.working_group_id.in_(set(keys)))
-            .order_by(Organization.name, Organization.id)
-        )
-        return _group(await _fetch(session_factory, statement), keys, lambda row: row[1])
-
-    return DataLoader(load_fn=load)
-
-
-def _working_groups_of_organization(
-    session_factory: SessionFactory,
-) -> DataLoader[int, list[WorkingGroup]]:
-    async def load(keys: list[int]) -> list[list[WorkingGroup]]:
-        statement = (
-            select(WorkingGroup, WorkingGroupMember.organization_id)
-            .join(WorkingGroupMember, WorkingGroupMember.working_group_id == WorkingGroup.id)
-            .where(WorkingGroupMember.organization_id.in_(set(keys)))
-            .order_by(WorkingGroup.name, WorkingGroup.id)
+            select(model, key)
+            .join(key.class_, target == primary_key)
+            .where(key.in_(set(keys)))
+            .order_by(*order_by)
         )
         return _group(await _fetch(session_factory, statement), keys, lambda row: row[1])
 
@@ -253,8 +246,20 @@ class Loaders:
             meetings_of_working_group=grouped_by(
                 s, Event.working_group_id, Event.starts_at, Event.id
             ),
-            members_of_working_group=_organizations_in_working_group(s),
-            working_groups_of_organization=_working_groups_of_organization(s),
+            members_of_working_group=linked_through(
+                s,
+                WorkingGroupMember.working_group_id,
+                WorkingGroupMember.organization_id,
+                Organization.name,
+                Organization.id,
+            ),
+            working_groups_of_organization=linked_through(
+                s,
+                WorkingGroupMember.organization_id,
+                WorkingGroupMember.working_group_id,
+                WorkingGroup.name,
+                WorkingGroup.id,
+            ),
             action_items_of_working_group=grouped_by(
                 s, ActionItem.working_group_id, ActionItem.due_date, ActionItem.id
             ),
