@@ -162,6 +162,8 @@ class Invitation(Base):
             postgresql_where=text("status = 'PENDING'"),
         ),
         Index("ix_invitations_inviter_id_year", "inviter_id", "year"),
+        # A retried inviteOrganization with the same key finds the invitation it made.
+        UniqueConstraint("inviter_id", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,6 +177,7 @@ class Invitation(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     responded_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
 
 class ActivityLogEntry(Base):

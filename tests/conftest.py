@@ -125,14 +125,17 @@ class StatementLog:
 
 @pytest.fixture
 def count_statements(engine: AsyncEngine) -> Any:
-    """`with count_statements() as log:` records every SQL statement the engine sends."""
+    """`with count_statements() as log:` records every SQL statement the engine sends, but
+    for transaction control."""
 
     @contextmanager
     def counting() -> Iterator[StatementLog]:
         log = StatementLog()
 
         def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            log.statements.append(statement)
+            # Transaction control is not a query (and only SQLite's BEGIN passes through here).
+            if not statement.startswith("BEGIN"):
+                log.statements.append(statement)
 
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         try:

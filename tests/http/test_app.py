@@ -4,15 +4,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
 from db.engine import create_engine
-from db.migrate import DatabaseNotMigrated, upgrade
+from db.migrate import DatabaseNotMigrated, alembic_config, upgrade
 from server.app import create_app
 from server.settings import Settings
 from tests.http.conftest import open_client
 
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 QUERY = '{ country(code: "KE") { name region } }'
 EXPECTED = {"data": {"country": {"name": "Kenya", "region": "Africa"}}}
 
@@ -80,6 +82,6 @@ async def test_not_ready_when_the_database_falls_behind_the_code(tmp_path: Path)
         assert ready.status_code == 503
         assert ready.json() == {
             "status": "unavailable",
-            "reason": "not migrated: database is at revision empty, the code expects 0001",
+            "reason": f"not migrated: database is at revision empty, the code expects {HEAD}",
         }
     await engine.dispose()

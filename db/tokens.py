@@ -1,0 +1,95 @@
+"""API tokens: random, shown once, stored only as a SHA-256 hash."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.enums import OrganizationStatus, Role
+from db.models import ApiToken, Organization
+
+TOKEN_PREFIX = "cj_"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """Who a valid token acts as, read when the request arrives."""
+
+    token_id: int
+    role: Role
+    organization_id: int | None
+    organization_is_member: bool
+
+
+async def create_token(
+    session: AsyncSession,
+    role: Role,
+    *,
+    organization_id: int | None = None,
+    label: str | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token; the plain text is returned once and never stored."""
+    if (role is Role.ORGANIZATION) != (organization_id is not None):
+        raise ValueError(
+            "an ORGANIZATION token acts as exactly one organization; other roles as none"
+        )
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        token_hash=token_hash(token),
+        role=role,
+        organization_id=organization_id,
+        label=label,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    await session.flush()
+    return row, token
+
+
+async def authenticate(session: AsyncSession, token: str) -> TokenOwner | None:
+    """The owner of an unrevoked token, or None."""
+    digest = token_hash(token)
+    row = (
+        await session.execute(
+            select(ApiToken, Organization.status)
+            .outerjoin(Organization, Organization.id == ApiToken.organization_id)
+            .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+        )
+    ).first()
+    # The lookup is by an index on the hash; comparing in constant time as well costs nothing.
+    if row is None or not hmac.compare_digest(row[0].token_hash, digest):
+        return None
+    api_token, status = row
+    return TokenOwner(
+        token_id=api_token.id,
+        role=api_token.role,
+        organization_id=api_token.organization_id,
+        organization_is_member=status is OrganizationStatus.MEMBER,
+    )
+
+
+async def list_tokens(session: AsyncSession) -> list[tuple[ApiToken, str | None]]:
+    rows = await session.execute(
+        select(ApiToken, Organization.slug)
+        .outerjoin(Organization, Organization.id == ApiToken.organization_id)
+        .order_by(ApiToken.id)
+    )
+    return [(token, slug) for token, slug in rows]
+
+
+async def revoke_token(session: AsyncSession, token_id: int) -> bool:
+    """Revoke; False when there is no such unrevoked token."""
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

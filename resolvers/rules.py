@@ -1,0 +1,253 @@
+"""The club's rules as pure functions over plain values.
+
+Each check returns None when the action is allowed, or a `Refusal` naming the contract's
+error code. Mutations raise the refusal, which rolls their transaction back, and report it
+as a payload error. Nothing here touches the database or GraphQL.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from db.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
+
+
+class ErrorCode(StrEnum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    FORBIDDEN = "FORBIDDEN"
+    INVITER_NOT_MEMBER = "INVITER_NOT_MEMBER"
+    INVITEE_ALREADY_MEMBER = "INVITEE_ALREADY_MEMBER"
+    GUEST_ATTENDANCE_REQUIRED = "GUEST_ATTENDANCE_REQUIRED"
+    INVITATION_QUOTA_EXCEEDED = "INVITATION_QUOTA_EXCEEDED"
+    ALREADY_INVITED = "ALREADY_INVITED"
+    SELF_INVITATION = "SELF_INVITATION"
+    INVITATION_NOT_PENDING = "INVITATION_NOT_PENDING"
+    INVITATION_EXPIRED = "INVITATION_EXPIRED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    MEMBERSHIP_REQUIRED = "MEMBERSHIP_REQUIRED"
+    EVENT_NOT_SCHEDULED = "EVENT_NOT_SCHEDULED"
+    EVENT_NOT_STARTED = "EVENT_NOT_STARTED"
+    ATTENDANCE_ALREADY_RECORDED = "ATTENDANCE_ALREADY_RECORDED"
+    ATTENDANCE_ROLE_MISMATCH = "ATTENDANCE_ROLE_MISMATCH"
+    ALREADY_IN_WORKING_GROUP = "ALREADY_IN_WORKING_GROUP"
+    NOT_IN_WORKING_GROUP = "NOT_IN_WORKING_GROUP"
+    NAME_TAKEN = "NAME_TAKEN"
+
+
+class Refusal(Exception):
+    """A typed refusal: the action breaks a rule; nothing may change."""
+
+    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Refusal) and (self.code, self.message, self.field) == (
+            other.code,
+            other.message,
+            other.field,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.message, self.field))
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.code}, {self.message!r}, field={self.field!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationFacts:
+    id: int
+    name: str
+    status: OrganizationStatus
+
+    @property
+    def is_member(self) -> bool:
+        return self.status is OrganizationStatus.MEMBER
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationFacts:
+    inviter_id: int
+    invitee_id: int
+    status: InvitationStatus
+    expires_at: datetime
+
+
+# --- invitations -----------------------------------------------------------------------
+
+
+def invitation_year(created_at: datetime) -> int:
+    """The calendar year (UTC) whose quota an invitation counts against."""
+    return created_at.astimezone(UTC).year
+
+
+def invitation_expiry(created_at: datetime, ttl_days: int) -> datetime:
+    return created_at + timedelta(days=ttl_days)
+
+
+def check_invitation(
+    inviter: OrganizationFacts,
+    invitee: OrganizationFacts,
+    *,
+    invitee_was_guest: bool,
+    invitee_has_pending_invitation: bool,
+) -> Refusal | None:
+    """Rules 2 and 4: a member invites a guest who attended a club event as a guest, not
+    itself, not a member, not one that already holds a pending invitation."""
+    if inviter.id == invitee.id:
+        return Refusal(
+            ErrorCode.SELF_INVITATION, "An organization cannot invite itself.", "inviteeId"
+        )
+    if not inviter.is_member:
+        return Refusal(
+            ErrorCode.INVITER_NOT_MEMBER,
+            f"{inviter.name} is not a member; only members invite.",
+            "inviterId",
+        )
+    if invitee.is_member:
+        return Refusal(
+            ErrorCode.INVITEE_ALREADY_MEMBER, f"{invitee.name} is already a member.", "inviteeId"
+        )
+    if not invitee_was_guest:
+        return Refusal(
+            ErrorCode.GUEST_ATTENDANCE_REQUIRED,
+            f"{invitee.name} has not attended a club event as a guest yet.",
+            "inviteeId",
+        )
+    if invitee_has_pending_invitation:
+        return Refusal(
+            ErrorCode.ALREADY_INVITED,
+            f"{invitee.name} already holds a pending invitation.",
+            "inviteeId",
+        )
+    return None
+
+
+def check_quota(*, used: int, limit: int, year: int) -> Refusal | None:
+    """Rule 3: at most `limit` invitations per member per calendar year. (The database
+    enforces it atomically; this states it and words the refusal.)"""
+    if used >= limit:
+        return Refusal(
+            ErrorCode.INVITATION_QUOTA_EXCEEDED,
+            f"The invitation quota for {year} ({limit}) is used up.",
+        )
+    return None
+
+
+def check_still_pending(invitation: InvitationFacts, now: datetime) -> Refusal | None:
+    if invitation.status is not InvitationStatus.PENDING:
+        return Refusal(
+            ErrorCode.INVITATION_NOT_PENDING,
+            f"The invitation is {invitation.status.value.lower()}, no longer pending.",
+        )
+    if invitation.expires_at <= now:
+        return Refusal(ErrorCode.INVITATION_EXPIRED, "The invitation has expired.")
+    return None
+
+
+def check_acceptance(
+    invitation: InvitationFacts, inviter: OrganizationFacts, now: datetime
+) -> Refusal | None:
+    """Rule 5: a pending, unexpired invitation from an organization that is still a member."""
+    if refusal := check_still_pending(invitation, now):
+        return refusal
+    if not inviter.is_member:
+        return Refusal(
+            ErrorCode.INVITER_NOT_MEMBER, f"{inviter.name}, who invited you, is no longer a member."
+        )
+    return None
+
+
+# --- events and attendance -------------------------------------------------------------
+
+
+def check_schedule(starts_at: datetime, ends_at: datetime) -> Refusal | None:
+    if starts_at >= ends_at:
+        return Refusal(ErrorCode.INVALID_INPUT, "An event must end after it starts.", "endsAt")
+    return None
+
+
+def check_host(host: OrganizationFacts) -> Refusal | None:
+    if not host.is_member:
+        return Refusal(
+            ErrorCode.MEMBERSHIP_REQUIRED,
+            f"{host.name} is not a member; only members host.",
+            "hostId",
+        )
+    return None
+
+
+def check_event_open(status: EventStatus) -> Refusal | None:
+    """Only a scheduled event changes: cancelled and completed ones are history."""
+    if status is not EventStatus.SCHEDULED:
+        return Refusal(
+            ErrorCode.EVENT_NOT_SCHEDULED,
+            f"The event is {status.value.lower()}, no longer scheduled.",
+        )
+    return None
+
+
+def check_completion(status: EventStatus, starts_at: datetime, now: datetime) -> Refusal | None:
+    if refusal := check_event_open(status):
+        return refusal
+    if starts_at > now:
+        return Refusal(
+            ErrorCode.EVENT_NOT_STARTED, "An event cannot be completed before it starts."
+        )
+    return None
+
+
+def check_attendance(
+    *,
+    event_status: EventStatus,
+    event_host_id: int,
+    attendee: OrganizationFacts,
+    role: AttendanceRole,
+    already_recorded: bool,
+) -> Refusal | None:
+    """Attendance of a club event that was not cancelled, one per organization, and a role
+    that fits: HOST is the host, MEMBER a member, GUEST an organization that is not one."""
+    if event_status is EventStatus.CANCELLED:
+        return Refusal(ErrorCode.EVENT_NOT_SCHEDULED, "The event was cancelled.", "eventId")
+    if already_recorded:
+        return Refusal(
+            ErrorCode.ATTENDANCE_ALREADY_RECORDED,
+            f"{attendee.name}'s attendance is already recorded.",
+            "organizationId",
+        )
+    mismatch = {
+        AttendanceRole.HOST: attendee.id != event_host_id,
+        AttendanceRole.MEMBER: not attendee.is_member,
+        AttendanceRole.GUEST: attendee.is_member,
+        AttendanceRole.SPEAKER: False,
+    }[role]
+    if mismatch:
+        return Refusal(
+            ErrorCode.ATTENDANCE_ROLE_MISMATCH,
+            f"{attendee.name} cannot attend as {role.value}.",
+            "role",
+        )
+    return None
+
+
+# --- working groups --------------------------------------------------------------------
+
+
+def check_joining(organization: OrganizationFacts, *, already_in: bool) -> Refusal | None:
+    if not organization.is_member:
+        return Refusal(
+            ErrorCode.MEMBERSHIP_REQUIRED, "Working groups are for member organizations."
+        )
+    if already_in:
+        return Refusal(ErrorCode.ALREADY_IN_WORKING_GROUP, f"{organization.name} is already in it.")
+    return None
+
+
+def check_leaving(organization: OrganizationFacts, *, is_in: bool) -> Refusal | None:
+    if not is_in:
+        return Refusal(ErrorCode.NOT_IN_WORKING_GROUP, f"{organization.name} is not in it.")
+    return None

@@ -1,0 +1,199 @@
+"""The club's rules without a database or GraphQL: every refusal and its code."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from db.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
+from resolvers import rules
+from resolvers.rules import ErrorCode, InvitationFacts, OrganizationFacts
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+MEMBER = OrganizationFacts(1, "Member", OrganizationStatus.MEMBER)
+OTHER_MEMBER = OrganizationFacts(2, "Other member", OrganizationStatus.MEMBER)
+GUEST = OrganizationFacts(3, "Guest", OrganizationStatus.GUEST)
+OTHER_GUEST = OrganizationFacts(4, "Other guest", OrganizationStatus.GUEST)
+
+
+def code(refusal: rules.Refusal | None) -> ErrorCode | None:
+    return refusal.code if refusal else None
+
+
+@pytest.mark.parametrize(
+    ("inviter", "invitee", "was_guest", "pending", "expected"),
+    [
+        (MEMBER, GUEST, True, False, None),
+        (MEMBER, MEMBER, True, False, ErrorCode.SELF_INVITATION),
+        (GUEST, OTHER_GUEST, True, False, ErrorCode.INVITER_NOT_MEMBER),
+        (MEMBER, OTHER_MEMBER, True, False, ErrorCode.INVITEE_ALREADY_MEMBER),
+        (MEMBER, GUEST, False, False, ErrorCode.GUEST_ATTENDANCE_REQUIRED),
+        (MEMBER, GUEST, True, True, ErrorCode.ALREADY_INVITED),
+    ],
+)
+def test_check_invitation(
+    inviter: OrganizationFacts,
+    invitee: OrganizationFacts,
+    was_guest: bool,
+    pending: bool,
+    expected: ErrorCode | None,
+) -> None:
+    refusal = rules.check_invitation(
+        inviter, invitee, invitee_was_guest=was_guest, invitee_has_pending_invitation=pending
+    )
+    assert code(refusal) == expected
+
+
+def test_refusals_name_the_input_at_fault() -> None:
+    assert rules.check_invitation(
+        GUEST, OTHER_GUEST, invitee_was_guest=True, invitee_has_pending_invitation=False
+    ) == rules.Refusal(
+        ErrorCode.INVITER_NOT_MEMBER, "Guest is not a member; only members invite.", "inviterId"
+    )
+
+
+@pytest.mark.parametrize(
+    ("used", "expected"),
+    [
+        (0, None),
+        (4, None),
+        (5, ErrorCode.INVITATION_QUOTA_EXCEEDED),
+        (6, ErrorCode.INVITATION_QUOTA_EXCEEDED),
+    ],
+)
+def test_check_quota(used: int, expected: ErrorCode | None) -> None:
+    assert code(rules.check_quota(used=used, limit=5, year=2026)) == expected
+
+
+def test_the_quota_year_is_the_utc_year_of_creation() -> None:
+    new_year_in_kyiv = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 01:30 on 1 January in Kyiv
+    assert rules.invitation_year(new_year_in_kyiv) == 2026
+    assert rules.invitation_expiry(NOW, 30) == NOW + timedelta(days=30)
+
+
+def pending(
+    expires_at: datetime = NOW + timedelta(days=1),
+    status: InvitationStatus = InvitationStatus.PENDING,
+) -> InvitationFacts:
+    return InvitationFacts(
+        inviter_id=MEMBER.id, invitee_id=GUEST.id, status=status, expires_at=expires_at
+    )
+
+
+@pytest.mark.parametrize(
+    ("invitation", "inviter", "expected"),
+    [
+        (pending(), MEMBER, None),
+        (pending(status=InvitationStatus.DECLINED), MEMBER, ErrorCode.INVITATION_NOT_PENDING),
+        (pending(status=InvitationStatus.ACCEPTED), MEMBER, ErrorCode.INVITATION_NOT_PENDING),
+        (pending(status=InvitationStatus.REVOKED), MEMBER, ErrorCode.INVITATION_NOT_PENDING),
+        (pending(expires_at=NOW), MEMBER, ErrorCode.INVITATION_EXPIRED),
+        (pending(), GUEST, ErrorCode.INVITER_NOT_MEMBER),
+    ],
+)
+def test_check_acceptance(
+    invitation: InvitationFacts, inviter: OrganizationFacts, expected: ErrorCode | None
+) -> None:
+    assert code(rules.check_acceptance(invitation, inviter, NOW)) == expected
+
+
+def test_declining_or_revoking_needs_a_pending_unexpired_invitation() -> None:
+    assert rules.check_still_pending(pending(), NOW) is None
+    assert (
+        code(rules.check_still_pending(pending(expires_at=NOW - timedelta(seconds=1)), NOW))
+        == ErrorCode.INVITATION_EXPIRED
+    )
+
+
+def test_events() -> None:
+    assert rules.check_schedule(NOW, NOW + timedelta(hours=1)) is None
+    assert rules.check_schedule(NOW, NOW) == rules.Refusal(
+        ErrorCode.INVALID_INPUT, "An event must end after it starts.", "endsAt"
+    )
+    assert rules.check_host(MEMBER) is None
+    assert code(rules.check_host(GUEST)) == ErrorCode.MEMBERSHIP_REQUIRED
+    assert rules.check_event_open(EventStatus.SCHEDULED) is None
+    assert code(rules.check_event_open(EventStatus.CANCELLED)) == ErrorCode.EVENT_NOT_SCHEDULED
+    assert code(rules.check_event_open(EventStatus.COMPLETED)) == ErrorCode.EVENT_NOT_SCHEDULED
+    assert rules.check_completion(EventStatus.SCHEDULED, NOW, NOW) is None
+    assert (
+        code(rules.check_completion(EventStatus.SCHEDULED, NOW + timedelta(minutes=1), NOW))
+        == ErrorCode.EVENT_NOT_STARTED
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "attendee", "role", "recorded", "expected"),
+    [
+        (EventStatus.SCHEDULED, GUEST, AttendanceRole.GUEST, False, None),
+        (EventStatus.COMPLETED, GUEST, AttendanceRole.GUEST, False, None),
+        (EventStatus.SCHEDULED, MEMBER, AttendanceRole.HOST, False, None),
+        (EventStatus.SCHEDULED, OTHER_MEMBER, AttendanceRole.MEMBER, False, None),
+        (EventStatus.SCHEDULED, GUEST, AttendanceRole.SPEAKER, False, None),
+        (EventStatus.CANCELLED, GUEST, AttendanceRole.GUEST, False, ErrorCode.EVENT_NOT_SCHEDULED),
+        (
+            EventStatus.SCHEDULED,
+            GUEST,
+            AttendanceRole.GUEST,
+            True,
+            ErrorCode.ATTENDANCE_ALREADY_RECORDED,
+        ),
+        (
+            EventStatus.SCHEDULED,
+            OTHER_MEMBER,
+            AttendanceRole.HOST,
+            False,
+            ErrorCode.ATTENDANCE_ROLE_MISMATCH,
+        ),
+        (
+            EventStatus.SCHEDULED,
+            GUEST,
+            AttendanceRole.MEMBER,
+            False,
+            ErrorCode.ATTENDANCE_ROLE_MISMATCH,
+        ),
+        (
+            EventStatus.SCHEDULED,
+            OTHER_MEMBER,
+            AttendanceRole.GUEST,
+            False,
+            ErrorCode.ATTENDANCE_ROLE_MISMATCH,
+        ),
+    ],
+)
+def test_check_attendance(
+    status: EventStatus,
+    attendee: OrganizationFacts,
+    role: AttendanceRole,
+    recorded: bool,
+    expected: ErrorCode | None,
+) -> None:
+    refusal = rules.check_attendance(
+        event_status=status,
+        event_host_id=MEMBER.id,
+        attendee=attendee,
+        role=role,
+        already_recorded=recorded,
+    )
+    assert code(refusal) == expected
+
+
+def test_working_groups() -> None:
+    assert rules.check_joining(MEMBER, already_in=False) is None
+    assert code(rules.check_joining(GUEST, already_in=False)) == ErrorCode.MEMBERSHIP_REQUIRED
+    assert code(rules.check_joining(MEMBER, already_in=True)) == ErrorCode.ALREADY_IN_WORKING_GROUP
+    assert rules.check_leaving(MEMBER, is_in=True) is None
+    assert code(rules.check_leaving(MEMBER, is_in=False)) == ErrorCode.NOT_IN_WORKING_GROUP
+
+
+def test_rules_import_neither_strawberry_nor_sqlalchemy() -> None:
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(rules.__file__).read_text())
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    assert not {name for name in imported if name.split(".")[0] in {"strawberry", "sqlalchemy"}}
