@@ -1,27 +1,14 @@
 """The per-request context: who is asking, how to reach the database, and the loaders."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import strawberry
 
 from db.engine import SessionFactory
-from db.enums import Role
 from resolvers.loaders import Loaders
+from resolvers.visibility import Principal
 from server.settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The caller. `role is None` means anonymous (no token)."""
-
-    role: Role | None = None
-    organization_id: int | None = None
-    organization_is_member: bool = False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
 
 ANONYMOUS = Principal()
 
@@ -31,6 +18,8 @@ class Context:
     settings: Settings
     session_factory: SessionFactory
     principal: Principal = ANONYMOUS
+    # One clock reading per request: every field of a response judges time alike.
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -81,7 +81,7 @@ def _group(
 @dataclass(frozen=True, slots=True)
 class CountryOrganizationsKey:
     country_id: int
-    first: int | None
+    first: int
     status: OrganizationStatus | None
 
 
@@ -92,7 +92,7 @@ def _organizations_by_country(
 
     async def load(keys: list[CountryOrganizationsKey]) -> list[list[Organization]]:
         results: dict[CountryOrganizationsKey, list[Organization]] = {}
-        by_shape: dict[tuple[int | None, OrganizationStatus | None], list[CountryOrganizationsKey]]
+        by_shape: dict[tuple[int, OrganizationStatus | None], list[CountryOrganizationsKey]]
         by_shape = defaultdict(list)
         for key in keys:
             by_shape[(key.first, key.status)].append(key)
@@ -112,9 +112,11 @@ def _organizations_by_country(
                 inner = inner.where(Organization.status == status)
             ranked = inner.subquery()
             organization = aliased(Organization, ranked)
-            statement = select(organization).order_by(ranked.c.country_id, ranked.c.rank)
-            if first is not None:
-                statement = statement.where(ranked.c.rank <= first)
+            statement = (
+                select(organization)
+                .where(ranked.c.rank <= first)
+                .order_by(ranked.c.country_id, ranked.c.rank)
+            )
             groups = _group(
                 await _fetch(session_factory, statement),
                 [key.country_id for key in shape_keys],
@@ -143,11 +145,11 @@ def linked_through(
     session_factory: SessionFactory,
     key: InstrumentedAttribute[int],
     target: InstrumentedAttribute[int],
+    model: type[Any],
     *order_by: InstrumentedAttribute[Any],
 ) -> DataLoader[int, list[Any]]:
-    """A many-to-many relation through a link table: for each `key` value, the rows of the
-    model that the link's `target` column points at."""
-    model = order_by[0].class_
+    """A many-to-many relation through a link table: for each `key` value, the `model` rows
+    that the link's `target` column points at."""
     primary_key = model.id
 
     async def load(keys: list[int]) -> list[list[Any]]:
@@ -171,22 +173,19 @@ class InviterYearKey:
 def _invitations_sent(
     session_factory: SessionFactory,
 ) -> DataLoader[InviterYearKey, list[Invitation]]:
+    """An organization's invitations, of one year or (year None) of all."""
+
     async def load(keys: list[InviterYearKey]) -> list[list[Invitation]]:
         statement = (
             select(Invitation)
             .where(Invitation.inviter_id.in_({key.inviter_id for key in keys}))
             .order_by(Invitation.created_at, Invitation.id)
         )
-        invitations = [row[0] for row in await _fetch(session_factory, statement)]
-        return [
-            [
-                invitation
-                for invitation in invitations
-                if invitation.inviter_id == key.inviter_id
-                and (key.year is None or invitation.year == key.year)
-            ]
-            for key in keys
-        ]
+        groups: dict[InviterYearKey, list[Invitation]] = defaultdict(list)
+        for (invitation,) in await _fetch(session_factory, statement):
+            groups[InviterYearKey(invitation.inviter_id, None)].append(invitation)
+            groups[InviterYearKey(invitation.inviter_id, invitation.year)].append(invitation)
+        return [groups.get(key, []) for key in keys]
 
     return DataLoader(load_fn=load)
 
@@ -250,6 +249,7 @@ class Loaders:
                 s,
                 WorkingGroupMember.working_group_id,
                 WorkingGroupMember.organization_id,
+                Organization,
                 Organization.name,
                 Organization.id,
             ),
@@ -257,6 +257,7 @@ class Loaders:
                 s,
                 WorkingGroupMember.organization_id,
                 WorkingGroupMember.working_group_id,
+                WorkingGroup,
                 WorkingGroup.name,
                 WorkingGroup.id,
             ),

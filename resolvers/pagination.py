@@ -10,6 +10,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from db.engine import SessionFactory
 from schema.errors import BadUserInput
+from schema.ids import MAX_PK
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
 from server.settings import Settings
 
@@ -39,12 +40,21 @@ class SortOrder:
                     value = datetime.fromisoformat(value)
                     if value.tzinfo is None:
                         raise ValueError
-                elif not isinstance(value, python_type):
+                elif not isinstance(value, python_type) or isinstance(value, bool):
                     raise TypeError
+                elif _out_of_range(value):
+                    raise ValueError
             except (TypeError, ValueError):
                 raise BadUserInput("The cursor is not one of this list.", field="after") from None
             parsed.append(value)
         return parsed
+
+
+def _out_of_range(value: object) -> bool:
+    """Values no column holds: integers past 32 bits, strings with NUL."""
+    if isinstance(value, int):
+        return not -MAX_PK <= value <= MAX_PK
+    return isinstance(value, str) and "\x00" in value
 
 
 def page_size(first: int | None, settings: Settings) -> int:
@@ -78,7 +88,7 @@ async def paginate(
     page = page.order_by(*order.columns).limit(first + 1)
 
     async with session_factory() as session:
-        rows: Sequence[Any] = (await session.scalars(page)).all() if first else []
+        rows: Sequence[Any] = (await session.scalars(page)).all()
 
     async def count_total() -> int:
         counting = select(func.count()).select_from(statement.order_by(None).subquery())

@@ -138,6 +138,16 @@ def check_quota(*, used: int, limit: int, year: int) -> Refusal | None:
     return None
 
 
+def effective_invitation_status(
+    status: InvitationStatus, expires_at: datetime, now: datetime
+) -> InvitationStatus:
+    """A pending invitation past its expiry time is expired, whether or not anything has
+    written that down yet."""
+    if status is InvitationStatus.PENDING and expires_at <= now:
+        return InvitationStatus.EXPIRED
+    return status
+
+
 def check_still_pending(invitation: InvitationFacts, now: datetime) -> Refusal | None:
     if invitation.status is not InvitationStatus.PENDING:
         return Refusal(

@@ -5,9 +5,23 @@ An object's *owners* are the organizations it belongs to: an organization owns i
 host owns its event, inviter and invitee own their invitation.
 """
 
+from dataclasses import dataclass
 from enum import Enum
 
 from db.enums import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller. `role is None` means anonymous (no token)."""
+
+    role: Role | None = None
+    organization_id: int | None = None
+    organization_is_member: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
 
 
 class Audience(Enum):
@@ -19,18 +33,12 @@ class Audience(Enum):
     OWNERS = "owners"
 
 
-def can_see(
-    audience: Audience,
-    *,
-    role: Role | None,
-    organization_id: int | None,
-    organization_is_member: bool,
-    owners: frozenset[int],
-) -> bool:
-    if audience is Audience.PUBLIC or role is Role.ADMIN:
+def can_see(audience: Audience, principal: Principal, owners: frozenset[int]) -> bool:
+    """Whether `principal` may see a field for `audience` on an object owned by `owners`."""
+    if audience is Audience.PUBLIC or principal.role is Role.ADMIN:
         return True
-    if role is not Role.ORGANIZATION or organization_id is None:
+    if principal.role is not Role.ORGANIZATION or principal.organization_id is None:
         return False  # partners and anonymous callers see public fields only
-    if organization_id in owners:
+    if principal.organization_id in owners:
         return True
-    return audience is Audience.CLUB and organization_is_member
+    return audience is Audience.CLUB and principal.organization_is_member

@@ -1,6 +1,6 @@
 """Country: ISO 3166-1 countries and the organizations based in them."""
 
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
@@ -11,11 +11,7 @@ from resolvers.loaders import CountryOrganizationsKey
 from resolvers.pagination import page_size
 from schema.enums import OrganizationStatus
 from schema.ids import decode_id, encode_id
-
-if TYPE_CHECKING:
-    from schema.organizations import Organization
-
-LazyOrganization = Annotated["Organization", strawberry.lazy("schema.organizations")]
+from schema.refs import OrganizationRef
 
 
 @strawberry.federation.type(keys=["id", "code"], description="A country (ISO 3166-1).")
@@ -36,11 +32,14 @@ class Country:
             pk=row.id,
         )
 
-    @strawberry.field(description="Organizations based here, by name.")
+    @strawberry.field(
+        description="Organizations based here, by name (`first` defaults to the maximum page size)."
+    )
     async def organizations(
         self, info: Info, first: int | None = None, status: OrganizationStatus | None = None
-    ) -> list[LazyOrganization]:
-        limit = None if first is None else page_size(first, info.context.settings)
+    ) -> list[OrganizationRef]:
+        settings = info.context.settings
+        limit = page_size(settings.max_page_size if first is None else first, settings)
         key = CountryOrganizationsKey(self.pk, limit, status)
         rows = await info.context.loaders.organizations_of_country.load(key)
         return [organization_types.Organization.from_row(row) for row in rows]

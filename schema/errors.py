@@ -8,8 +8,9 @@ trace, no SQL) and logged with its traceback.
 import contextlib
 import logging
 from collections.abc import Iterator
+from typing import Any
 
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import BREAK, GraphQLError, GraphQLSyntaxError, StringValueNode, Visitor, visit
 from strawberry.extensions import ParserCache, SchemaExtension
 
 logger = logging.getLogger("clubjustice.errors")
@@ -34,9 +35,14 @@ class BadUserInput(ClientError):
 
 
 def _is_client_error(error: GraphQLError) -> bool:
-    # graphql-core's own refusals (syntax, validation, variable coercion) carry no cause or
-    # a GraphQLError as their cause; so do errors our resolvers raise on purpose.
-    return error.original_error is None or isinstance(error.original_error, GraphQLError)
+    """Errors the request caused: graphql-core's refusals before execution (syntax,
+    validation: no cause; variable coercion: a GraphQLError cause and no path) and our own
+    ClientErrors. A GraphQLError raised while completing a field (e.g. a value that does not
+    serialize) is the server's fault, however graphql-core words it."""
+    original = error.original_error
+    if original is None or isinstance(original, ClientError):
+        return True
+    return isinstance(original, GraphQLError) and error.path is None
 
 
 def classify(error: GraphQLError, *, phase: str) -> GraphQLError:
@@ -45,9 +51,9 @@ def classify(error: GraphQLError, *, phase: str) -> GraphQLError:
     if isinstance(original, ClientError):
         error.extensions = {**(original.extensions or {}), **(error.extensions or {})}
         return error
-    if error.extensions and "code" in error.extensions:
-        return error
     if _is_client_error(error):
+        if error.extensions and "code" in error.extensions:
+            return error
         if isinstance(error, GraphQLSyntaxError):
             code = "GRAPHQL_PARSE_FAILED"
         elif phase == "validation":
@@ -100,4 +106,45 @@ class ParseCache(ParserCache):
             context.graphql_document = self.cached_parse_document(
                 context.query, **context.parse_options
             )
+        yield
+
+
+class _FindNul(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+class RejectNulCharacters(SchemaExtension):
+    """No input string may hold U+0000: PostgreSQL cannot store or compare it, so it would
+    fail deep in a query (failing the other lookups batched with it), while SQLite would
+    accept it. Refused up front, the same way on both."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        finder = _FindNul()
+        if context.graphql_document is not None:
+            visit(context.graphql_document, finder)
+        if finder.found or _has_nul(context.variables):
+            context.pre_execution_errors = [
+                *(context.pre_execution_errors or []),
+                GraphQLError(
+                    "Strings may not contain the NUL character (U+0000).",
+                    extensions={"code": "BAD_USER_INPUT"},
+                ),
+            ]
         yield

@@ -1,7 +1,7 @@
 """Event and Attendance: club meetings and who took part, in which role."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
@@ -12,14 +12,8 @@ from resolvers.context import Info
 from resolvers.visibility import Audience
 from schema.enums import AttendanceRole, EventKind, EventStatus
 from schema.ids import decode_id, encode_id
+from schema.refs import OrganizationRef, WorkingGroupRef
 from schema.visibility import restricted
-
-if TYPE_CHECKING:
-    from schema.organizations import Organization
-    from schema.working_groups import WorkingGroup
-
-LazyOrganization = Annotated["Organization", strawberry.lazy("schema.organizations")]
-LazyWorkingGroup = Annotated["WorkingGroup", strawberry.lazy("schema.working_groups")]
 
 
 @strawberry.federation.type(keys=["id"], description="A club meeting: online, in person or both.")
@@ -61,13 +55,13 @@ class Event:
         return frozenset((self.host_id,))
 
     @strawberry.field(description="The organization that hosts it.")
-    async def host(self, info: Info) -> LazyOrganization:
+    async def host(self, info: Info) -> OrganizationRef:
         row = await info.context.loaders.organization.load(self.host_id)
         assert row is not None, "events.host_id is a foreign key"
         return organization_types.Organization.from_row(row)
 
     @strawberry.field
-    async def working_group(self, info: Info) -> LazyWorkingGroup | None:
+    async def working_group(self, info: Info) -> WorkingGroupRef | None:
         if self.working_group_id is None:
             return None
         row = await info.context.loaders.working_group.load(self.working_group_id)
@@ -79,7 +73,7 @@ class Event:
         return [Attendance.from_row(row) for row in rows]
 
     @strawberry.field(description="Organizations that attended as guests.")
-    async def guests(self, info: Info) -> list[LazyOrganization]:
+    async def guests(self, info: Info) -> list[OrganizationRef]:
         rows = await info.context.loaders.attendances_of_event.load(self.pk)
         guest_ids = [row.organization_id for row in rows if row.role is AttendanceRole.GUEST]
         organizations = await info.context.loaders.organization.load_many(guest_ids)
@@ -116,7 +110,7 @@ class Attendance:
         return Event.from_row(row)
 
     @strawberry.field
-    async def organization(self, info: Info) -> LazyOrganization:
+    async def organization(self, info: Info) -> OrganizationRef:
         row = await info.context.loaders.organization.load(self.organization_id)
         assert row is not None, "attendances.organization_id is a foreign key"
         return organization_types.Organization.from_row(row)

@@ -8,19 +8,35 @@ import strawberry
 
 from schema.errors import BadUserInput
 
+# Primary keys are 32-bit integers; a larger number cannot name a row.
+MAX_PK = 2**31 - 1
+
 
 def encode_id(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
 
 
+def parse_id(type_name: str, value: object) -> int | None:
+    """The primary key inside a global ID of `type_name`, or None. Only the exact text
+    `encode_id` produces is accepted (no lenient base64, no leading zeros)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = base64.b64decode(value, altchars=b"-_", validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    prefix, _, digits = decoded.partition(":")
+    if prefix != type_name or not digits.isdigit() or len(digits) > 10:
+        return None
+    pk = int(digits)
+    if not 1 <= pk <= MAX_PK or encode_id(type_name, pk) != value:
+        return None
+    return pk
+
+
 def decode_id(type_name: str, value: str, *, field: str = "id") -> int:
     """The primary key inside a global ID of `type_name`, or BAD_USER_INPUT."""
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-        prefix, _, pk = decoded.partition(":")
-        if prefix == type_name and pk.isascii() and pk.isdigit() and len(pk) <= 18:
-            return int(pk)
-    except (binascii.Error, UnicodeError, ValueError):
-        pass
-    raise BadUserInput(f"`{value}` is not a valid {type_name} ID.", field=field)
+    pk = parse_id(type_name, value)
+    if pk is None:
+        raise BadUserInput(f"`{value}` is not a valid {type_name} ID.", field=field)
+    return pk

@@ -1,41 +1,30 @@
 """Invitation and InvitationQuota: how a guest becomes a member. Visible to admins and to
 the inviter and the invitee only."""
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from datetime import datetime
+from typing import Self
 
 import strawberry
 
+import resolvers.invitations as invitation_resolvers
 import schema.organizations as organization_types
 from db import models
 from resolvers.context import Info
-from resolvers.visibility import Audience
+from resolvers.rules import effective_invitation_status
 from schema.enums import InvitationStatus
 from schema.ids import decode_id, encode_id
-from schema.visibility import principal_can_see
-
-if TYPE_CHECKING:
-    from schema.organizations import Organization
-
-LazyOrganization = Annotated["Organization", strawberry.lazy("schema.organizations")]
-
-
-def effective_status(row: models.Invitation, now: datetime) -> InvitationStatus:
-    """A pending invitation past its expiry time is expired, whether or not a job noticed."""
-    if row.status is InvitationStatus.PENDING and row.expires_at <= now:
-        return InvitationStatus.EXPIRED
-    return row.status
+from schema.refs import OrganizationRef
 
 
 @strawberry.federation.type(keys=["id"], description="A member's invitation to a guest.")
 class Invitation:
     id: strawberry.ID
-    status: InvitationStatus
     message: str | None
     year: int = strawberry.field(description="Calendar year (UTC) whose quota it counts against.")
     created_at: datetime
     expires_at: datetime
     responded_at: datetime | None
+    stored_status: strawberry.Private[InvitationStatus]
     pk: strawberry.Private[int]
     inviter_id: strawberry.Private[int]
     invitee_id: strawberry.Private[int]
@@ -44,7 +33,7 @@ class Invitation:
     def from_row(cls, row: models.Invitation) -> Self:
         return cls(
             id=encode_id("Invitation", row.id),
-            status=effective_status(row, datetime.now(UTC)),
+            stored_status=row.status,
             message=row.message,
             year=row.year,
             created_at=row.created_at,
@@ -58,32 +47,25 @@ class Invitation:
     def owner_ids(self) -> frozenset[int]:
         return frozenset((self.inviter_id, self.invitee_id))
 
+    @strawberry.field(description="EXPIRED once a pending invitation passes `expiresAt`.")
+    def status(self, info: Info) -> InvitationStatus:
+        return effective_invitation_status(self.stored_status, self.expires_at, info.context.now)
+
     @strawberry.field
-    async def inviter(self, info: Info) -> LazyOrganization:
+    async def inviter(self, info: Info) -> OrganizationRef:
         row = await info.context.loaders.organization.load(self.inviter_id)
         assert row is not None, "invitations.inviter_id is a foreign key"
         return organization_types.Organization.from_row(row)
 
     @strawberry.field
-    async def invitee(self, info: Info) -> LazyOrganization:
+    async def invitee(self, info: Info) -> OrganizationRef:
         row = await info.context.loaders.organization.load(self.invitee_id)
         assert row is not None, "invitations.invitee_id is a foreign key"
         return organization_types.Organization.from_row(row)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Invitation | None":
-        return await load_visible_invitation(info, decode_id("Invitation", id))
-
-
-async def load_visible_invitation(info: Info, pk: int) -> Invitation | None:
-    """The invitation, or None when it does not exist or the caller may not see it."""
-    row = await info.context.loaders.invitation.load(pk)
-    if row is None:
-        return None
-    invitation = Invitation.from_row(row)
-    if not principal_can_see(info.context.principal, Audience.OWNERS, invitation.owner_ids()):
-        return None
-    return invitation
+        return await invitation_resolvers.visible_invitation(info, decode_id("Invitation", id))
 
 
 @strawberry.type(description="How many invitations a member may still send in a year.")

@@ -1,7 +1,7 @@
 """Organization: guests and members of the club, their sponsors, events and invitations."""
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
@@ -15,20 +15,15 @@ from resolvers.loaders import InviterYearKey
 from resolvers.visibility import Audience
 from schema.enums import OrganizationKind, OrganizationStatus
 from schema.ids import decode_id, encode_id
+from schema.refs import (
+    AttendanceRef,
+    CountryRef,
+    EventRef,
+    InvitationQuotaRef,
+    InvitationRef,
+    WorkingGroupRef,
+)
 from schema.visibility import restricted
-
-if TYPE_CHECKING:
-    from schema.countries import Country
-    from schema.events import Attendance, Event
-    from schema.invitations import Invitation, InvitationQuota
-    from schema.working_groups import WorkingGroup
-
-LazyCountry = Annotated["Country", strawberry.lazy("schema.countries")]
-LazyEvent = Annotated["Event", strawberry.lazy("schema.events")]
-LazyAttendance = Annotated["Attendance", strawberry.lazy("schema.events")]
-LazyInvitation = Annotated["Invitation", strawberry.lazy("schema.invitations")]
-LazyInvitationQuota = Annotated["InvitationQuota", strawberry.lazy("schema.invitations")]
-LazyWorkingGroup = Annotated["WorkingGroup", strawberry.lazy("schema.working_groups")]
 
 
 def _current_year() -> int:
@@ -74,7 +69,7 @@ class Organization:
         return frozenset((self.pk,))
 
     @strawberry.field
-    async def country(self, info: Info) -> LazyCountry:
+    async def country(self, info: Info) -> CountryRef:
         row = await info.context.loaders.country.load(self.country_id)
         assert row is not None, "organizations.country_id is a foreign key"
         return country_types.Country.from_row(row)
@@ -97,7 +92,7 @@ class Organization:
     )
     async def invitations_sent(
         self, info: Info, year: int | None = None
-    ) -> list[LazyInvitation] | None:
+    ) -> list[InvitationRef] | None:
         rows = await info.context.loaders.invitations_sent.load(InviterYearKey(self.pk, year))
         return [invitation_types.Invitation.from_row(row) for row in rows]
 
@@ -105,7 +100,7 @@ class Organization:
         description="Invitations it received. Admins and itself only.",
         extensions=restricted(Audience.OWNERS),
     )
-    async def invitations_received(self, info: Info) -> list[LazyInvitation] | None:
+    async def invitations_received(self, info: Info) -> list[InvitationRef] | None:
         rows = await info.context.loaders.invitations_received.load(self.pk)
         return [invitation_types.Invitation.from_row(row) for row in rows]
 
@@ -116,7 +111,7 @@ class Organization:
     )
     async def invitation_quota(
         self, info: Info, year: int | None = None
-    ) -> LazyInvitationQuota | None:
+    ) -> InvitationQuotaRef | None:
         year = _current_year() if year is None else year
         sent = await info.context.loaders.invitations_sent.load(InviterYearKey(self.pk, year))
         return invitation_types.InvitationQuota.of(
@@ -124,17 +119,17 @@ class Organization:
         )
 
     @strawberry.field(description="Club events it attended, in any role.")
-    async def attendances(self, info: Info) -> list[LazyAttendance]:
+    async def attendances(self, info: Info) -> list[AttendanceRef]:
         rows = await info.context.loaders.attendances_of_organization.load(self.pk)
         return [event_types.Attendance.from_row(row) for row in rows]
 
     @strawberry.field
-    async def hosted_events(self, info: Info) -> list[LazyEvent]:
+    async def hosted_events(self, info: Info) -> list[EventRef]:
         rows = await info.context.loaders.events_hosted_by.load(self.pk)
         return [event_types.Event.from_row(row) for row in rows]
 
     @strawberry.field
-    async def working_groups(self, info: Info) -> list[LazyWorkingGroup]:
+    async def working_groups(self, info: Info) -> list[WorkingGroupRef]:
         rows = await info.context.loaders.working_groups_of_organization.load(self.pk)
         return [working_group_types.WorkingGroup.from_row(row) for row in rows]
 

@@ -45,7 +45,8 @@ def encode_cursor(kind: str, sort_key: list[Any]) -> str:
 def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:
     """The sort key inside a cursor from this connection, or BAD_USER_INPUT."""
     try:
-        value = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = orjson.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         value = None
     if (
@@ -53,6 +54,7 @@ def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:
         or len(value) != arity + 1
         or value[0] != kind
         or any(isinstance(part, (list, dict)) for part in value[1:])
+        or encode_cursor(kind, value[1:]) != cursor  # only the exact text we hand out
     ):
         raise BadUserInput(f"`{cursor}` is not a cursor of this list.", field="after")
     return value[1:]

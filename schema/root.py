@@ -1,10 +1,14 @@
 """The federated schema: the root Query assembled from the domain modules and resolvers."""
 
+import functools
+from typing import Any, cast
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import ValidationCache
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
 from strawberry.types import ExecutionContext
 
 from resolvers import countries as country_resolvers
@@ -13,7 +17,7 @@ from resolvers import invitations as invitation_resolvers
 from resolvers import organizations as organization_resolvers
 from resolvers import working_groups as working_group_resolvers
 from schema.countries import Country
-from schema.errors import BadUserInput, ErrorCodes, ParseCache
+from schema.errors import BadUserInput, ErrorCodes, ParseCache, RejectNulCharacters
 from schema.events import Event
 from schema.invitations import Invitation
 from schema.organizations import Organization
@@ -56,25 +60,57 @@ class Query:
 
 
 class ClubSchema(Schema):
+    @functools.cached_property
+    def entity_keys(self) -> dict[str, list[frozenset[str]]]:
+        """Each entity type's key field sets, from its @key directives."""
+        keys: dict[str, list[frozenset[str]]] = {}
+        for graphql_type in self._schema.type_map["_Entity"].types:  # type: ignore[attr-defined]
+            definition = self.get_type_by_name(graphql_type.name)
+            keys[graphql_type.name] = [
+                frozenset(directive.fields.split())
+                for directive in definition.directives or ()  # type: ignore[union-attr]
+                if isinstance(directive, Key)
+            ]
+        return keys
+
+    def representation_error(self, position: int, representation: object) -> BadUserInput | None:
+        if not isinstance(representation, dict) or representation.get("__typename") not in (
+            self.entity_keys
+        ):
+            names = ", ".join(sorted(self.entity_keys))
+            return BadUserInput(
+                f"Representation {position} needs a `__typename` among: {names}.",
+                field="representations",
+            )
+        typename = representation["__typename"]
+        for key in self.entity_keys[typename]:
+            if all(isinstance(representation.get(field), str) for field in key):
+                return None
+        wanted = " or ".join(", ".join(sorted(key)) for key in self.entity_keys[typename])
+        return BadUserInput(
+            f"Representation {position} of {typename} needs its key as strings: {wanted}.",
+            field="representations",
+        )
+
     def entities_resolver(
         self, info: strawberry.Info, representations: list[FederationAny]
     ) -> list[FederationAny]:
-        """strawberry's resolver, after refusing malformed representations with BAD_USER_INPUT
-        (strawberry would fail with an internal error) and on copies (it pops `__typename`
-        from the caller's dicts)."""
-        entity_names = {entity.name for entity in self._schema.type_map["_Entity"].types}  # type: ignore[attr-defined]
+        """strawberry's resolver, one representation at a time so that a malformed one is a
+        BAD_USER_INPUT at its own position (strawberry would fail with an internal error);
+        only key fields are passed on, on copies (strawberry pops `__typename` from the
+        caller's dicts). Loaders still batch: every position resolves concurrently."""
+        results: list[Any] = []
         for position, representation in enumerate(representations):
-            if (
-                not isinstance(representation, dict)
-                or representation.get("__typename") not in entity_names
-            ):
-                raise BadUserInput(
-                    f"Representation {position} needs a `__typename` among: "
-                    + ", ".join(sorted(entity_names)),
-                    field="representations",
-                )
-        copies = [FederationAny(dict(r)) for r in representations]  # type: ignore[call-overload]
-        return super().entities_resolver(info, copies)
+            if error := self.representation_error(position, representation):
+                results.append(error)
+                continue
+            given = cast(dict[str, Any], representation)
+            fields = set().union(*self.entity_keys[given["__typename"]])
+            copy = {"__typename": given["__typename"]} | {
+                field: value for field, value in given.items() if field in fields
+            }
+            results.extend(super().entities_resolver(info, [FederationAny(copy)]))
+        return results
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -87,5 +123,6 @@ def build_schema() -> Schema:
     return ClubSchema(
         query=Query,
         federation_version="2.11",
-        extensions=[ErrorCodes, ParseCache, ValidationCache],
+        # Order matters: RejectNulCharacters adds to what ValidationCache found.
+        extensions=[ErrorCodes, ParseCache, ValidationCache, RejectNulCharacters],
     )

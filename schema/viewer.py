@@ -1,15 +1,11 @@
 """Viewer: who the caller is, as the server sees its token."""
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 import schema.organizations as organization_types
 from resolvers.context import Info
 from schema.enums import Role
-
-if TYPE_CHECKING:
-    from schema.organizations import Organization
+from schema.refs import OrganizationRef
 
 
 @strawberry.type(description="The caller: its role and organization.")
@@ -19,9 +15,7 @@ class Viewer:
     organization_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="The organization an ORGANIZATION token acts as.")
-    async def organization(
-        self, info: Info
-    ) -> Annotated["Organization", strawberry.lazy("schema.organizations")] | None:
+    async def organization(self, info: Info) -> OrganizationRef | None:
         if self.organization_pk is None:
             return None
         row = await info.context.loaders.organization.load(self.organization_pk)

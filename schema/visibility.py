@@ -5,7 +5,7 @@ from typing import Any, Protocol
 
 from strawberry.extensions import FieldExtension
 
-from resolvers.context import Info, Principal
+from resolvers.context import Info
 from resolvers.visibility import Audience, can_see
 
 
@@ -13,22 +13,12 @@ class Owned(Protocol):
     def owner_ids(self) -> frozenset[int]: ...
 
 
-def principal_can_see(principal: Principal, audience: Audience, owners: frozenset[int]) -> bool:
-    return can_see(
-        audience,
-        role=principal.role,
-        organization_id=principal.organization_id,
-        organization_is_member=principal.organization_is_member,
-        owners=owners,
-    )
-
-
 class Restricted(FieldExtension):
     def __init__(self, audience: Audience) -> None:
         self.audience = audience
 
     def _allowed(self, source: Owned, info: Info) -> bool:
-        return principal_can_see(info.context.principal, self.audience, source.owner_ids())
+        return can_see(self.audience, info.context.principal, source.owner_ids())
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         return next_(source, info, **kwargs) if self._allowed(source, info) else None

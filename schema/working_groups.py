@@ -1,7 +1,7 @@
 """WorkingGroup and ActionItem: the club's standing groups and their plans."""
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import Self
 
 import strawberry
 
@@ -11,13 +11,7 @@ from db import models
 from resolvers.context import Info
 from schema.enums import ActionItemStatus, FocusArea
 from schema.ids import decode_id, encode_id
-
-if TYPE_CHECKING:
-    from schema.events import Event
-    from schema.organizations import Organization
-
-LazyOrganization = Annotated["Organization", strawberry.lazy("schema.organizations")]
-LazyEvent = Annotated["Event", strawberry.lazy("schema.events")]
+from schema.refs import EventRef, OrganizationRef
 
 
 @strawberry.federation.type(keys=["id"], description="A standing group of the club.")
@@ -43,19 +37,19 @@ class WorkingGroup:
         )
 
     @strawberry.field(description="The organization that leads it.")
-    async def lead(self, info: Info) -> LazyOrganization | None:
+    async def lead(self, info: Info) -> OrganizationRef | None:
         if self.lead_id is None:
             return None
         row = await info.context.loaders.organization.load(self.lead_id)
         return organization_types.Organization.from_row(row) if row else None
 
     @strawberry.field(description="Organizations taking part, by name.")
-    async def members(self, info: Info) -> list[LazyOrganization]:
+    async def members(self, info: Info) -> list[OrganizationRef]:
         rows = await info.context.loaders.members_of_working_group.load(self.pk)
         return [organization_types.Organization.from_row(row) for row in rows]
 
     @strawberry.field(description="Its events, by start time.")
-    async def meetings(self, info: Info) -> list[LazyEvent]:
+    async def meetings(self, info: Info) -> list[EventRef]:
         rows = await info.context.loaders.meetings_of_working_group.load(self.pk)
         return [event_types.Event.from_row(row) for row in rows]
 
@@ -89,7 +83,7 @@ class ActionItem:
         )
 
     @strawberry.field(description="The organization responsible for it.")
-    async def owner(self, info: Info) -> LazyOrganization | None:
+    async def owner(self, info: Info) -> OrganizationRef | None:
         if self.owner_id is None:
             return None
         row = await info.context.loaders.organization.load(self.owner_id)

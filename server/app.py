@@ -16,9 +16,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from db.engine import SessionFactory, create_engine, create_session_factory
-from db.migrate import DatabaseNotMigrated, ensure_migrated, migration_state, upgrade
+from db.migrate import ensure_migrated, migration_state, upgrade
 from resolvers.context import Context
 from schema.root import build_schema
+from server.logs import configure_logging
 from server.settings import Settings
 
 logger = logging.getLogger("clubjustice.server")
@@ -94,4 +95,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
 
 
-__all__ = ["DatabaseNotMigrated", "create_app"]
+def create_served_app() -> Starlette:
+    """The factory uvicorn calls in each server process: settings and logging set up there,
+    since worker processes do not inherit the command line's."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -80,7 +80,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         raise click.ClickException(str(error)) from None
     click.echo(f"GraphQL (and GraphiQL in a browser): http://{host}:{port}/graphql", err=True)
     uvicorn.run(
-        "server.app:create_app",
+        "server.app:create_served_app",
         factory=True,
         host=host,
         port=port,

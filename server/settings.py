@@ -1,8 +1,8 @@
 """Settings from CLUBJUSTICE_* environment variables, read once at start-up."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,3 +35,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     db_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+
+    @model_validator(mode="after")
+    def _default_page_fits(self) -> Self:
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("default_page_size cannot exceed max_page_size")
+        return self

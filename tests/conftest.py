@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.base import Base
 from db.engine import SessionFactory, create_engine, create_session_factory, normalize_database_url
 from db.migrate import upgrade
-from resolvers.context import Context, Principal
+from resolvers.context import Context
+from resolvers.visibility import Principal
 from server.settings import Settings
 
 POSTGRES_URL = os.environ.get("CLUBJUSTICE_TEST_DATABASE_URL")
@@ -106,10 +108,13 @@ def settings(engine: AsyncEngine) -> Settings:
 def make_context(settings: Settings, session_factory: SessionFactory) -> Any:
     """A fresh request context (new loaders) for a principal."""
 
-    def make(principal: Principal | None = None) -> Context:
-        return Context(
+    def make(principal: Principal | None = None, now: datetime | None = None) -> Context:
+        context = Context(
             settings=settings, session_factory=session_factory, principal=principal or Principal()
         )
+        if now is not None:
+            context.now = now
+        return context
 
     return make
 

@@ -1,11 +1,12 @@
 """Executing operations against the real schema with a real context."""
 
+from datetime import datetime
 from typing import Any
 
 import pytest
 from strawberry.federation import Schema
 
-from resolvers.context import Principal
+from resolvers.visibility import Principal
 from schema.root import build_schema
 
 
@@ -16,13 +17,18 @@ def schema() -> Schema:
 
 @pytest.fixture
 def run(schema: Schema, make_context: Any) -> Any:
-    """`await run(QUERY, variables, principal=...)` → the response as a client sees it."""
+    """`await run(QUERY, variables, principal=..., now=...)` → the response as a client sees
+    it; `now` is the request's clock (default: the real one)."""
 
     async def execute(
-        query: str, variables: dict[str, Any] | None = None, *, principal: Principal | None = None
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        principal: Principal | None = None,
+        now: datetime | None = None,
     ) -> dict[str, Any]:
         result = await schema.execute(
-            query, variable_values=variables, context_value=make_context(principal)
+            query, variable_values=variables, context_value=make_context(principal, now)
         )
         response: dict[str, Any] = {"data": result.data}
         if result.errors:

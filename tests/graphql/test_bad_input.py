@@ -40,12 +40,18 @@ def bad_input(
         encode_cursor("organizations", [1, 1]),  # a number where the name goes
         encode_cursor("organizations", ["Name"]),  # too short
         encode_cursor("organizations", ["Name", [1]]),
+        encode_cursor("organizations", ["Name", 2**62]),  # no 32-bit key is that large
+        encode_cursor("organizations", ["Name", True]),
+        encode_cursor("organizations", ["Na\x00me", 1]),
+        encode_cursor("organizations", ["Name", 1]) + "!!",  # lenient base64 would drop these
     ],
 )
 async def test_malformed_cursor(session_factory: Any, run: Any, after: str) -> None:
     response = await run(ORGANIZATIONS, {"after": after})
-    assert response["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
     assert response["data"] is None
+    assert [(e["path"], e["extensions"]) for e in response["errors"]] == [
+        (["organizations"], {"code": "BAD_USER_INPUT", "field": "after"})
+    ]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +66,17 @@ async def test_malformed_time_in_a_cursor(session_factory: Any, run: Any, after:
     response = await run(
         "query($after: String) { events(after: $after) { totalCount } }", {"after": after}
     )
-    assert response["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "after"}
+    assert response == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The cursor is not one of this list.",
+                "locations": [{"line": 1, "column": 25}],
+                "path": ["events"],
+                "extensions": {"code": "BAD_USER_INPUT", "field": "after"},
+            }
+        ],
+    }
 
 
 @pytest.mark.parametrize("first", [101, -1])
@@ -100,7 +116,17 @@ async def test_unknown_enum_value_in_a_variable(session_factory: Any, run: Any) 
 
 @pytest.mark.parametrize(
     "identifier",
-    ["42", "T3JnYW5pemF0aW9uOmFiYw==", encode_id("Event", 1), "", "Organization:1"],
+    [
+        "42",
+        "T3JnYW5pemF0aW9uOmFiYw==",  # Organization:abc
+        encode_id("Event", 1),
+        "",
+        "Organization:1",
+        "T3JnYW5pemF0aW9uOjMwMDAwMDAwMDA=",  # Organization:3000000000, past 32 bits
+        "T3JnYW5pemF0aW9uOjA=",  # Organization:0
+        "T3JnYW5pemF0aW9uOjAx",  # Organization:01
+        "T3JnYW5p!!!emF0aW9uOjE=",  # Organization:1 with junk inside
+    ],
 )
 async def test_malformed_or_mistyped_id(session_factory: Any, run: Any, identifier: str) -> None:
     response = await run("query($id: ID!) { organization(id: $id) { name } }", {"id": identifier})
@@ -133,21 +159,68 @@ async def test_time_window_needs_an_offset(session_factory: Any, run: Any) -> No
     ]
 
 
-async def test_entity_representation_without_a_known_typename(
+ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+
+
+async def test_malformed_representations_fail_at_their_own_position(
     session_factory: Any, run: Any
 ) -> None:
     response = await run(
-        "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
-        {"r": [{"id": "x"}]},
+        ENTITIES,
+        {
+            "r": [
+                {"id": "x"},
+                {"__typename": "Organization", "id": 5},
+                {"__typename": "Country", "code": "MD", "slug": "ignored"},
+                {"__typename": "Organization"},
+                "Organization",
+            ]
+        },
     )
-    assert response["data"] is None
-    assert [(e["message"], e["extensions"]) for e in response["errors"]] == [
+    typenames = "Country, Event, Invitation, Organization, WorkingGroup"
+
+    def error(position: int, message: str) -> dict[str, Any]:
+        return {
+            "message": message,
+            "locations": [{"line": 1, "column": 23}],
+            "path": ["_entities", position],
+            "extensions": {"code": "BAD_USER_INPUT", "field": "representations"},
+        }
+
+    assert response == {
+        "data": {"_entities": [None, None, {"__typename": "Country"}, None, None]},
+        "errors": [
+            error(0, f"Representation 0 needs a `__typename` among: {typenames}."),
+            error(1, "Representation 1 of Organization needs its key as strings: id."),
+            error(3, "Representation 3 of Organization needs its key as strings: id."),
+            error(4, f"Representation 4 needs a `__typename` among: {typenames}."),
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ('{ a: country(code: "AL") { code } b: organization(slug: "x\\u0000") { slug } }', None),
+        ("query($s: String!) { organization(slug: $s) { slug } }", {"s": "irf\x00"}),
         (
-            "Representation 0 needs a `__typename` among: "
-            "Country, Event, Invitation, Organization, WorkingGroup",
-            {"code": "BAD_USER_INPUT", "field": "representations"},
-        )
-    ]
+            "query($f: OrganizationFilter) { organizations(filter: $f) { totalCount } }",
+            {"f": {"search": "\x00"}},
+        ),
+    ],
+)
+async def test_nul_characters_are_refused_before_anything_runs(
+    session_factory: Any, run: Any, query: str, variables: dict[str, Any] | None
+) -> None:
+    assert await run(query, variables) == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Strings may not contain the NUL character (U+0000).",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
 
 
 async def test_syntax_error(session_factory: Any, run: Any) -> None:

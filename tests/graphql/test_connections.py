@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from db.enums import EventStatus
+from schema.ids import encode_id
 from tests.factories import T0, add, build_club, country_ids, event, organization
 
 PAGE = """
@@ -49,7 +50,7 @@ async def test_default_page_and_empty_page(session_factory: Any, run: Any) -> No
             "organizations": {
                 "totalCount": 25,
                 "pageInfo": {
-                    "hasNextPage": False,
+                    "hasNextPage": True,
                     "hasPreviousPage": False,
                     "startCursor": None,
                     "endCursor": None,
@@ -58,6 +59,37 @@ async def test_default_page_and_empty_page(session_factory: Any, run: Any) -> No
             }
         }
     }
+
+
+async def test_ties_in_the_sort_key_are_broken_by_id_across_pages(
+    session_factory: Any, run: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    same_name = [organization(md, name="Legal Aid Bureau") for _ in range(5)]
+    await add(session_factory, *same_name)
+    host = same_name[0].id
+    same_start = [event(host, title=f"Parallel {i}", starts_at=T0) for i in range(5)]
+    await add(session_factory, *same_start)
+
+    async def walk(query: str, root: str, title: str) -> list[str]:
+        seen, after = [], None
+        while True:
+            response = await run(query, {"first": 2, "after": after})
+            connection = response["data"][root]
+            seen += [edge["node"][title] for edge in connection["edges"]]
+            if not connection["pageInfo"]["hasNextPage"]:
+                return seen
+            after = connection["pageInfo"]["endCursor"]
+
+    ids_query = """
+    query($first: Int, $after: String) {
+      organizations(first: $first, after: $after) {
+        pageInfo { hasNextPage endCursor } edges { node { id } }
+      }
+    }"""
+    organization_ids = await walk(ids_query, "organizations", "id")
+    assert organization_ids == [encode_id("Organization", o.id) for o in same_name]
+    assert await walk(EVENTS, "events", "title") == [f"Parallel {i}" for i in range(5)]
 
 
 async def test_organization_filters(session_factory: Any, run: Any) -> None:
@@ -97,7 +129,7 @@ EVENTS = """
 query Events($first: Int, $after: String, $filter: EventFilter) {
   events(first: $first, after: $after, filter: $filter) {
     totalCount
-    pageInfo { hasNextPage }
+    pageInfo { hasNextPage endCursor }
     edges { node { title startsAt status } }
   }
 }

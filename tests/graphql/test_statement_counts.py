@@ -3,7 +3,7 @@
 from typing import Any
 
 from db.enums import Role
-from resolvers.context import Principal
+from resolvers.visibility import Principal
 from tests.factories import build_club
 
 WALK = """

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 
-from db.enums import Role
-from resolvers.context import Principal
+from db.enums import AttendanceRole, Role
+from db.models import Attendance
+from resolvers.visibility import Principal
 from schema.ids import encode_id
 from tests.factories import T0, add, country_ids, event, invitation, organization
 
@@ -31,12 +32,21 @@ query($id: ID!, $event: ID!, $invitation: ID!) {
 async def club(session_factory: Any) -> dict[str, int]:
     md = (await country_ids(session_factory, "MD"))["MD"]
     owner = organization(md, member=True, contact_email="owner@example.org")
-    member = organization(md, member=True)
+    member = organization(md, member=True, contact_email="member@example.org")
     guest = organization(md)
     await add(session_factory, owner, member, guest)
     meeting = event(owner.id, meeting_url="https://meet.example.org/secret")
     sent = invitation(owner.id, guest.id, created_at=T0 + timedelta(days=1))
     await add(session_factory, meeting, sent)
+    await add(
+        session_factory,
+        Attendance(
+            event_id=meeting.id,
+            organization_id=member.id,
+            role=AttendanceRole.MEMBER,
+            recorded_at=T0,
+        ),
+    )
     return {
         "owner": owner.id,
         "member": member.id,
@@ -105,6 +115,77 @@ async def test_restricted_fields_by_role(
             },
             "invitation": {"id": invitation_id} if sees_invitation else None,
             "_entities": [{"id": invitation_id} if sees_invitation else None],
+        }
+    }
+
+
+NESTED = """
+query($invitation: ID!) {
+  invitation(id: $invitation) { inviter { contactEmail invitationsSent { id } } }
+  events(first: 5) {
+    edges {
+      node { meetingUrl host { contactEmail } attendances { organization { contactEmail } } }
+    }
+  }
+  entities: _entities(representations: [
+    {__typename: "Organization", id: $owner}, {__typename: "Event", id: $event}
+  ]) {
+    ... on Organization { contactEmail invitationQuota(year: 2024) { used } }
+    ... on Event { meetingUrl }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("who", ["partner", "guest", "member"])
+async def test_restricted_fields_stay_hidden_through_relations_and_entities(
+    club: dict[str, int], run: Any, schema: Any, who: str
+) -> None:
+    query = NESTED.replace(
+        "query($invitation: ID!)", "query($invitation: ID!, $owner: ID!, $event: ID!)"
+    )
+    response = await run(
+        query,
+        {
+            "invitation": encode_id("Invitation", club["invitation"]),
+            "owner": encode_id("Organization", club["owner"]),
+            "event": encode_id("Event", club["event"]),
+        },
+        principal=principal(who, club),
+    )
+    club_fields = "owner@example.org" if who == "member" else None
+    meeting = "https://meet.example.org/secret" if who == "member" else None
+    assert response == {
+        "data": {
+            # The invitee sees its invitation, but not the inviter's private fields.
+            "invitation": (
+                {"inviter": {"contactEmail": None, "invitationsSent": None}}
+                if who == "guest"
+                else None
+            ),
+            "events": {
+                "edges": [
+                    {
+                        "node": {
+                            "meetingUrl": meeting,
+                            "host": {"contactEmail": club_fields},
+                            "attendances": [
+                                {
+                                    "organization": {
+                                        "contactEmail": "member@example.org"
+                                        if who == "member"
+                                        else None
+                                    }
+                                }
+                            ],
+                        }
+                    }
+                ]
+            },
+            "entities": [
+                {"contactEmail": club_fields, "invitationQuota": None},
+                {"meetingUrl": meeting},
+            ],
         }
     }
 

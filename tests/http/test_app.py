@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from db.engine import create_engine
 from db.migrate import DatabaseNotMigrated, alembic_config, upgrade
+from schema.pagination import encode_cursor
 from server.app import create_app
 from server.settings import Settings
 from tests.http.conftest import open_client
@@ -85,3 +86,32 @@ async def test_not_ready_when_the_database_falls_behind_the_code(tmp_path: Path)
             "reason": f"not migrated: database is at revision empty, the code expects {HEAD}",
         }
     await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ('{ organization(id: "T3JnYW5pemF0aW9uOjMwMDAwMDAwMDA=") { name } }', None),
+        ("query($s: String!) { organization(slug: $s) { name } }", {"s": "irf\u0000"}),
+        (
+            "query($a: String) { organizations(after: $a) { totalCount } }",
+            {"a": encode_cursor("organizations", ["A", 2**62])},
+        ),
+        (
+            '{ _entities(representations: [{__typename: "Organization", id: 7}]) { __typename } }',
+            None,
+        ),
+        (
+            "query($s: OrganizationStatus) { organizations(filter: {status: $s}) { totalCount } }",
+            {"s": "X"},
+        ),
+    ],
+)
+async def test_bad_input_is_never_a_server_error(
+    client: httpx.AsyncClient, query: str, variables: dict[str, object] | None
+) -> None:
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200
+    assert [error["extensions"]["code"] for error in response.json()["errors"]] == [
+        "BAD_USER_INPUT"
+    ]

@@ -3,7 +3,7 @@
 import pytest
 
 from db.enums import Role
-from resolvers.visibility import Audience, can_see
+from resolvers.visibility import Audience, Principal, can_see
 
 OWNER, OTHER = 1, 2
 
@@ -27,23 +27,12 @@ def test_each_role_sees_exactly_its_audiences(
     visible = {
         audience
         for audience in Audience
-        if can_see(
-            audience,
-            role=role,
-            organization_id=organization,
-            organization_is_member=member,
-            owners=frozenset({OWNER}),
-        )
+        if can_see(audience, Principal(role, organization, member), frozenset({OWNER}))
     }
     assert visible == {Audience.PUBLIC, *sees}
 
 
 def test_an_invitation_is_owned_by_both_sides() -> None:
     for side in (OWNER, OTHER):
-        assert can_see(
-            Audience.OWNERS,
-            role=Role.ORGANIZATION,
-            organization_id=side,
-            organization_is_member=False,
-            owners=frozenset({OWNER, OTHER}),
-        )
+        guest = Principal(Role.ORGANIZATION, organization_id=side, organization_is_member=False)
+        assert can_see(Audience.OWNERS, guest, frozenset({OWNER, OTHER}))

@@ -1,0 +1,60 @@
+"""What reaches a client when something fails: codes always, details only for its own
+mistakes. A small schema with our error extension stands in for failures the real one
+should never have."""
+
+import logging
+
+import pytest
+import strawberry
+
+from schema.errors import BadUserInput, ErrorCodes
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def too_large(self) -> int:
+        return 2**40  # not a GraphQL Int: fails while serializing
+
+    @strawberry.field
+    def broken(self) -> str:
+        raise RuntimeError("connection to server at 10.0.0.5 failed: SELECT secret FROM t")
+
+    @strawberry.field
+    def refused(self) -> str:
+        raise BadUserInput("That is not allowed here.", field="x")
+
+
+SCHEMA = strawberry.Schema(query=Query, extensions=[ErrorCodes])
+
+
+@pytest.mark.parametrize("field", ["tooLarge", "broken"])
+async def test_server_faults_are_masked_and_logged(
+    field: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="clubjustice.errors"):
+        result = await SCHEMA.execute(f"{{ {field} }}")
+    assert result.data is None
+    assert [error.formatted for error in result.errors or []] == [
+        {
+            "message": "Internal server error.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": [field],
+            "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+        }
+    ]
+    (record,) = [r for r in caplog.records if r.name == "clubjustice.errors"]
+    assert record.message.startswith(f"unexpected error at {field}:")
+    assert record.exc_info is not None  # the traceback is in the log, not the response
+
+
+async def test_client_errors_keep_their_message_and_field() -> None:
+    result = await SCHEMA.execute("{ refused }")
+    assert [error.formatted for error in result.errors or []] == [
+        {
+            "message": "That is not allowed here.",
+            "locations": [{"line": 1, "column": 3}],
+            "path": ["refused"],
+            "extensions": {"code": "BAD_USER_INPUT", "field": "x"},
+        }
+    ]
