@@ -1,5 +1,6 @@
 """Engines and session factories; created by the application's lifespan, never at import."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -66,3 +67,17 @@ def create_write_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(
         engine.execution_options(**{WRITE_OPTION: "IMMEDIATE"}), expire_on_commit=False
     )
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its session factories, opened by the application's lifespan."""
+
+    engine: AsyncEngine
+    session_factory: SessionFactory
+    write_session_factory: SessionFactory
+
+    @classmethod
+    def open(cls, url: str, *, echo: bool = False) -> "Database":
+        engine = create_engine(url, echo=echo)
+        return cls(engine, create_session_factory(engine), create_write_session_factory(engine))

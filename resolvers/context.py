@@ -10,14 +10,15 @@ from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
 from server.settings import Settings
 
-ANONYMOUS = Principal()
-
 
 @dataclass(slots=True)
 class Context:
     settings: Settings
+    principal: Principal
+    # Reads open short sessions from `session_factory`; a mutation runs in one transaction
+    # from `write_session_factory` (BEGIN IMMEDIATE on SQLite).
     session_factory: SessionFactory
-    principal: Principal = ANONYMOUS
+    write_session_factory: SessionFactory
     # One clock reading per request: every field of a response judges time alike.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)

@@ -1,14 +1,28 @@
-"""Query resolvers for organizations: the directory and single lookups."""
+"""Organizations: the directory, single lookups, registration and updates."""
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import UNSET
 
 from db import models
+from db.activity import append_activity
+from db.enums import ActivityKind, OrganizationStatus, Role
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
+from resolvers.mutations import acting_organization, found, id_of, mutation, transaction
 from resolvers.pagination import SortOrder, page_size, paginate
+from resolvers.rules import ErrorCode, Refusal
+from resolvers.validation import email, optional_text, slug_for, text, web_address
 from schema.ids import decode_id
-from schema.organizations import Organization, OrganizationFilter
+from schema.organizations import (
+    Organization,
+    OrganizationFilter,
+    OrganizationPayload,
+    RegisterOrganizationInput,
+    UpdateOrganizationInput,
+)
 from schema.pagination import Connection
 
 BY_NAME = SortOrder("organizations", (models.Organization.name, models.Organization.id))
@@ -52,3 +66,108 @@ async def organization(
     else:
         row = await loaders.organization_by_slug.load(value)
     return Organization.from_row(row) if row else None
+
+
+async def _country_id(session: AsyncSession, code: str) -> int:
+    country_id = await session.scalar(
+        select(models.Country.id).where(models.Country.code == code.strip().upper())
+    )
+    if country_id is None:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT, f"`{code}` is not an ISO 3166-1 alpha-2 code.", "countryCode"
+        )
+    return country_id
+
+
+async def _free_slug(session: AsyncSession, name: str, country_code: str) -> str:
+    """The name's slug, or the slug with the country code when the plain one is taken."""
+    base = slug_for(name)
+    for candidate in (base, f"{base}-{country_code.strip().lower()}"):
+        taken = await session.scalar(select(exists().where(models.Organization.slug == candidate)))
+        if not taken:
+            return candidate
+    raise Refusal(ErrorCode.NAME_TAKEN, f"An organization named {name!r} is registered.", "name")
+
+
+@mutation(OrganizationPayload, Role.ADMIN, Role.ORGANIZATION)
+async def register_organization(info: Info, input: RegisterOrganizationInput) -> Organization:
+    """Registers a guest. The secretariat and member organizations may register one."""
+    context = info.context
+    if context.principal.role is Role.ORGANIZATION and not context.principal.organization_is_member:
+        raise Refusal(ErrorCode.MEMBERSHIP_REQUIRED, "Only members register new organizations.")
+    name = text(input.name, "name", min_length=2, max_length=200)
+    website = web_address(input.website, "website")
+    description = optional_text(input.description, "description", max_length=5000)
+    contact_email = email(input.contact_email, "contactEmail")
+    async with transaction(info) as session:
+        row = models.Organization(
+            slug=await _free_slug(session, name, input.country_code),
+            name=name,
+            kind=input.kind,
+            status=OrganizationStatus.GUEST,
+            country_id=await _country_id(session, input.country_code),
+            website=website,
+            description=description,
+            contact_email=contact_email,
+            created_at=context.now,
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError:  # the same slug, registered a moment ago by someone else
+            raise Refusal(
+                ErrorCode.NAME_TAKEN, f"An organization named {name!r} is registered.", "name"
+            ) from None
+        await append_activity(
+            session,
+            ActivityKind.ORGANIZATION_REGISTERED,
+            occurred_at=context.now,
+            organization_id=row.id,
+        )
+    return Organization.from_row(row)
+
+
+@mutation(OrganizationPayload, Role.ADMIN, Role.ORGANIZATION)
+async def update_organization(
+    info: Info, id: strawberry.ID, input: UpdateOrganizationInput
+) -> Organization:
+    """The secretariat, or the organization itself, changes its details (not its slug)."""
+    context = info.context
+    pk = id_of("Organization", id, "id")
+    if context.principal.role is Role.ORGANIZATION and acting_organization(context.principal) != pk:
+        raise Refusal(ErrorCode.FORBIDDEN, "An organization changes only its own details.", "id")
+    changes: dict[str, object] = {}
+    if input.name is not UNSET:
+        changes["name"] = text(input.name or "", "name", min_length=2, max_length=200)
+    if input.kind is not UNSET:
+        if input.kind is None:
+            raise Refusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
+        changes["kind"] = input.kind
+    if input.website is not UNSET:
+        changes["website"] = web_address(input.website, "website")
+    if input.description is not UNSET:
+        changes["description"] = optional_text(input.description, "description", max_length=5000)
+    if input.contact_email is not UNSET:
+        changes["contact_email"] = email(input.contact_email, "contactEmail")
+    async with transaction(info) as session:
+        row = found(
+            await session.scalar(
+                select(models.Organization)
+                .where(models.Organization.id == pk)
+                .with_for_update(key_share=True)
+            ),
+            "organization",
+        )
+        if input.country_code is not UNSET:
+            changes["country_id"] = await _country_id(session, input.country_code or "")
+        for column, value in changes.items():
+            setattr(row, column, value)
+        await session.flush()
+        await append_activity(
+            session,
+            ActivityKind.ORGANIZATION_UPDATED,
+            occurred_at=context.now,
+            organization_id=row.id,
+            payload={"changed": sorted(changes)},
+        )
+    return Organization.from_row(row)

@@ -13,9 +13,10 @@ from db.enums import Role
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller. `role is None` means anonymous (no token)."""
+    """The caller, as its token says: a role, and for ORGANIZATION tokens the organization
+    it acts as and whether that was a member when the request arrived."""
 
-    role: Role | None = None
+    role: Role
     organization_id: int | None = None
     organization_is_member: bool = False
 
@@ -38,7 +39,7 @@ def can_see(audience: Audience, principal: Principal, owners: frozenset[int]) ->
     if audience is Audience.PUBLIC or principal.role is Role.ADMIN:
         return True
     if principal.role is not Role.ORGANIZATION or principal.organization_id is None:
-        return False  # partners and anonymous callers see public fields only
+        return False  # partners see public fields only
     if principal.organization_id in owners:
         return True
     return audience is Audience.CLUB and principal.organization_is_member

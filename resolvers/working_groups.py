@@ -1,13 +1,32 @@
-"""Query resolvers for working groups."""
+"""Working groups: lookups, creating, joining and leaving, and the action plan."""
+
+from datetime import datetime
+from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import UNSET
 
 from db import models
+from db.activity import append_activity
+from db.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
+from resolvers import rules
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
+from resolvers.mutations import acting_organization, facts, found, id_of, mutation, transaction
+from resolvers.rules import ErrorCode, Refusal
+from resolvers.validation import optional_text, slug_for, text
 from schema.ids import decode_id
-from schema.working_groups import WorkingGroup
+from schema.working_groups import (
+    ActionItem,
+    ActionItemInput,
+    ActionItemPayload,
+    CreateWorkingGroupInput,
+    WorkingGroup,
+    WorkingGroupPayload,
+)
 
 
 async def working_groups(info: Info) -> list[WorkingGroup]:
@@ -26,3 +45,234 @@ async def working_group(
     else:
         row = await loaders.working_group_by_slug.load(value)
     return WorkingGroup.from_row(row) if row else None
+
+
+async def _membership(session: AsyncSession, group_id: int, organization_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    models.WorkingGroupMember.working_group_id == group_id,
+                    models.WorkingGroupMember.organization_id == organization_id,
+                )
+            )
+        )
+    )
+
+
+async def _locked_group(session: AsyncSession, id: str, field: str) -> models.WorkingGroup:
+    pk = id_of("WorkingGroup", id, field)
+    statement = (
+        select(models.WorkingGroup)
+        .where(models.WorkingGroup.id == pk)
+        .with_for_update(key_share=True)
+    )
+    return found(await session.scalar(statement), "working group", field)
+
+
+async def _log(
+    session: AsyncSession,
+    kind: ActivityKind,
+    group_id: int,
+    organization_id: int | None,
+    now: datetime,
+    **payload: Any,
+) -> None:
+    await append_activity(
+        session,
+        kind,
+        occurred_at=now,
+        organization_id=organization_id,
+        working_group_id=group_id,
+        payload=payload,
+    )
+
+
+@mutation(WorkingGroupPayload, Role.ADMIN, Role.ORGANIZATION)
+async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> WorkingGroup:
+    """A member (or the secretariat for one) starts a group it leads and belongs to."""
+    context = info.context
+    principal = context.principal
+    name = text(input.name, "name", min_length=3, max_length=200)
+    slug = slug_for(name)
+    description = optional_text(input.description, "description", max_length=5000)
+    if principal.role is Role.ADMIN:
+        lead_id = None if input.lead_id is None else id_of("Organization", input.lead_id, "leadId")
+    else:
+        lead_id = acting_organization(principal)
+        if input.lead_id is not None and id_of("Organization", input.lead_id, "leadId") != lead_id:
+            raise Refusal(ErrorCode.FORBIDDEN, "An organization leads its own group.", "leadId")
+    async with transaction(info) as session:
+        if lead_id is not None:
+            lead = found(await session.get(models.Organization, lead_id), "organization", "leadId")
+            if lead.status is not OrganizationStatus.MEMBER:
+                raise Refusal(
+                    ErrorCode.MEMBERSHIP_REQUIRED, f"{lead.name} is not a member.", "leadId"
+                )
+        if await session.scalar(select(exists().where(models.WorkingGroup.slug == slug))):
+            raise Refusal(ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name")
+        row = models.WorkingGroup(
+            slug=slug,
+            name=name,
+            focus_area=input.focus_area,
+            description=description,
+            lead_id=lead_id,
+            created_at=context.now,
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise Refusal(
+                ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name"
+            ) from None
+        if lead_id is not None:
+            session.add(
+                models.WorkingGroupMember(
+                    working_group_id=row.id, organization_id=lead_id, joined_at=context.now
+                )
+            )
+            await session.flush()
+        await _log(session, ActivityKind.WORKING_GROUP_CREATED, row.id, lead_id, context.now)
+    return WorkingGroup.from_row(row)
+
+
+@mutation(WorkingGroupPayload, Role.ORGANIZATION)
+async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
+    now = info.context.now
+    organization_id = acting_organization(info.context.principal)
+    async with transaction(info) as session:
+        group = await _locked_group(session, id, "id")
+        organization = found(
+            await session.get(models.Organization, organization_id), "organization"
+        )
+        already_in = await _membership(session, group.id, organization_id)
+        if refusal := rules.check_joining(facts(organization), already_in=already_in):
+            raise refusal
+        session.add(
+            models.WorkingGroupMember(
+                working_group_id=group.id, organization_id=organization_id, joined_at=now
+            )
+        )
+        await session.flush()
+        await _log(session, ActivityKind.WORKING_GROUP_JOINED, group.id, organization_id, now)
+    return WorkingGroup.from_row(group)
+
+
+@mutation(WorkingGroupPayload, Role.ORGANIZATION)
+async def leave_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
+    """Leaving; a lead that leaves leaves the group without a lead."""
+    now = info.context.now
+    organization_id = acting_organization(info.context.principal)
+    async with transaction(info) as session:
+        group = await _locked_group(session, id, "id")
+        organization = found(
+            await session.get(models.Organization, organization_id), "organization"
+        )
+        is_in = await _membership(session, group.id, organization_id)
+        if refusal := rules.check_leaving(facts(organization), is_in=is_in):
+            raise refusal
+        await session.execute(
+            delete(models.WorkingGroupMember).where(
+                models.WorkingGroupMember.working_group_id == group.id,
+                models.WorkingGroupMember.organization_id == organization_id,
+            )
+        )
+        if group.lead_id == organization_id:
+            group.lead_id = None
+        await session.flush()
+        await _log(session, ActivityKind.WORKING_GROUP_LEFT, group.id, organization_id, now)
+    return WorkingGroup.from_row(group)
+
+
+async def _require_participant(info: Info, session: AsyncSession, group_id: int) -> None:
+    principal = info.context.principal
+    if principal.role is Role.ADMIN:
+        return
+    if not await _membership(session, group_id, acting_organization(principal)):
+        raise Refusal(
+            ErrorCode.NOT_IN_WORKING_GROUP, "Only the group's organizations change its plan."
+        )
+
+
+async def _owner_id(session: AsyncSession, group_id: int, given: str | None) -> int | None:
+    if given is None:
+        return None
+    owner_id = id_of("Organization", given, "ownerId")
+    if not await _membership(session, group_id, owner_id):
+        raise Refusal(
+            ErrorCode.NOT_IN_WORKING_GROUP, "An item's owner must belong to the group.", "ownerId"
+        )
+    return owner_id
+
+
+@mutation(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
+async def add_action_item(
+    info: Info, working_group_id: strawberry.ID, input: ActionItemInput
+) -> ActionItem:
+    now = info.context.now
+    if input.title is UNSET or input.title is None:
+        raise Refusal(ErrorCode.INVALID_INPUT, "An action item needs a title.", "title")
+    title = text(input.title, "title", min_length=3, max_length=200)
+    async with transaction(info) as session:
+        group = await _locked_group(session, working_group_id, "workingGroupId")
+        await _require_participant(info, session, group.id)
+        row = models.ActionItem(
+            working_group_id=group.id,
+            title=title,
+            status=ActionItemStatus.PLANNED if input.status in (UNSET, None) else input.status,
+            owner_id=await _owner_id(
+                session, group.id, None if input.owner_id is UNSET else input.owner_id
+            ),
+            due_date=None if input.due_date is UNSET else input.due_date,
+            created_at=now,
+        )
+        session.add(row)
+        await session.flush()
+        await _log(
+            session,
+            ActivityKind.ACTION_ITEM_ADDED,
+            group.id,
+            row.owner_id,
+            now,
+            action_item_id=row.id,
+        )
+    return ActionItem.from_row(row)
+
+
+@mutation(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
+async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInput) -> ActionItem:
+    now = info.context.now
+    pk = id_of("ActionItem", id, "id")
+    changes: dict[str, Any] = {}
+    if input.title is not UNSET:
+        changes["title"] = text(input.title or "", "title", min_length=3, max_length=200)
+    if input.status is not UNSET:
+        if input.status is None:
+            raise Refusal(ErrorCode.INVALID_INPUT, "`status` cannot be cleared.", "status")
+        changes["status"] = input.status
+    if input.due_date is not UNSET:
+        changes["due_date"] = input.due_date
+    async with transaction(info) as session:
+        row = found(
+            await session.scalar(
+                select(models.ActionItem).where(models.ActionItem.id == pk).with_for_update()
+            ),
+            "action item",
+        )
+        await _require_participant(info, session, row.working_group_id)
+        if input.owner_id is not UNSET:
+            changes["owner_id"] = await _owner_id(session, row.working_group_id, input.owner_id)
+        for column, value in changes.items():
+            setattr(row, column, value)
+        await session.flush()
+        await _log(
+            session,
+            ActivityKind.ACTION_ITEM_UPDATED,
+            row.working_group_id,
+            row.owner_id,
+            now,
+            action_item_id=row.id,
+            changed=sorted(changes),
+        )
+    return ActionItem.from_row(row)

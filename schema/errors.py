@@ -148,3 +148,9 @@ class RejectNulCharacters(SchemaExtension):
                 ),
             ]
         yield
+
+
+class Forbidden(ClientError):
+    """The caller's role may not do this at all (a partner calling a mutation, say)."""
+
+    code = "FORBIDDEN"

@@ -12,6 +12,7 @@ from resolvers.context import Info
 from resolvers.visibility import Audience
 from schema.enums import AttendanceRole, EventKind, EventStatus
 from schema.ids import decode_id, encode_id
+from schema.payloads import Payload, UserError
 from schema.refs import OrganizationRef, WorkingGroupRef
 from schema.visibility import restricted
 
@@ -126,3 +127,47 @@ class EventFilter:
     )
     status: EventStatus | None = None
     working_group_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="A new club meeting.")
+class ScheduleEventInput:
+    title: str
+    kind: EventKind
+    starts_at: datetime
+    ends_at: datetime
+    host_id: strawberry.ID | None = strawberry.field(
+        default=None, description="ADMIN: the hosting member. Organizations host as themselves."
+    )
+    working_group_id: strawberry.ID | None = None
+    meeting_url: str | None = None
+    description: str | None = None
+
+
+@strawberry.input(description="Fields to change; omitted fields stay, null clears one.")
+class UpdateEventInput:
+    title: str | None = strawberry.UNSET
+    kind: EventKind | None = strawberry.UNSET
+    starts_at: datetime | None = strawberry.UNSET
+    ends_at: datetime | None = strawberry.UNSET
+    working_group_id: strawberry.ID | None = strawberry.UNSET
+    meeting_url: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Who took part in an event, in which role.")
+class RecordAttendanceInput:
+    event_id: strawberry.ID
+    organization_id: strawberry.ID
+    role: AttendanceRole
+
+
+@strawberry.type
+class EventPayload(Payload):
+    event: Event | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class AttendancePayload(Payload):
+    attendance: Attendance | None
+    errors: list[UserError]

@@ -6,13 +6,14 @@ from typing import Self
 
 import strawberry
 
-import resolvers.invitations as invitation_resolvers
 import schema.organizations as organization_types
 from db import models
 from resolvers.context import Info
+from resolvers.invitation_access import visible_invitation
 from resolvers.rules import effective_invitation_status
 from schema.enums import InvitationStatus
 from schema.ids import decode_id, encode_id
+from schema.payloads import Payload, UserError
 from schema.refs import OrganizationRef
 
 
@@ -65,7 +66,8 @@ class Invitation:
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Invitation | None":
-        return await invitation_resolvers.visible_invitation(info, decode_id("Invitation", id))
+        row = await visible_invitation(info, decode_id("Invitation", id))
+        return cls.from_row(row) if row else None
 
 
 @strawberry.type(description="How many invitations a member may still send in a year.")
@@ -78,3 +80,24 @@ class InvitationQuota:
     @classmethod
     def of(cls, *, year: int, limit: int, used: int) -> Self:
         return cls(year=year, limit=limit, used=used, remaining=max(limit - used, 0))
+
+
+@strawberry.input(description="Invite a guest to join the club.")
+class InviteOrganizationInput:
+    invitee_id: strawberry.ID
+    message: str | None = None
+    inviter_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="ADMIN only: the member that invites. Organizations invite as themselves.",
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Any string up to 100 characters, unique per attempt: a retry with the same "
+        "key returns the first invitation and uses no second slot of the quota.",
+    )
+
+
+@strawberry.type
+class InvitationPayload(Payload):
+    invitation: Invitation | None
+    errors: list[UserError]

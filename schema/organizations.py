@@ -15,6 +15,7 @@ from resolvers.loaders import InviterYearKey
 from resolvers.visibility import Audience
 from schema.enums import OrganizationKind, OrganizationStatus
 from schema.ids import decode_id, encode_id
+from schema.payloads import Payload, UserError
 from schema.refs import (
     AttendanceRef,
     CountryRef,
@@ -146,3 +147,29 @@ class OrganizationFilter:
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the name."
     )
+
+
+@strawberry.input(description="A new organization; it starts as a GUEST.")
+class RegisterOrganizationInput:
+    name: str
+    country_code: str = strawberry.field(description="ISO 3166-1 alpha-2, e.g. `GE`.")
+    kind: OrganizationKind
+    website: str | None = None
+    description: str | None = None
+    contact_email: str | None = None
+
+
+@strawberry.input(description="Fields to change; omitted fields stay, null clears one.")
+class UpdateOrganizationInput:
+    name: str | None = strawberry.UNSET
+    country_code: str | None = strawberry.UNSET
+    kind: OrganizationKind | None = strawberry.UNSET
+    website: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    contact_email: str | None = strawberry.UNSET
+
+
+@strawberry.type
+class OrganizationPayload(Payload):
+    organization: Organization | None
+    errors: list[UserError]

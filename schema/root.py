@@ -18,12 +18,12 @@ from resolvers import organizations as organization_resolvers
 from resolvers import working_groups as working_group_resolvers
 from schema.countries import Country
 from schema.errors import BadUserInput, ErrorCodes, ParseCache, RejectNulCharacters
-from schema.events import Event
-from schema.invitations import Invitation
-from schema.organizations import Organization
+from schema.events import AttendancePayload, Event, EventPayload
+from schema.invitations import Invitation, InvitationPayload
+from schema.organizations import Organization, OrganizationPayload
 from schema.pagination import Connection
 from schema.viewer import Viewer, viewer
-from schema.working_groups import WorkingGroup
+from schema.working_groups import ActionItemPayload, WorkingGroup, WorkingGroupPayload
 
 
 @strawberry.type
@@ -119,9 +119,80 @@ class ClubSchema(Schema):
         with their traceback; strawberry's default would log every error."""
 
 
+@strawberry.type
+class Mutation:
+    register_organization: OrganizationPayload = strawberry.mutation(
+        resolver=organization_resolvers.register_organization,
+        description="Register an organization as a GUEST (the secretariat or a member).",
+    )
+    update_organization: OrganizationPayload = strawberry.mutation(
+        resolver=organization_resolvers.update_organization,
+        description="Change an organization's details (the secretariat or itself).",
+    )
+    schedule_event: EventPayload = strawberry.mutation(
+        resolver=event_resolvers.schedule_event,
+        description="Schedule a club meeting hosted by a member.",
+    )
+    update_event: EventPayload = strawberry.mutation(
+        resolver=event_resolvers.update_event,
+        description="Change a scheduled event (its host or the secretariat).",
+    )
+    cancel_event: EventPayload = strawberry.mutation(
+        resolver=event_resolvers.cancel_event,
+        description="Cancel a scheduled event (its host or the secretariat).",
+    )
+    complete_event: EventPayload = strawberry.mutation(
+        resolver=event_resolvers.complete_event,
+        description="Mark a started event completed (its host or the secretariat).",
+    )
+    record_attendance: AttendancePayload = strawberry.mutation(
+        resolver=event_resolvers.record_attendance,
+        description="Record who took part in an event, and as what (its host or the secretariat).",
+    )
+    invite_organization: InvitationPayload = strawberry.mutation(
+        resolver=invitation_resolvers.invite_organization,
+        description="A member invites a guest that attended a club event as a guest. "
+        "Organizations invite as themselves; ADMIN names the inviter.",
+    )
+    accept_invitation: InvitationPayload = strawberry.mutation(
+        resolver=invitation_resolvers.accept_invitation,
+        description="The invitee accepts a pending invitation and becomes a member.",
+    )
+    decline_invitation: InvitationPayload = strawberry.mutation(
+        resolver=invitation_resolvers.decline_invitation,
+        description="The invitee declines a pending invitation.",
+    )
+    revoke_invitation: InvitationPayload = strawberry.mutation(
+        resolver=invitation_resolvers.revoke_invitation,
+        description="The inviter withdraws a pending invitation; its quota slot stays used.",
+    )
+
+    create_working_group: WorkingGroupPayload = strawberry.mutation(
+        resolver=working_group_resolvers.create_working_group,
+        description="Start a working group, led by a member.",
+    )
+    join_working_group: WorkingGroupPayload = strawberry.mutation(
+        resolver=working_group_resolvers.join_working_group,
+        description="The caller's organization (a member) joins a working group.",
+    )
+    leave_working_group: WorkingGroupPayload = strawberry.mutation(
+        resolver=working_group_resolvers.leave_working_group,
+        description="The caller's organization leaves a working group.",
+    )
+    add_action_item: ActionItemPayload = strawberry.mutation(
+        resolver=working_group_resolvers.add_action_item,
+        description="Add an item to a working group's action plan (its organizations).",
+    )
+    update_action_item: ActionItemPayload = strawberry.mutation(
+        resolver=working_group_resolvers.update_action_item,
+        description="Change an action item (its group's organizations).",
+    )
+
+
 def build_schema() -> Schema:
     return ClubSchema(
         query=Query,
+        mutation=Mutation,
         federation_version="2.11",
         # Order matters: RejectNulCharacters adds to what ValidationCache found.
         extensions=[ErrorCodes, ParseCache, ValidationCache, RejectNulCharacters],

@@ -8,10 +8,9 @@ from schema.enums import Role
 from schema.refs import OrganizationRef
 
 
-@strawberry.type(description="The caller: its role and organization.")
+@strawberry.type(description="The caller: the role and organization of its token.")
 class Viewer:
-    authenticated: bool
-    role: Role | None = strawberry.field(description="Null for anonymous callers.")
+    role: Role
     organization_pk: strawberry.Private[int | None]
 
     @strawberry.field(description="The organization an ORGANIZATION token acts as.")
@@ -24,8 +23,4 @@ class Viewer:
 
 def viewer(info: Info) -> Viewer:
     principal = info.context.principal
-    return Viewer(
-        authenticated=principal.role is not None,
-        role=principal.role,
-        organization_pk=principal.organization_id,
-    )
+    return Viewer(role=principal.role, organization_pk=principal.organization_id)

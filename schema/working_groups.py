@@ -11,6 +11,7 @@ from db import models
 from resolvers.context import Info
 from schema.enums import ActionItemStatus, FocusArea
 from schema.ids import decode_id, encode_id
+from schema.payloads import Payload, UserError
 from schema.refs import EventRef, OrganizationRef
 
 
@@ -88,3 +89,36 @@ class ActionItem:
             return None
         row = await info.context.loaders.organization.load(self.owner_id)
         return organization_types.Organization.from_row(row) if row else None
+
+
+@strawberry.input(description="A new working group.")
+class CreateWorkingGroupInput:
+    name: str
+    focus_area: FocusArea
+    description: str | None = None
+    lead_id: strawberry.ID | None = strawberry.field(
+        default=None, description="ADMIN: the leading member. An organization leads its own."
+    )
+
+
+@strawberry.input(
+    description="An action item's fields. Adding needs `title`; when changing, omitted "
+    "fields stay and null clears `ownerId` or `dueDate`."
+)
+class ActionItemInput:
+    title: str | None = strawberry.UNSET
+    status: ActionItemStatus | None = strawberry.UNSET
+    owner_id: strawberry.ID | None = strawberry.UNSET
+    due_date: date | None = strawberry.UNSET
+
+
+@strawberry.type
+class WorkingGroupPayload(Payload):
+    working_group: WorkingGroup | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ActionItemPayload(Payload):
+    action_item: ActionItem | None
+    errors: list[UserError]

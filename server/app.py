@@ -3,32 +3,25 @@
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from db.engine import SessionFactory, create_engine, create_session_factory
+from db.engine import Database
 from db.migrate import ensure_migrated, migration_state, upgrade
 from resolvers.context import Context
 from schema.root import build_schema
+from server.auth import RequireToken
 from server.logs import configure_logging
 from server.settings import Settings
 
 logger = logging.getLogger("clubjustice.server")
-
-
-@dataclass
-class Database:
-    engine: AsyncEngine
-    session_factory: SessionFactory
 
 
 class ClubJusticeGraphQL(GraphQL[Context, None]):
@@ -44,7 +37,12 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         database: Database = request.state.database
-        return Context(settings=self.settings, session_factory=database.session_factory)
+        return Context(
+            settings=self.settings,
+            principal=request.state.principal,  # set by RequireToken
+            session_factory=database.session_factory,
+            write_session_factory=database.write_session_factory,
+        )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -53,15 +51,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Database]]:
-        engine = create_engine(settings.database_url, echo=settings.db_echo)
+        database = Database.open(settings.database_url, echo=settings.db_echo)
         try:
             if settings.migrate_on_start:
-                await upgrade(engine)
-            await ensure_migrated(engine)
+                await upgrade(database.engine)
+            await ensure_migrated(database.engine)
             # Starlette copies this into every request's and websocket's `state`.
-            yield {"database": Database(engine, create_session_factory(engine))}
+            yield {"database": database}
         finally:
-            await engine.dispose()
+            await database.engine.dispose()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -86,8 +84,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
+            # WebSocket (subscriptions) comes with live updates and its own authentication.
+            Route(
+                "/graphql",
+                RequireToken(
+                    graphql, graphiql_html=graphql.graphql_ide_html if settings.graphiql else None
+                ),
+                methods=["GET", "POST"],
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -7,25 +7,31 @@ from typing import TypeVar
 
 import click
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_session_factory
+from db.enums import Role
 from db.migrate import DatabaseNotMigrated, ensure_migrated, upgrade
+from db.models import ApiToken, Organization
 from db.seed import seed as seed_demo_data
+from db.tokens import create_token, list_tokens, revoke_token
 from server.logs import configure_logging
 from server.settings import Settings
 
 T = TypeVar("T")
 
 
-def _with_engine(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
+async def _on_engine(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    engine = create_engine(settings.database_url)
+    try:
+        return await work(engine)
+    finally:
+        await engine.dispose()
 
-    return asyncio.run(run())
+
+def _with_engine(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    return asyncio.run(_on_engine(settings, work))
 
 
 @click.group()
@@ -118,7 +124,87 @@ def demo(settings: Settings, host: str | None, port: int | None) -> None:
     _with_engine(settings, upgrade)
     created = asyncio.run(_seed(settings))
     click.echo(f"demo data ready ({created} rows added) in {settings.database_url}", err=True)
+    click.echo("Demo tokens (send `Authorization: Bearer <token>`; new ones at every start):")
+    for role, org, who in DEMO_TOKENS:
+        plain = asyncio.run(_create_token(settings, role, org, f"demo: {who}"))
+        click.echo(f"  {who:<52} {plain}")
     _serve(settings, host or settings.host, port or settings.port, 1, migrate=False)
+
+
+DEMO_TOKENS = [
+    (Role.ADMIN, None, "ADMIN (the secretariat)"),
+    (Role.ORGANIZATION, "moldova-legal-empowerment", "member: Moldova Legal Empowerment Network"),
+    (Role.ORGANIZATION, "chisinau-law-clinic", "guest: Chisinau Law School Legal Clinic"),
+    (Role.PARTNER, None, "PARTNER (read-only, public fields)"),
+]
+
+
+@main.group()
+def token() -> None:
+    """API tokens (shown once at creation, stored only as a hash)."""
+
+
+async def _create_token(settings: Settings, role: Role, org: str | None, label: str | None) -> str:
+    async def create(engine: AsyncEngine) -> str:
+        await ensure_migrated(engine)
+        async with create_session_factory(engine)() as session, session.begin():
+            organization_id = None
+            if org is not None:
+                organization_id = await session.scalar(
+                    select(Organization.id).where(Organization.slug == org)
+                )
+                if organization_id is None:
+                    raise click.ClickException(f"no organization with slug {org!r}")
+            _, plain = await create_token(
+                session, role, organization_id=organization_id, label=label
+            )
+            return plain
+
+    return await _on_engine(settings, create)
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--org", "org", metavar="SLUG", help="The organization (ORGANIZATION role only).")
+@click.option("--label", help="A note on who holds it.")
+@click.pass_obj
+def token_create(settings: Settings, role: str, org: str | None, label: str | None) -> None:
+    """Create a token and print it, alone, on stdout."""
+    if (role == Role.ORGANIZATION.value) != (org is not None):
+        raise click.UsageError("--org goes with --role ORGANIZATION, and only with it")
+    click.echo(asyncio.run(_create_token(settings, Role(role), org, label)))
+
+
+@token.command("list")
+@click.pass_obj
+def token_list(settings: Settings) -> None:
+    """Tokens by id: role, organization, label, created, revoked."""
+
+    async def rows(engine: AsyncEngine) -> list[tuple[ApiToken, str | None]]:
+        async with create_session_factory(engine)() as session:
+            return await list_tokens(session)
+
+    for api_token, slug in _with_engine(settings, rows):
+        revoked = api_token.revoked_at.isoformat() if api_token.revoked_at else "-"
+        click.echo(
+            f"{api_token.id}\t{api_token.role.value}\t{slug or '-'}\t{api_token.label or '-'}"
+            f"\t{api_token.created_at.isoformat()}\t{revoked}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@click.pass_obj
+def token_revoke(settings: Settings, token_id: int) -> None:
+    """Revoke a token by its id (see `token list`); requests with it fail from now on."""
+
+    async def revoke(engine: AsyncEngine) -> bool:
+        async with create_session_factory(engine)() as session, session.begin():
+            return await revoke_token(session, token_id)
+
+    if not _with_engine(settings, revoke):
+        raise click.ClickException(f"no unrevoked token with id {token_id}")
+    click.echo(f"token {token_id} revoked", err=True)
 
 
 @main.group()

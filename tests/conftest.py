@@ -17,7 +17,14 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import Base
-from db.engine import SessionFactory, create_engine, create_session_factory, normalize_database_url
+from db.engine import (
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+    create_write_session_factory,
+    normalize_database_url,
+)
+from db.enums import Role
 from db.migrate import upgrade
 from resolvers.context import Context
 from resolvers.visibility import Principal
@@ -37,6 +44,8 @@ BACKENDS = [
         marks=pytest.mark.skipif(POSTGRES_URL is None, reason=POSTGRES_SKIP_REASON),
     ),
 ]
+
+PARTNER = Principal(Role.PARTNER)
 
 # Reference data that migrations load and tests keep.
 KEEP_TABLES = {"countries", "alembic_version"}
@@ -105,12 +114,16 @@ def settings(engine: AsyncEngine) -> Settings:
 
 
 @pytest.fixture
-def make_context(settings: Settings, session_factory: SessionFactory) -> Any:
-    """A fresh request context (new loaders) for a principal."""
+def make_context(settings: Settings, session_factory: SessionFactory, engine: AsyncEngine) -> Any:
+    """A fresh request context (new loaders) for a principal (default: a partner, who sees
+    public fields only)."""
 
     def make(principal: Principal | None = None, now: datetime | None = None) -> Context:
         context = Context(
-            settings=settings, session_factory=session_factory, principal=principal or Principal()
+            settings=settings,
+            principal=principal or PARTNER,
+            session_factory=session_factory,
+            write_session_factory=create_write_session_factory(engine),
         )
         if now is not None:
             context.now = now

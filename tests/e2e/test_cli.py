@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -65,18 +66,29 @@ def test_upgrade_then_seed_twice(workdir: Path) -> None:
     assert (workdir / "clubjustice.db").exists()
 
 
+@dataclass
+class DemoServer:
+    base: str
+    tokens: dict[str, str]  # "ADMIN", "member", "guest", "PARTNER" -> token
+
+
 @pytest.fixture
-def demo_server(workdir: Path) -> Iterator[str]:
+def demo_server(workdir: Path) -> Iterator[DemoServer]:
     port = free_port()
     process = subprocess.Popen(
         [CLUBJUSTICE, "demo", "--port", str(port)],
         cwd=workdir,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        assert lines[0].startswith("Demo tokens"), lines
+        tokens = {line.split()[0].rstrip(":").split(" ")[0]: line.split()[-1] for line in lines[1:]}
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -85,10 +97,9 @@ def demo_server(workdir: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"clubjustice demo did not become ready:\n{output}")
+                pytest.fail("clubjustice demo did not become ready")
             time.sleep(0.1)
-        yield base
+        yield DemoServer(base, tokens)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -101,10 +112,12 @@ GEORGIAN_ORGANIZATIONS = """
 """
 
 
-def test_demo_serves_the_launch_data(demo_server: str) -> None:
+def test_demo_serves_the_launch_data_to_its_demo_tokens(demo_server: DemoServer) -> None:
+    assert set(demo_server.tokens) == {"ADMIN", "member", "guest", "PARTNER"}
     response = httpx.post(
-        f"{demo_server}/graphql",
+        f"{demo_server.base}/graphql",
         json={"query": GEORGIAN_ORGANIZATIONS},
+        headers={"authorization": f"Bearer {demo_server.tokens['PARTNER']}"},
     )
     assert response.json() == {
         "data": {
@@ -116,4 +129,28 @@ def test_demo_serves_the_launch_data(demo_server: str) -> None:
             }
         }
     }
-    assert httpx.get(f"{demo_server}/healthz").json() == {"status": "ok"}
+    viewers = {
+        who: httpx.post(
+            f"{demo_server.base}/graphql",
+            json={"query": "{ viewer { role organization { slug status } } }"},
+            headers={"authorization": f"Bearer {token}"},
+        ).json()["data"]["viewer"]
+        for who, token in demo_server.tokens.items()
+    }
+    assert viewers == {
+        "ADMIN": {"role": "ADMIN", "organization": None},
+        "member": {
+            "role": "ORGANIZATION",
+            "organization": {"slug": "moldova-legal-empowerment", "status": "MEMBER"},
+        },
+        "guest": {
+            "role": "ORGANIZATION",
+            "organization": {"slug": "chisinau-law-clinic", "status": "GUEST"},
+        },
+        "PARTNER": {"role": "PARTNER", "organization": None},
+    }
+    assert (
+        httpx.post(f"{demo_server.base}/graphql", json={"query": "{ viewer { role } }"}).status_code
+        == 401
+    )
+    assert httpx.get(f"{demo_server.base}/healthz").json() == {"status": "ok"}

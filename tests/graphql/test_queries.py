@@ -8,8 +8,9 @@ import pytest
 from db.enums import Role
 from db.seed import seed
 from resolvers.visibility import Principal
+from schema.ids import parse_id
 
-ADMIN = Principal(role=Role.ADMIN)
+ADMIN = Principal(Role.ADMIN)
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
@@ -288,9 +289,14 @@ async def test_invitation_lookup(demo: None, run: Any) -> None:
 
 
 async def test_viewer_describes_the_caller(demo: None, run: Any) -> None:
-    assert await run("{ viewer { authenticated role organization { slug } } }") == {
-        "data": {"viewer": {"authenticated": False, "role": None, "organization": None}}
+    query = "{ viewer { role organization { slug } } }"
+    assert await run(query) == {"data": {"viewer": {"role": "PARTNER", "organization": None}}}
+    assert await run(query, principal=ADMIN) == {
+        "data": {"viewer": {"role": "ADMIN", "organization": None}}
     }
-    assert await run("{ viewer { authenticated role } }", principal=ADMIN) == {
-        "data": {"viewer": {"authenticated": True, "role": "ADMIN"}}
+    irf = await run('{ organization(slug: "irf") { id } }')
+    pk = parse_id("Organization", irf["data"]["organization"]["id"])
+    member = Principal(Role.ORGANIZATION, organization_id=pk, organization_is_member=True)
+    assert await run(query, principal=member) == {
+        "data": {"viewer": {"role": "ORGANIZATION", "organization": {"slug": "irf"}}}
     }

@@ -19,7 +19,7 @@ query Walk {
 }
 """
 
-ADMIN = Principal(role=Role.ADMIN)
+ADMIN = Principal(Role.ADMIN)
 
 # countries, their organizations, those organizations' attendances, the attended events,
 # the events' hosts; working groups, their members, the members' countries.

@@ -1,0 +1,61 @@
+"""Input checks shared by mutations: lengths, e-mail and web addresses. Each returns the
+cleaned value or raises an INVALID_INPUT refusal naming the field."""
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import HttpUrl, TypeAdapter, ValidationError
+from slugify import slugify
+
+from resolvers.rules import ErrorCode, Refusal
+
+_HTTP_URL = TypeAdapter(HttpUrl)
+
+
+def text(value: str, field: str, *, min_length: int = 1, max_length: int) -> str:
+    cleaned = value.strip()
+    if not min_length <= len(cleaned) <= max_length:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            f"`{field}` must be {min_length} to {max_length} characters long.",
+            field,
+        )
+    return cleaned
+
+
+def optional_text(value: str | None, field: str, *, max_length: int) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return text(value, field, max_length=max_length)
+
+
+def email(value: str | None, field: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        # Syntax only: the club's data may name addresses whose domain is not reachable here.
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT, f"`{field}` is not an e-mail address: {error}", field
+        ) from None
+
+
+def web_address(value: str | None, field: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    cleaned = value.strip()
+    try:
+        _HTTP_URL.validate_python(cleaned)
+    except ValidationError:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT, f"`{field}` must be an http:// or https:// address.", field
+        ) from None
+    if len(cleaned) > 300:
+        raise Refusal(ErrorCode.INVALID_INPUT, f"`{field}` is longer than 300 characters.", field)
+    return cleaned
+
+
+def slug_for(name: str) -> str:
+    slug = slugify(name, max_length=80, word_boundary=True)
+    if not slug:
+        raise Refusal(ErrorCode.INVALID_INPUT, "The name needs letters or digits.", "name")
+    return slug
