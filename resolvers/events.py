@@ -1,7 +1,7 @@
 """Events: the calendar, single lookups, and the host's mutations (schedule, change,
 cancel, complete, record attendance)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -77,11 +77,12 @@ async def event(info: Info, id: strawberry.ID) -> Event | None:
 
 
 def _aware_input(moment: datetime, field: str) -> datetime:
+    """The time in UTC, as every response gives times; refused without an offset."""
     if moment.tzinfo is None:
         raise Refusal(
             ErrorCode.INVALID_INPUT, "Times need a UTC offset, e.g. 2021-10-28T12:00:00Z.", field
         )
-    return moment
+    return moment.astimezone(UTC)
 
 
 async def _working_group_id(session: AsyncSession, given: str | None) -> int | None:

@@ -46,7 +46,7 @@ def mutation(
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         allowed = ", ".join(role.value for role in roles)
-        raise Forbidden(f"A {principal.role.value} token may not do this (it needs {allowed}).")
+        raise Forbidden(f"The {principal.role.value} role may not do this (it needs {allowed}).")
 
 
 @asynccontextmanager
