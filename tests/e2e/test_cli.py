@@ -1,9 +1,7 @@
 """The `clubjustice` command as a newcomer runs it: real processes, the embedded database."""
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.servers import CLUBJUSTICE, free_port
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-CLUBJUSTICE = str(Path(sys.executable).with_name("clubjustice"))
 
 
 def clubjustice(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -28,12 +27,6 @@ def clubjustice(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProces
         timeout=60,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -1,0 +1,68 @@
+"""Starting real `clubjustice serve` processes for end-to-end tests, and stopping them."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+CLUBJUSTICE = str(Path(sys.executable).with_name("clubjustice"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def servers(count: int, database_url: str, cwd: Path) -> Iterator[list[str]]:
+    """`count` server processes on one database; yields their base URLs."""
+    ports = [free_port() for _ in range(count)]
+    env = {
+        **os.environ,
+        "CLUBJUSTICE_DATABASE_URL": database_url,
+        "CLUBJUSTICE_LOG_LEVEL": "WARNING",
+    }
+    processes = [
+        subprocess.Popen(
+            [CLUBJUSTICE, "serve", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for base, process in zip(bases, processes, strict=True):
+            wait_until_ready(base, process)
+        yield bases
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+            if process.stderr:
+                process.stderr.close()
+
+
+def wait_until_ready(base: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stderr.read() if process.stderr and process.poll() is not None else ""
+            raise RuntimeError(f"server at {base} did not become ready:\n{output}")
+        time.sleep(0.1)

@@ -1,0 +1,82 @@
+"""Two real server processes on one PostgreSQL database: the invitation quota holds when 40
+invitations race over HTTP through both."""
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.enums import AttendanceRole, Role
+from db.models import Attendance, Invitation
+from db.tokens import create_token
+from schema.ids import encode_id
+from tests.e2e.servers import servers
+from tests.factories import add, country_ids, event, organization
+
+pytestmark = pytest.mark.e2e
+
+INVITE = """
+mutation($guest: ID!) {
+  inviteOrganization(input: {inviteeId: $guest}) { invitation { id } errors { code } }
+}
+"""
+RACERS = 40
+
+
+async def test_two_replicas_issue_exactly_five_of_forty_racing_invitations(
+    engine: AsyncEngine, session_factory: Any, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    inviter = organization(md, member=True)
+    guests = [organization(md) for _ in range(RACERS)]
+    await add(session_factory, inviter, *guests)
+    meeting = event(inviter.id)
+    await add(session_factory, meeting)
+    now = datetime.now(UTC)
+    await add(
+        session_factory,
+        *[
+            Attendance(
+                event_id=meeting.id,
+                organization_id=g.id,
+                role=AttendanceRole.GUEST,
+                recorded_at=now,
+            )
+            for g in guests
+        ],
+    )
+    async with session_factory() as session, session.begin():
+        _, token = await create_token(session, Role.ORGANIZATION, organization_id=inviter.id)
+
+    with servers(2, engine.url.render_as_string(hide_password=False), tmp_path) as bases:
+        async with httpx.AsyncClient(
+            headers={"authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+
+            async def invite(n: int) -> dict[str, Any]:
+                response = await client.post(
+                    f"{bases[n % 2]}/graphql",
+                    json={
+                        "query": INVITE,
+                        "variables": {"guest": encode_id("Organization", guests[n].id)},
+                    },
+                )
+                assert response.status_code == 200
+                body = response.json()
+                assert "errors" not in body, body  # nothing lost to a database error
+                return body["data"]["inviteOrganization"]
+
+            payloads = await asyncio.gather(*(invite(n) for n in range(RACERS)))
+
+    outcomes = Counter("sent" if p["invitation"] else p["errors"][0]["code"] for p in payloads)
+    assert outcomes == {"sent": 5, "INVITATION_QUOTA_EXCEEDED": 35}
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Invitation)) == 5
