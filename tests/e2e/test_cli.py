@@ -147,3 +147,38 @@ def test_demo_serves_the_launch_data_to_its_demo_tokens(demo_server: DemoServer)
         == 401
     )
     assert httpx.get(f"{demo_server.base}/healthz").json() == {"status": "ok"}
+
+
+def test_tokens_from_the_command_line(workdir: Path) -> None:
+    assert clubjustice("db", "upgrade", cwd=workdir).returncode == 0
+    assert clubjustice("seed", cwd=workdir).returncode == 0
+    created = clubjustice(
+        "token", "create", "--role", "ORGANIZATION", "--org", "irf", "--label", "ci", cwd=workdir
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip()
+    assert created.stdout == token + "\n" and token.startswith("cj_")  # the token alone
+
+    listed = clubjustice("token", "list", cwd=workdir).stdout.splitlines()
+    (only,) = listed
+    token_id, role, org, label, _created, revoked_at = only.split("\t")
+    assert (token_id, role, org, label, revoked_at) == ("1", "ORGANIZATION", "irf", "ci", "-")
+    assert token not in "\n".join(listed)
+
+    revoked = clubjustice("token", "revoke", "1", cwd=workdir)
+    assert revoked.returncode == 0
+    assert clubjustice("token", "list", cwd=workdir).stdout.split("\t")[5].strip() != "-"
+    again = clubjustice("token", "revoke", "1", cwd=workdir)
+    assert (again.returncode, again.stderr.strip()) == (1, "Error: no unrevoked token with id 1")
+
+    for args, message in [
+        (["--role", "ORGANIZATION"], "--org goes with --role ORGANIZATION, and only with it"),
+        (
+            ["--role", "ADMIN", "--org", "irf"],
+            "--org goes with --role ORGANIZATION, and only with it",
+        ),
+        (["--role", "ORGANIZATION", "--org", "nobody"], "no organization with slug 'nobody'"),
+    ]:
+        refused = clubjustice("token", "create", *args, cwd=workdir)
+        assert refused.returncode != 0
+        assert message in refused.stderr
