@@ -1,7 +1,7 @@
 """Events: the calendar, single lookups, and the host's mutations (schedule, change,
 cancel, complete, record attendance)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -14,11 +14,20 @@ from db.activity import append_activity
 from db.enums import ActivityKind, EventStatus, Role
 from resolvers import rules
 from resolvers.context import Info
-from resolvers.mutations import acting_organization, facts, found, id_of, mutation, transaction
+from resolvers.mutations import (
+    acting_organization,
+    as_utc,
+    facts,
+    found,
+    id_of,
+    mutation,
+    organization_acted_for,
+    transaction,
+    utc_time,
+)
 from resolvers.pagination import SortOrder, page_size, paginate
 from resolvers.rules import ErrorCode, Refusal
 from resolvers.validation import optional_text, text, web_address
-from resolvers.visibility import Principal
 from schema.errors import BadUserInput
 from schema.events import (
     Attendance,
@@ -66,23 +75,17 @@ async def events(
 
 
 def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise BadUserInput("Times need a UTC offset, e.g. 2021-10-28T12:00:00Z.")
-    return moment
+    converted = as_utc(moment)
+    if converted is None:
+        raise BadUserInput(
+            "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999."
+        )
+    return converted
 
 
 async def event(info: Info, id: strawberry.ID) -> Event | None:
     row = await info.context.loaders.event.load(decode_id("Event", id))
     return Event.from_row(row) if row else None
-
-
-def _aware_input(moment: datetime, field: str) -> datetime:
-    """The time in UTC, as every response gives times; refused without an offset."""
-    if moment.tzinfo is None:
-        raise Refusal(
-            ErrorCode.INVALID_INPUT, "Times need a UTC offset, e.g. 2021-10-28T12:00:00Z.", field
-        )
-    return moment.astimezone(UTC)
 
 
 async def _working_group_id(session: AsyncSession, given: str | None) -> int | None:
@@ -93,26 +96,17 @@ async def _working_group_id(session: AsyncSession, given: str | None) -> int | N
     return pk
 
 
-def _host_id(principal: Principal, given: str | None) -> int:
-    if principal.role is Role.ADMIN:
-        if given is None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "Name the hosting member.", "hostId")
-        return id_of("Organization", given, "hostId")
-    own = acting_organization(principal)
-    if given is not None and id_of("Organization", given, "hostId") != own:
-        raise Refusal(ErrorCode.FORBIDDEN, "An organization hosts as itself.", "hostId")
-    return own
-
-
 @mutation(EventPayload, Role.ADMIN, Role.ORGANIZATION)
 async def schedule_event(info: Info, input: ScheduleEventInput) -> Event:
     """A member (or the secretariat for one) schedules a meeting it hosts."""
     context = info.context
-    host_id = _host_id(context.principal, input.host_id)
+    host_id = organization_acted_for(context.principal, input.host_id, "hostId")
     title = text(input.title, "title", min_length=3, max_length=200)
-    starts_at = _aware_input(input.starts_at, "startsAt")
-    ends_at = _aware_input(input.ends_at, "endsAt")
-    if refusal := rules.check_schedule(starts_at, ends_at):
+    starts_at = utc_time(input.starts_at, "startsAt")
+    ends_at = utc_time(input.ends_at, "endsAt")
+    may_backdate = context.principal.role is Role.ADMIN
+    refusal = rules.check_schedule(starts_at, ends_at, now=context.now, may_backdate=may_backdate)
+    if refusal:
         raise refusal
     meeting_url = web_address(input.meeting_url, "meetingUrl")
     description = optional_text(input.description, "description", max_length=5000)
@@ -182,7 +176,7 @@ async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -
         if value is not UNSET:
             if value is None:
                 raise Refusal(ErrorCode.INVALID_INPUT, f"`{field}` cannot be cleared.", field)
-            changes[column] = _aware_input(value, field)
+            changes[column] = utc_time(value, field)
     if input.meeting_url is not UNSET:
         changes["meeting_url"] = web_address(input.meeting_url, "meetingUrl")
     if input.description is not UNSET:
@@ -193,9 +187,15 @@ async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -
             raise refusal
         if input.working_group_id is not UNSET:
             changes["working_group_id"] = await _working_group_id(session, input.working_group_id)
-        starts_at = changes.get("starts_at", row.starts_at)
-        ends_at = changes.get("ends_at", row.ends_at)
-        if refusal := rules.check_schedule(starts_at, ends_at):
+        refusal = rules.check_schedule(
+            changes.get("starts_at", row.starts_at),
+            changes.get("ends_at", row.ends_at),
+            now=now,
+            # Moving a meeting into the past is the secretariat's to record; an unchanged start
+            # that has passed (a running meeting) may stay.
+            may_backdate=info.context.principal.role is Role.ADMIN or "starts_at" not in changes,
+        )
+        if refusal:
             raise refusal
         for column, value in changes.items():
             setattr(row, column, value)
@@ -252,6 +252,7 @@ async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attenda
         )
         refusal = rules.check_attendance(
             event_status=event.status,
+            event_started=event.starts_at <= now,
             event_host_id=event.host_id,
             attendee=facts(attendee),
             role=input.role,

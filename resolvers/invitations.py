@@ -5,7 +5,6 @@ from datetime import datetime
 
 import strawberry
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -21,10 +20,18 @@ from db.enums import (
 from resolvers import rules
 from resolvers.context import Info
 from resolvers.invitation_access import owners, visible_invitation
-from resolvers.mutations import acting_organization, facts, found, id_of, mutation, transaction
+from resolvers.mutations import (
+    acting_organization,
+    facts,
+    found,
+    id_of,
+    mutation,
+    organization_acted_for,
+    transaction,
+)
 from resolvers.rules import ErrorCode, InvitationFacts, Refusal
 from resolvers.validation import optional_text
-from resolvers.visibility import Audience, Principal, can_see
+from resolvers.visibility import Audience, can_see
 from schema.ids import decode_id
 from schema.invitations import Invitation, InvitationPayload, InviteOrganizationInput
 
@@ -34,39 +41,35 @@ async def invitation(info: Info, id: strawberry.ID) -> Invitation | None:
     return Invitation.from_row(row) if row else None
 
 
-def _inviter_id(principal: Principal, given: str | None) -> int:
-    if principal.role is Role.ADMIN:
-        if given is None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "Name the inviting member.", "inviterId")
-        return id_of("Organization", given, "inviterId")
-    own = acting_organization(principal)
-    if given is not None and id_of("Organization", given, "inviterId") != own:
-        raise Refusal(ErrorCode.FORBIDDEN, "An organization invites as itself.", "inviterId")
-    return own
+async def _lock_organizations(session: AsyncSession, *ids: int) -> dict[int, models.Organization]:
+    """The organizations' rows, locked until commit, in id order.
 
-
-async def _lock_organization(session: AsyncSession, pk: int, field: str) -> models.Organization:
-    """The organization's row, locked until commit. FOR NO KEY UPDATE: writers queue behind
-    one another, while inserts that merely reference the row (activity log, invitations) do
-    not wait. SQLite has no row locks; BEGIN IMMEDIATE already admits one writer at a time."""
+    FOR NO KEY UPDATE: writers of these rows queue behind one another, while inserts that
+    merely reference them (activity log, invitations) do not wait. Every invitation mutation
+    locks organizations first, then invitations, then (last) the activity log, so no two
+    transactions wait on each other in a circle. SQLite has no row locks: BEGIN IMMEDIATE
+    already admits one writer at a time."""
     statement = (
         select(models.Organization)
-        .where(models.Organization.id == pk)
+        .where(models.Organization.id.in_(ids))
+        .order_by(models.Organization.id)
         .with_for_update(key_share=True)
     )
-    return found(await session.scalar(statement), "organization", field)
+    return {row.id: row for row in await session.scalars(statement)}
 
 
-async def _expire_stale_invitations(session: AsyncSession, invitee_id: int, now: datetime) -> None:
-    await session.execute(
-        update(models.Invitation)
-        .where(
-            models.Invitation.invitee_id == invitee_id,
-            models.Invitation.status == InvitationStatus.PENDING,
-            models.Invitation.expires_at <= now,
-        )
-        .values(status=InvitationStatus.EXPIRED)
+async def _lock_invitation(info: Info, session: AsyncSession, pk: int) -> models.Invitation:
+    """The invitation's row, locked until commit and read afresh; NOT_FOUND also for callers
+    who may not see it, so that probing reveals nothing."""
+    row = await session.scalar(
+        select(models.Invitation)
+        .where(models.Invitation.id == pk)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
+    if row is None or not can_see(Audience.OWNERS, info.context.principal, owners(row)):
+        raise Refusal(ErrorCode.NOT_FOUND, "No such invitation.", "id")
+    return row
 
 
 async def _was_guest(session: AsyncSession, organization_id: int) -> bool:
@@ -82,28 +85,54 @@ async def _was_guest(session: AsyncSession, organization_id: int) -> bool:
     return bool(await session.scalar(select(exists(attended))))
 
 
-async def _has_pending(session: AsyncSession, invitee_id: int) -> bool:
+async def _has_pending(session: AsyncSession, invitee_id: int, now: datetime) -> bool:
     pending = select(models.Invitation.id).where(
         models.Invitation.invitee_id == invitee_id,
         models.Invitation.status == InvitationStatus.PENDING,
+        models.Invitation.expires_at > now,
     )
     return bool(await session.scalar(select(exists(pending))))
 
 
+async def _expire_stale_invitations(session: AsyncSession, invitee_id: int, now: datetime) -> None:
+    """Write down that pending invitations past their time expired (they read as EXPIRED
+    already), so that the one-pending-invitation index admits a new one; each is logged."""
+    expired = await session.scalars(
+        update(models.Invitation)
+        .where(
+            models.Invitation.invitee_id == invitee_id,
+            models.Invitation.status == InvitationStatus.PENDING,
+            models.Invitation.expires_at <= now,
+        )
+        .values(status=InvitationStatus.EXPIRED)
+        .returning(models.Invitation.id)
+    )
+    for invitation_id in expired.all():
+        await append_activity(
+            session,
+            ActivityKind.INVITATION_EXPIRED,
+            occurred_at=now,
+            organization_id=invitee_id,
+            invitation_id=invitation_id,
+        )
+
+
 @mutation(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
 async def invite_organization(info: Info, input: InviteOrganizationInput) -> Invitation:
-    """A member invites a guest (rules 2 to 4), within its yearly quota (rule 3)."""
+    """A member invites a guest (rules 2 and 4), within its yearly quota (rule 3)."""
     context = info.context
-    inviter_id = _inviter_id(context.principal, input.inviter_id)
+    inviter_id = organization_acted_for(context.principal, input.inviter_id, "inviterId")
     invitee_id = id_of("Organization", input.invitee_id, "inviteeId")
     message = optional_text(input.message, "message", max_length=2000)
     key = optional_text(input.idempotency_key, "idempotencyKey", max_length=100)
     now = context.now
 
     async with transaction(info) as session:
-        # Every invitation by this inviter queues here, in one process or many: the count
-        # below cannot be overtaken by a concurrent insert.
-        inviter = await _lock_organization(session, inviter_id, "inviterId")
+        # Every invitation by this inviter, and every change to this invitee, queues here, in
+        # one process or many: the quota count and the invitee's state below cannot be
+        # overtaken by a concurrent transaction.
+        locked = await _lock_organizations(session, inviter_id, invitee_id)
+        inviter = found(locked.get(inviter_id), "organization", "inviterId")
         if key is not None:
             earlier = await session.scalar(
                 select(models.Invitation).where(
@@ -120,15 +149,12 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
                     )
                 return Invitation.from_row(earlier)  # a retry: nothing new, no slot used
 
-        invitee = found(
-            await session.get(models.Organization, invitee_id), "organization", "inviteeId"
-        )
-        await _expire_stale_invitations(session, invitee_id, now)
+        invitee = found(locked.get(invitee_id), "organization", "inviteeId")
         refusal = rules.check_invitation(
             facts(inviter),
             facts(invitee),
             invitee_was_guest=await _was_guest(session, invitee_id),
-            invitee_has_pending_invitation=await _has_pending(session, invitee_id),
+            invitee_has_pending_invitation=await _has_pending(session, invitee_id, now),
         )
         if refusal:
             raise refusal
@@ -139,11 +165,11 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
                 models.Invitation.inviter_id == inviter_id, models.Invitation.year == year
             )
         )
-        if refusal := rules.check_quota(
-            used=used or 0, limit=context.settings.invitation_quota, year=year
-        ):
+        limit = context.settings.invitation_quota
+        if refusal := rules.check_quota(used=used or 0, limit=limit, year=year):
             raise refusal
 
+        await _expire_stale_invitations(session, invitee_id, now)
         row = models.Invitation(
             inviter_id=inviter_id,
             invitee_id=invitee_id,
@@ -155,15 +181,7 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
             idempotency_key=key,
         )
         session.add(row)
-        try:
-            await session.flush()
-        except IntegrityError:
-            # Another member's invitation to the same guest committed first.
-            raise Refusal(
-                ErrorCode.ALREADY_INVITED,
-                f"{invitee.name} already holds a pending invitation.",
-                "inviteeId",
-            ) from None
+        await session.flush()
         await append_activity(
             session,
             ActivityKind.INVITATION_SENT,
@@ -175,19 +193,6 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
     return Invitation.from_row(row)
 
 
-async def _lock_invitation(info: Info, session: AsyncSession, id: str) -> models.Invitation:
-    """The invitation's row, locked until commit; NOT_FOUND also for callers who may not
-    see it, so that probing reveals nothing."""
-    pk = id_of("Invitation", id, "id")
-    row = await session.scalar(
-        select(models.Invitation).where(models.Invitation.id == pk).with_for_update(key_share=True)
-    )
-    principal = info.context.principal
-    if row is None or not can_see(Audience.OWNERS, principal, owners(row)):
-        raise Refusal(ErrorCode.NOT_FOUND, "No such invitation.", "id")
-    return row
-
-
 def _invitation_facts(row: models.Invitation) -> InvitationFacts:
     return InvitationFacts(row.inviter_id, row.invitee_id, row.status, row.expires_at)
 
@@ -197,38 +202,47 @@ def _require_side(row: models.Invitation, organization_id: int, side: str) -> No
         raise Refusal(ErrorCode.FORBIDDEN, f"Only the {side} may do this.", "id")
 
 
-async def _respond(
-    info: Info, id: str, status: InvitationStatus, kind: ActivityKind
-) -> models.Invitation:
+async def _close(
+    info: Info, id: str, status: InvitationStatus, kind: ActivityKind, side: str
+) -> Invitation:
+    """Decline (the invitee) or revoke (the inviter, or the secretariat): a pending,
+    unexpired invitation ends. A revoked invitation's quota slot stays used."""
+    principal = info.context.principal
+    now = info.context.now
+    pk = id_of("Invitation", id, "id")
     async with transaction(info) as session:
-        row = await _lock_invitation(info, session, id)
-        _require_side(row, acting_organization(info.context.principal), "invitee")
-        if refusal := rules.check_still_pending(_invitation_facts(row), info.context.now):
+        row = await _lock_invitation(info, session, pk)
+        if principal.role is not Role.ADMIN:
+            _require_side(row, acting_organization(principal), side)
+        if refusal := rules.check_still_pending(_invitation_facts(row), now):
             raise refusal
         row.status = status
-        row.responded_at = info.context.now
+        row.responded_at = now
         await session.flush()
         await append_activity(
-            session,
-            kind,
-            occurred_at=info.context.now,
-            organization_id=row.invitee_id,
-            invitation_id=row.id,
+            session, kind, occurred_at=now, organization_id=row.invitee_id, invitation_id=row.id
         )
-    return row
+    return Invitation.from_row(row)
 
 
 @mutation(InvitationPayload, Role.ORGANIZATION)
 async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
     """The invitee joins (rule 5): a pending, unexpired invitation from a member."""
     now = info.context.now
+    invitee_id = acting_organization(info.context.principal)
+    pk = id_of("Invitation", id, "id")
     async with transaction(info) as session:
-        row = await _lock_invitation(info, session, id)
-        _require_side(row, acting_organization(info.context.principal), "invitee")
+        invitee = found(
+            (await _lock_organizations(session, invitee_id)).get(invitee_id), "organization"
+        )
+        row = await _lock_invitation(info, session, pk)
+        _require_side(row, invitee_id, "invitee")
         inviter = found(await session.get(models.Organization, row.inviter_id), "organization")
-        if refusal := rules.check_acceptance(_invitation_facts(row), facts(inviter), now):
+        refusal = rules.check_acceptance(
+            _invitation_facts(row), facts(inviter), facts(invitee), now
+        )
+        if refusal:
             raise refusal
-        invitee = await _lock_organization(session, row.invitee_id, "id")
         row.status = InvitationStatus.ACCEPTED
         row.responded_at = now
         invitee.status = OrganizationStatus.MEMBER
@@ -255,30 +269,13 @@ async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
 
 @mutation(InvitationPayload, Role.ORGANIZATION)
 async def decline_invitation(info: Info, id: strawberry.ID) -> Invitation:
-    row = await _respond(info, id, InvitationStatus.DECLINED, ActivityKind.INVITATION_DECLINED)
-    return Invitation.from_row(row)
+    return await _close(
+        info, id, InvitationStatus.DECLINED, ActivityKind.INVITATION_DECLINED, "invitee"
+    )
 
 
 @mutation(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
 async def revoke_invitation(info: Info, id: strawberry.ID) -> Invitation:
-    """The inviter (or the secretariat for it) withdraws a pending invitation. The slot it
-    used stays used: every invitation sent counts."""
-    principal = info.context.principal
-    now = info.context.now
-    async with transaction(info) as session:
-        row = await _lock_invitation(info, session, id)
-        if principal.role is not Role.ADMIN:
-            _require_side(row, acting_organization(principal), "inviter")
-        if refusal := rules.check_still_pending(_invitation_facts(row), now):
-            raise refusal
-        row.status = InvitationStatus.REVOKED
-        row.responded_at = now
-        await session.flush()
-        await append_activity(
-            session,
-            ActivityKind.INVITATION_REVOKED,
-            occurred_at=now,
-            organization_id=row.invitee_id,
-            invitation_id=row.id,
-        )
-    return Invitation.from_row(row)
+    return await _close(
+        info, id, InvitationStatus.REVOKED, ActivityKind.INVITATION_REVOKED, "inviter"
+    )

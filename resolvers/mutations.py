@@ -3,8 +3,10 @@
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import models
@@ -83,3 +85,56 @@ def acting_organization(principal: Principal) -> int:
             ErrorCode.FORBIDDEN, "This acts for an organization; use that organization's token."
         )
     return principal.organization_id
+
+
+def organization_acted_for(principal: Principal, given: str | None, field: str) -> int:
+    """The organization a mutation acts for: ADMIN names it in `field`; an ORGANIZATION
+    token acts as itself and may name only itself."""
+    acted_for = optional_organization_acted_for(principal, given, field)
+    if acted_for is None:
+        raise Refusal(ErrorCode.INVALID_INPUT, f"Name the organization in `{field}`.", field)
+    return acted_for
+
+
+def optional_organization_acted_for(
+    principal: Principal, given: str | None, field: str
+) -> int | None:
+    """As `organization_acted_for`, but ADMIN may leave `field` out (None: no organization)."""
+    if principal.role is Role.ADMIN:
+        return None if given is None else id_of("Organization", given, field)
+    own = acting_organization(principal)
+    if given is not None and id_of("Organization", given, field) != own:
+        raise Refusal(ErrorCode.FORBIDDEN, "An organization acts only as itself.", field)
+    return own
+
+
+def is_unique_violation(error: IntegrityError, constraint: str, columns: str) -> bool:
+    """Whether the database refused a row because of the unique `constraint` (PostgreSQL
+    names it; SQLite names the `columns`, as "table.column")."""
+    cause = getattr(error.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    if name is not None:
+        return bool(name == constraint)
+    return f"UNIQUE constraint failed: {columns}" in str(error.orig)
+
+
+def utc_time(moment: datetime, field: str) -> datetime:
+    """A time given as input, in UTC (as every response gives times); INVALID_INPUT when it
+    has no offset or falls outside the years 1 to 9999 once in UTC."""
+    converted = as_utc(moment)
+    if converted is None:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999.",
+            field,
+        )
+    return converted
+
+
+def as_utc(moment: datetime) -> datetime | None:
+    if moment.tzinfo is None:
+        return None
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None

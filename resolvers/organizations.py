@@ -11,10 +11,17 @@ from db.activity import append_activity
 from db.enums import ActivityKind, OrganizationStatus, Role
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
-from resolvers.mutations import acting_organization, found, id_of, mutation, transaction
+from resolvers.mutations import (
+    acting_organization,
+    found,
+    id_of,
+    is_unique_violation,
+    mutation,
+    transaction,
+)
 from resolvers.pagination import SortOrder, page_size, paginate
 from resolvers.rules import ErrorCode, Refusal
-from resolvers.validation import email, optional_text, slug_for, text, web_address
+from resolvers.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
 from schema.ids import decode_id
 from schema.organizations import (
     Organization,
@@ -81,8 +88,11 @@ async def _country_id(session: AsyncSession, code: str) -> int:
 
 async def _free_slug(session: AsyncSession, name: str, country_code: str) -> str:
     """The name's slug, or the slug with the country code when the plain one is taken."""
-    base = slug_for(name)
-    for candidate in (base, f"{base}-{country_code.strip().lower()}"):
+    suffix = "-" + country_code.strip().lower()
+    for candidate in (
+        slug_for(name),
+        slug_for(name, max_length=SLUG_LENGTH - len(suffix)) + suffix,
+    ):
         taken = await session.scalar(select(exists().where(models.Organization.slug == candidate)))
         if not taken:
             return candidate
@@ -114,7 +124,10 @@ async def register_organization(info: Info, input: RegisterOrganizationInput) ->
         session.add(row)
         try:
             await session.flush()
-        except IntegrityError:  # the same slug, registered a moment ago by someone else
+        except IntegrityError as error:
+            # The same slug, registered a moment ago by someone else; anything else is a bug.
+            if not is_unique_violation(error, "uq_organizations_slug", "organizations.slug"):
+                raise
             raise Refusal(
                 ErrorCode.NAME_TAKEN, f"An organization named {name!r} is registered.", "name"
             ) from None

@@ -44,16 +44,6 @@ class Refusal(Exception):
         self.message = message
         self.field = field
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Refusal) and (self.code, self.message, self.field) == (
-            other.code,
-            other.message,
-            other.field,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.code, self.message, self.field))
-
     def __repr__(self) -> str:
         return f"Refusal({self.code}, {self.message!r}, field={self.field!r})"
 
@@ -160,11 +150,17 @@ def check_still_pending(invitation: InvitationFacts, now: datetime) -> Refusal |
 
 
 def check_acceptance(
-    invitation: InvitationFacts, inviter: OrganizationFacts, now: datetime
+    invitation: InvitationFacts,
+    inviter: OrganizationFacts,
+    invitee: OrganizationFacts,
+    now: datetime,
 ) -> Refusal | None:
-    """Rule 5: a pending, unexpired invitation from an organization that is still a member."""
+    """Rule 5: a pending, unexpired invitation from an organization that is still a member,
+    to one that is not a member yet."""
     if refusal := check_still_pending(invitation, now):
         return refusal
+    if invitee.is_member:
+        return Refusal(ErrorCode.INVITEE_ALREADY_MEMBER, f"{invitee.name} is already a member.")
     if not inviter.is_member:
         return Refusal(
             ErrorCode.INVITER_NOT_MEMBER, f"{inviter.name}, who invited you, is no longer a member."
@@ -175,9 +171,19 @@ def check_acceptance(
 # --- events and attendance -------------------------------------------------------------
 
 
-def check_schedule(starts_at: datetime, ends_at: datetime) -> Refusal | None:
+def check_schedule(
+    starts_at: datetime, ends_at: datetime, *, now: datetime, may_backdate: bool
+) -> Refusal | None:
+    """An event ends after it starts. Members schedule meetings ahead; only the secretariat
+    records past ones (a back-dated meeting would make guest attendance trivial to claim)."""
     if starts_at >= ends_at:
         return Refusal(ErrorCode.INVALID_INPUT, "An event must end after it starts.", "endsAt")
+    if starts_at <= now and not may_backdate:
+        return Refusal(
+            ErrorCode.INVALID_INPUT,
+            "Meetings are scheduled ahead; the secretariat records past ones.",
+            "startsAt",
+        )
     return None
 
 
@@ -214,15 +220,23 @@ def check_completion(status: EventStatus, starts_at: datetime, now: datetime) ->
 def check_attendance(
     *,
     event_status: EventStatus,
+    event_started: bool,
     event_host_id: int,
     attendee: OrganizationFacts,
     role: AttendanceRole,
     already_recorded: bool,
 ) -> Refusal | None:
-    """Attendance of a club event that was not cancelled, one per organization, and a role
-    that fits: HOST is the host, MEMBER a member, GUEST an organization that is not one."""
+    """Attendance of a club event that took place (it has started and was not cancelled),
+    one per organization, in a role that fits: HOST is the host, MEMBER a member, GUEST an
+    organization that is not one."""
     if event_status is EventStatus.CANCELLED:
         return Refusal(ErrorCode.EVENT_NOT_SCHEDULED, "The event was cancelled.", "eventId")
+    if not event_started:
+        return Refusal(
+            ErrorCode.EVENT_NOT_STARTED,
+            "Attendance is recorded once the event has started.",
+            "eventId",
+        )
     if already_recorded:
         return Refusal(
             ErrorCode.ATTENDANCE_ALREADY_RECORDED,

@@ -54,8 +54,11 @@ def web_address(value: str | None, field: str) -> str | None:
     return cleaned
 
 
-def slug_for(name: str) -> str:
-    slug = slugify(name, max_length=80, word_boundary=True)
+SLUG_LENGTH = 80  # the slug columns' length
+
+
+def slug_for(name: str, *, max_length: int = SLUG_LENGTH) -> str:
+    slug = slugify(name, max_length=max_length, word_boundary=True)
     if not slug:
         raise Refusal(ErrorCode.INVALID_INPUT, "The name needs letters or digits.", "name")
     return slug

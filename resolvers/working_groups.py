@@ -15,7 +15,16 @@ from db.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
 from resolvers import rules
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
-from resolvers.mutations import acting_organization, facts, found, id_of, mutation, transaction
+from resolvers.mutations import (
+    acting_organization,
+    facts,
+    found,
+    id_of,
+    is_unique_violation,
+    mutation,
+    optional_organization_acted_for,
+    transaction,
+)
 from resolvers.rules import ErrorCode, Refusal
 from resolvers.validation import optional_text, slug_for, text
 from schema.ids import decode_id
@@ -96,12 +105,7 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
     name = text(input.name, "name", min_length=3, max_length=200)
     slug = slug_for(name)
     description = optional_text(input.description, "description", max_length=5000)
-    if principal.role is Role.ADMIN:
-        lead_id = None if input.lead_id is None else id_of("Organization", input.lead_id, "leadId")
-    else:
-        lead_id = acting_organization(principal)
-        if input.lead_id is not None and id_of("Organization", input.lead_id, "leadId") != lead_id:
-            raise Refusal(ErrorCode.FORBIDDEN, "An organization leads its own group.", "leadId")
+    lead_id = optional_organization_acted_for(principal, input.lead_id, "leadId")
     async with transaction(info) as session:
         if lead_id is not None:
             lead = found(await session.get(models.Organization, lead_id), "organization", "leadId")
@@ -122,7 +126,10 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
         session.add(row)
         try:
             await session.flush()
-        except IntegrityError:
+        except IntegrityError as error:
+            # The same slug, created a moment ago by someone else; anything else is a bug.
+            if not is_unique_violation(error, "uq_working_groups_slug", "working_groups.slug"):
+                raise
             raise Refusal(
                 ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name"
             ) from None
@@ -256,7 +263,9 @@ async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInp
     async with transaction(info) as session:
         row = found(
             await session.scalar(
-                select(models.ActionItem).where(models.ActionItem.id == pk).with_for_update()
+                select(models.ActionItem)
+                .where(models.ActionItem.id == pk)
+                .with_for_update(key_share=True)
             ),
             "action item",
         )

@@ -124,13 +124,30 @@ def demo(settings: Settings, host: str | None, port: int | None) -> None:
     _with_engine(settings, upgrade)
     created = asyncio.run(_seed(settings))
     click.echo(f"demo data ready ({created} rows added) in {settings.database_url}", err=True)
+    revoked = _with_engine(settings, _revoke_demo_tokens)
+    if revoked:
+        click.echo(f"revoked {revoked} demo tokens of an earlier start", err=True)
     click.echo("Demo tokens (send `Authorization: Bearer <token>`; new ones at every start):")
     for role, org, who in DEMO_TOKENS:
-        plain = asyncio.run(_create_token(settings, role, org, f"demo: {who}"))
+        plain = asyncio.run(_create_token(settings, role, org, DEMO_LABEL + who))
         click.echo(f"  {who:<52} {plain}")
     _serve(settings, host or settings.host, port or settings.port, 1, migrate=False)
 
 
+async def _revoke_demo_tokens(engine: AsyncEngine) -> int:
+    async with create_session_factory(engine)() as session, session.begin():
+        tokens = await list_tokens(session)
+        demo_ids = [
+            t.id
+            for t, _ in tokens
+            if t.revoked_at is None and (t.label or "").startswith(DEMO_LABEL)
+        ]
+        for token_id in demo_ids:
+            await revoke_token(session, token_id)
+        return len(demo_ids)
+
+
+DEMO_LABEL = "demo: "
 DEMO_TOKENS = [
     (Role.ADMIN, None, "ADMIN (the secretariat)"),
     (Role.ORGANIZATION, "moldova-legal-empowerment", "member: Moldova Legal Empowerment Network"),

@@ -22,39 +22,43 @@ def free_port() -> int:
 
 @contextmanager
 def servers(count: int, database_url: str, cwd: Path) -> Iterator[list[str]]:
-    """`count` server processes on one database; yields their base URLs."""
+    """`count` server processes on one database; yields their base URLs. Their logs go to
+    files in `cwd` (a pipe nobody reads could fill up and stall a server)."""
     ports = [free_port() for _ in range(count)]
     env = {
         **os.environ,
         "CLUBJUSTICE_DATABASE_URL": database_url,
         "CLUBJUSTICE_LOG_LEVEL": "WARNING",
     }
+    logs = [(cwd / f"server-{port}.log").open("w") for port in ports]
     processes = [
         subprocess.Popen(
             [CLUBJUSTICE, "serve", "--port", str(port)],
             cwd=cwd,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             text=True,
         )
-        for port in ports
+        for port, log in zip(ports, logs, strict=True)
     ]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for base, process in zip(bases, processes, strict=True):
-            wait_until_ready(base, process)
+        for base, process, log in zip(bases, processes, logs, strict=True):
+            wait_until_ready(base, process, Path(log.name))
         yield bases
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
-            if process.stderr:
-                process.stderr.close()
+        for log in logs:
+            log.close()
 
 
-def wait_until_ready(base: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
+def wait_until_ready(
+    base: str, process: subprocess.Popen[str], log: Path, timeout: float = 30
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -63,6 +67,5 @@ def wait_until_ready(base: str, process: subprocess.Popen[str], timeout: float =
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stderr.read() if process.stderr and process.poll() is not None else ""
-            raise RuntimeError(f"server at {base} did not become ready:\n{output}")
+            raise RuntimeError(f"server at {base} did not become ready:\n{log.read_text()}")
         time.sleep(0.1)

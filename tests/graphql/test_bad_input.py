@@ -152,10 +152,21 @@ async def test_lookup_needs_exactly_one_key(session_factory: Any, run: Any, argu
     ]
 
 
-async def test_time_window_needs_an_offset(session_factory: Any, run: Any) -> None:
-    response = await run('{ events(filter: {startsAfter: "2024-01-01T00:00:00"}) { totalCount } }')
+@pytest.mark.parametrize(
+    "moment",
+    ["2024-01-01T00:00:00", "0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"],
+)
+async def test_time_window_needs_an_offset_and_a_utc_year_in_range(
+    session_factory: Any, run: Any, moment: str
+) -> None:
+    response = await run(
+        "query($t: DateTime) { events(filter: {startsAfter: $t}) { totalCount } }", {"t": moment}
+    )
     assert [(e["message"], e["extensions"]) for e in response["errors"]] == [
-        ("Times need a UTC offset, e.g. 2021-10-28T12:00:00Z.", {"code": "BAD_USER_INPUT"})
+        (
+            "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999.",
+            {"code": "BAD_USER_INPUT"},
+        )
     ]
 
 

@@ -115,16 +115,21 @@ async def test_a_member_hosts_a_meeting_from_schedule_to_completion(club: Club, 
         },
         "errors": [],
     }
-    recorded = await run(
-        RECORD,
-        {"input": {"eventId": event_id, "organizationId": club.id(club.guest), "role": "GUEST"}},
-        principal=club.host,
-        now=NOW,
-    )
+    attend = {"eventId": event_id, "organizationId": club.id(club.guest), "role": "GUEST"}
+    early = await run(RECORD, {"input": attend}, principal=club.host, now=NOW)
+    assert early["data"]["recordAttendance"]["errors"] == [
+        {
+            "code": "EVENT_NOT_STARTED",
+            "message": "Attendance is recorded once the event has started.",
+            "field": "eventId",
+        }
+    ]
+    during = datetime(2026, 10, 1, 8, 30, tzinfo=UTC)
+    recorded = await run(RECORD, {"input": attend}, principal=club.host, now=during)
     assert recorded["data"]["recordAttendance"] == {
         "attendance": {
             "role": "GUEST",
-            "recordedAt": "2026-09-01T09:00:00+00:00",
+            "recordedAt": "2026-10-01T08:30:00+00:00",
             "organization": {"slug": "guest"},
             "event": {"title": "Paralegals in the field"},
         },
@@ -149,6 +154,13 @@ async def test_a_member_hosts_a_meeting_from_schedule_to_completion(club: Club, 
         ("guest", {}, "MEMBERSHIP_REQUIRED", "hostId"),
         ("host", {"endsAt": "2026-10-01T12:00:00+03:00"}, "INVALID_INPUT", "endsAt"),
         ("host", {"startsAt": "2026-10-01T12:00:00"}, "INVALID_INPUT", "startsAt"),
+        ("host", {"startsAt": "0001-01-01T00:30:00+01:00"}, "INVALID_INPUT", "startsAt"),
+        (
+            "host",
+            {"startsAt": "2026-08-01T12:00:00Z", "endsAt": "2026-08-01T13:00:00Z"},
+            "INVALID_INPUT",
+            "startsAt",
+        ),
         ("host", {"meetingUrl": "meet me at the café"}, "INVALID_INPUT", "meetingUrl"),
         ("host", {"title": "x"}, "INVALID_INPUT", "title"),
         ("host", {"workingGroupId": encode_id("WorkingGroup", 999)}, "NOT_FOUND", "workingGroupId"),
@@ -206,15 +218,23 @@ async def test_only_the_host_or_the_secretariat_changes_an_event(
     }
 
 
+async def test_the_secretariat_records_past_meetings(club: Club, run: Any) -> None:
+    past = {"startsAt": "2026-08-01T12:00:00Z", "endsAt": "2026-08-01T13:00:00Z"}
+    admin = Principal(Role.ADMIN)
+    recorded = await schedule(run, admin, hostId=club.id(club.host), **past)
+    assert (recorded["event"]["startsAt"], recorded["errors"]) == ("2026-08-01T12:00:00+00:00", [])
+
+
 async def test_attendance_rules(session_factory: Any, club: Club, run: Any) -> None:
     event_id = (await schedule(run, club.host))["event"]["id"]
+    started = datetime(2026, 10, 1, 9, 30, tzinfo=UTC)
 
     async def record(organization: Principal, role: str) -> list[tuple[str, str | None]]:
         response = await run(
             RECORD,
             {"input": {"eventId": event_id, "organizationId": club.id(organization), "role": role}},
             principal=club.host,
-            now=NOW,
+            now=started,
         )
         return [(e["code"], e["field"]) for e in response["data"]["recordAttendance"]["errors"]]
 
@@ -225,5 +245,5 @@ async def test_attendance_rules(session_factory: Any, club: Club, run: Any) -> N
     assert await snapshot(session_factory) == before
     assert await record(club.host, "HOST") == []
     assert await record(club.host, "SPEAKER") == [("ATTENDANCE_ALREADY_RECORDED", "organizationId")]
-    await run(CANCEL, {"id": event_id}, principal=club.host, now=NOW)
+    await run(CANCEL, {"id": event_id}, principal=club.host, now=started)
     assert await record(club.guest, "GUEST") == [("EVENT_NOT_SCHEDULED", "eventId")]

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from db.enums import AttendanceRole, EventStatus, OrganizationStatus, Role
 from db.models import ActivityLogEntry, Attendance, Organization
 from resolvers.visibility import Principal
-from schema.ids import encode_id
+from schema.ids import encode_id, parse_id
 from tests.factories import add, country_ids, event, organization
 from tests.snapshots import snapshot
 
@@ -406,3 +406,75 @@ async def test_the_secretariat_invites_for_a_member_and_partners_may_not_mutate(
         ],
     }
     assert await snapshot(session_factory) == before
+
+
+async def test_a_revoked_or_expired_invitation_cannot_be_answered(
+    session_factory: Any, club: Club, run: Any
+) -> None:
+    guest = club.as_(club.guest, False)
+    revoked = (await invite(run, club.inviter, club.guest))["invitation"]["id"]
+    await run(REVOKE, {"id": revoked}, principal=club.inviter, now=NOW)
+    for mutation in (ACCEPT, DECLINE):
+        assert one("INVITATION_NOT_PENDING", None)(
+            await refused(session_factory, run, mutation, {"id": revoked}, guest)
+        )
+    expired_at = NOW + timedelta(days=30)
+    lapsing = (await invite(run, club.inviter, club.guests[0]))["invitation"]["id"]
+    for mutation, principal in ((DECLINE, club.as_(club.guests[0], False)), (REVOKE, club.inviter)):
+        assert one("INVITATION_EXPIRED", None)(
+            await refused(
+                session_factory, run, mutation, {"id": lapsing}, principal, now=expired_at
+            )
+        )
+
+
+async def test_a_retry_after_the_quota_is_used_up_still_returns_the_invitation(
+    club: Club, run: Any
+) -> None:
+    first = await invite(run, club.inviter, club.guests[0], idempotencyKey="k-0")
+    for n, guest in enumerate(club.guests[1:5], start=1):
+        await invite(run, club.inviter, guest, idempotencyKey=f"k-{n}")
+    assert await invite(run, club.inviter, club.guests[0], idempotencyKey="k-0") == first
+
+
+async def test_an_invitee_that_became_a_member_meanwhile_cannot_accept(
+    session_factory: Any, club: Club, run: Any
+) -> None:
+    sent = await invite(run, club.inviter, club.guest)
+    async with session_factory() as session, session.begin():
+        await session.execute(
+            update(Organization)
+            .where(Organization.id == club.guest)
+            .values(status=OrganizationStatus.MEMBER, joined_at=NOW)
+        )
+    errors = await refused(
+        session_factory, run, ACCEPT, {"id": sent["invitation"]["id"]}, club.as_(club.guest, True)
+    )
+    assert one("INVITEE_ALREADY_MEMBER", None)(errors)
+
+
+async def test_writing_down_an_expiry_is_logged(session_factory: Any, club: Club, run: Any) -> None:
+    first = await invite(run, club.inviter, club.guest)
+    later = NOW + timedelta(days=40)
+    await invite(run, club.as_(club.other_member, True), club.guest, now=later)
+    async with session_factory() as session:
+        log = (
+            await session.execute(
+                select(
+                    ActivityLogEntry.kind,
+                    ActivityLogEntry.invitation_id,
+                    ActivityLogEntry.occurred_at,
+                ).order_by(ActivityLogEntry.id)
+            )
+        ).all()
+    first_pk = parse_id("Invitation", first["invitation"]["id"])
+    assert [(kind, pk) for kind, pk, _ in log][:2] == [
+        ("INVITATION_SENT", first_pk),
+        ("INVITATION_EXPIRED", first_pk),
+    ]
+    assert [kind for kind, _, _ in log] == [
+        "INVITATION_SENT",
+        "INVITATION_EXPIRED",
+        "INVITATION_SENT",
+    ]
+    assert log[1][2] == later

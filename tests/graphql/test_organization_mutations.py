@@ -179,3 +179,15 @@ async def test_an_organization_updates_itself_only(
         {"code": "NOT_FOUND", "message": "No such organization.", "field": "id"}
     ]
     assert await snapshot(session_factory) == before
+
+
+async def test_a_long_name_taken_twice_still_fits_the_slug_column(run: Any) -> None:
+    long_name = "Legal Aid " + " ".join(["Association"] * 20)
+    registration = {"input": {**NEW, "name": long_name[:200]}}
+    slugs = []
+    for _ in range(2):
+        response = await run(REGISTER, registration, principal=ADMIN, now=NOW)
+        organization = response["data"]["registerOrganization"]["organization"]
+        slugs.append(organization["slug"])
+    assert slugs[1].endswith("-md") and all(len(slug) <= 80 for slug in slugs)
+    assert len(set(slugs)) == 2

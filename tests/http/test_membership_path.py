@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from db.enums import Role
-from db.tokens import revoke_token
+from db.tokens import authenticate, revoke_token
 from schema.ids import parse_id
 from tests.factories import add, country_ids, organization
 from tests.http.conftest import MakeToken, bearer
@@ -81,9 +81,11 @@ async def test_guest_to_member_over_http(
         Role.ORGANIZATION, organization_id=parse_id("Organization", guest_id)
     )
 
-    event_id = (await graphql(client, member_token, SCHEDULE, {"host": member_id}))[
-        "scheduleEvent"
-    ]["event"]["id"]
+    # A meeting that took place: the secretariat records it for its host, which records
+    # who came.
+    event_id = (await graphql(client, admin, SCHEDULE, {"host": member_id}))["scheduleEvent"][
+        "event"
+    ]["id"]
     recorded = await graphql(client, member_token, RECORD, {"event": event_id, "guest": guest_id})
     assert recorded == {"recordAttendance": {"attendance": {"role": "GUEST"}, "errors": []}}
     invited = (await graphql(client, member_token, INVITE, {"guest": guest_id}))[
@@ -134,8 +136,9 @@ async def test_a_revoked_token_stops_working(
     token = await make_token(Role.PARTNER)
     assert await graphql(client, token, "{ viewer { role } }") == {"viewer": {"role": "PARTNER"}}
     async with session_factory() as session, session.begin():
-        # The only token in this test's database has id 1.
-        assert await revoke_token(session, 1)
+        owner = await authenticate(session, token)
+        assert owner is not None
+        assert await revoke_token(session, owner.token_id)
     response = await client.post(
         "/graphql", json={"query": "{ viewer { role } }"}, headers=bearer(token)
     )

@@ -19,6 +19,10 @@ def code(refusal: rules.Refusal | None) -> ErrorCode | None:
     return refusal.code if refusal else None
 
 
+def whole(refusal: rules.Refusal | None) -> tuple[ErrorCode, str, str | None] | None:
+    return (refusal.code, refusal.message, refusal.field) if refusal else None
+
+
 @pytest.mark.parametrize(
     ("inviter", "invitee", "was_guest", "pending", "expected"),
     [
@@ -44,10 +48,13 @@ def test_check_invitation(
 
 
 def test_refusals_name_the_input_at_fault() -> None:
-    assert rules.check_invitation(
+    refusal = rules.check_invitation(
         GUEST, OTHER_GUEST, invitee_was_guest=True, invitee_has_pending_invitation=False
-    ) == rules.Refusal(
-        ErrorCode.INVITER_NOT_MEMBER, "Guest is not a member; only members invite.", "inviterId"
+    )
+    assert whole(refusal) == (
+        ErrorCode.INVITER_NOT_MEMBER,
+        "Guest is not a member; only members invite.",
+        "inviterId",
     )
 
 
@@ -80,20 +87,35 @@ def pending(
 
 
 @pytest.mark.parametrize(
-    ("invitation", "inviter", "expected"),
+    ("invitation", "inviter", "invitee", "expected"),
     [
-        (pending(), MEMBER, None),
-        (pending(status=InvitationStatus.DECLINED), MEMBER, ErrorCode.INVITATION_NOT_PENDING),
-        (pending(status=InvitationStatus.ACCEPTED), MEMBER, ErrorCode.INVITATION_NOT_PENDING),
-        (pending(status=InvitationStatus.REVOKED), MEMBER, ErrorCode.INVITATION_NOT_PENDING),
-        (pending(expires_at=NOW), MEMBER, ErrorCode.INVITATION_EXPIRED),
-        (pending(), GUEST, ErrorCode.INVITER_NOT_MEMBER),
+        (pending(), MEMBER, GUEST, None),
+        (
+            pending(status=InvitationStatus.DECLINED),
+            MEMBER,
+            GUEST,
+            ErrorCode.INVITATION_NOT_PENDING,
+        ),
+        (
+            pending(status=InvitationStatus.ACCEPTED),
+            MEMBER,
+            GUEST,
+            ErrorCode.INVITATION_NOT_PENDING,
+        ),
+        (pending(status=InvitationStatus.REVOKED), MEMBER, GUEST, ErrorCode.INVITATION_NOT_PENDING),
+        (pending(expires_at=NOW), MEMBER, GUEST, ErrorCode.INVITATION_EXPIRED),
+        (pending(), GUEST, OTHER_GUEST, ErrorCode.INVITER_NOT_MEMBER),
+        # It joined meanwhile (another invitation): accepting again would rewrite its sponsor.
+        (pending(), MEMBER, OTHER_MEMBER, ErrorCode.INVITEE_ALREADY_MEMBER),
     ],
 )
 def test_check_acceptance(
-    invitation: InvitationFacts, inviter: OrganizationFacts, expected: ErrorCode | None
+    invitation: InvitationFacts,
+    inviter: OrganizationFacts,
+    invitee: OrganizationFacts,
+    expected: ErrorCode | None,
 ) -> None:
-    assert code(rules.check_acceptance(invitation, inviter, NOW)) == expected
+    assert code(rules.check_acceptance(invitation, inviter, invitee, NOW)) == expected
 
 
 def test_declining_or_revoking_needs_a_pending_unexpired_invitation() -> None:
@@ -105,9 +127,20 @@ def test_declining_or_revoking_needs_a_pending_unexpired_invitation() -> None:
 
 
 def test_events() -> None:
-    assert rules.check_schedule(NOW, NOW + timedelta(hours=1)) is None
-    assert rules.check_schedule(NOW, NOW) == rules.Refusal(
-        ErrorCode.INVALID_INPUT, "An event must end after it starts.", "endsAt"
+    later = NOW + timedelta(days=1)
+    hour = timedelta(hours=1)
+    assert rules.check_schedule(later, later + hour, now=NOW, may_backdate=False) is None
+    assert whole(rules.check_schedule(later, later, now=NOW, may_backdate=True)) == (
+        ErrorCode.INVALID_INPUT,
+        "An event must end after it starts.",
+        "endsAt",
+    )
+    past = NOW - timedelta(days=1)
+    assert rules.check_schedule(past, past + hour, now=NOW, may_backdate=True) is None
+    assert whole(rules.check_schedule(past, past + hour, now=NOW, may_backdate=False)) == (
+        ErrorCode.INVALID_INPUT,
+        "Meetings are scheduled ahead; the secretariat records past ones.",
+        "startsAt",
     )
     assert rules.check_host(MEMBER) is None
     assert code(rules.check_host(GUEST)) == ErrorCode.MEMBERSHIP_REQUIRED
@@ -124,6 +157,7 @@ def test_events() -> None:
 @pytest.mark.parametrize(
     ("status", "attendee", "role", "recorded", "expected"),
     [
+        (EventStatus.SCHEDULED, GUEST, AttendanceRole.GUEST, None, ErrorCode.EVENT_NOT_STARTED),
         (EventStatus.SCHEDULED, GUEST, AttendanceRole.GUEST, False, None),
         (EventStatus.COMPLETED, GUEST, AttendanceRole.GUEST, False, None),
         (EventStatus.SCHEDULED, MEMBER, AttendanceRole.HOST, False, None),
@@ -164,15 +198,16 @@ def test_check_attendance(
     status: EventStatus,
     attendee: OrganizationFacts,
     role: AttendanceRole,
-    recorded: bool,
+    recorded: bool | None,
     expected: ErrorCode | None,
 ) -> None:
     refusal = rules.check_attendance(
         event_status=status,
+        event_started=recorded is not None,  # None: the event has not started yet
         event_host_id=MEMBER.id,
         attendee=attendee,
         role=role,
-        already_recorded=recorded,
+        already_recorded=bool(recorded),
     )
     assert code(refusal) == expected
 
