@@ -1,5 +1,7 @@
 """Working groups: lookups, creating, joining and leaving, and the action plan."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from resolvers.mutations import (
     optional_organization_acted_for,
     transaction,
 )
-from resolvers.rules import ErrorCode, Refusal
+from resolvers.rules import ErrorCode, OrganizationFacts, Refusal
 from resolvers.validation import optional_text, slug_for, text
 from schema.ids import decode_id
 from schema.working_groups import (
@@ -144,25 +146,39 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
     return WorkingGroup.from_row(row)
 
 
-@mutation(WorkingGroupPayload, Role.ORGANIZATION)
-async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
-    now = info.context.now
+@asynccontextmanager
+async def _membership_change(
+    info: Info, id: str
+) -> AsyncIterator[tuple[AsyncSession, models.WorkingGroup, OrganizationFacts, bool]]:
+    """The transaction of joining or leaving: the group (locked), the caller's organization,
+    and whether it is in the group now."""
     organization_id = acting_organization(info.context.principal)
     async with transaction(info) as session:
         group = await _locked_group(session, id, "id")
         organization = found(
             await session.get(models.Organization, organization_id), "organization"
         )
-        already_in = await _membership(session, group.id, organization_id)
-        if refusal := rules.check_joining(facts(organization), already_in=already_in):
+        yield (
+            session,
+            group,
+            facts(organization),
+            await _membership(session, group.id, organization_id),
+        )
+
+
+@mutation(WorkingGroupPayload, Role.ORGANIZATION)
+async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
+    now = info.context.now
+    async with _membership_change(info, id) as (session, group, organization, is_in):
+        if refusal := rules.check_joining(organization, already_in=is_in):
             raise refusal
         session.add(
             models.WorkingGroupMember(
-                working_group_id=group.id, organization_id=organization_id, joined_at=now
+                working_group_id=group.id, organization_id=organization.id, joined_at=now
             )
         )
         await session.flush()
-        await _log(session, ActivityKind.WORKING_GROUP_JOINED, group.id, organization_id, now)
+        await _log(session, ActivityKind.WORKING_GROUP_JOINED, group.id, organization.id, now)
     return WorkingGroup.from_row(group)
 
 
@@ -170,25 +186,19 @@ async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
 async def leave_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
     """Leaving; a lead that leaves leaves the group without a lead."""
     now = info.context.now
-    organization_id = acting_organization(info.context.principal)
-    async with transaction(info) as session:
-        group = await _locked_group(session, id, "id")
-        organization = found(
-            await session.get(models.Organization, organization_id), "organization"
-        )
-        is_in = await _membership(session, group.id, organization_id)
-        if refusal := rules.check_leaving(facts(organization), is_in=is_in):
+    async with _membership_change(info, id) as (session, group, organization, is_in):
+        if refusal := rules.check_leaving(organization, is_in=is_in):
             raise refusal
         await session.execute(
             delete(models.WorkingGroupMember).where(
                 models.WorkingGroupMember.working_group_id == group.id,
-                models.WorkingGroupMember.organization_id == organization_id,
+                models.WorkingGroupMember.organization_id == organization.id,
             )
         )
-        if group.lead_id == organization_id:
+        if group.lead_id == organization.id:
             group.lead_id = None
         await session.flush()
-        await _log(session, ActivityKind.WORKING_GROUP_LEFT, group.id, organization_id, now)
+        await _log(session, ActivityKind.WORKING_GROUP_LEFT, group.id, organization.id, now)
     return WorkingGroup.from_row(group)
 
 

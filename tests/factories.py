@@ -147,3 +147,29 @@ async def build_club(
                     )
                 )
         return Club([o.id for o in orgs], [e.id for e in evts], [g.id for g in groups])
+
+
+async def guests_of_a_member(
+    session_factory: SessionFactory, guests: int
+) -> tuple[Organization, list[Organization]]:
+    """A member and `guests` organizations that attended its meeting as guests: all
+    invitable by it."""
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    inviter = organization(md, member=True)
+    invitees = [organization(md) for _ in range(guests)]
+    await add(session_factory, inviter, *invitees)
+    meeting = event(inviter.id)
+    await add(session_factory, meeting)
+    await add(
+        session_factory,
+        *[
+            Attendance(
+                event_id=meeting.id,
+                organization_id=g.id,
+                role=AttendanceRole.GUEST,
+                recorded_at=T0,
+            )
+            for g in invitees
+        ],
+    )
+    return inviter, invitees

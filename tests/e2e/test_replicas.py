@@ -3,7 +3,6 @@ invitations race over HTTP through both."""
 
 import asyncio
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.enums import AttendanceRole, Role
-from db.models import Attendance, Invitation
+from db.enums import Role
+from db.models import Invitation
 from db.tokens import create_token
 from schema.ids import encode_id
 from tests.e2e.servers import servers
-from tests.factories import add, country_ids, event, organization
+from tests.factories import guests_of_a_member
 
 pytestmark = pytest.mark.e2e
 
@@ -34,25 +33,7 @@ async def test_two_replicas_issue_exactly_five_of_forty_racing_invitations(
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
-    md = (await country_ids(session_factory, "MD"))["MD"]
-    inviter = organization(md, member=True)
-    guests = [organization(md) for _ in range(RACERS)]
-    await add(session_factory, inviter, *guests)
-    meeting = event(inviter.id)
-    await add(session_factory, meeting)
-    now = datetime.now(UTC)
-    await add(
-        session_factory,
-        *[
-            Attendance(
-                event_id=meeting.id,
-                organization_id=g.id,
-                role=AttendanceRole.GUEST,
-                recorded_at=now,
-            )
-            for g in guests
-        ],
-    )
+    inviter, guests = await guests_of_a_member(session_factory, RACERS)
     async with session_factory() as session, session.begin():
         _, token = await create_token(session, Role.ORGANIZATION, organization_id=inviter.id)
 

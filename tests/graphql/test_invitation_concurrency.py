@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.federation import Schema
 
 from db.engine import create_engine, create_session_factory, create_write_session_factory
-from db.enums import AttendanceRole, Role
-from db.models import ActivityLogEntry, Attendance, Invitation, Organization
+from db.enums import Role
+from db.models import ActivityLogEntry, Invitation, Organization
 from resolvers.context import Context
 from resolvers.visibility import Principal
 from schema.ids import encode_id
 from server.settings import Settings
-from tests.factories import add, country_ids, event, organization
+from tests.factories import add, country_ids, guests_of_a_member, organization
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 INVITE = """
@@ -68,30 +68,6 @@ def race(engine: AsyncEngine, settings: Settings, schema: Schema) -> Any:
                 await replica.dispose()
 
     return run_all
-
-
-async def guests_of_a_member(
-    session_factory: Any, guests: int
-) -> tuple[Organization, list[Organization]]:
-    md = (await country_ids(session_factory, "MD"))["MD"]
-    inviter = organization(md, member=True)
-    invitees = [organization(md) for _ in range(guests)]
-    await add(session_factory, inviter, *invitees)
-    meeting = event(inviter.id)
-    await add(session_factory, meeting)
-    await add(
-        session_factory,
-        *[
-            Attendance(
-                event_id=meeting.id,
-                organization_id=g.id,
-                role=AttendanceRole.GUEST,
-                recorded_at=NOW,
-            )
-            for g in invitees
-        ],
-    )
-    return inviter, invitees
 
 
 def member(row: Organization) -> Principal:
