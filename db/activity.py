@@ -12,6 +12,7 @@ from db.models import ActivityLogEntry
 # Key of the transaction-level advisory lock that serializes appends on PostgreSQL, so that
 # log ids become visible in commit order (see "Live updates" in the design).
 APPEND_LOCK_KEY = 0x436C75624A  # "ClubJ"
+NOTIFY_CHANNEL = "clubjustice_activity"
 
 
 async def append_activity(
@@ -43,4 +44,7 @@ async def append_activity(
     )
     session.add(entry)
     await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit, and only then: listeners in every process wake and read.
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, str(entry.id))))
     return entry

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import OrganizationStatus, Role
+from db.activity import append_activity
+from db.enums import ActivityKind, OrganizationStatus, Role
 from db.models import ApiToken, Organization
 
 TOKEN_PREFIX = "cj_"
@@ -86,10 +87,17 @@ async def list_tokens(session: AsyncSession) -> list[tuple[ApiToken, str | None]
 
 
 async def revoke_token(session: AsyncSession, token_id: int) -> bool:
-    """Revoke; False when there is no such unrevoked token."""
+    """Revoke; False when there is no such unrevoked token. The revocation is logged, so
+    that every server process ends the token's live subscriptions."""
+    now = datetime.now(UTC)
     result = await session.execute(
         update(ApiToken)
         .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
+        .values(revoked_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await append_activity(
+        session, ActivityKind.TOKEN_REVOKED, occurred_at=now, payload={"token_id": token_id}
+    )
+    return True

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from db.engine import SessionFactory
+from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
 from server.settings import Settings
@@ -19,6 +20,10 @@ class Context:
     # from `write_session_factory` (BEGIN IMMEDIATE on SQLite).
     session_factory: SessionFactory
     write_session_factory: SessionFactory
+    # The process's activity feed: subscriptions listen to it, mutations wake it on commit.
+    feed: ActivityFeed | None = None
+    # graphql-transport-ws and graphql-ws put `connection_init`'s payload here.
+    connection_params: dict[str, object] | None = None
     # One clock reading per request: every field of a response judges time alike.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)

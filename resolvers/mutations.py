@@ -37,7 +37,10 @@ def mutation(
                 value = await body(info, **arguments)
             except Refusal as refusal:
                 return payload.refused(refusal)
-            info.context.loaders = Loaders.for_request(info.context.session_factory)
+            context = info.context
+            context.loaders = Loaders.for_request(context.session_factory)
+            if context.feed is not None:
+                context.feed.wake()  # committed: this process's subscribers hear it at once
             return payload.done(value)
 
         return run

@@ -19,6 +19,7 @@ class Principal:
     role: Role
     organization_id: int | None = None
     organization_is_member: bool = False
+    token_id: int | None = None  # ends live subscriptions when this token is revoked
 
     @property
     def is_admin(self) -> bool:

@@ -15,11 +15,13 @@ from resolvers import countries as country_resolvers
 from resolvers import events as event_resolvers
 from resolvers import invitations as invitation_resolvers
 from resolvers import organizations as organization_resolvers
+from resolvers import subscriptions as subscription_resolvers
 from resolvers import working_groups as working_group_resolvers
 from schema.countries import Country
 from schema.errors import BadUserInput, ErrorCodes, ParseCache, RejectNulCharacters
 from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
+from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.organizations import Organization, OrganizationPayload
 from schema.pagination import Connection
 from schema.viewer import Viewer, viewer
@@ -189,10 +191,31 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    # (strawberry's stubs type a subscription field as its generator; the schema sees the item)
+    member_joined: MemberJoined = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.member_joined,
+        description="Organizations becoming members (of one country, if given). With `after`, "
+        "first every one since that cursor.",
+    )
+    meeting_updates: MeetingUpdate = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.meeting_updates,
+        description="Changes to meetings (of one event or working group, if given). With "
+        "`after`, first every one since that cursor.",
+    )
+    invitation_updates: InvitationUpdate = strawberry.subscription(  # type: ignore[assignment]
+        resolver=subscription_resolvers.invitation_updates,
+        description="Invitations the caller's organization sent or received. With `after`, "
+        "first every one since that cursor.",
+    )
+
+
 def build_schema() -> Schema:
     return ClubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         federation_version="2.11",
         # Order matters: RejectNulCharacters adds to what ValidationCache found.
         extensions=[ErrorCodes, ParseCache, ValidationCache, RejectNulCharacters],

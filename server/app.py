@@ -3,46 +3,87 @@
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+from strawberry.types.unset import UNSET, UnsetType
 
 from db.engine import Database
+from db.enums import Role
 from db.migrate import ensure_migrated, migration_state, upgrade
+from db.notifier import ActivityFeed
 from resolvers.context import Context
+from resolvers.visibility import Principal
 from schema.root import build_schema
-from server.auth import RequireToken
+from server.auth import RequireToken, principal_for
 from server.logs import configure_logging
 from server.settings import Settings
 
 logger = logging.getLogger("clubjustice.server")
 
 
+# Until a WebSocket's connection_init names a token: strawberry runs no operation before it
+# acknowledges the connection (4401), so this never acts; were it to, it would see public
+# fields only.
+NOT_YET_AUTHENTICATED = Principal(Role.PARTNER)
+
+
 class ClubJusticeGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with our typed per-request context."""
+    """Strawberry's ASGI app with our typed per-request context; subscriptions over
+    graphql-transport-ws, legacy graphql-ws, graphql-sse and multipart HTTP."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             build_schema(),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+            ),
+            connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
         )
+        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
         self.settings = settings
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         database: Database = request.state.database
         return Context(
             settings=self.settings,
-            principal=request.state.principal,  # set by RequireToken
+            # HTTP: set by RequireToken. WebSocket: set by on_ws_connect.
+            principal=getattr(request.state, "principal", NOT_YET_AUTHENTICATED),
             session_factory=database.session_factory,
             write_session_factory=database.write_session_factory,
+            feed=request.state.feed,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """connection_init must carry {"authorization": "Bearer <token>"}; else 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization") or params.get("Authorization")
+        outcome = await principal_for(
+            context.session_factory, authorization if isinstance(authorization, str) else None
+        )
+        if isinstance(outcome, str):
+            raise ConnectionRejectionError({"message": outcome})
+        context.principal = outcome
+        return UNSET
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -50,15 +91,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphql = ClubJusticeGraphQL(settings)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Database]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         database = Database.open(settings.database_url, echo=settings.db_echo)
+        feed = ActivityFeed(database, poll_interval=settings.live_poll_interval)
         try:
             if settings.migrate_on_start:
                 await upgrade(database.engine)
             await ensure_migrated(database.engine)
+            await feed.start()
+            app.state.feed = feed  # for diagnostics and tests
             # Starlette copies this into every request's and websocket's `state`.
-            yield {"database": database}
+            yield {"database": database, "feed": feed}
         finally:
+            await feed.stop()
             await database.engine.dispose()
 
     async def healthz(request: Request) -> JSONResponse:
@@ -84,7 +129,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            # WebSocket (subscriptions) comes with live updates and its own authentication.
+            # WebSocket: authenticated by connection_init (on_ws_connect), not by a header.
+            WebSocketRoute("/graphql", graphql),
             Route(
                 "/graphql",
                 RequireToken(

@@ -12,7 +12,7 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from db.engine import Database
+from db.engine import Database, SessionFactory
 from db.tokens import authenticate
 from resolvers.visibility import Principal
 
@@ -37,16 +37,20 @@ def bearer_token(authorization: str | None) -> str | None:
     return authorization[len(BEARER) :].strip() or None
 
 
-async def principal_for(database: Database, authorization: str | None) -> Principal | str:
+async def principal_for(
+    session_factory: SessionFactory, authorization: str | None
+) -> Principal | str:
     """The principal of a valid bearer token, or why there is none."""
     token = bearer_token(authorization)
     if token is None:
         return "Send `Authorization: Bearer <token>`."
-    async with database.session_factory() as session:
+    async with session_factory() as session:
         owner = await authenticate(session, token)
     if owner is None:
         return "The token is unknown or revoked."
-    return Principal(owner.role, owner.organization_id, owner.organization_is_member)
+    return Principal(
+        owner.role, owner.organization_id, owner.organization_is_member, token_id=owner.token_id
+    )
 
 
 class RequireToken:
@@ -67,7 +71,8 @@ class RequireToken:
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         try:
-            outcome = await principal_for(state["database"], headers.get("authorization"))
+            database: Database = state["database"]
+            outcome = await principal_for(database.session_factory, headers.get("authorization"))
         except Exception:
             # The database is away (or worse): say so without details, log the details.
             logger.exception("authentication failed")

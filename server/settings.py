@@ -32,6 +32,23 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Days an invitation stays valid."
     )
     graphiql: bool = Field(default=True, description="Serve GraphiQL to browsers at /graphql.")
+    subscriber_queue_size: int = Field(
+        default=100,
+        ge=1,
+        description="Events a slow subscriber may fall behind before it is ended.",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20, ge=1, description="Live subscriptions one WebSocket connection may hold."
+    )
+    connection_init_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds a WebSocket client has to send connection_init."
+    )
+    live_poll_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between reads of the activity log when nothing woke the reader "
+        "(changes by other processes on SQLite; a safety net on PostgreSQL).",
+    )
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     db_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")

@@ -1,0 +1,226 @@
+"""The activity log's notifier: one per process, it reads each new log row once and hands
+it to every subscriber that wants it.
+
+It wakes when a change commits: on PostgreSQL through LISTEN/NOTIFY (the NOTIFY is sent
+inside the change's transaction, so it arrives only if that commits), in this process also
+by a direct signal after commit, and, as a safety net, every `poll_interval` seconds. It
+reads rows with an id above the last one it read; appends to the log are serialized, so ids
+become visible in order and none is skipped.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from sqlalchemy import func, select
+
+from db.activity import NOTIFY_CHANNEL
+from db.engine import Database
+from db.enums import ActivityKind
+from db.models import ActivityLogEntry, Event, Invitation, Organization
+
+logger = logging.getLogger("clubjustice.notifier")
+
+READ_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """A committed log row, with the rows it is about, read once for every subscriber."""
+
+    entry: ActivityLogEntry
+    organization: Organization | None = None
+    event: Event | None = None
+    invitation: Invitation | None = None
+
+    @property
+    def id(self) -> int:
+        return self.entry.id
+
+    @property
+    def kind(self) -> ActivityKind:
+        return ActivityKind(self.entry.kind)
+
+
+class SubscriberOverflow(Exception):
+    """The subscriber fell behind by more than its queue holds."""
+
+
+class TokenRevoked(Exception):
+    """The subscriber's token was revoked."""
+
+
+@dataclass(eq=False)
+class Mailbox:
+    """One subscriber's bounded queue of events."""
+
+    wants: Callable[[LiveEvent], bool]
+    capacity: int
+    token_id: int | None = None
+    items: deque[LiveEvent] = field(default_factory=deque)
+    ended: type[Exception] | None = None
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, live: LiveEvent) -> None:
+        if self.ended is not None:
+            return
+        if live.kind is ActivityKind.TOKEN_REVOKED:
+            if self.token_id is not None and live.entry.payload.get("token_id") == self.token_id:
+                self._end(TokenRevoked)
+            return
+        if not self.wants(live):
+            return
+        if len(self.items) >= self.capacity:
+            self._end(SubscriberOverflow)
+            return
+        self.items.append(live)
+        self._ready.set()
+
+    def _end(self, reason: type[Exception]) -> None:
+        self.ended = reason
+        self.items.clear()  # what it holds is dropped: memory stays bounded
+        self._ready.set()
+
+    async def next(self) -> LiveEvent:
+        while not self.items:
+            if self.ended is not None:
+                raise self.ended()
+            self._ready.clear()
+            await self._ready.wait()
+        return self.items.popleft()
+
+
+class ActivityFeed:
+    def __init__(self, database: Database, *, poll_interval: float = 2.0) -> None:
+        self.database = database
+        self.poll_interval = poll_interval
+        self.high_water = 0
+        self.mailboxes: set[Mailbox] = set()
+        self.listener_connections = 0  # how often the PostgreSQL listener (re)connected
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        async with self.database.session_factory() as session:
+            self.high_water = await session.scalar(select(func.max(ActivityLogEntry.id))) or 0
+        self._tasks.append(asyncio.create_task(self._read_forever(), name="activity-feed"))
+        if self.database.engine.dialect.name == "postgresql":
+            self._tasks.append(asyncio.create_task(self._listen_forever(), name="activity-listen"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+
+    def wake(self) -> None:
+        """A change committed (in this process): read the log now."""
+        self._wake.set()
+
+    def subscribe(self, mailbox: Mailbox) -> None:
+        self.mailboxes.add(mailbox)
+
+    def unsubscribe(self, mailbox: Mailbox) -> None:
+        self.mailboxes.discard(mailbox)
+
+    async def _read_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+            try:
+                await self.read_new()
+            except Exception:
+                logger.exception("reading the activity log failed; retrying")
+                await asyncio.sleep(self.poll_interval)
+
+    async def read_new(self) -> None:
+        """Read what was appended since the last read, once, and hand it out."""
+        while True:
+            batch = await read_events(self.database, after=self.high_water, limit=READ_BATCH)
+            for live in batch:
+                for mailbox in list(self.mailboxes):
+                    mailbox.offer(live)
+                self.high_water = live.id
+            if len(batch) < READ_BATCH:
+                return
+
+    async def _listen_forever(self) -> None:
+        url = self.database.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        delay = 0.1
+        while True:
+            closed = asyncio.Event()
+            try:
+                self._listener = await asyncpg.connect(
+                    dsn, server_settings={"application_name": "clubjustice-listener"}
+                )
+                self._listener.add_termination_listener(lambda _, lost=closed: lost.set())
+                await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+                self.listener_connections += 1
+                delay = 0.1
+                self.wake()  # catch up on whatever committed while we were not listening
+                await closed.wait()
+                logger.warning("the activity listener lost its connection; reconnecting")
+            except (OSError, asyncpg.PostgresError) as error:
+                logger.warning("the activity listener cannot connect (%s); retrying", error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def read_events(database: Database, *, after: int, limit: int) -> list[LiveEvent]:
+    """Log rows with an id above `after`, in order, with their subjects: one statement per
+    kind of subject, whatever the number of rows."""
+    async with database.session_factory() as session:
+        entries = (
+            await session.scalars(
+                select(ActivityLogEntry)
+                .where(ActivityLogEntry.id > after)
+                .order_by(ActivityLogEntry.id)
+                .limit(limit)
+            )
+        ).all()
+        if not entries:
+            return []
+        organizations = await _by_id(session, Organization, {e.organization_id for e in entries})
+        events = await _by_id(session, Event, {e.event_id for e in entries})
+        invitations = await _by_id(session, Invitation, {e.invitation_id for e in entries})
+    return [
+        LiveEvent(
+            entry,
+            organizations.get(entry.organization_id),
+            events.get(entry.event_id),
+            invitations.get(entry.invitation_id),
+        )
+        for entry in entries
+    ]
+
+
+async def _by_id(session: Any, model: Any, ids: set[int | None]) -> dict[int | None, Any]:
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return {}
+    return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+async def replay(
+    database: Database, *, after: int, wants: Callable[[LiveEvent], bool]
+) -> AsyncIterator[LiveEvent]:
+    """What a resuming subscriber missed: matching events after `after`, up to the end."""
+    while True:
+        batch = await read_events(database, after=after, limit=READ_BATCH)
+        for live in batch:
+            after = live.id
+            if wants(live):
+                yield live
+        if len(batch) < READ_BATCH:
+            return

@@ -1,0 +1,118 @@
+"""Live updates: what the subscriptions deliver. Every event carries an opaque `cursor`;
+subscribe again with `after: <cursor>` to get what followed it."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+import strawberry
+
+import schema.events as event_types
+import schema.invitations as invitation_types
+import schema.organizations as organization_types
+from db.enums import ActivityKind
+from db.notifier import LiveEvent
+from resolvers.context import Info
+from schema.ids import encode_id
+from schema.refs import EventRef, InvitationRef, OrganizationRef
+
+
+def cursor_of(live: LiveEvent) -> str:
+    return encode_id("Activity", live.id)
+
+
+@strawberry.type(description="An organization became a member.")
+class MemberJoined:
+    cursor: str
+    organization: OrganizationRef
+    joined_at: datetime
+    sponsor_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_live(cls, live: LiveEvent) -> Self:
+        assert live.organization is not None, "MEMBER_JOINED rows name the organization"
+        return cls(
+            cursor=cursor_of(live),
+            organization=organization_types.Organization.from_row(live.organization),
+            joined_at=live.entry.occurred_at,
+            sponsor_id=live.organization.sponsor_id,
+        )
+
+    @strawberry.field(description="The member whose invitation it accepted.")
+    async def sponsor(self, info: Info) -> OrganizationRef | None:
+        if self.sponsor_id is None:
+            return None
+        row = await info.context.loaders.organization.load(self.sponsor_id)
+        return organization_types.Organization.from_row(row) if row else None
+
+
+@strawberry.enum(description="What happened to a meeting.")
+class MeetingUpdateKind(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    UPDATED = "UPDATED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    ATTENDANCE_RECORDED = "ATTENDANCE_RECORDED"
+
+
+MEETING_KINDS = {
+    ActivityKind.EVENT_SCHEDULED: MeetingUpdateKind.SCHEDULED,
+    ActivityKind.EVENT_UPDATED: MeetingUpdateKind.UPDATED,
+    ActivityKind.EVENT_CANCELLED: MeetingUpdateKind.CANCELLED,
+    ActivityKind.EVENT_COMPLETED: MeetingUpdateKind.COMPLETED,
+    ActivityKind.ATTENDANCE_RECORDED: MeetingUpdateKind.ATTENDANCE_RECORDED,
+}
+
+
+@strawberry.type(description="A meeting was scheduled, changed, cancelled, completed or attended.")
+class MeetingUpdate:
+    cursor: str
+    kind: MeetingUpdateKind
+    event: EventRef
+    occurred_at: datetime
+
+    @classmethod
+    def from_live(cls, live: LiveEvent) -> Self:
+        assert live.event is not None, "meeting rows name the event"
+        return cls(
+            cursor=cursor_of(live),
+            kind=MEETING_KINDS[live.kind],
+            event=event_types.Event.from_row(live.event),
+            occurred_at=live.entry.occurred_at,
+        )
+
+
+@strawberry.enum(description="What happened to an invitation.")
+class InvitationUpdateKind(StrEnum):
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+
+
+INVITATION_KINDS = {
+    ActivityKind.INVITATION_SENT: InvitationUpdateKind.SENT,
+    ActivityKind.INVITATION_ACCEPTED: InvitationUpdateKind.ACCEPTED,
+    ActivityKind.INVITATION_DECLINED: InvitationUpdateKind.DECLINED,
+    ActivityKind.INVITATION_REVOKED: InvitationUpdateKind.REVOKED,
+    ActivityKind.INVITATION_EXPIRED: InvitationUpdateKind.EXPIRED,
+}
+
+
+@strawberry.type(description="An invitation to or from the caller's organization changed.")
+class InvitationUpdate:
+    cursor: str
+    kind: InvitationUpdateKind
+    invitation: InvitationRef
+    occurred_at: datetime
+
+    @classmethod
+    def from_live(cls, live: LiveEvent) -> Self:
+        assert live.invitation is not None, "invitation rows name the invitation"
+        return cls(
+            cursor=cursor_of(live),
+            kind=INVITATION_KINDS[live.kind],
+            invitation=invitation_types.Invitation.from_row(live.invitation),
+            occurred_at=live.entry.occurred_at,
+        )

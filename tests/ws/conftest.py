@@ -1,0 +1,144 @@
+"""A real server in the test's event loop (uvicorn on a loopback port), and a small
+graphql-transport-ws client on the `websockets` library."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from db.engine import SessionFactory
+from db.enums import Role
+from db.notifier import ActivityFeed
+from db.tokens import create_token
+from server.app import create_app
+from server.settings import Settings
+from tests.e2e.servers import free_port
+
+EVENT_TIMEOUT = 10.0
+
+
+@dataclass
+class LiveServer:
+    http: str
+    ws: str
+    app: Any
+
+    @property
+    def feed(self) -> ActivityFeed:
+        return self.app.state.feed  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def live_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "live_poll_interval": 0.2,
+            "connection_init_timeout": 1.0,
+            "subscriber_queue_size": 50,
+        }
+    )
+
+
+@pytest.fixture
+async def live_server(
+    live_settings: Settings, session_factory: SessionFactory
+) -> AsyncIterator[LiveServer]:
+    async for server in run_server(live_settings):
+        yield server
+
+
+async def run_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    app = create_app(settings)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", app)
+    finally:
+        server.should_exit = True
+        await task
+
+
+class Subscriber:
+    """One graphql-transport-ws connection."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.next_id = 0
+
+    @classmethod
+    async def open(cls, url: str, token: str | None, *, init: bool = True) -> "Subscriber":
+        connection = await connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        subscriber = cls(connection)
+        if init:
+            await subscriber.send(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+            )
+            ack = await subscriber.receive()
+            assert ack == {"type": "connection_ack"}, ack
+        return subscriber
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.connection.recv(), EVENT_TIMEOUT))  # type: ignore[no-any-return]
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self.next_id += 1
+        operation_id = str(self.next_id)
+        await self.send(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
+        return operation_id
+
+    async def next_data(self) -> dict[str, Any]:
+        """The next event's data (fails on an error message)."""
+        message = await self.receive()
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        return message["payload"]["data"]  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+@pytest.fixture
+async def tokens(session_factory: SessionFactory) -> Any:
+    async def make(role: Role, organization_id: int | None = None) -> str:
+        async with session_factory() as session, session.begin():
+            _, token = await create_token(session, role, organization_id=organization_id)
+        return token
+
+    return make
+
+
+async def graphql(
+    server: LiveServer, token: str, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{server.http}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
