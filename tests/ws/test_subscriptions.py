@@ -266,12 +266,15 @@ async def test_the_legacy_graphql_ws_protocol(club: Club, live_server: LiveServe
 async def test_subscriptions_over_http_server_sent_events(
     club: Club, live_server: LiveServer
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as client, client.stream(
-        "POST",
-        f"{live_server.http}/graphql",
-        json={"query": MEMBER_JOINED},
-        headers={"authorization": f"Bearer {club.admin}", "accept": "text/event-stream"},
-    ) as response:
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        client.stream(
+            "POST",
+            f"{live_server.http}/graphql",
+            json={"query": MEMBER_JOINED},
+            headers={"authorization": f"Bearer {club.admin}", "accept": "text/event-stream"},
+        ) as response,
+    ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         joined = asyncio.create_task(_join_soon(club))
