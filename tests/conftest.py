@@ -141,24 +141,24 @@ class StatementLog:
         return len(self.statements)
 
 
+@contextmanager
+def statements_on(engine: AsyncEngine) -> Iterator[StatementLog]:
+    """Records every SQL statement `engine` sends, but for transaction control (only
+    SQLite's BEGIN passes through here)."""
+    log = StatementLog()
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.startswith("BEGIN"):
+            log.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
 @pytest.fixture
 def count_statements(engine: AsyncEngine) -> Any:
-    """`with count_statements() as log:` records every SQL statement the engine sends, but
-    for transaction control."""
-
-    @contextmanager
-    def counting() -> Iterator[StatementLog]:
-        log = StatementLog()
-
-        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            # Transaction control is not a query (and only SQLite's BEGIN passes through here).
-            if not statement.startswith("BEGIN"):
-                log.statements.append(statement)
-
-        event.listen(engine.sync_engine, "before_cursor_execute", record)
-        try:
-            yield log
-        finally:
-            event.remove(engine.sync_engine, "before_cursor_execute", record)
-
-    return counting
+    """`with count_statements() as log:` records the statements of the tests' engine."""
+    return lambda: statements_on(engine)

@@ -1,5 +1,6 @@
 """Two real server processes on one PostgreSQL database: the invitation quota holds when 40
-invitations race over HTTP through both."""
+invitations race over HTTP through both, and a change made through one reaches subscribers
+of the other."""
 
 import asyncio
 from collections import Counter
@@ -17,6 +18,7 @@ from db.tokens import create_token
 from schema.ids import encode_id
 from tests.e2e.servers import servers
 from tests.factories import guests_of_a_member
+from tests.ws.conftest import Subscriber
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +27,7 @@ mutation($guest: ID!) {
   inviteOrganization(input: {inviteeId: $guest}) { invitation { id } errors { code } }
 }
 """
+ACCEPT = "mutation($id: ID!) { acceptInvitation(id: $id) { errors { code } } }"
 RACERS = 40
 
 
@@ -61,3 +64,39 @@ async def test_two_replicas_issue_exactly_five_of_forty_racing_invitations(
     assert outcomes == {"sent": 5, "INVITATION_QUOTA_EXCEEDED": 35}
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Invitation)) == 5
+
+
+async def test_a_change_on_one_replica_reaches_subscribers_of_the_other(
+    engine: AsyncEngine, session_factory: Any, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
+    inviter, (guest,) = await guests_of_a_member(session_factory, 1)
+    async with session_factory() as session, session.begin():
+        _, member_token = await create_token(session, Role.ORGANIZATION, organization_id=inviter.id)
+        _, guest_token = await create_token(session, Role.ORGANIZATION, organization_id=guest.id)
+        _, admin_token = await create_token(session, Role.ADMIN)
+
+    with servers(2, engine.url.render_as_string(hide_password=False), tmp_path) as (first, second):
+        subscriber = await Subscriber.open(first.replace("http", "ws") + "/graphql", admin_token)
+        await subscriber.subscribe("subscription { memberJoined { organization { id status } } }")
+        await asyncio.sleep(0.3)
+        async with httpx.AsyncClient(base_url=second, timeout=30) as client:
+            sent = await client.post(
+                "/graphql",
+                json={"query": INVITE, "variables": {"guest": encode_id("Organization", guest.id)}},
+                headers={"authorization": f"Bearer {member_token}"},
+            )
+            invitation_id = sent.json()["data"]["inviteOrganization"]["invitation"]["id"]
+            accepted = await client.post(
+                "/graphql",
+                json={"query": ACCEPT, "variables": {"id": invitation_id}},
+                headers={"authorization": f"Bearer {guest_token}"},
+            )
+            assert accepted.json() == {"data": {"acceptInvitation": {"errors": []}}}
+        assert await subscriber.next_data() == {
+            "memberJoined": {
+                "organization": {"id": encode_id("Organization", guest.id), "status": "MEMBER"}
+            }
+        }
+        await subscriber.close()

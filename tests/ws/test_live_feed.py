@@ -1,0 +1,197 @@
+"""The feed behind the subscriptions: one read per event whatever the number of
+subscribers, a bounded queue per subscriber, and a PostgreSQL listener that survives losing
+its connection."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from db.activity import append_activity
+from db.enums import ActivityKind, Role
+from db.models import ActivityLogEntry
+from db.notifier import LiveEvent, Mailbox, SubscriberOverflow
+from schema.ids import encode_id
+from server.settings import Settings
+from tests.conftest import statements_on
+from tests.factories import add, build_club, country_ids, organization
+from tests.ws.conftest import LiveServer, Subscriber, graphql, run_server
+
+MEMBER_JOINED = (
+    "subscription($after: String) { memberJoined(after: $after) { cursor organization { slug } } }"
+)
+
+
+async def log_member_joined(session_factory: Any, organization_id: int, times: int = 1) -> None:
+    """MEMBER_JOINED rows committed in one transaction by "another process" (no in-process
+    wake-up)."""
+    async with session_factory() as session, session.begin():
+        for _ in range(times):
+            await append_activity(
+                session,
+                ActivityKind.MEMBER_JOINED,
+                occurred_at=datetime.now(UTC),
+                organization_id=organization_id,
+            )
+
+
+async def test_one_read_per_event_whatever_the_number_of_subscribers(
+    live_server: LiveServer, tokens: Any, session_factory: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = [organization(md, member=True, slug=f"joined-{i}") for i in range(2)]
+    await add(session_factory, *joined)
+    admin = await tokens(Role.ADMIN)
+    engine = live_server.feed.database.engine
+    counts = []
+    for subscribers, row in ((1, joined[0]), (12, joined[1])):
+        clients = [await Subscriber.open(live_server.ws, admin) for _ in range(subscribers)]
+        for client in clients:
+            await client.subscribe(MEMBER_JOINED)
+        await asyncio.sleep(0.3)
+        await log_member_joined(session_factory, row.id)
+        with statements_on(engine) as log:
+            live_server.feed.wake()
+            for client in clients:
+                assert (await client.next_data())["memberJoined"]["organization"][
+                    "slug"
+                ] == row.slug
+        counts.append(log.count)
+        for client in clients:
+            await client.close()
+    # The log row and its organization: read once, for one subscriber or twelve.
+    assert counts == [2, 2]
+
+
+async def test_a_slow_subscriber_is_ended_with_the_cursor_to_resume_from() -> None:
+    mailbox = Mailbox(lambda live: True, capacity=3)
+
+    def live(n: int) -> LiveEvent:
+        return LiveEvent(ActivityLogEntry(id=n, kind=ActivityKind.MEMBER_JOINED.value, payload={}))
+
+    for n in range(1, 4):
+        mailbox.offer(live(n))
+    assert [(await mailbox.next()).id for _ in range(2)] == [1, 2]
+    for n in range(4, 7):
+        mailbox.offer(live(n))  # 3, 4, 5 fill it; 6 overflows
+    assert len(mailbox.items) == 0  # what it held is dropped: memory stays bounded
+    with pytest.raises(SubscriberOverflow):
+        await mailbox.next()
+
+
+async def test_overflow_over_the_wire_names_the_cursor(
+    live_settings: Settings, session_factory: Any, tokens: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = organization(md, member=True, slug="joined")
+    await add(session_factory, joined)
+    admin = await tokens(Role.ADMIN)
+    async for server in run_server(live_settings.model_copy(update={"subscriber_queue_size": 2})):
+        client = await Subscriber.open(server.ws, admin)
+        await client.subscribe(MEMBER_JOINED)
+        await asyncio.sleep(0.3)
+        await log_member_joined(session_factory, joined.id)
+        server.feed.wake()
+        first = (await client.next_data())["memberJoined"]["cursor"]
+        # Five events commit at once and reach the feed in one read, more than the
+        # subscriber's queue holds.
+        mailbox = next(iter(server.feed.mailboxes))
+        await log_member_joined(session_factory, joined.id, times=5)
+        await server.feed.read_new()
+        assert mailbox.ended is SubscriberOverflow
+        message = await client.receive()
+        errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+        assert [e.get("extensions") for e in errors] == [
+            {"code": "SUBSCRIPTION_OVERFLOW", "resumeAfter": first}
+        ]
+        await client.close()
+
+
+async def test_meeting_updates_follow_one_event(
+    live_server: LiveServer, tokens: Any, session_factory: Any
+) -> None:
+    club = await build_club(session_factory, organizations=3, events=0, working_groups=1)
+    host = club.organization_ids[1]  # a member in build_club
+    admin = await tokens(Role.ADMIN)
+    host_token = await tokens(Role.ORGANIZATION, host)
+    schedule = """
+    mutation($host: ID!, $start: DateTime!, $end: DateTime!) {
+      scheduleEvent(input: {title: "Watched", kind: HYBRID, hostId: $host,
+                            startsAt: $start, endsAt: $end}) { event { id } }
+    }"""
+    start = datetime.now(UTC) + timedelta(days=2)
+    variables = {
+        "host": encode_id("Organization", host),
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=1)).isoformat(),
+    }
+    watched = (await graphql(live_server, admin, schedule, variables))["scheduleEvent"]["event"][
+        "id"
+    ]
+    other = (await graphql(live_server, admin, schedule, variables))["scheduleEvent"]["event"]["id"]
+
+    client = await Subscriber.open(live_server.ws, admin)
+    await client.subscribe(
+        """subscription($id: ID) {
+          meetingUpdates(eventId: $id) { kind event { title status cancellationReason } }
+        }""",
+        {"id": watched},
+    )
+    await asyncio.sleep(0.3)
+    cancel = 'mutation($id: ID!) { cancelEvent(id: $id, reason: "Storm") { event { id } } }'
+    update = (
+        'mutation($id: ID!) { updateEvent(id: $id, input: {title: "Renamed"}) { event { id } } }'
+    )
+    await graphql(live_server, host_token, update, {"id": other})
+    await graphql(live_server, host_token, update, {"id": watched})
+    await graphql(live_server, host_token, cancel, {"id": watched})
+    assert await client.next_data() == {
+        "meetingUpdates": {
+            "kind": "UPDATED",
+            "event": {"title": "Renamed", "status": "SCHEDULED", "cancellationReason": None},
+        }
+    }
+    assert await client.next_data() == {
+        "meetingUpdates": {
+            "kind": "CANCELLED",
+            "event": {"title": "Renamed", "status": "CANCELLED", "cancellationReason": "Storm"},
+        }
+    }
+    await client.close()
+
+
+async def test_the_listener_reconnects_and_catches_up(
+    engine: Any, live_settings: Settings, session_factory: Any, tokens: Any
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite's processes poll")
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = [organization(md, member=True, slug=f"joined-{i}") for i in range(2)]
+    await add(session_factory, *joined)
+    admin = await tokens(Role.ADMIN)
+    # No polling to fall back on: only NOTIFY can wake this server's feed.
+    async for server in run_server(live_settings.model_copy(update={"live_poll_interval": 3600})):
+        client = await Subscriber.open(server.ws, admin)
+        await client.subscribe(MEMBER_JOINED)
+        await asyncio.sleep(0.3)
+        assert server.feed.listener_connections == 1
+        await log_member_joined(session_factory, joined[0].id)  # another process's change
+        assert (await client.next_data())["memberJoined"]["organization"]["slug"] == "joined-0"
+
+        async with session_factory() as session, session.begin():
+            terminated = await session.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'clubjustice-listener' "
+                    "AND datname = current_database()"
+                )
+            )
+        assert terminated == 1
+        # Committed while the listener is down: its NOTIFY reaches nobody. The listener
+        # comes back and reads the log from where it was.
+        await log_member_joined(session_factory, joined[1].id)
+        assert (await client.next_data())["memberJoined"]["organization"]["slug"] == "joined-1"
+        assert server.feed.listener_connections == 2
+        await client.close()
