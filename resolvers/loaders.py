@@ -7,6 +7,7 @@ opens its own short session, so loaders running concurrently never share one.
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Executable, func, select
@@ -190,82 +191,121 @@ def _invitations_sent(
     return DataLoader(load_fn=load)
 
 
-@dataclass(slots=True)
 class Loaders:
-    """Every relation the graph can walk. Built fresh for each request (memoised per request)."""
+    """Every relation the graph can walk, one DataLoader each: created on first use and
+    memoised for the request (a request that walks two relations builds two loaders)."""
 
-    country: DataLoader[int, Country | None]
-    country_by_code: DataLoader[str, Country | None]
-    organization: DataLoader[int, Organization | None]
-    organization_by_slug: DataLoader[str, Organization | None]
-    event: DataLoader[int, Event | None]
-    working_group: DataLoader[int, WorkingGroup | None]
-    working_group_by_slug: DataLoader[str, WorkingGroup | None]
-    invitation: DataLoader[int, Invitation | None]
-
-    organizations_of_country: DataLoader[CountryOrganizationsKey, list[Organization]]
-    member_count_of_country: DataLoader[int, int]
-    organizations_sponsored_by: DataLoader[int, list[Organization]]
-    attendances_of_event: DataLoader[int, list[Attendance]]
-    attendances_of_organization: DataLoader[int, list[Attendance]]
-    events_hosted_by: DataLoader[int, list[Event]]
-    meetings_of_working_group: DataLoader[int, list[Event]]
-    members_of_working_group: DataLoader[int, list[Organization]]
-    working_groups_of_organization: DataLoader[int, list[WorkingGroup]]
-    action_items_of_working_group: DataLoader[int, list[ActionItem]]
-    invitations_sent: DataLoader[InviterYearKey, list[Invitation]]
-    invitations_received: DataLoader[int, list[Invitation]]
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self.session_factory = session_factory
 
     @classmethod
     def for_request(cls, session_factory: SessionFactory) -> "Loaders":
-        s = session_factory
-        return cls(
-            country=by_column(s, Country.id),
-            country_by_code=by_column(s, Country.code),
-            organization=by_column(s, Organization.id),
-            organization_by_slug=by_column(s, Organization.slug),
-            event=by_column(s, Event.id),
-            working_group=by_column(s, WorkingGroup.id),
-            working_group_by_slug=by_column(s, WorkingGroup.slug),
-            invitation=by_column(s, Invitation.id),
-            organizations_of_country=_organizations_by_country(s),
-            member_count_of_country=_count_by(
-                s, Organization.country_id, Organization.status == OrganizationStatus.MEMBER
-            ),
-            organizations_sponsored_by=grouped_by(
-                s, Organization.sponsor_id, Organization.joined_at, Organization.id
-            ),
-            attendances_of_event=grouped_by(
-                s, Attendance.event_id, Attendance.recorded_at, Attendance.id
-            ),
-            attendances_of_organization=grouped_by(
-                s, Attendance.organization_id, Attendance.recorded_at, Attendance.id
-            ),
-            events_hosted_by=grouped_by(s, Event.host_id, Event.starts_at, Event.id),
-            meetings_of_working_group=grouped_by(
-                s, Event.working_group_id, Event.starts_at, Event.id
-            ),
-            members_of_working_group=linked_through(
-                s,
-                WorkingGroupMember.working_group_id,
-                WorkingGroupMember.organization_id,
-                Organization,
-                Organization.name,
-                Organization.id,
-            ),
-            working_groups_of_organization=linked_through(
-                s,
-                WorkingGroupMember.organization_id,
-                WorkingGroupMember.working_group_id,
-                WorkingGroup,
-                WorkingGroup.name,
-                WorkingGroup.id,
-            ),
-            action_items_of_working_group=grouped_by(
-                s, ActionItem.working_group_id, ActionItem.due_date, ActionItem.id
-            ),
-            invitations_sent=_invitations_sent(s),
-            invitations_received=grouped_by(
-                s, Invitation.invitee_id, Invitation.created_at, Invitation.id
-            ),
+        return cls(session_factory)
+
+    @cached_property
+    def country(self) -> DataLoader[int, Country | None]:
+        return by_column(self.session_factory, Country.id)
+
+    @cached_property
+    def country_by_code(self) -> DataLoader[str, Country | None]:
+        return by_column(self.session_factory, Country.code)
+
+    @cached_property
+    def organization(self) -> DataLoader[int, Organization | None]:
+        return by_column(self.session_factory, Organization.id)
+
+    @cached_property
+    def organization_by_slug(self) -> DataLoader[str, Organization | None]:
+        return by_column(self.session_factory, Organization.slug)
+
+    @cached_property
+    def event(self) -> DataLoader[int, Event | None]:
+        return by_column(self.session_factory, Event.id)
+
+    @cached_property
+    def working_group(self) -> DataLoader[int, WorkingGroup | None]:
+        return by_column(self.session_factory, WorkingGroup.id)
+
+    @cached_property
+    def working_group_by_slug(self) -> DataLoader[str, WorkingGroup | None]:
+        return by_column(self.session_factory, WorkingGroup.slug)
+
+    @cached_property
+    def invitation(self) -> DataLoader[int, Invitation | None]:
+        return by_column(self.session_factory, Invitation.id)
+
+    @cached_property
+    def organizations_of_country(self) -> DataLoader[CountryOrganizationsKey, list[Organization]]:
+        return _organizations_by_country(self.session_factory)
+
+    @cached_property
+    def member_count_of_country(self) -> DataLoader[int, int]:
+        return _count_by(
+            self.session_factory,
+            Organization.country_id,
+            Organization.status == OrganizationStatus.MEMBER,
+        )
+
+    @cached_property
+    def organizations_sponsored_by(self) -> DataLoader[int, list[Organization]]:
+        return grouped_by(
+            self.session_factory, Organization.sponsor_id, Organization.joined_at, Organization.id
+        )
+
+    @cached_property
+    def attendances_of_event(self) -> DataLoader[int, list[Attendance]]:
+        return grouped_by(
+            self.session_factory, Attendance.event_id, Attendance.recorded_at, Attendance.id
+        )
+
+    @cached_property
+    def attendances_of_organization(self) -> DataLoader[int, list[Attendance]]:
+        return grouped_by(
+            self.session_factory, Attendance.organization_id, Attendance.recorded_at, Attendance.id
+        )
+
+    @cached_property
+    def events_hosted_by(self) -> DataLoader[int, list[Event]]:
+        return grouped_by(self.session_factory, Event.host_id, Event.starts_at, Event.id)
+
+    @cached_property
+    def meetings_of_working_group(self) -> DataLoader[int, list[Event]]:
+        return grouped_by(self.session_factory, Event.working_group_id, Event.starts_at, Event.id)
+
+    @cached_property
+    def members_of_working_group(self) -> DataLoader[int, list[Organization]]:
+        return linked_through(
+            self.session_factory,
+            WorkingGroupMember.working_group_id,
+            WorkingGroupMember.organization_id,
+            Organization,
+            Organization.name,
+            Organization.id,
+        )
+
+    @cached_property
+    def working_groups_of_organization(self) -> DataLoader[int, list[WorkingGroup]]:
+        return linked_through(
+            self.session_factory,
+            WorkingGroupMember.organization_id,
+            WorkingGroupMember.working_group_id,
+            WorkingGroup,
+            WorkingGroup.name,
+            WorkingGroup.id,
+        )
+
+    @cached_property
+    def action_items_of_working_group(self) -> DataLoader[int, list[ActionItem]]:
+        return grouped_by(
+            self.session_factory, ActionItem.working_group_id, ActionItem.due_date, ActionItem.id
+        )
+
+    @cached_property
+    def invitations_sent(self) -> DataLoader[InviterYearKey, list[Invitation]]:
+        return _invitations_sent(self.session_factory)
+
+    @cached_property
+    def invitations_received(self) -> DataLoader[int, list[Invitation]]:
+        return grouped_by(
+            self.session_factory, Invitation.invitee_id, Invitation.created_at, Invitation.id
         )

@@ -93,6 +93,12 @@ class ErrorCodes(SchemaExtension):
         if result is not None and result.errors:
             result.errors = [classify(error, phase="execution") for error in result.errors]
 
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event of a subscription, before it is sent."""
+        if result.errors:
+            result.errors = [classify(error, phase="execution") for error in result.errors]
+        yield
+
 
 class ParseCache(ParserCache):
     """strawberry's ParserCache, except that a syntax error is left to strawberry's own parse

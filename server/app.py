@@ -1,11 +1,13 @@
 """The Starlette application: /graphql (HTTP and WebSocket), /healthz and /readyz."""
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -61,6 +63,15 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         )
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
         self.settings = settings
+
+    def encode_json(self, data: object) -> str:
+        # orjson: several times faster than the standard library, for every HTTP response and
+        # every message to every subscriber. Text, not bytes: WebSocket clients expect text
+        # frames.
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         database: Database = request.state.database
@@ -150,4 +161,9 @@ def create_served_app() -> Starlette:
     since worker processes do not inherit the command line's."""
     settings = Settings()
     configure_logging(settings)
+    # Thousands of idle subscribers are hundreds of thousands of long-lived objects, which
+    # Python's default thresholds (700, 10, 10) make the collector rescan many times per
+    # fan-out: bench/fanout.py measured p99 1.65 s at 5,000 subscribers with them, 0.72 s
+    # with these.
+    gc.set_threshold(*settings.gc_thresholds)
     return create_app(settings)

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         description="Seconds between reads of the activity log when nothing woke the reader "
         "(changes by other processes on SQLite; a safety net on PostgreSQL).",
     )
+    gc_thresholds: tuple[int, int, int] = Field(
+        default=(100_000, 50, 1000),
+        description="Python garbage-collector thresholds for server processes (JSON list).",
+    )
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     db_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")

@@ -3,6 +3,7 @@ mistakes. A small schema with our error extension stands in for failures the rea
 should never have."""
 
 import logging
+from collections.abc import AsyncGenerator
 
 import pytest
 import strawberry
@@ -25,7 +26,15 @@ class Query:
         raise BadUserInput("That is not allowed here.", field="x")
 
 
-SCHEMA = strawberry.Schema(query=Query, extensions=[ErrorCodes])
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self) -> AsyncGenerator[int, None]:
+        yield 1
+        raise RuntimeError("listener at 10.0.0.5 lost: SELECT secret FROM t")
+
+
+SCHEMA = strawberry.Schema(query=Query, subscription=Subscription, extensions=[ErrorCodes])
 
 
 @pytest.mark.parametrize("field", ["tooLarge", "broken"])
@@ -57,4 +66,21 @@ async def test_client_errors_keep_their_message_and_field() -> None:
             "path": ["refused"],
             "extensions": {"code": "BAD_USER_INPUT", "field": "x"},
         }
+    ]
+
+
+async def test_a_subscription_that_fails_mid_stream_is_masked_too() -> None:
+    stream = await SCHEMA.subscribe("subscription { ticks }")
+    results = [result async for result in stream]  # type: ignore[union-attr]
+    assert [(r.data, [e.formatted for e in r.errors or []]) for r in results] == [
+        ({"ticks": 1}, []),
+        (
+            None,
+            [
+                {
+                    "message": "Internal server error.",
+                    "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                }
+            ],
+        ),
     ]

@@ -289,3 +289,32 @@ async def test_subscriptions_over_http_server_sent_events(
 async def _join_soon(club: Club) -> None:
     await asyncio.sleep(0.3)
     await club.join(club.md_token, club.md_guests[0])
+
+
+async def test_subscriptions_over_http_multipart(club: Club, live_server: LiveServer) -> None:
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        client.stream(
+            "POST",
+            f"{live_server.http}/graphql",
+            json={"query": MEMBER_JOINED},
+            headers={
+                "authorization": f"Bearer {club.admin}",
+                "accept": 'multipart/mixed;subscriptionSpec="1.0"',
+            },
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("multipart/mixed")
+        joined = asyncio.create_task(_join_soon(club))
+        received = ""
+        async for chunk in response.aiter_text():
+            received += chunk
+            if "md-guest-0" in received:
+                break
+        await joined
+        part = received[received.index('{"payload"') :].split("\r\n")[0]
+        assert (
+            json.loads(part)["payload"]["data"]["memberJoined"]["organization"]["slug"]
+            == "md-guest-0"
+        )

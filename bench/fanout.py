@@ -1,0 +1,244 @@
+"""Fan-out benchmark: one memberJoined event to N idle WebSocket subscribers of one server
+process. Reports delivery latency (p50, p99: from sending the mutation that causes the event
+to each subscriber receiving it) and the server's memory per idle subscriber.
+
+    .venv/bin/python bench/fanout.py --subscribers 1000 5000 [--events 5] [--database-url URL]
+
+The server runs as its own process (`clubjustice serve`); this process is the load: it holds
+every connection and timestamps every delivery. Results go to bench/results/ as JSON.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from db.engine import Database  # noqa: E402
+from db.enums import Role  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.tokens import create_token  # noqa: E402
+from schema.ids import encode_id  # noqa: E402
+from tests.factories import guests_of_a_member  # noqa: E402
+
+CLUBJUSTICE = str(Path(sys.executable).with_name("clubjustice"))
+SUBSCRIPTION = "subscription { memberJoined { cursor organization { slug } } }"
+INVITE = "mutation($g: ID!) { inviteOrganization(input: {inviteeId: $g}) { invitation { id } } }"
+ACCEPT = "mutation($id: ID!) { acceptInvitation(id: $id) { errors { code } } }"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def prepare(url: str, guests: int) -> dict[str, object]:
+    database = Database.open(url)
+    await upgrade(database.engine)
+    inviter, invitees = await guests_of_a_member(database.session_factory, guests)
+    async with database.session_factory() as session, session.begin():
+        _, admin = await create_token(session, Role.ADMIN)
+        _, member = await create_token(session, Role.ORGANIZATION, organization_id=inviter.id)
+        guest_tokens = [
+            (await create_token(session, Role.ORGANIZATION, organization_id=g.id))[1]
+            for g in invitees
+        ]
+    await database.engine.dispose()
+    return {
+        "admin": admin,
+        "member": member,
+        "guests": list(zip([g.id for g in invitees], guest_tokens, strict=True)),
+    }
+
+
+class Arrivals:
+    """Delivery times of the current event; `complete` is set when all have arrived."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.expected = 0
+        self.complete = asyncio.Event()
+
+    def expect(self, count: int) -> None:
+        self.times.clear()
+        self.expected = count
+        self.complete.clear()
+
+    def record(self) -> None:
+        self.times.append(time.perf_counter())
+        if len(self.times) >= self.expected:
+            self.complete.set()
+
+
+async def subscribe(url: str, token: str, arrivals: Arrivals) -> ClientConnection:
+    connection = await connect(url, subprotocols=["graphql-transport-ws"], compression=None)  # type: ignore[list-item]
+    await connection.send(
+        json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    )
+    assert json.loads(await connection.recv())["type"] == "connection_ack"
+    await connection.send(
+        json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+    )
+
+    async def read() -> None:
+        # The load generator must cost less than the server: a timestamp, and no JSON parse.
+        async for message in connection:
+            if '"type":"next"' in message:
+                arrivals.record()
+
+    asyncio.get_running_loop().create_task(read())
+    return connection
+
+
+async def run(subscribers: int, events: int, url: str, workdir: Path) -> dict[str, object]:
+    tokens = await prepare(url, events)
+    port = free_port()
+    env = {
+        **os.environ,
+        "CLUBJUSTICE_DATABASE_URL": url,
+        "CLUBJUSTICE_LOG_LEVEL": "WARNING",
+        "CLUBJUSTICE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "5",
+        "CLUBJUSTICE_INVITATION_QUOTA": "1000",
+    }
+    server = await asyncio.create_subprocess_exec(
+        CLUBJUSTICE,
+        "serve",
+        "--port",
+        str(port),
+        cwd=workdir,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    base, ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            while True:
+                try:
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(1)
+            rss_before = rss_kib(server.pid)
+            arrivals = Arrivals()
+            connections = []
+            for start in range(0, subscribers, 250):  # connect in waves, as a crowd arrives
+                connections += await asyncio.gather(
+                    *(
+                        subscribe(ws, str(tokens["admin"]), arrivals)
+                        for _ in range(start, min(start + 250, subscribers))
+                    )
+                )
+            await asyncio.sleep(2)
+            rss_after = rss_kib(server.pid)
+
+            latencies: list[float] = []
+            server_cpu: list[float] = []
+            member = {"authorization": f"Bearer {tokens['member']}"}
+            for guest_id, guest_token in tokens["guests"]:  # type: ignore[attr-defined]
+                sent = await http.post(
+                    "/graphql",
+                    json={"query": INVITE, "variables": {"g": encode_id("Organization", guest_id)}},
+                    headers=member,
+                )
+                invitation = sent.json()["data"]["inviteOrganization"]["invitation"]["id"]
+                arrivals.expect(subscribers)
+                cpu_before = cpu_seconds(server.pid)
+                started = time.perf_counter()
+                await http.post(
+                    "/graphql",
+                    json={"query": ACCEPT, "variables": {"id": invitation}},
+                    headers={"authorization": f"Bearer {guest_token}"},
+                )
+                try:
+                    await asyncio.wait_for(arrivals.complete.wait(), 60)
+                except TimeoutError:
+                    got = len(arrivals.times)
+                    raise RuntimeError(
+                        f"only {got} of {subscribers} subscribers got the event"
+                    ) from None
+                latencies += [arrival - started for arrival in arrivals.times]
+                server_cpu.append(cpu_seconds(server.pid) - cpu_before)
+            for connection in connections:
+                await connection.close()
+    finally:
+        server.terminate()
+        await server.wait()
+    latencies.sort()
+    return {
+        "subscribers": subscribers,
+        "events": events,
+        "deliveries": len(latencies),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        "max_ms": round(latencies[-1] * 1000, 1),
+        "server_cpu_ms_per_event": round(statistics.median(server_cpu) * 1000, 1),
+        "server_rss_before_mib": round(rss_before / 1024, 1),
+        "server_rss_with_subscribers_mib": round(rss_after / 1024, 1),
+        "kib_per_idle_subscriber": round((rss_after - rss_before) / subscribers, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--events", type=int, default=5)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file per run")
+    arguments = parser.parse_args()
+    results = []
+    for subscribers in arguments.subscribers:
+        with tempfile.TemporaryDirectory() as directory:
+            url = arguments.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
+            result = asyncio.run(run(subscribers, arguments.events, url, Path(directory)))
+            print(json.dumps(result), flush=True)
+            results.append(result)
+    record = {
+        "benchmark": "fanout",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "database": "sqlite"
+        if not arguments.database_url
+        else arguments.database_url.split(":")[0],
+        "results": results,
+    }
+    out = (
+        ROOT / "bench" / "results" / f"fanout-{record['database']}-{datetime.now(UTC):%Y%m%d}.json"
+    )
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
