@@ -195,3 +195,43 @@ async def test_the_listener_reconnects_and_catches_up(
         assert (await client.next_data())["memberJoined"]["organization"]["slug"] == "joined-1"
         assert server.feed.listener_connections == 2
         await client.close()
+
+
+async def test_private_fields_in_events_follow_each_subscribers_visibility(
+    live_server: LiveServer, tokens: Any, session_factory: Any
+) -> None:
+    club = await build_club(session_factory, organizations=3, events=0, working_groups=0)
+    host = club.organization_ids[1]  # a member in build_club
+    admin = await tokens(Role.ADMIN)
+    watchers = {
+        "partner": await Subscriber.open(live_server.ws, await tokens(Role.PARTNER)),
+        "member": await Subscriber.open(live_server.ws, await tokens(Role.ORGANIZATION, host)),
+    }
+    for watcher in watchers.values():
+        await watcher.subscribe("subscription { meetingUpdates { kind event { meetingUrl } } }")
+    await asyncio.sleep(0.3)
+    start = datetime.now(UTC) + timedelta(days=3)
+    await graphql(
+        live_server,
+        admin,
+        """mutation($host: ID!, $start: DateTime!, $end: DateTime!) {
+          scheduleEvent(input: {title: "Private link", kind: ONLINE_MEETING, hostId: $host,
+                                startsAt: $start, endsAt: $end,
+                                meetingUrl: "https://meet.example.org/private"}) { event { id } }
+        }""",
+        {
+            "host": encode_id("Organization", host),
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+        },
+    )
+    seen = {who: (await watcher.next_data())["meetingUpdates"] for who, watcher in watchers.items()}
+    assert seen == {
+        "partner": {"kind": "SCHEDULED", "event": {"meetingUrl": None}},
+        "member": {
+            "kind": "SCHEDULED",
+            "event": {"meetingUrl": "https://meet.example.org/private"},
+        },
+    }
+    for watcher in watchers.values():
+        await watcher.close()
