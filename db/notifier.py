@@ -37,6 +37,8 @@ class LiveEvent:
     organization: Organization | None = None
     event: Event | None = None
     invitation: Invitation | None = None
+    # State every subscriber of this event shares (the loaders its fields read through).
+    shared: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def id(self) -> int:
@@ -53,6 +55,10 @@ class SubscriberOverflow(Exception):
 
 class TokenRevoked(Exception):
     """The subscriber's token was revoked."""
+
+
+class SubscriberFailed(Exception):
+    """The subscriber's filter raised."""
 
 
 @dataclass(eq=False)
@@ -73,7 +79,14 @@ class Mailbox:
             if self.token_id is not None and live.entry.payload.get("token_id") == self.token_id:
                 self._end(TokenRevoked)
             return
-        if not self.wants(live):
+        try:
+            wanted = self.wants(live)
+        except Exception:
+            # A broken filter ends its own subscription, not the feed of every other one.
+            logger.exception("a subscription's filter failed on log row %s", live.id)
+            self._end(SubscriberFailed)
+            return
+        if not wanted:
             return
         if len(self.items) >= self.capacity:
             self._end(SubscriberOverflow)
@@ -103,6 +116,7 @@ class ActivityFeed:
         self.mailboxes: set[Mailbox] = set()
         self.listener_connections = 0  # how often the PostgreSQL listener (re)connected
         self._wake = asyncio.Event()
+        self.reconnect_delay = 0.1  # the listener's first wait before reconnecting
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -126,8 +140,11 @@ class ActivityFeed:
         """A change committed (in this process): read the log now."""
         self._wake.set()
 
-    def subscribe(self, mailbox: Mailbox) -> None:
+    def subscribe(self, mailbox: Mailbox) -> int:
+        """Start handing events to `mailbox`: every one above the returned id. (No await
+        here: the feed cannot read between the registration and the id it returns.)"""
         self.mailboxes.add(mailbox)
+        return self.high_water
 
     def unsubscribe(self, mailbox: Mailbox) -> None:
         self.mailboxes.discard(mailbox)
@@ -157,7 +174,7 @@ class ActivityFeed:
     async def _listen_forever(self) -> None:
         url = self.database.engine.url.set(drivername="postgresql")
         dsn = url.render_as_string(hide_password=False)
-        delay = 0.1
+        failures = 0
         while True:
             closed = asyncio.Event()
             try:
@@ -167,14 +184,14 @@ class ActivityFeed:
                 self._listener.add_termination_listener(lambda _, lost=closed: lost.set())
                 await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
                 self.listener_connections += 1
-                delay = 0.1
+                failures = 0
                 self.wake()  # catch up on whatever committed while we were not listening
                 await closed.wait()
                 logger.warning("the activity listener lost its connection; reconnecting")
             except (OSError, asyncpg.PostgresError) as error:
+                failures += 1
                 logger.warning("the activity listener cannot connect (%s); retrying", error)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await asyncio.sleep(min(self.reconnect_delay * 2**failures, 5.0))
 
 
 async def read_events(database: Database, *, after: int, limit: int) -> list[LiveEvent]:
@@ -213,14 +230,18 @@ async def _by_id(session: Any, model: Any, ids: set[int | None]) -> dict[int | N
 
 
 async def replay(
-    database: Database, *, after: int, wants: Callable[[LiveEvent], bool]
+    database: Database, *, after: int, upto: int, wants: Callable[[LiveEvent], bool]
 ) -> AsyncIterator[LiveEvent]:
-    """What a resuming subscriber missed: matching events after `after`, up to the end."""
-    while True:
-        batch = await read_events(database, after=after, limit=READ_BATCH)
+    """What a resuming subscriber missed: matching events after `after`, up to `upto`."""
+    while after < upto:
+        batch = [
+            live
+            for live in await read_events(database, after=after, limit=READ_BATCH)
+            if live.id <= upto
+        ]
+        if not batch:
+            return
         for live in batch:
             after = live.id
             if wants(live):
                 yield live
-        if len(batch) < READ_BATCH:
-            return

@@ -24,6 +24,8 @@ class Context:
     feed: ActivityFeed | None = None
     # graphql-transport-ws and graphql-ws put `connection_init`'s payload here.
     connection_params: dict[str, object] | None = None
+    # "websocket" once a WebSocket connection is authenticated: there, only subscriptions run.
+    transport: str = "http"
     # One clock reading per request: every field of a response judges time alike.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)

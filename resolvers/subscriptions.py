@@ -1,78 +1,123 @@
 """Subscriptions: the activity feed, filtered per subscriber, resumable from a cursor."""
 
 from collections.abc import AsyncGenerator, Callable
+from datetime import UTC, datetime
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db import models
 from db.enums import ActivityKind, Role
-from db.notifier import LiveEvent, Mailbox, SubscriberOverflow, TokenRevoked, replay
+from db.notifier import (
+    LiveEvent,
+    Mailbox,
+    SubscriberFailed,
+    SubscriberOverflow,
+    TokenRevoked,
+    replay,
+)
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 from resolvers.mutations import require_role
 from schema.errors import BadUserInput
-from schema.ids import decode_id, encode_id
+from schema.ids import decode_id
 from schema.live import (
     INVITATION_KINDS,
     MEETING_KINDS,
     InvitationUpdate,
     MeetingUpdate,
     MemberJoined,
+    activity_cursor,
+    parse_activity_cursor,
 )
 
 
 async def _stream(
     info: Info, wants: Callable[[LiveEvent], bool], after: str | None
 ) -> AsyncGenerator[LiveEvent, None]:
-    """Matching events: first those after the cursor `after` (from the log), then live ones,
-    with no gap and no duplicate. The mailbox opens before the replay starts, so whatever
-    commits meanwhile waits in it; events already replayed are skipped there."""
+    """Matching events: first those after the cursor `after`, read from the log, then live
+    ones, with no gap and no duplicate.
+
+    The replay reads the log until it has caught up with what the feed has read; then, in
+    the same step (no await between), the mailbox opens at that point, and the feed hands
+    it everything after. So a long replay does not fill the mailbox meanwhile."""
     context = info.context
     feed = context.feed
     if feed is None:
         raise RuntimeError("subscriptions need the process's activity feed")
-    database = feed.database
+    await _refuse_revoked_token(info)
     mailbox = Mailbox(
         wants, context.settings.subscriber_queue_size, token_id=context.principal.token_id
     )
-    feed.subscribe(mailbox)
+    if after is None:
+        position = feed.subscribe(mailbox)
+    else:
+        position = parse_activity_cursor(after)
+        if position > feed.high_water and position > await _last_log_id(info):
+            raise BadUserInput("This cursor is ahead of the activity log.", field="after")
+        while position < feed.high_water:  # catch up with the feed, in as many rounds as it takes
+            upto = feed.high_water
+            async for live in replay(feed.database, after=position, upto=upto, wants=wants):
+                yield _for_event(info, live)
+            position = upto
+        # No await since the loop's last check: the feed has read nothing new in between.
+        position = max(position, feed.subscribe(mailbox))
     try:
-        position = feed.high_water if after is None else decode_id("Activity", after, field="after")
-        if after is not None:
-            async for live in replay(database, after=position, wants=wants):
-                position = live.id
-                yield _fresh(info, live)
         while True:
             try:
                 live = await mailbox.next()
             except SubscriberOverflow:
                 raise GraphQLError(
                     "This subscription fell too far behind and was ended; subscribe again "
-                    "with `after` set to the last cursor you received.",
+                    "with `after` set to the cursor in `resumeAfter`.",
                     extensions={
                         "code": "SUBSCRIPTION_OVERFLOW",
-                        "resumeAfter": encode_id("Activity", position) if position else None,
+                        "resumeAfter": activity_cursor(position),
                     },
                 ) from None
             except TokenRevoked:
                 raise GraphQLError(
                     "The token was revoked.", extensions={"code": "UNAUTHENTICATED"}
                 ) from None
+            except SubscriberFailed:
+                raise RuntimeError("this subscription's filter failed") from None
             if live.id <= position:
                 continue  # already replayed
             position = live.id
-            yield _fresh(info, live)
+            yield _for_event(info, live)
     finally:
         feed.unsubscribe(mailbox)
 
 
-def _fresh(info: Info, live: LiveEvent) -> LiveEvent:
-    # A subscription's context lives as long as it does: each event reads through new
-    # loaders, so nothing it selects is older than the event.
-    info.context.loaders = Loaders.for_request(info.context.session_factory)
+def _for_event(info: Info, live: LiveEvent) -> LiveEvent:
+    """Point the subscription's long-lived context at this event: its clock, and loaders
+    shared by every subscriber of the event (a relation field costs one read for all of
+    them; visibility is still decided per subscriber, on the rows the loaders return)."""
+    context = info.context
+    context.now = datetime.now(UTC)
+    context.loaders = live.shared.setdefault(
+        "loaders", Loaders.for_request(context.session_factory)
+    )
     return live
+
+
+async def _refuse_revoked_token(info: Info) -> None:
+    """A token revoked after the connection was made may not start a subscription."""
+    principal = info.context.principal
+    if principal.token_id is None:
+        return
+    async with info.context.session_factory() as session:
+        revoked = await session.scalar(
+            select(models.ApiToken.revoked_at).where(models.ApiToken.id == principal.token_id)
+        )
+    if revoked is not None:
+        raise GraphQLError("The token was revoked.", extensions={"code": "UNAUTHENTICATED"})
+
+
+async def _last_log_id(info: Info) -> int:
+    async with info.context.session_factory() as session:
+        return await session.scalar(select(func.max(models.ActivityLogEntry.id))) or 0
 
 
 async def member_joined(

@@ -12,6 +12,7 @@ from typing import Any
 
 from graphql import BREAK, GraphQLError, GraphQLSyntaxError, StringValueNode, Visitor, visit
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.types.graphql import OperationType
 
 logger = logging.getLogger("clubjustice.errors")
 
@@ -160,3 +161,24 @@ class Forbidden(ClientError):
     """The caller's role may not do this at all (a partner calling a mutation, say)."""
 
     code = "FORBIDDEN"
+
+
+class SubscriptionsOnlyOverWebSocket(SchemaExtension):
+    """A WebSocket connection shares one context among its operations, for as long as it
+    lasts: fine for subscriptions (each event gets fresh loaders and clock), wrong for
+    queries and mutations, which belong on HTTP."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if (
+            getattr(context.context, "transport", "http") == "websocket"
+            and context.graphql_document is not None
+            and context.operation_type is not OperationType.SUBSCRIPTION
+        ):
+            context.pre_execution_errors = [
+                GraphQLError(
+                    "Over WebSocket only subscriptions run; send queries and mutations over HTTP.",
+                    extensions={"code": "BAD_REQUEST"},
+                )
+            ]
+        yield

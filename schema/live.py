@@ -13,12 +13,23 @@ import schema.organizations as organization_types
 from db.enums import ActivityKind
 from db.notifier import LiveEvent
 from resolvers.context import Info
-from schema.ids import encode_id
+from schema.ids import decode_id, encode_id
 from schema.refs import EventRef, InvitationRef, OrganizationRef
 
 
+def activity_cursor(log_id: int) -> str:
+    """The opaque cursor of a point in the activity log (0: its beginning)."""
+    return encode_id("Activity", log_id)
+
+
+def parse_activity_cursor(cursor: str) -> int:
+    if cursor == activity_cursor(0):
+        return 0
+    return decode_id("Activity", cursor, field="after")
+
+
 def cursor_of(live: LiveEvent) -> str:
-    return encode_id("Activity", live.id)
+    return activity_cursor(live.id)
 
 
 @strawberry.type(description="An organization became a member.")

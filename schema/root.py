@@ -18,7 +18,13 @@ from resolvers import organizations as organization_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import working_groups as working_group_resolvers
 from schema.countries import Country
-from schema.errors import BadUserInput, ErrorCodes, ParseCache, RejectNulCharacters
+from schema.errors import (
+    BadUserInput,
+    ErrorCodes,
+    ParseCache,
+    RejectNulCharacters,
+    SubscriptionsOnlyOverWebSocket,
+)
 from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
@@ -218,5 +224,11 @@ def build_schema() -> Schema:
         subscription=Subscription,
         federation_version="2.11",
         # Order matters: RejectNulCharacters adds to what ValidationCache found.
-        extensions=[ErrorCodes, ParseCache, ValidationCache, RejectNulCharacters],
+        extensions=[
+            ErrorCodes,
+            ParseCache,
+            ValidationCache,
+            RejectNulCharacters,
+            SubscriptionsOnlyOverWebSocket,
+        ],
     )

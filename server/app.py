@@ -34,6 +34,7 @@ from schema.root import build_schema
 from server.auth import RequireToken, principal_for
 from server.logs import configure_logging
 from server.settings import Settings
+from server.websockets import LegacyGraphQLWSHandler
 
 logger = logging.getLogger("clubjustice.server")
 
@@ -62,6 +63,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
         )
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
+        self.graphql_ws_handler_class = type(
+            "ConfiguredLegacyGraphQLWSHandler",
+            (LegacyGraphQLWSHandler,),
+            {"init_timeout": timedelta(seconds=settings.connection_init_timeout)},
+        )
         self.settings = settings
 
     def encode_json(self, data: object) -> str:
@@ -85,15 +91,24 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """connection_init must carry {"authorization": "Bearer <token>"}; else 4403."""
+        """connection_init must carry {"authorization": "Bearer <token>"}, once; else 4403."""
+        if context.principal is not NOT_YET_AUTHENTICATED:
+            # graphql-ws (legacy) accepts a second init; the principal of running
+            # subscriptions must not change under them.
+            raise ConnectionRejectionError({"message": "The connection is already initialised."})
         params = context.connection_params or {}
         authorization = params.get("authorization") or params.get("Authorization")
-        outcome = await principal_for(
-            context.session_factory, authorization if isinstance(authorization, str) else None
-        )
+        try:
+            outcome = await principal_for(
+                context.session_factory, authorization if isinstance(authorization, str) else None
+            )
+        except Exception:
+            logger.exception("authenticating a WebSocket connection failed")
+            raise ConnectionRejectionError({"message": "Internal server error."}) from None
         if isinstance(outcome, str):
             raise ConnectionRejectionError({"message": outcome})
         context.principal = outcome
+        context.transport = "websocket"
         return UNSET
 
 

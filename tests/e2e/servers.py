@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def servers(count: int, database_url: str, cwd: Path) -> Iterator[list[str]]:
+def servers(count: int, database_url: str, cwd: Path, **settings: str) -> Iterator[list[str]]:
     """`count` server processes on one database; yields their base URLs. Their logs go to
     files in `cwd` (a pipe nobody reads could fill up and stall a server)."""
     ports = [free_port() for _ in range(count)]
@@ -29,6 +29,7 @@ def servers(count: int, database_url: str, cwd: Path) -> Iterator[list[str]]:
         **os.environ,
         "CLUBJUSTICE_DATABASE_URL": database_url,
         "CLUBJUSTICE_LOG_LEVEL": "WARNING",
+        **{f"CLUBJUSTICE_{name.upper()}": value for name, value in settings.items()},
     }
     logs = [(cwd / f"server-{port}.log").open("w") for port in ports]
     processes = [

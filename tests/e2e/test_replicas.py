@@ -16,6 +16,7 @@ from db.enums import Role
 from db.models import Invitation
 from db.tokens import create_token
 from schema.ids import encode_id
+from schema.live import activity_cursor
 from tests.e2e.servers import servers
 from tests.factories import guests_of_a_member
 from tests.ws.conftest import Subscriber
@@ -71,32 +72,49 @@ async def test_a_change_on_one_replica_reaches_subscribers_of_the_other(
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
-    inviter, (guest,) = await guests_of_a_member(session_factory, 1)
+    inviter, guests = await guests_of_a_member(session_factory, 2)
     async with session_factory() as session, session.begin():
         _, member_token = await create_token(session, Role.ORGANIZATION, organization_id=inviter.id)
-        _, guest_token = await create_token(session, Role.ORGANIZATION, organization_id=guest.id)
+        guest_tokens = [
+            (await create_token(session, Role.ORGANIZATION, organization_id=g.id))[1]
+            for g in guests
+        ]
         _, admin_token = await create_token(session, Role.ADMIN)
 
-    with servers(2, engine.url.render_as_string(hide_password=False), tmp_path) as (first, second):
-        subscriber = await Subscriber.open(first.replace("http", "ws") + "/graphql", admin_token)
-        await subscriber.subscribe("subscription { memberJoined { organization { id status } } }")
-        await asyncio.sleep(0.3)
-        async with httpx.AsyncClient(base_url=second, timeout=30) as client:
+    async def join(base: str, n: int) -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             sent = await client.post(
                 "/graphql",
-                json={"query": INVITE, "variables": {"guest": encode_id("Organization", guest.id)}},
+                json={
+                    "query": INVITE,
+                    "variables": {"guest": encode_id("Organization", guests[n].id)},
+                },
                 headers={"authorization": f"Bearer {member_token}"},
             )
             invitation_id = sent.json()["data"]["inviteOrganization"]["invitation"]["id"]
             accepted = await client.post(
                 "/graphql",
                 json={"query": ACCEPT, "variables": {"id": invitation_id}},
-                headers={"authorization": f"Bearer {guest_token}"},
+                headers={"authorization": f"Bearer {guest_tokens[n]}"},
             )
             assert accepted.json() == {"data": {"acceptInvitation": {"errors": []}}}
+
+    # Polling off: only PostgreSQL's NOTIFY can carry the change from one process to the other.
+    url = engine.url.render_as_string(hide_password=False)
+    with servers(2, url, tmp_path, live_poll_interval="3600") as (first, second):
+        subscriber = await Subscriber.open(first.replace("http", "ws") + "/graphql", admin_token)
+        # From the log's beginning: whether the subscription is registered before or after
+        # the first change, it gets it (by replay or live).
+        await subscriber.subscribe(
+            "subscription($after: String) { memberJoined(after: $after) { organization { id } } }",
+            {"after": activity_cursor(0)},
+        )
+        await join(first, 0)  # through the subscriber's own server
         assert await subscriber.next_data() == {
-            "memberJoined": {
-                "organization": {"id": encode_id("Organization", guest.id), "status": "MEMBER"}
-            }
+            "memberJoined": {"organization": {"id": encode_id("Organization", guests[0].id)}}
+        }
+        await join(second, 1)  # through the other server
+        assert await subscriber.next_data() == {
+            "memberJoined": {"organization": {"id": encode_id("Organization", guests[1].id)}}
         }
         await subscriber.close()

@@ -142,3 +142,11 @@ async def graphql(
     body = response.json()
     assert "errors" not in body, body
     return body["data"]
+
+
+async def until_subscribed(feed: ActivityFeed, count: int) -> None:
+    """Wait (polling, with a deadline) until exactly `count` subscriptions are registered."""
+    deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+    while len(feed.mailboxes) != count:
+        assert asyncio.get_running_loop().time() < deadline, "subscriptions did not register"
+        await asyncio.sleep(0.01)

@@ -2,7 +2,6 @@
 subscribers, a bounded queue per subscriber, and a PostgreSQL listener that survives losing
 its connection."""
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from schema.ids import encode_id
 from server.settings import Settings
 from tests.conftest import statements_on
 from tests.factories import add, build_club, country_ids, organization
-from tests.ws.conftest import LiveServer, Subscriber, graphql, run_server
+from tests.ws.conftest import LiveServer, Subscriber, graphql, run_server, until_subscribed
 
 MEMBER_JOINED = (
     "subscription($after: String) { memberJoined(after: $after) { cursor organization { slug } } }"
@@ -37,32 +36,47 @@ async def log_member_joined(session_factory: Any, organization_id: int, times: i
             )
 
 
+WITH_RELATIONS = """
+subscription { memberJoined { organization { slug country { code } } sponsor { slug } } }
+"""
+
+
 async def test_one_read_per_event_whatever_the_number_of_subscribers(
-    live_server: LiveServer, tokens: Any, session_factory: Any
+    live_settings: Settings, tokens: Any, session_factory: Any
 ) -> None:
     md = (await country_ids(session_factory, "MD"))["MD"]
-    joined = [organization(md, member=True, slug=f"joined-{i}") for i in range(2)]
+    sponsor = organization(md, member=True, slug="sponsor")
+    await add(session_factory, sponsor)
+    joined = [
+        organization(md, member=True, slug=f"joined-{i}", sponsor_id=sponsor.id) for i in range(2)
+    ]
     await add(session_factory, *joined)
     admin = await tokens(Role.ADMIN)
-    engine = live_server.feed.database.engine
     counts = []
-    for subscribers, row in ((1, joined[0]), (12, joined[1])):
-        clients = [await Subscriber.open(live_server.ws, admin) for _ in range(subscribers)]
-        for client in clients:
-            await client.subscribe(MEMBER_JOINED)
-        await asyncio.sleep(0.3)
-        await log_member_joined(session_factory, row.id)
-        with statements_on(engine) as log:
-            live_server.feed.wake()
+    async for server in run_server(live_settings):
+        await server.feed.stop()  # this test reads the log itself: nothing reads alongside
+        for subscribers, row in ((1, joined[0]), (12, joined[1])):
+            clients = [await Subscriber.open(server.ws, admin) for _ in range(subscribers)]
             for client in clients:
-                assert (await client.next_data())["memberJoined"]["organization"][
-                    "slug"
-                ] == row.slug
-        counts.append(log.count)
-        for client in clients:
-            await client.close()
-    # The log row and its organization: read once, for one subscriber or twelve.
-    assert counts == [2, 2]
+                await client.subscribe(WITH_RELATIONS)
+            await until_subscribed(server.feed, subscribers)
+            await log_member_joined(session_factory, row.id)
+            with statements_on(server.feed.database.engine) as log:
+                await server.feed.read_new()
+                for client in clients:
+                    assert await client.next_data() == {
+                        "memberJoined": {
+                            "organization": {"slug": row.slug, "country": {"code": "MD"}},
+                            "sponsor": {"slug": "sponsor"},
+                        }
+                    }
+            counts.append(log.count)
+            for client in clients:
+                await client.close()
+            await until_subscribed(server.feed, 0)
+    # The log row and its organization, read once by the feed; then the country and the
+    # sponsor, read once for every subscriber together: for one subscriber or twelve.
+    assert counts == [4, 4]
 
 
 async def test_a_slow_subscriber_is_ended_with_the_cursor_to_resume_from() -> None:
@@ -91,13 +105,14 @@ async def test_overflow_over_the_wire_names_the_cursor(
     async for server in run_server(live_settings.model_copy(update={"subscriber_queue_size": 2})):
         client = await Subscriber.open(server.ws, admin)
         await client.subscribe(MEMBER_JOINED)
-        await asyncio.sleep(0.3)
+        await until_subscribed(server.feed, 1)
         await log_member_joined(session_factory, joined.id)
         server.feed.wake()
         first = (await client.next_data())["memberJoined"]["cursor"]
         # Five events commit at once and reach the feed in one read, more than the
         # subscriber's queue holds.
         mailbox = next(iter(server.feed.mailboxes))
+        await server.feed.stop()  # this test reads the log itself: nothing reads alongside
         await log_member_joined(session_factory, joined.id, times=5)
         await server.feed.read_new()
         assert mailbox.ended is SubscriberOverflow
@@ -139,7 +154,7 @@ async def test_meeting_updates_follow_one_event(
         }""",
         {"id": watched},
     )
-    await asyncio.sleep(0.3)
+    await until_subscribed(live_server.feed, 1)
     cancel = 'mutation($id: ID!) { cancelEvent(id: $id, reason: "Storm") { event { id } } }'
     update = (
         'mutation($id: ID!) { updateEvent(id: $id, input: {title: "Renamed"}) { event { id } } }'
@@ -175,9 +190,10 @@ async def test_the_listener_reconnects_and_catches_up(
     async for server in run_server(live_settings.model_copy(update={"live_poll_interval": 3600})):
         client = await Subscriber.open(server.ws, admin)
         await client.subscribe(MEMBER_JOINED)
-        await asyncio.sleep(0.3)
+        await until_subscribed(server.feed, 1)
         assert server.feed.listener_connections == 1
         await log_member_joined(session_factory, joined[0].id)  # another process's change
+        server.feed.reconnect_delay = 2.0  # so the next change commits while it is away
         assert (await client.next_data())["memberJoined"]["organization"]["slug"] == "joined-0"
 
         async with session_factory() as session, session.begin():
@@ -209,7 +225,7 @@ async def test_private_fields_in_events_follow_each_subscribers_visibility(
     }
     for watcher in watchers.values():
         await watcher.subscribe("subscription { meetingUpdates { kind event { meetingUrl } } }")
-    await asyncio.sleep(0.3)
+    await until_subscribed(live_server.feed, 2)
     start = datetime.now(UTC) + timedelta(days=3)
     await graphql(
         live_server,

@@ -15,7 +15,7 @@ from db.models import Attendance
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
 from tests.factories import add, country_ids, event, organization
-from tests.ws.conftest import LiveServer, Subscriber, graphql
+from tests.ws.conftest import LiveServer, Subscriber, graphql, until_subscribed
 
 MEMBER_JOINED = """
 subscription($country: String, $after: String) {
@@ -91,7 +91,7 @@ async def test_member_joined_is_delivered_with_its_filter(
     kenya = await Subscriber.open(live_server.ws, club.admin)
     await everyone.subscribe(MEMBER_JOINED)
     await kenya.subscribe(MEMBER_JOINED, {"country": "ke"})
-    await asyncio.sleep(0.2)  # let both subscriptions register before the changes
+    await until_subscribed(live_server.feed, 2)
     await club.join(club.md_token, club.md_guests[0])
     await club.join(club.ke_token, club.ke_guest)
 
@@ -114,7 +114,7 @@ async def test_member_joined_is_delivered_with_its_filter(
 async def test_a_refused_mutation_sends_no_event(club: Club, live_server: LiveServer) -> None:
     subscriber = await Subscriber.open(live_server.ws, club.admin)
     await subscriber.subscribe(MEMBER_JOINED)
-    await asyncio.sleep(0.2)
+    await until_subscribed(live_server.feed, 1)
     # The Kenyan member may not accept for a Moldovan guest: refused, rolled back, silent.
     sent = await graphql(
         live_server,
@@ -137,7 +137,7 @@ async def test_a_subscriber_resumes_from_its_last_cursor_without_gap_or_duplicat
 ) -> None:
     subscriber = await Subscriber.open(live_server.ws, club.admin)
     await subscriber.subscribe(MEMBER_JOINED)
-    await asyncio.sleep(0.2)
+    await until_subscribed(live_server.feed, 1)
     await club.join(club.md_token, club.md_guests[0])
     last_cursor = (await subscriber.next_data())["memberJoined"]["cursor"]
     await subscriber.close()
@@ -167,7 +167,7 @@ async def test_invitation_updates_reach_only_the_organizations_involved(
     )
     await kenya.subscribe(query)
     await guest.subscribe(query)
-    await asyncio.sleep(0.2)
+    await until_subscribed(live_server.feed, 2)
     await club.join(club.md_token, club.md_guests[0])  # neither Kenya's nor this guest's
     await graphql(
         live_server,
@@ -204,7 +204,7 @@ async def test_a_revoked_token_ends_its_subscriptions(
 ) -> None:
     subscriber = await Subscriber.open(live_server.ws, club.ke_token)
     operation = await subscriber.subscribe(MEMBER_JOINED)
-    await asyncio.sleep(0.2)
+    await until_subscribed(live_server.feed, 1)
     async with session_factory() as session, session.begin():
         owner = await authenticate(session, club.ke_token)
         assert owner is not None
@@ -247,7 +247,7 @@ async def test_the_legacy_graphql_ws_protocol(club: Club, live_server: LiveServe
         await connection.send(
             json.dumps({"id": "1", "type": "start", "payload": {"query": MEMBER_JOINED}})
         )
-        await asyncio.sleep(0.2)
+        await until_subscribed(live_server.feed, 1)
         await club.join(club.md_token, club.md_guests[0])
         message = json.loads(await asyncio.wait_for(connection.recv(), 10))
         assert message["type"] == "data"
@@ -287,7 +287,7 @@ async def test_subscriptions_over_http_server_sent_events(
 
 
 async def _join_soon(club: Club) -> None:
-    await asyncio.sleep(0.3)
+    await until_subscribed(club.server.feed, 1)
     await club.join(club.md_token, club.md_guests[0])
 
 
