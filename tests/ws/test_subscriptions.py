@@ -318,3 +318,79 @@ async def test_subscriptions_over_http_multipart(club: Club, live_server: LiveSe
             json.loads(part)["payload"]["data"]["memberJoined"]["organization"]["slug"]
             == "md-guest-0"
         )
+
+
+async def test_only_subscriptions_run_over_websocket(club: Club, live_server: LiveServer) -> None:
+    subscriber = await Subscriber.open(live_server.ws, club.admin)
+    operation = await subscriber.subscribe("{ viewer { role } }")
+    message = await subscriber.receive()
+    assert message["id"] == operation
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert [(e["message"], e.get("extensions")) for e in errors] == [
+        (
+            "Over WebSocket only subscriptions run; send queries and mutations over HTTP.",
+            {"code": "BAD_REQUEST"},
+        )
+    ]
+    await subscriber.close()
+
+
+async def test_a_token_revoked_after_connecting_cannot_subscribe(
+    club: Club, live_server: LiveServer, session_factory: Any
+) -> None:
+    subscriber = await Subscriber.open(live_server.ws, club.ke_token)
+    async with session_factory() as session, session.begin():
+        owner = await authenticate(session, club.ke_token)
+        assert owner is not None
+        await revoke_token(session, owner.token_id)
+    operation = await subscriber.subscribe(MEMBER_JOINED)
+    message = await subscriber.receive()
+    assert message["id"] == operation
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert [(e["message"], e.get("extensions")) for e in errors] == [
+        ("The token was revoked.", {"code": "UNAUTHENTICATED"})
+    ]
+    await subscriber.close()
+
+
+async def test_init_happens_once_and_in_time_on_both_protocols(
+    club: Club, live_server: LiveServer
+) -> None:
+    init = json.dumps(
+        {"type": "connection_init", "payload": {"authorization": f"Bearer {club.admin}"}}
+    )
+    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(connection.recv(), 5)  # connection_init_timeout is 1 s here
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
+        await connection.send(init)
+        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
+            "type": "connection_ack"
+        }
+        await connection.send(init)  # a second one would swap the principal of running work
+        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
+            "type": "connection_error",
+            "payload": {"message": "The connection is already initialised."},
+        }
+    async with connect(live_server.ws, subprotocols=["graphql-transport-ws"]) as connection:  # type: ignore[list-item]
+        await connection.send(init)
+        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
+            "type": "connection_ack"
+        }
+        await connection.send(init)
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(connection.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4429
+
+
+async def test_a_cursor_ahead_of_the_log_is_refused(club: Club, live_server: LiveServer) -> None:
+    subscriber = await Subscriber.open(live_server.ws, club.admin)
+    operation = await subscriber.subscribe(MEMBER_JOINED, {"after": encode_id("Activity", 10**6)})
+    message = await subscriber.receive()
+    assert message["id"] == operation
+    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+    assert [(e["message"], e.get("extensions")) for e in errors] == [
+        ("This cursor is ahead of the activity log.", {"code": "BAD_USER_INPUT", "field": "after"})
+    ]
+    await subscriber.close()
