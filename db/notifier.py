@@ -117,6 +117,7 @@ class ActivityFeed:
         self.listener_connections = 0  # how often the PostgreSQL listener (re)connected
         self._wake = asyncio.Event()
         self.reconnect_delay = 0.1  # the listener's first wait before reconnecting
+        self.failing = False  # the last read of the log failed
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
 
@@ -157,8 +158,15 @@ class ActivityFeed:
             try:
                 await self.read_new()
             except Exception:
-                logger.exception("reading the activity log failed; retrying")
+                # Once per outage with the traceback, then quietly until it reads again.
+                if not self.failing:
+                    logger.exception("reading the activity log failed; retrying")
+                self.failing = True
                 await asyncio.sleep(self.poll_interval)
+            else:
+                if self.failing:
+                    logger.warning("reading the activity log works again")
+                self.failing = False
 
     async def read_new(self) -> None:
         """Read what was appended since the last read, once, and hand it out."""
