@@ -64,6 +64,9 @@ async def _stream(
         # No await since the loop's last check: the feed has read nothing new in between.
         position = max(position, feed.subscribe(mailbox))
     try:
+        # Again, now that revocations reach the mailbox: one committed between the first
+        # check and the registration would otherwise go unnoticed.
+        await _refuse_revoked_token(info)
         while True:
             try:
                 live = await mailbox.next()
