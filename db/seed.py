@@ -33,225 +33,259 @@ LAUNCH = datetime(2021, 10, 28, 12, 0, tzinfo=UTC)
 
 M = TypeVar("M")
 
-# slug, name, country, kind, member since (None: a guest), sponsor slug, description
-ORGANIZATIONS: list[tuple[str, str, str, OrganizationKind, datetime | None, str | None, str]] = [
-    (
-        "irf",
-        "International Renaissance Foundation",
-        "UA",
-        OrganizationKind.FOUNDATION,
-        LAUNCH,
-        None,
-        "Supporting foundation of the club; backed the Kyiv Legal Empowerment Practical Program.",
+
+@dataclass(frozen=True)
+class DemoOrganization:
+    slug: str
+    name: str
+    country: str
+    kind: OrganizationKind
+    member_since: datetime | None  # None: a guest
+    sponsor: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class DemoActionItem:
+    title: str
+    status: ActionItemStatus
+    owner: str
+    due: date
+
+
+@dataclass(frozen=True)
+class DemoWorkingGroup:
+    slug: str
+    name: str
+    focus_area: FocusArea
+    lead: str
+    members: list[str]
+    action_plan: list[DemoActionItem]
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    title: str
+    kind: EventKind
+    status: EventStatus
+    starts_at: datetime
+    hours: int
+    host: str
+    working_group: str | None
+    meeting_url: str
+    attendances: list[tuple[str, AttendanceRole]]
+
+
+ORGANIZATIONS: list[DemoOrganization] = [
+    DemoOrganization(
+        slug="irf",
+        name="International Renaissance Foundation",
+        country="UA",
+        kind=OrganizationKind.FOUNDATION,
+        member_since=LAUNCH,
+        sponsor=None,
+        description=(
+            "Supporting foundation of the club; "
+            "backed the Kyiv Legal Empowerment Practical Program."
+        ),
     ),
-    (
-        "moldova-legal-empowerment",
-        "Moldova Legal Empowerment Network",
-        "MD",
-        OrganizationKind.NGO,
-        LAUNCH,
-        None,
-        "Community paralegals and legal-aid lawyers across Moldova.",
+    DemoOrganization(
+        slug="moldova-legal-empowerment",
+        name="Moldova Legal Empowerment Network",
+        country="MD",
+        kind=OrganizationKind.NGO,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Community paralegals and legal-aid lawyers across Moldova.",
     ),
-    (
-        "albania-legal-aid",
-        "Albanian Legal Aid Society",
-        "AL",
-        OrganizationKind.LEGAL_AID_PROVIDER,
-        LAUNCH,
-        None,
-        "Free legal aid for people on low incomes in Albania.",
+    DemoOrganization(
+        slug="albania-legal-aid",
+        name="Albanian Legal Aid Society",
+        country="AL",
+        kind=OrganizationKind.LEGAL_AID_PROVIDER,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Free legal aid for people on low incomes in Albania.",
     ),
-    (
-        "macedonia-paralegals",
-        "Macedonian Paralegal Association",
-        "MK",
-        OrganizationKind.NGO,
-        LAUNCH,
-        None,
-        "Roma and rural community paralegals in North Macedonia.",
+    DemoOrganization(
+        slug="macedonia-paralegals",
+        name="Macedonian Paralegal Association",
+        country="MK",
+        kind=OrganizationKind.NGO,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Roma and rural community paralegals in North Macedonia.",
     ),
-    (
-        "kyiv-legal-empowerment",
-        "Kyiv Legal Empowerment Hub",
-        "UA",
-        OrganizationKind.NGO,
-        LAUNCH,
-        None,
-        "Runs the Kyiv Legal Empowerment Practical Program.",
+    DemoOrganization(
+        slug="kyiv-legal-empowerment",
+        name="Kyiv Legal Empowerment Hub",
+        country="UA",
+        kind=OrganizationKind.NGO,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Runs the Kyiv Legal Empowerment Practical Program.",
     ),
-    (
-        "kenya-justice-access",
-        "Kenya Justice Access Trust",
-        "KE",
-        OrganizationKind.NGO,
-        LAUNCH,
-        None,
-        "Court users' help desks and paralegal networks in Kenya.",
+    DemoOrganization(
+        slug="kenya-justice-access",
+        name="Kenya Justice Access Trust",
+        country="KE",
+        kind=OrganizationKind.NGO,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Court users' help desks and paralegal networks in Kenya.",
     ),
-    (
-        "poland-pro-bono",
-        "Polish Pro Bono Lawyers Forum",
-        "PL",
-        OrganizationKind.NGO,
-        LAUNCH,
-        None,
-        "Matches pro bono lawyers with legal-aid organizations.",
+    DemoOrganization(
+        slug="poland-pro-bono",
+        name="Polish Pro Bono Lawyers Forum",
+        country="PL",
+        kind=OrganizationKind.NGO,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Matches pro bono lawyers with legal-aid organizations.",
     ),
-    (
-        "kyrgyz-paralegals",
-        "Kyrgyz Community Paralegals",
-        "KG",
-        OrganizationKind.NGO,
-        LAUNCH,
-        None,
-        "Village paralegals in the Kyrgyz Republic.",
+    DemoOrganization(
+        slug="kyrgyz-paralegals",
+        name="Kyrgyz Community Paralegals",
+        country="KG",
+        kind=OrganizationKind.NGO,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="Village paralegals in the Kyrgyz Republic.",
     ),
-    (
-        "argentina-a2j-lab",
-        "Argentine Access to Justice Lab",
-        "AR",
-        OrganizationKind.ACADEMIC,
-        LAUNCH,
-        None,
-        "University lab studying legal needs and legal-aid technology.",
+    DemoOrganization(
+        slug="argentina-a2j-lab",
+        name="Argentine Access to Justice Lab",
+        country="AR",
+        kind=OrganizationKind.ACADEMIC,
+        member_since=LAUNCH,
+        sponsor=None,
+        description="University lab studying legal needs and legal-aid technology.",
     ),
-    (
-        "mongolia-legal-aid",
-        "Mongolian Legal Aid Institute",
-        "MN",
-        OrganizationKind.LEGAL_AID_PROVIDER,
-        datetime(2022, 3, 14, 9, 30, tzinfo=UTC),
-        "kyrgyz-paralegals",
-        "State-funded legal aid centres in every aimag of Mongolia.",
+    DemoOrganization(
+        slug="mongolia-legal-aid",
+        name="Mongolian Legal Aid Institute",
+        country="MN",
+        kind=OrganizationKind.LEGAL_AID_PROVIDER,
+        member_since=datetime(2022, 3, 14, 9, 30, tzinfo=UTC),
+        sponsor="kyrgyz-paralegals",
+        description="State-funded legal aid centres in every aimag of Mongolia.",
     ),
-    (
-        "skopje-klepp-graduates",
-        "Skopje Legal Empowerment Graduates",
-        "MK",
-        OrganizationKind.NGO,
-        None,
-        None,
-        "Graduates of the Kyiv Legal Empowerment Practical Program in North Macedonia.",
+    DemoOrganization(
+        slug="skopje-klepp-graduates",
+        name="Skopje Legal Empowerment Graduates",
+        country="MK",
+        kind=OrganizationKind.NGO,
+        member_since=None,
+        sponsor=None,
+        description="Graduates of the Kyiv Legal Empowerment Practical Program in North Macedonia.",
     ),
-    (
-        "tbilisi-community-justice",
-        "Tbilisi Community Justice Initiative",
-        "GE",
-        OrganizationKind.NGO,
-        None,
-        None,
-        "Graduates of the Kyiv Legal Empowerment Practical Program in Georgia.",
+    DemoOrganization(
+        slug="tbilisi-community-justice",
+        name="Tbilisi Community Justice Initiative",
+        country="GE",
+        kind=OrganizationKind.NGO,
+        member_since=None,
+        sponsor=None,
+        description="Graduates of the Kyiv Legal Empowerment Practical Program in Georgia.",
     ),
-    (
-        "chisinau-law-clinic",
-        "Chisinau Law School Legal Clinic",
-        "MD",
-        OrganizationKind.ACADEMIC,
-        None,
-        None,
-        "Students giving supervised legal advice in Chisinau.",
+    DemoOrganization(
+        slug="chisinau-law-clinic",
+        name="Chisinau Law School Legal Clinic",
+        country="MD",
+        kind=OrganizationKind.ACADEMIC,
+        member_since=None,
+        sponsor=None,
+        description="Students giving supervised legal advice in Chisinau.",
     ),
 ]
 
-# slug, name, focus area, lead slug, member slugs, action plan (title, status, owner, due)
-WORKING_GROUPS: list[
-    tuple[str, str, FocusArea, str, list[str], list[tuple[str, ActionItemStatus, str, date]]]
-] = [
-    (
-        "tech-solutions",
-        "Tech solutions",
-        FocusArea.TECH_SOLUTIONS,
-        "moldova-legal-empowerment",
-        [
+WORKING_GROUPS: list[DemoWorkingGroup] = [
+    DemoWorkingGroup(
+        slug="tech-solutions",
+        name="Tech solutions",
+        focus_area=FocusArea.TECH_SOLUTIONS,
+        lead="moldova-legal-empowerment",
+        members=[
             "moldova-legal-empowerment",
             "argentina-a2j-lab",
             "kyiv-legal-empowerment",
             "kenya-justice-access",
         ],
-        [
-            (
-                "Catalogue legal-aid chatbots in use by members",
-                ActionItemStatus.DONE,
-                "argentina-a2j-lab",
-                date(2022, 3, 31),
+        action_plan=[
+            DemoActionItem(
+                title="Catalogue legal-aid chatbots in use by members",
+                status=ActionItemStatus.DONE,
+                owner="argentina-a2j-lab",
+                due=date(2022, 3, 31),
             ),
-            (
-                "Shared intake form for online legal-aid requests",
-                ActionItemStatus.IN_PROGRESS,
-                "moldova-legal-empowerment",
-                date(2027, 2, 28),
-            ),
-        ],
-    ),
-    (
-        "paralegal-field-work",
-        "Paralegals' field work",
-        FocusArea.PARALEGAL_FIELD_WORK,
-        "kyrgyz-paralegals",
-        ["kyrgyz-paralegals", "macedonia-paralegals", "kenya-justice-access", "mongolia-legal-aid"],
-        [
-            (
-                "Remote supervision guide for village paralegals",
-                ActionItemStatus.IN_PROGRESS,
-                "kyrgyz-paralegals",
-                date(2027, 1, 31),
-            ),
-            (
-                "Exchange visit between Kenyan and Kyrgyz paralegals",
-                ActionItemStatus.PLANNED,
-                "kenya-justice-access",
-                date(2027, 6, 30),
+            DemoActionItem(
+                title="Shared intake form for online legal-aid requests",
+                status=ActionItemStatus.IN_PROGRESS,
+                owner="moldova-legal-empowerment",
+                due=date(2027, 2, 28),
             ),
         ],
     ),
-    (
-        "pro-bono-lawyers",
-        "Engaging pro bono lawyers",
-        FocusArea.PRO_BONO_LAWYERS,
-        "poland-pro-bono",
-        ["poland-pro-bono", "albania-legal-aid", "irf"],
-        [
-            (
-                "Survey of bar associations' pro bono rules",
-                ActionItemStatus.DONE,
-                "poland-pro-bono",
-                date(2022, 6, 30),
+    DemoWorkingGroup(
+        slug="paralegal-field-work",
+        name="Paralegals' field work",
+        focus_area=FocusArea.PARALEGAL_FIELD_WORK,
+        lead="kyrgyz-paralegals",
+        members=[
+            "kyrgyz-paralegals",
+            "macedonia-paralegals",
+            "kenya-justice-access",
+            "mongolia-legal-aid",
+        ],
+        action_plan=[
+            DemoActionItem(
+                title="Remote supervision guide for village paralegals",
+                status=ActionItemStatus.IN_PROGRESS,
+                owner="kyrgyz-paralegals",
+                due=date(2027, 1, 31),
             ),
-            (
-                "Pro bono matching pilot in Albania",
-                ActionItemStatus.PLANNED,
-                "albania-legal-aid",
-                date(2027, 4, 30),
+            DemoActionItem(
+                title="Exchange visit between Kenyan and Kyrgyz paralegals",
+                status=ActionItemStatus.PLANNED,
+                owner="kenya-justice-access",
+                due=date(2027, 6, 30),
+            ),
+        ],
+    ),
+    DemoWorkingGroup(
+        slug="pro-bono-lawyers",
+        name="Engaging pro bono lawyers",
+        focus_area=FocusArea.PRO_BONO_LAWYERS,
+        lead="poland-pro-bono",
+        members=["poland-pro-bono", "albania-legal-aid", "irf"],
+        action_plan=[
+            DemoActionItem(
+                title="Survey of bar associations' pro bono rules",
+                status=ActionItemStatus.DONE,
+                owner="poland-pro-bono",
+                due=date(2022, 6, 30),
+            ),
+            DemoActionItem(
+                title="Pro bono matching pilot in Albania",
+                status=ActionItemStatus.PLANNED,
+                owner="albania-legal-aid",
+                due=date(2027, 4, 30),
             ),
         ],
     ),
 ]
 
-# title, kind, status, start, hours, host, working group, meeting URL, attendances
-EVENTS: list[
-    tuple[
-        str,
-        EventKind,
-        EventStatus,
-        datetime,
-        int,
-        str,
-        str | None,
-        str,
-        list[tuple[str, AttendanceRole]],
-    ]
-] = [
-    (
-        "Club Justice launch meeting",
-        EventKind.ONLINE_MEETING,
-        EventStatus.COMPLETED,
-        LAUNCH,
-        2,
-        "irf",
-        None,
-        "https://meet.example.org/club-justice-launch",
-        [
+EVENTS: list[DemoEvent] = [
+    DemoEvent(
+        title="Club Justice launch meeting",
+        kind=EventKind.ONLINE_MEETING,
+        status=EventStatus.COMPLETED,
+        starts_at=LAUNCH,
+        hours=2,
+        host="irf",
+        working_group=None,
+        meeting_url="https://meet.example.org/club-justice-launch",
+        attendances=[
             ("irf", AttendanceRole.HOST),
             ("kyiv-legal-empowerment", AttendanceRole.SPEAKER),
             ("moldova-legal-empowerment", AttendanceRole.MEMBER),
@@ -266,31 +300,31 @@ EVENTS: list[
             ("tbilisi-community-justice", AttendanceRole.GUEST),
         ],
     ),
-    (
-        "Tech solutions: legal-aid chatbots",
-        EventKind.ONLINE_MEETING,
-        EventStatus.COMPLETED,
-        datetime(2022, 2, 15, 14, 0, tzinfo=UTC),
-        1,
-        "moldova-legal-empowerment",
-        "tech-solutions",
-        "https://meet.example.org/tech-solutions-chatbots",
-        [
+    DemoEvent(
+        title="Tech solutions: legal-aid chatbots",
+        kind=EventKind.ONLINE_MEETING,
+        status=EventStatus.COMPLETED,
+        starts_at=datetime(2022, 2, 15, 14, 0, tzinfo=UTC),
+        hours=1,
+        host="moldova-legal-empowerment",
+        working_group="tech-solutions",
+        meeting_url="https://meet.example.org/tech-solutions-chatbots",
+        attendances=[
             ("moldova-legal-empowerment", AttendanceRole.HOST),
             ("argentina-a2j-lab", AttendanceRole.SPEAKER),
             ("chisinau-law-clinic", AttendanceRole.GUEST),
         ],
     ),
-    (
-        "Paralegals' field work: remote supervision",
-        EventKind.HYBRID,
-        EventStatus.SCHEDULED,
-        datetime(2027, 1, 20, 10, 0, tzinfo=UTC),
-        3,
-        "kyrgyz-paralegals",
-        "paralegal-field-work",
-        "https://meet.example.org/paralegals-remote-supervision",
-        [("kyrgyz-paralegals", AttendanceRole.HOST)],
+    DemoEvent(
+        title="Paralegals' field work: remote supervision",
+        kind=EventKind.HYBRID,
+        status=EventStatus.SCHEDULED,
+        starts_at=datetime(2027, 1, 20, 10, 0, tzinfo=UTC),
+        hours=3,
+        host="kyrgyz-paralegals",
+        working_group="paralegal-field-work",
+        meeting_url="https://meet.example.org/paralegals-remote-supervision",
+        attendances=[("kyrgyz-paralegals", AttendanceRole.HOST)],
     ),
 ]
 
@@ -327,38 +361,39 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
     async with session_factory() as session, session.begin():
         countries = {c.code: c.id for c in await session.scalars(select(Country))}
         orgs: dict[str, Organization] = {}
-        for slug, name, code, kind, joined_at, sponsor, description in ORGANIZATIONS:
-            orgs[slug] = await _get_or_add(
+        for demo in ORGANIZATIONS:
+            orgs[demo.slug] = await _get_or_add(
                 session,
                 report,
                 Organization,
-                {"slug": slug},
-                name=name,
-                kind=kind,
-                country_id=countries[code],
-                description=description,
-                status=OrganizationStatus.MEMBER if joined_at else OrganizationStatus.GUEST,
-                joined_at=joined_at,
-                sponsor_id=orgs[sponsor].id if sponsor else None,
-                website=f"https://{slug}.example.org",
-                contact_email=f"contact@{slug}.example.org",
-                created_at=joined_at or LAUNCH,
+                {"slug": demo.slug},
+                name=demo.name,
+                kind=demo.kind,
+                country_id=countries[demo.country],
+                description=demo.description,
+                status=OrganizationStatus.MEMBER if demo.member_since else OrganizationStatus.GUEST,
+                joined_at=demo.member_since,
+                sponsor_id=orgs[demo.sponsor].id if demo.sponsor else None,
+                website=f"https://{demo.slug}.example.org",
+                contact_email=f"contact@{demo.slug}.example.org",
+                created_at=demo.member_since or LAUNCH,
             )
 
         groups: dict[str, WorkingGroup] = {}
-        for slug, name, focus, lead, members, plan in WORKING_GROUPS:
-            group = groups[slug] = await _get_or_add(
+        for demo_group in WORKING_GROUPS:
+            name = demo_group.name
+            group = groups[demo_group.slug] = await _get_or_add(
                 session,
                 report,
                 WorkingGroup,
-                {"slug": slug},
+                {"slug": demo_group.slug},
                 name=name,
-                focus_area=focus,
-                lead_id=orgs[lead].id,
+                focus_area=demo_group.focus_area,
+                lead_id=orgs[demo_group.lead].id,
                 created_at=LAUNCH,
                 description=f"The club's working group on {name[0].lower() + name[1:]}.",
             )
-            for member in members:
+            for member in demo_group.members:
                 await _get_or_add(
                     session,
                     report,
@@ -366,44 +401,37 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
                     {"working_group_id": group.id, "organization_id": orgs[member].id},
                     joined_at=LAUNCH,
                 )
-            for title, item_status, owner, due in plan:
+            for item in demo_group.action_plan:
                 await _get_or_add(
                     session,
                     report,
                     ActionItem,
-                    {"working_group_id": group.id, "title": title},
-                    status=item_status,
-                    owner_id=orgs[owner].id,
-                    due_date=due,
+                    {"working_group_id": group.id, "title": item.title},
+                    status=item.status,
+                    owner_id=orgs[item.owner].id,
+                    due_date=item.due,
                     created_at=LAUNCH,
                 )
 
-        for (
-            title,
-            event_kind,
-            event_status,
-            starts_at,
-            hours,
-            host,
-            group_slug,
-            url,
-            attendances,
-        ) in EVENTS:
+        for demo_event in EVENTS:
+            starts_at = demo_event.starts_at
             event = await _get_or_add(
                 session,
                 report,
                 Event,
-                {"title": title, "starts_at": starts_at},
-                kind=event_kind,
-                status=event_status,
-                ends_at=starts_at + timedelta(hours=hours),
-                host_id=orgs[host].id,
-                working_group_id=groups[group_slug].id if group_slug else None,
-                meeting_url=url,
+                {"title": demo_event.title, "starts_at": starts_at},
+                kind=demo_event.kind,
+                status=demo_event.status,
+                ends_at=starts_at + timedelta(hours=demo_event.hours),
+                host_id=orgs[demo_event.host].id,
+                working_group_id=(
+                    groups[demo_event.working_group].id if demo_event.working_group else None
+                ),
+                meeting_url=demo_event.meeting_url,
                 created_at=min(starts_at, now) - timedelta(days=14),
-                description=f"{title}.",
+                description=f"{demo_event.title}.",
             )
-            for slug, role in attendances:
+            for slug, role in demo_event.attendances:
                 await _get_or_add(
                     session,
                     report,
