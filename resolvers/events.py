@@ -15,6 +15,7 @@ from db.enums import ActivityKind, EventStatus, Role
 from resolvers import rules
 from resolvers.context import Info
 from resolvers.mutations import (
+    TIME_INPUT,
     acting_organization,
     as_utc,
     facts,
@@ -77,9 +78,7 @@ async def events(
 def _aware(moment: datetime) -> datetime:
     converted = as_utc(moment)
     if converted is None:
-        raise BadUserInput(
-            "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999."
-        )
+        raise BadUserInput(TIME_INPUT)
     return converted
 
 

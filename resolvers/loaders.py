@@ -28,7 +28,6 @@ from db.models import (
 )
 
 K = TypeVar("K", bound=Hashable)
-M = TypeVar("M")
 
 
 async def _fetch(session_factory: SessionFactory, statement: Executable) -> Sequence[Any]:

@@ -121,16 +121,15 @@ def is_unique_violation(error: IntegrityError, constraint: str, columns: str) ->
     return f"UNIQUE constraint failed: {columns}" in str(error.orig)
 
 
+TIME_INPUT = "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999."
+
+
 def utc_time(moment: datetime, field: str) -> datetime:
     """A time given as input, in UTC (as every response gives times); INVALID_INPUT when it
     has no offset or falls outside the years 1 to 9999 once in UTC."""
     converted = as_utc(moment)
     if converted is None:
-        raise Refusal(
-            ErrorCode.INVALID_INPUT,
-            "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999.",
-            field,
-        )
+        raise Refusal(ErrorCode.INVALID_INPUT, TIME_INPUT, field)
     return converted
 
 

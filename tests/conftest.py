@@ -26,6 +26,7 @@ from db.engine import (
 )
 from db.enums import Role
 from db.migrate import upgrade
+from db.tokens import create_token
 from resolvers.context import Context
 from resolvers.visibility import Principal
 from server.settings import Settings
@@ -128,6 +129,19 @@ def make_context(settings: Settings, session_factory: SessionFactory, engine: As
         if now is not None:
             context.now = now
         return context
+
+    return make
+
+
+@pytest.fixture
+def make_token(session_factory: SessionFactory) -> Any:
+    """`await make_token(Role.PARTNER)`, `await make_token(Role.ORGANIZATION, 7)`: a new
+    token, made as the command line makes it."""
+
+    async def make(role: Role, organization_id: int | None = None) -> str:
+        async with session_factory() as session, session.begin():
+            _, token = await create_token(session, role, organization_id=organization_id)
+        return token
 
     return make
 

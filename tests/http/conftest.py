@@ -7,9 +7,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from db.engine import SessionFactory
 from db.enums import Role
-from db.tokens import create_token
 from server.app import create_app
 from server.settings import Settings
 
@@ -27,18 +25,6 @@ async def open_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 async def client(settings: Settings, session_factory: Any) -> AsyncIterator[httpx.AsyncClient]:
     async for client in open_client(settings):
         yield client
-
-
-@pytest.fixture
-def make_token(session_factory: SessionFactory) -> MakeToken:
-    """`await make_token(Role.PARTNER)` or `make_token(Role.ORGANIZATION, organization_id=7)`."""
-
-    async def make(role: Role, *, organization_id: int | None = None) -> str:
-        async with session_factory() as session, session.begin():
-            _, token = await create_token(session, role, organization_id=organization_id)
-        return token
-
-    return make
 
 
 def bearer(token: str) -> dict[str, str]:

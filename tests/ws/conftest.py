@@ -13,9 +13,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
 from db.engine import SessionFactory
-from db.enums import Role
 from db.notifier import ActivityFeed
-from db.tokens import create_token
 from server.app import create_app
 from server.settings import Settings
 from tests.e2e.servers import free_port
@@ -118,16 +116,6 @@ class Subscriber:
 
     async def close(self) -> None:
         await self.connection.close()
-
-
-@pytest.fixture
-async def tokens(session_factory: SessionFactory) -> Any:
-    async def make(role: Role, organization_id: int | None = None) -> str:
-        async with session_factory() as session, session.begin():
-            _, token = await create_token(session, role, organization_id=organization_id)
-        return token
-
-    return make
 
 
 async def graphql(

@@ -42,7 +42,7 @@ subscription { memberJoined { organization { slug country { code } } sponsor { s
 
 
 async def test_one_read_per_event_whatever_the_number_of_subscribers(
-    live_settings: Settings, tokens: Any, session_factory: Any
+    live_settings: Settings, make_token: Any, session_factory: Any
 ) -> None:
     md = (await country_ids(session_factory, "MD"))["MD"]
     sponsor = organization(md, member=True, slug="sponsor")
@@ -51,7 +51,7 @@ async def test_one_read_per_event_whatever_the_number_of_subscribers(
         organization(md, member=True, slug=f"joined-{i}", sponsor_id=sponsor.id) for i in range(2)
     ]
     await add(session_factory, *joined)
-    admin = await tokens(Role.ADMIN)
+    admin = await make_token(Role.ADMIN)
     counts = []
     async for server in run_server(live_settings):
         await server.feed.stop()  # this test reads the log itself: nothing reads alongside
@@ -96,12 +96,12 @@ async def test_a_slow_subscriber_is_ended_with_the_cursor_to_resume_from() -> No
 
 
 async def test_overflow_over_the_wire_names_the_cursor(
-    live_settings: Settings, session_factory: Any, tokens: Any
+    live_settings: Settings, session_factory: Any, make_token: Any
 ) -> None:
     md = (await country_ids(session_factory, "MD"))["MD"]
     joined = organization(md, member=True, slug="joined")
     await add(session_factory, joined)
-    admin = await tokens(Role.ADMIN)
+    admin = await make_token(Role.ADMIN)
     async for server in run_server(live_settings.model_copy(update={"subscriber_queue_size": 2})):
         client = await Subscriber.open(server.ws, admin)
         await client.subscribe(MEMBER_JOINED)
@@ -125,12 +125,12 @@ async def test_overflow_over_the_wire_names_the_cursor(
 
 
 async def test_meeting_updates_follow_one_event(
-    live_server: LiveServer, tokens: Any, session_factory: Any
+    live_server: LiveServer, make_token: Any, session_factory: Any
 ) -> None:
     club = await build_club(session_factory, organizations=3, events=0, working_groups=1)
     host = club.organization_ids[1]  # a member in build_club
-    admin = await tokens(Role.ADMIN)
-    host_token = await tokens(Role.ORGANIZATION, host)
+    admin = await make_token(Role.ADMIN)
+    host_token = await make_token(Role.ORGANIZATION, host)
     schedule = """
     mutation($host: ID!, $start: DateTime!, $end: DateTime!) {
       scheduleEvent(input: {title: "Watched", kind: HYBRID, hostId: $host,
@@ -178,14 +178,14 @@ async def test_meeting_updates_follow_one_event(
 
 
 async def test_the_listener_reconnects_and_catches_up(
-    engine: Any, live_settings: Settings, session_factory: Any, tokens: Any
+    engine: Any, live_settings: Settings, session_factory: Any, make_token: Any
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite's processes poll")
     md = (await country_ids(session_factory, "MD"))["MD"]
     joined = [organization(md, member=True, slug=f"joined-{i}") for i in range(2)]
     await add(session_factory, *joined)
-    admin = await tokens(Role.ADMIN)
+    admin = await make_token(Role.ADMIN)
     # No polling to fall back on: only NOTIFY can wake this server's feed.
     async for server in run_server(live_settings.model_copy(update={"live_poll_interval": 3600})):
         client = await Subscriber.open(server.ws, admin)
@@ -214,14 +214,14 @@ async def test_the_listener_reconnects_and_catches_up(
 
 
 async def test_private_fields_in_events_follow_each_subscribers_visibility(
-    live_server: LiveServer, tokens: Any, session_factory: Any
+    live_server: LiveServer, make_token: Any, session_factory: Any
 ) -> None:
     club = await build_club(session_factory, organizations=3, events=0, working_groups=0)
     host = club.organization_ids[1]  # a member in build_club
-    admin = await tokens(Role.ADMIN)
+    admin = await make_token(Role.ADMIN)
     watchers = {
-        "partner": await Subscriber.open(live_server.ws, await tokens(Role.PARTNER)),
-        "member": await Subscriber.open(live_server.ws, await tokens(Role.ORGANIZATION, host)),
+        "partner": await Subscriber.open(live_server.ws, await make_token(Role.PARTNER)),
+        "member": await Subscriber.open(live_server.ws, await make_token(Role.ORGANIZATION, host)),
     }
     for watcher in watchers.values():
         await watcher.subscribe("subscription { meetingUpdates { kind event { meetingUrl } } }")

@@ -37,9 +37,9 @@ ACCEPT = (
 class Club:
     """Members in Moldova and Kenya and guests of theirs, with tokens."""
 
-    def __init__(self, server: LiveServer, tokens: Any) -> None:
+    def __init__(self, server: LiveServer, make_token: Any) -> None:
         self.server = server
-        self.tokens = tokens
+        self.tokens = make_token
 
     async def build(self, session_factory: Any) -> "Club":
         countries = await country_ids(session_factory, "MD", "KE")
@@ -80,8 +80,8 @@ class Club:
 
 
 @pytest.fixture
-async def club(live_server: LiveServer, tokens: Any, session_factory: Any) -> Club:
-    return await Club(live_server, tokens).build(session_factory)
+async def club(live_server: LiveServer, make_token: Any, session_factory: Any) -> Club:
+    return await Club(live_server, make_token).build(session_factory)
 
 
 async def test_member_joined_is_delivered_with_its_filter(
@@ -156,14 +156,14 @@ async def test_a_subscriber_resumes_from_its_last_cursor_without_gap_or_duplicat
 
 
 async def test_invitation_updates_reach_only_the_organizations_involved(
-    club: Club, live_server: LiveServer, tokens: Any
+    club: Club, live_server: LiveServer, make_token: Any
 ) -> None:
     query = """
     subscription { invitationUpdates { kind invitation { invitee { slug } inviter { slug } } } }
     """
     kenya = await Subscriber.open(live_server.ws, club.ke_token)
     guest = await Subscriber.open(
-        live_server.ws, await tokens(Role.ORGANIZATION, club.md_guests[3].id)
+        live_server.ws, await make_token(Role.ORGANIZATION, club.md_guests[3].id)
     )
     await kenya.subscribe(query)
     await guest.subscribe(query)
