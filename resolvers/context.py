@@ -9,6 +9,8 @@ from db.engine import SessionFactory
 from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
+from server.persisted import PersistedDocuments
+from server.ratelimit import RateLimiter
 from server.settings import Settings
 
 
@@ -26,6 +28,13 @@ class Context:
     connection_params: dict[str, object] | None = None
     # "websocket" once a WebSocket connection is authenticated: there, only subscriptions run.
     transport: str = "http"
+    # The id in log lines and next to masked errors.
+    request_id: str | None = None
+    client_address: str | None = None
+    # The process's request budgets (subscriptions over WebSocket spend them here) and its
+    # persisted operations (trusted documents are checked for every transport).
+    limiter: RateLimiter | None = None
+    persisted: PersistedDocuments | None = None
     # One clock reading per request: every field of a response judges time alike.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)

@@ -14,6 +14,8 @@ from graphql import BREAK, GraphQLError, GraphQLSyntaxError, StringValueNode, Vi
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from schema.limits import count_tokens
+
 logger = logging.getLogger("clubjustice.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
@@ -46,7 +48,7 @@ def _is_client_error(error: GraphQLError) -> bool:
     return isinstance(original, GraphQLError) and error.path is None
 
 
-def classify(error: GraphQLError, *, phase: str) -> GraphQLError:
+def classify(error: GraphQLError, *, phase: str, request_id: str | None = None) -> GraphQLError:
     """Return the error as the client should see it, with `extensions.code` set."""
     original = error.original_error
     if isinstance(original, ClientError):
@@ -68,52 +70,86 @@ def classify(error: GraphQLError, *, phase: str) -> GraphQLError:
         ".".join(map(str, error.path or [])) or "<operation>",
         original,
         exc_info=(type(original), original, original.__traceback__) if original else None,
+        extra={"request_id": request_id} if request_id else None,
     )
     return GraphQLError(
         INTERNAL_MESSAGE,
         nodes=error.nodes,
         path=error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR"},
+        # The id is in the server's log line with the traceback: support can find it.
+        extensions={"code": "INTERNAL_SERVER_ERROR"}
+        | ({"requestId": request_id} if request_id else {}),
     )
 
 
 class ErrorCodes(SchemaExtension):
     """Sets `extensions.code` on every error and masks unexpected ones."""
 
+    @property
+    def request_id(self) -> str | None:
+        return getattr(self.execution_context.context, "request_id", None)
+
     def on_validate(self) -> Iterator[None]:
         yield
         errors = self.execution_context.pre_execution_errors
         if errors:
             self.execution_context.pre_execution_errors = [
-                classify(error, phase="validation") for error in errors
+                classify(error, phase="validation", request_id=self.request_id) for error in errors
             ]
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [classify(error, phase="execution") for error in result.errors]
+            result.errors = [
+                classify(error, phase="execution", request_id=self.request_id)
+                for error in result.errors
+            ]
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each event of a subscription, before it is sent."""
         if result.errors:
-            result.errors = [classify(error, phase="execution") for error in result.errors]
+            result.errors = [
+                classify(error, phase="execution", request_id=self.request_id)
+                for error in result.errors
+            ]
         yield
 
 
 class ParseCache(ParserCache):
-    """strawberry's ParserCache, except that a syntax error is left to strawberry's own parse
-    step, where it becomes an ordinary error result: raised from the cache's hook it would
-    skip every extension's `on_operation`, so it would leave without an error code."""
+    """strawberry's ParserCache, with the token limit, except that a syntax error is left to
+    strawberry's own parse step, where it becomes an ordinary error result: raised from the
+    cache's hook it would skip every extension's `on_operation`, so it would leave without an
+    error code."""
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        limit = context.context.settings.max_tokens
+        # graphql-core stops parsing at the limit; strawberry's own parse uses these options.
+        context.parse_options["max_lexical_tokens"] = limit  # type: ignore[typeddict-unknown-key]
         # On a syntax error strawberry parses again and reports it like any other error.
         with contextlib.suppress(GraphQLSyntaxError):
             context.graphql_document = self.cached_parse_document(
                 context.query, **context.parse_options
             )
         yield
+        errors = context.pre_execution_errors
+        if context.graphql_document is None and errors and context.query is not None:
+            measured = count_tokens(context.query, limit)
+            if measured > limit:
+                # strawberry already holds this error in the result it returns: change it in
+                # place into the refusal it is. Not a syntax error any more, or the
+                # WebSocket transport would close the connection as if sent garbage.
+                for error in errors:
+                    error.__class__ = TokenLimitExceeded
+                    error.message = (
+                        f"The document has more than {limit} tokens; the limit is {limit}."
+                    )
+                    error.extensions = {"code": "TOKEN_LIMIT_EXCEEDED", "limit": limit}
+
+
+class TokenLimitExceeded(GraphQLError):
+    """The parser stopped at the token limit (it raised a syntax error)."""
 
 
 class _FindNul(Visitor):

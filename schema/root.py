@@ -1,15 +1,15 @@
 """The federated schema: the root Query assembled from the domain modules and resolvers."""
 
 import functools
+from contextvars import ContextVar
 from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from resolvers import countries as country_resolvers
 from resolvers import events as event_resolvers
@@ -27,6 +27,7 @@ from schema.errors import (
 )
 from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
+from schema.limits import OperationLimits
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.organizations import Organization, OrganizationPayload
 from schema.pagination import Connection
@@ -67,7 +68,41 @@ class Query:
     )
 
 
+# Whether the running operation's caller may not introspect: graphql-core then leaves
+# "Did you mean …?" out of its errors while coercing variables too (validation: schema/limits.py).
+_HIDE_SUGGESTIONS: ContextVar[bool] = ContextVar("hide_suggestions", default=False)
+
+
 class ClubSchema(Schema):
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> ExecutionResult:
+        settings = getattr(context_value, "settings", None)
+        principal = getattr(context_value, "principal", None)
+        hide = (
+            settings is not None
+            and principal is not None
+            and principal.role not in settings.introspection_roles
+        )
+        reset = _HIDE_SUGGESTIONS.set(hide)
+        try:
+            return await super().execute(query, variable_values, context_value, *args, **kwargs)
+        finally:
+            _HIDE_SUGGESTIONS.reset(reset)
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        return {
+            **super()._get_custom_context_kwargs(operation_extensions, sync=sync),
+            "hide_suggestions": _HIDE_SUGGESTIONS.get(),
+        }
+
     @functools.cached_property
     def entity_keys(self) -> dict[str, list[frozenset[str]]]:
         """Each entity type's key field sets, from its @key directives."""
@@ -223,11 +258,11 @@ def build_schema() -> Schema:
         mutation=Mutation,
         subscription=Subscription,
         federation_version="2.11",
-        # Order matters: RejectNulCharacters adds to what ValidationCache found.
+        # Order matters: RejectNulCharacters adds to what OperationLimits found.
         extensions=[
             ErrorCodes,
             ParseCache,
-            ValidationCache,
+            OperationLimits,
             RejectNulCharacters,
             SubscriptionsOnlyOverWebSocket,
         ],

@@ -1,27 +1,38 @@
 """The Starlette application: /graphql (HTTP and WebSocket), /healthz and /readyz."""
 
+import asyncio
 import contextlib
 import gc
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from db.engine import Database
@@ -31,8 +42,11 @@ from db.notifier import ActivityFeed
 from resolvers.context import Context
 from resolvers.visibility import Principal
 from schema.root import build_schema
-from server.auth import RequireToken, principal_for
-from server.logs import configure_logging
+from server.auth import RequireToken, caller_key, principal_for, rate_limited
+from server.guard import PREFLIGHT_HEADERS, GuardTransport, HTTPRefusal, refusal_body, refusal_for
+from server.logs import REQUEST_ID, configure_logging
+from server.persisted import SHA256, PersistedDocuments, sha256
+from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.websockets import LegacyGraphQLWSHandler
 
@@ -49,11 +63,15 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our typed per-request context; subscriptions over
     graphql-transport-ws, legacy graphql-ws, graphql-sse and multipart HTTP."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, limiter: RateLimiter, persisted: PersistedDocuments
+    ) -> None:
         super().__init__(
             build_schema(),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
+            # Cross-origin WebSocket handshakes from browsers: the same origins as CORS.
+            allowed_origins=settings.cors_origins,
             subscription_protocols=(
                 GRAPHQL_TRANSPORT_WS_PROTOCOL,
                 GRAPHQL_WS_PROTOCOL,
@@ -69,6 +87,148 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             {"init_timeout": timedelta(seconds=settings.connection_init_timeout)},
         )
         self.settings = settings
+        self.limiter = limiter
+        self.persisted = persisted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            # strawberry's own refusals are plain text: give them a GraphQL body and a code.
+            refusal = refusal_for(error)
+            response = Response(
+                refusal_body(refusal.code, refusal.reason),
+                status_code=refusal.status_code,
+                headers=refusal.headers,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
+
+    def _validate_batch_request(
+        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
+    ) -> None:
+        limit = self.settings.max_batch_operations
+        if limit == 1:
+            raise HTTPRefusal(400, "BATCHING_DISABLED", "Send one operation per request.")
+        if protocol != "http":
+            raise HTTPRefusal(400, "BAD_REQUEST", "Subscriptions cannot be batched.")
+        if not 1 <= len(request_data) <= limit:
+            raise HTTPRefusal(
+                400,
+                "BATCH_LIMIT_EXCEEDED",
+                f"A batch holds 1 to {limit} operations; this one holds {len(request_data)}.",
+            )
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        if isinstance(request_data, list) and len(request_data) > 1:
+            # The request itself was counted on the way in; the rest of the batch is here.
+            verdict = self.limiter.take(
+                caller_key(context.principal, request.scope),
+                self.settings.rate_limit(context.principal.role),
+                cost=len(request_data) - 1,
+            )
+            if not verdict.allowed:
+                raise rate_limited(verdict)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One query or mutation: its persisted document looked up, its run time bounded."""
+        allowed = OperationType.from_http(request_adapter.method)
+        persisted = self._persisted_query(request_data, context)
+        if isinstance(persisted, ExecutionResult):
+            return persisted
+        digest, query = persisted
+        try:
+            async with asyncio.timeout(self.settings.execution_timeout):
+                result = await self.schema.execute(
+                    query,
+                    root_value=root_value,
+                    variable_values=request_data.variables,
+                    context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=allowed,
+                    operation_extensions=request_data.extensions,
+                )
+        except TimeoutError:
+            logger.warning(
+                "operation %s stopped after %s s",
+                request_data.operation_name or "(anonymous)",
+                self.settings.execution_timeout,
+            )
+            return _error_result(
+                "OPERATION_TIMEOUT",
+                f"The operation ran longer than {self.settings.execution_timeout:g} s and was "
+                "stopped; ask for less.",
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPRefusal(400, "BAD_REQUEST", error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            raise HTTPRefusal(
+                405,
+                "METHOD_NOT_ALLOWED",
+                error.as_http_error_reason(request_adapter.method),
+                {"Allow": "POST"},
+            ) from error
+        except MissingQueryError as error:
+            raise HTTPRefusal(400, "BAD_REQUEST", "No GraphQL query found in the request.") from (
+                error
+            )
+        if (
+            digest is not None
+            and query is not None
+            and result.data is not None
+            and context.principal.role not in self.settings.trusted_documents_roles
+        ):
+            self.persisted.remember(digest, query)
+        return result
+
+    def _persisted_query(
+        self, request_data: GraphQLRequestData, context: Context
+    ) -> tuple[str | None, str | None] | ExecutionResult:
+        """The (hash, query) to run, from `extensions.persistedQuery` when it is there."""
+        extension = (request_data.extensions or {}).get("persistedQuery")
+        if extension is None:
+            return None, request_data.query
+        digest = extension.get("sha256Hash") if isinstance(extension, dict) else None
+        if extension.get("version") != 1 or not isinstance(digest, str) or not SHA256.match(digest):
+            return _error_result(
+                "BAD_REQUEST", "`persistedQuery` needs `version: 1` and a lowercase `sha256Hash`."
+            )
+        restricted = context.principal.role in self.settings.trusted_documents_roles
+        if request_data.query is not None:
+            if sha256(request_data.query) != digest:
+                return _error_result(
+                    "PERSISTED_QUERY_HASH_MISMATCH", "`sha256Hash` is not the hash of `query`."
+                )
+            return digest, request_data.query
+        automatic = not restricted and self.settings.apq_cache_size > 0
+        query = self.persisted.lookup(digest, automatic=automatic)
+        if query is not None:
+            return digest, query
+        if not automatic and not self.persisted.trusted:
+            return _error_result("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
+        return _error_result("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the standard library, for every HTTP response and
@@ -81,7 +241,17 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         database: Database = request.state.database
+        request_id = getattr(request.state, "request_id", None)
+        if request_id is None:
+            # A WebSocket connection: one id for it, in every log line of its subscriptions
+            # (their tasks start from this one's context).
+            request_id = uuid.uuid4().hex
+            REQUEST_ID.set(request_id)
         return Context(
+            request_id=request_id,
+            client_address=request.client.host if request.client else None,
+            limiter=self.limiter,
+            persisted=self.persisted,
             settings=self.settings,
             # HTTP: set by RequireToken. WebSocket: set by on_ws_connect.
             principal=getattr(request.state, "principal", NOT_YET_AUTHENTICATED),
@@ -106,15 +276,29 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             logger.exception("authenticating a WebSocket connection failed")
             raise ConnectionRejectionError({"message": "Internal server error."}) from None
         if isinstance(outcome, str):
-            raise ConnectionRejectionError({"message": outcome})
+            verdict = self.limiter.take(
+                ("address", context.client_address), self.settings.rate_limit(None)
+            )
+            if not verdict.allowed:
+                raise ConnectionRejectionError(
+                    {"message": "Too many requests without a valid token.", "code": "RATE_LIMITED"}
+                )
+            raise ConnectionRejectionError({"message": outcome, "code": "UNAUTHENTICATED"})
         context.principal = outcome
         context.transport = "websocket"
         return UNSET
 
 
+def _error_result(code: str, message: str) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    graphql = ClubJusticeGraphQL(settings)
+    limiter = RateLimiter()
+    graphql = ClubJusticeGraphQL(
+        settings, limiter=limiter, persisted=PersistedDocuments.from_settings(settings)
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -159,16 +343,44 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route(
                 "/graphql",
-                RequireToken(
-                    graphql, graphiql_html=graphql.graphql_ide_html if settings.graphiql else None
+                GuardTransport(
+                    RequireToken(
+                        graphql,
+                        graphiql_html=graphql.graphql_ide_html if settings.graphiql else None,
+                        settings=settings,
+                        limiter=limiter,
+                    ),
+                    max_body_bytes=settings.max_body_bytes,
                 ),
                 methods=["GET", "POST"],
             ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", *PREFLIGHT_HEADERS],
+                expose_headers=["x-request-id", "retry-after"],
+                max_age=600,
+            )
+        ]
+        if settings.cors_origins
+        else [],
         lifespan=lifespan,
     )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app, wherever it is started (command line, tests)."""
+    return {
+        # Per-message compression costs far more memory per idle subscriber than it saves.
+        "ws_per_message_deflate": False,
+        # A WebSocket message over the body limit closes the connection (1009).
+        "ws_max_size": settings.max_body_bytes,
+    }
 
 
 def create_served_app() -> Starlette:

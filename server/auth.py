@@ -1,13 +1,15 @@
-"""Bearer-token authentication in front of /graphql: every operation needs a valid token.
+"""Bearer-token authentication and rate limits in front of /graphql: every operation needs
+a valid token, and each token (or, without one, each client address) has a request budget.
 
-A request without one gets HTTP 401 and a GraphQL-shaped body with the code
-UNAUTHENTICATED; GraphiQL's page itself loads without a token (its requests carry one).
+A request without a valid token gets HTTP 401 and a GraphQL-shaped body with the code
+UNAUTHENTICATED; over its budget, HTTP 429 with RATE_LIMITED and `Retry-After`. GraphiQL's
+page itself loads without a token (its requests carry one).
 """
 
 import logging
+from collections.abc import Hashable
 from typing import Any
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,20 +17,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from db.engine import Database, SessionFactory
 from db.tokens import authenticate
 from resolvers.visibility import Principal
+from server.guard import HTTPRefusal, is_graphiql_page, send_refusal
+from server.ratelimit import RateLimiter, Verdict
+from server.settings import Settings
 
 BEARER = "bearer "
 logger = logging.getLogger("clubjustice.auth")
 
 
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    body = orjson.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+def rate_limited(verdict: Verdict) -> HTTPRefusal:
+    return HTTPRefusal(
+        429,
+        "RATE_LIMITED",
+        f"Too many requests; retry in {verdict.retry_after_header} s.",
+        {"Retry-After": verdict.retry_after_header},
     )
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="clubjustice"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+
+
+def caller_key(principal: Principal | None, scope: Scope) -> Hashable:
+    """Whose budget a request spends: its token's, or its client address's."""
+    if principal is not None:
+        return ("token", principal.token_id)
+    client = scope.get("client")
+    return ("address", client[0] if client else "unknown")
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -57,16 +68,25 @@ class RequireToken:
     """ASGI middleware for the GraphQL endpoint's HTTP requests. It serves GraphiQL's page
     itself (strawberry would build a request context, which needs a principal)."""
 
-    def __init__(self, app: ASGIApp, *, graphiql_html: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        graphiql_html: str | None,
+        settings: Settings,
+        limiter: RateLimiter,
+    ) -> None:
         self.app = app
         self.graphiql_html = graphiql_html
+        self.settings = settings
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        if self.graphiql_html is not None and _is_graphiql_page(scope, headers):
+        if self.graphiql_html is not None and is_graphiql_page(scope, headers):
             await HTMLResponse(self.graphiql_html)(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
@@ -76,18 +96,32 @@ class RequireToken:
         except Exception:
             # The database is away (or worse): say so without details, log the details.
             logger.exception("authentication failed")
-            await _refuse(send, 503, "INTERNAL_SERVER_ERROR", "Internal server error.")
+            await send_refusal(
+                send, HTTPRefusal(503, "INTERNAL_SERVER_ERROR", "Internal server error.")
+            )
             return
         if isinstance(outcome, str):
-            await _refuse(send, 401, "UNAUTHENTICATED", outcome)
+            # Requests without a valid token spend their client address's budget (never a
+            # valid token's caller's: several clients can share an address).
+            verdict = self.limiter.take(caller_key(None, scope), self.settings.rate_limit(None))
+            if not verdict.allowed:
+                await send_refusal(send, rate_limited(verdict))
+                return
+            await send_refusal(
+                send,
+                HTTPRefusal(
+                    401,
+                    "UNAUTHENTICATED",
+                    outcome,
+                    {"WWW-Authenticate": 'Bearer realm="clubjustice"'},
+                ),
+            )
+            return
+        verdict = self.limiter.take(
+            caller_key(outcome, scope), self.settings.rate_limit(outcome.role)
+        )
+        if not verdict.allowed:
+            await send_refusal(send, rate_limited(verdict))
             return
         state["principal"] = outcome
         await self.app(scope, receive, send)
-
-
-def _is_graphiql_page(scope: Scope, headers: Headers) -> bool:
-    return (
-        scope["method"] == "GET"
-        and b"query=" not in scope.get("query_string", b"")
-        and "text/html" in headers.get("accept", "")
-    )

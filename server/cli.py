@@ -85,6 +85,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
     except DatabaseNotMigrated as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"GraphQL (and GraphiQL in a browser): http://{host}:{port}/graphql", err=True)
+    from server.app import uvicorn_options  # the app's modules load in the workers
+
     uvicorn.run(
         "server.app:create_served_app",
         factory=True,
@@ -92,7 +94,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
         port=port,
         workers=workers,
         log_config=None,
-        ws_per_message_deflate=False,
+        **uvicorn_options(settings),
     )
 
 

@@ -1,12 +1,26 @@
-"""Logging set-up: human-readable lines by default, one JSON object per line on request."""
+"""Logging set-up: human-readable lines by default, one JSON object per line on request.
+
+Every line carries the id of the request it was logged for (`-` outside requests), the id
+a client sees next to a masked error and in the `X-Request-ID` response header.
+"""
 
 import logging
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import orjson
 
 from server.settings import Settings
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get() or "-"
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,6 +29,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
         if record.exc_info:
@@ -24,10 +39,13 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RequestIdFilter())
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())

@@ -2,8 +2,11 @@
 
 from typing import Any
 
+import pytest
+
 from db.enums import Role
 from resolvers.visibility import Principal
+from server.settings import Settings
 from tests.factories import build_club
 
 WALK = """
@@ -20,6 +23,13 @@ query Walk {
 """
 
 ADMIN = Principal(Role.ADMIN)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The walk is deliberately the whole graph, far over the default cost budgets.
+    return settings.model_copy(update={"cost_budget_admin": 10_000_000})
+
 
 # countries, their organizations, those organizations' attendances, the attended events,
 # the events' hosts; working groups, their members, the members' countries.

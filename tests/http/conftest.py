@@ -27,6 +27,10 @@ async def client(settings: Settings, session_factory: Any) -> AsyncIterator[http
         yield client
 
 
+# GET requests (and any without a JSON body) must carry one of these: CSRF prevention.
+PREFLIGHT = {"graphql-require-preflight": "1"}
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 

@@ -13,7 +13,7 @@ from db.migrate import DatabaseNotMigrated, alembic_config, upgrade
 from schema.pagination import encode_cursor
 from server.app import create_app
 from server.settings import Settings
-from tests.http.conftest import open_client
+from tests.http.conftest import PREFLIGHT, open_client
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 QUERY = '{ country(code: "KE") { name region } }'
@@ -27,7 +27,9 @@ async def test_query_over_post(client: httpx.AsyncClient, admin_headers: dict[st
 
 
 async def test_query_over_get(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
-    response = await client.get("/graphql", params={"query": QUERY}, headers=admin_headers)
+    response = await client.get(
+        "/graphql", params={"query": QUERY}, headers=admin_headers | PREFLIGHT
+    )
     assert response.status_code == 200
     assert response.json() == EXPECTED
 

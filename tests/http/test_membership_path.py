@@ -10,7 +10,7 @@ from db.enums import Role
 from db.tokens import authenticate, revoke_token
 from schema.ids import parse_id
 from tests.factories import add, country_ids, organization
-from tests.http.conftest import MakeToken, bearer
+from tests.http.conftest import PREFLIGHT, MakeToken, bearer
 
 
 async def graphql(
@@ -119,7 +119,9 @@ async def test_no_valid_token_is_401_unauthenticated(
 ) -> None:
     for request in (
         client.post("/graphql", json={"query": "{ viewer { role } }"}, headers=headers),
-        client.get("/graphql", params={"query": "{ viewer { role } }"}, headers=headers),
+        client.get(
+            "/graphql", params={"query": "{ viewer { role } }"}, headers=headers | PREFLIGHT
+        ),
     ):
         response = await request
         assert response.status_code == 401
@@ -168,8 +170,16 @@ async def test_mutations_are_refused_over_get(
     client: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
     admin = await make_token(Role.ADMIN)
-    response = await client.get("/graphql", params={"query": REGISTER}, headers=bearer(admin))
-    assert (response.status_code, response.text) == (
-        400,
-        "mutations are not allowed when using GET",
+    response = await client.get(
+        "/graphql", params={"query": REGISTER}, headers=bearer(admin) | PREFLIGHT
     )
+    assert (response.status_code, response.headers["allow"]) == (405, "POST")
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "mutations are not allowed when using GET",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
+        ],
+    }

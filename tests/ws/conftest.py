@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from db.engine import SessionFactory
 from db.notifier import ActivityFeed
-from server.app import create_app
+from server.app import create_app, uvicorn_options
 from server.settings import Settings
 from tests.e2e.servers import free_port
 
@@ -55,7 +55,7 @@ async def run_server(settings: Settings) -> AsyncIterator[LiveServer]:
     app = create_app(settings)
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
+        app, host="127.0.0.1", port=port, log_level="warning", **uvicorn_options(settings)
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

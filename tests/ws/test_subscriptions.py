@@ -257,7 +257,10 @@ async def test_the_legacy_graphql_ws_protocol(club: Club, live_server: LiveServe
         await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
             "type": "connection_error",
-            "payload": {"message": "Send `Authorization: Bearer <token>`."},
+            "payload": {
+                "message": "Send `Authorization: Bearer <token>`.",
+                "code": "UNAUTHENTICATED",
+            },
         }
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(connection.recv(), 5)

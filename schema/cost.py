@@ -1,0 +1,325 @@
+"""The size of an operation, measured on its parsed document before anything runs: depth,
+aliases, directives, root fields, introspection, and an estimated cost.
+
+The cost estimates how many objects the response could hold, the way GitHub's and
+Shopify's APIs count: every object a field returns costs 1, scalars cost nothing, and a
+list multiplies everything selected inside it by its expected length. Connections use
+their `first` argument; other lists use the sizes declared in `LIST_SIZES`; `_entities`
+uses the number of representations. A mutation's root field costs `MUTATION_COST`.
+Introspection (`__schema`, `__type`) is not costed and not counted in depth; it is bounded
+separately (see schema/limits.py). Fragments are measured once per spread context, so a
+document of fragments that spread each other many times is measured in linear time.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
+    is_list_type,
+)
+
+# Expected lengths of the plain list fields: the club's real sizes where they are fixed
+# (countries), otherwise a generous estimate of a big entry. A test checks that every list
+# field of the schema is named here or is a connection's `edges`, so a new list field has
+# to be given a size.
+LIST_SIZES: Mapping[tuple[str, str], int] = {
+    ("Query", "countries"): 250,
+    ("Query", "workingGroups"): 50,
+    ("Country", "organizations"): 100,  # its `first`, which defaults to the largest page
+    ("Event", "attendances"): 50,
+    ("Event", "guests"): 50,
+    ("Organization", "sponsored"): 20,
+    ("Organization", "invitationsSent"): 10,
+    ("Organization", "invitationsReceived"): 10,
+    ("Organization", "attendances"): 20,
+    ("Organization", "hostedEvents"): 10,
+    ("Organization", "workingGroups"): 10,
+    ("WorkingGroup", "members"): 100,
+    ("WorkingGroup", "meetings"): 20,
+    ("WorkingGroup", "actionPlan"): 20,
+    # Refusals in a mutation payload: a handful at most.
+    ("ActionItemPayload", "errors"): 5,
+    ("AttendancePayload", "errors"): 5,
+    ("EventPayload", "errors"): 5,
+    ("InvitationPayload", "errors"): 5,
+    ("OrganizationPayload", "errors"): 5,
+    ("WorkingGroupPayload", "errors"): 5,
+}
+MUTATION_COST = 10
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+CONNECTION_SUFFIX = "Connection"
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a selection set holds. `depth` and `cost` are relative to where it is selected;
+    `fields` counts the fields at its own top level (fragments expanded)."""
+
+    depth: int = 0
+    cost: int = 0
+    aliases: int = 0
+    directives: int = 0
+    introspection: int = 0
+    fields: int = 0
+
+    def __add__(self, other: "Tally") -> "Tally":
+        return Tally(
+            depth=max(self.depth, other.depth),
+            cost=self.cost + other.cost,
+            aliases=self.aliases + other.aliases,
+            directives=self.directives + other.directives,
+            introspection=self.introspection + other.introspection,
+            fields=self.fields + other.fields,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSize:
+    name: str | None
+    depth: int
+    cost: int
+    aliases: int
+    directives: int
+    introspection: int
+    root_fields: int
+
+
+class _Measurer:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        default_page_size: int,
+        max_page_size: int,
+    ) -> None:
+        self.schema = schema
+        self.variables = variables
+        self.default_page_size = default_page_size
+        self.max_page_size = max_page_size
+        self.fragments = {
+            definition.name.value: definition
+            for definition in document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        self.memo: dict[tuple[str, int | None, bool], Tally] = {}
+        self.in_progress: set[str] = set()
+
+    def operation(self, operation: OperationDefinitionNode) -> OperationSize:
+        root = self.schema.get_root_type(operation.operation)
+        tally = self.selection_set(operation.selection_set, root, page=None, introspecting=False)
+        if operation.operation is OperationType.MUTATION:
+            tally = Tally(
+                depth=tally.depth,
+                cost=tally.cost + MUTATION_COST * tally.fields,
+                aliases=tally.aliases,
+                directives=tally.directives,
+                introspection=tally.introspection,
+                fields=tally.fields,
+            )
+        return OperationSize(
+            name=operation.name.value if operation.name else None,
+            depth=tally.depth,
+            cost=tally.cost,
+            aliases=tally.aliases,
+            directives=tally.directives + len(operation.directives or ()),
+            introspection=tally.introspection,
+            root_fields=tally.fields,
+        )
+
+    def selection_set(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType | None,
+        *,
+        page: int | None,
+        introspecting: bool,
+    ) -> Tally:
+        total = Tally()
+        if selection_set is None:
+            return total
+        for selection in selection_set.selections:
+            directives = Tally(directives=len(selection.directives or ()))
+            if isinstance(selection, FieldNode):
+                total += directives + self.field(selection, parent, page, introspecting)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                total += directives + self.selection_set(
+                    selection.selection_set, condition, page=page, introspecting=introspecting
+                )
+            elif isinstance(selection, FragmentSpreadNode):
+                total += directives + self.spread(selection.name.value, page, introspecting)
+        return total
+
+    def spread(self, name: str, page: int | None, introspecting: bool) -> Tally:
+        key = (name, page, introspecting)
+        if key in self.memo:
+            return self.memo[key]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.in_progress:
+            # Unknown fragments and cycles are validation errors; they add nothing here.
+            return Tally()
+        self.in_progress.add(name)
+        try:
+            condition = self.schema.get_type(fragment.type_condition.name.value)
+            tally = self.selection_set(
+                fragment.selection_set, condition, page=page, introspecting=introspecting
+            )
+        finally:
+            self.in_progress.discard(name)
+        self.memo[key] = tally
+        return tally
+
+    def field(
+        self,
+        node: FieldNode,
+        parent: GraphQLNamedType | None,
+        page: int | None,
+        introspecting: bool,
+    ) -> Tally:
+        name = node.name.value
+        alias = 1 if node.alias is not None else 0
+        if name in INTROSPECTION_FIELDS and not introspecting:
+            # Its own subtree: aliases and directives count, depth and cost do not.
+            inner = self.selection_set(
+                node.selection_set, self._field_type(parent, name), page=None, introspecting=True
+            )
+            return Tally(
+                aliases=inner.aliases + alias,
+                directives=inner.directives,
+                introspection=inner.introspection + 1,
+                fields=1,
+            )
+        definition = _field(parent, name)
+        named = get_named_type(definition.type) if definition else None
+        child_page = (
+            self._page_size(node.arguments)
+            if named and named.name.endswith(CONNECTION_SUFFIX)
+            else None
+        )
+        inner = self.selection_set(
+            node.selection_set, named, page=child_page, introspecting=introspecting
+        )
+        if introspecting:
+            return Tally(
+                aliases=inner.aliases + alias,
+                directives=inner.directives,
+                introspection=inner.introspection,
+                fields=1,
+            )
+        weight = 1 if named is not None and is_composite_type(named) else 0
+        length = self._length(node, parent, definition, page)
+        return Tally(
+            depth=inner.depth + 1,
+            cost=length * (weight + inner.cost),
+            aliases=inner.aliases + alias,
+            directives=inner.directives,
+            introspection=inner.introspection,
+            fields=1,
+        )
+
+    def _field_type(self, parent: GraphQLNamedType | None, name: str) -> GraphQLNamedType | None:
+        definition = _field(parent, name)
+        return get_named_type(definition.type) if definition else None
+
+    def _length(
+        self,
+        node: FieldNode,
+        parent: GraphQLNamedType | None,
+        definition: GraphQLField | None,
+        page: int | None,
+    ) -> int:
+        """How many times the field's value is repeated: 1 unless it is a list."""
+        if definition is None or parent is None:
+            return 1
+        if not is_list_type(get_nullable_type(definition.type)):  # type: ignore[arg-type]
+            return 1
+        name = node.name.value
+        if name == "_entities":
+            representations = _argument(node.arguments, "representations", self.variables)
+            return len(representations) if isinstance(representations, list) else 1
+        if page is not None and parent.name.endswith(CONNECTION_SUFFIX):
+            return page  # a connection's edges
+        declared = LIST_SIZES.get((parent.name, name))
+        if declared is None:
+            return self.default_page_size
+        if "first" in definition.args:
+            first = _argument(node.arguments, "first", self.variables)
+            if isinstance(first, int):
+                return max(0, min(first, declared))
+        return declared
+
+    def _page_size(self, arguments: tuple[ArgumentNode, ...] | None) -> int:
+        first = _argument(arguments, "first", self.variables)
+        if isinstance(first, int):
+            return max(0, min(first, self.max_page_size))
+        return self.default_page_size
+
+
+def _field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
+    if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+        return parent.fields.get(name)
+    return None
+
+
+def _argument(
+    arguments: tuple[ArgumentNode, ...] | None, name: str, variables: Mapping[str, Any]
+) -> Any:
+    """An argument's value when it is an integer or a list, literally or through a variable."""
+    for argument in arguments or ():
+        if argument.name.value != name:
+            continue
+        value = argument.value
+        if isinstance(value, VariableNode):
+            return variables.get(value.name.value)
+        if isinstance(value, IntValueNode):
+            try:
+                return int(value.value)
+            except ValueError:
+                return None
+        if isinstance(value, ListValueNode):
+            return list(value.values)
+    return None
+
+
+def measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Mapping[str, Any] | None,
+    *,
+    default_page_size: int,
+    max_page_size: int,
+) -> list[OperationSize]:
+    """The size of every operation in the document."""
+    measurer = _Measurer(schema, document, variables or {}, default_page_size, max_page_size)
+    return [
+        measurer.operation(definition)
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        and schema.get_root_type(definition.operation) is not None
+    ]

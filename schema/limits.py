@@ -1,0 +1,170 @@
+"""Refusals before execution, for every transport: trusted documents, the rate of
+subscriptions over WebSocket, introspection, the size of the operation (depth, aliases,
+directives, root fields, introspection selections), validation, and the cost budget.
+
+Each refusal is one error with its own `extensions.code`, and nothing runs. The size
+checks come before graphql-core's validation, whose overlapping-fields rule is quadratic
+in the fields of a selection set: an alias bomb is refused before it can cost that.
+"""
+
+import functools
+from collections.abc import Iterator
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    Lexer,
+    Source,
+    TokenKind,
+    specified_rules,
+    validate,
+)
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from schema.cost import OperationSize, measure
+from server.settings import Settings
+
+VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
+
+
+def refusal(code: str, message: str, **details: object) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, **details})
+
+
+def count_tokens(query: str, limit: int) -> int:
+    """Lexical tokens in `query` (comments excluded, as the parser counts), up to limit + 1."""
+    lexer = Lexer(Source(query))
+    count = 0
+    try:
+        while lexer.advance().kind is not TokenKind.EOF and count <= limit:
+            count += 1
+    except GraphQLError:
+        pass  # a syntax error; the parser reports it
+    return count
+
+
+@functools.lru_cache(maxsize=1000)
+def _validate(
+    schema: GraphQLSchema, query: str, document: DocumentNode, hide_suggestions: bool
+) -> list[GraphQLError]:
+    # Keyed by the query text (the document comes from the parse cache along with it).
+    return validate(schema, document, VALIDATION_RULES, hide_suggestions=hide_suggestions)
+
+
+def _validate_document(
+    schema: GraphQLSchema, query: str | None, document: DocumentNode, hide_suggestions: bool
+) -> list[GraphQLError]:
+    if query is None:
+        return validate(schema, document, VALIDATION_RULES, hide_suggestions=hide_suggestions)
+    return _validate(schema, query, document, hide_suggestions)
+
+
+def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]:
+    name = f"`{size.name}`" if size.name else "The operation"
+    checks = [
+        ("DEPTH_LIMIT_EXCEEDED", size.depth, settings.max_depth, "nests fields {} deep"),
+        ("ALIAS_LIMIT_EXCEEDED", size.aliases, settings.max_aliases, "uses {} aliases"),
+        ("DIRECTIVE_LIMIT_EXCEEDED", size.directives, settings.max_directives, "has {} directives"),
+        (
+            "ROOT_FIELD_LIMIT_EXCEEDED",
+            size.root_fields,
+            settings.max_root_fields,
+            "has {} root fields",
+        ),
+        (
+            "INTROSPECTION_LIMIT_EXCEEDED",
+            size.introspection,
+            settings.max_introspection_fields,
+            "selects `__schema` or `__type` {} times",
+        ),
+    ]
+    return [
+        refusal(
+            code,
+            f"{name} {what.format(measured)}; the limit is {limit}.",
+            limit=limit,
+            measured=measured,
+        )
+        for code, measured, limit, what in checks
+        if measured > limit
+    ]
+
+
+class OperationLimits(SchemaExtension):
+    """Replaces strawberry's ValidationCache: validation is cached here too, by query text
+    and by whether field suggestions are hidden."""
+
+    def on_validate(self) -> Iterator[None]:
+        execution = self.execution_context
+        if execution.graphql_document is not None and execution.pre_execution_errors is None:
+            execution.pre_execution_errors = self._refusals(execution.graphql_document)
+        yield
+
+    def _refusals(self, document: DocumentNode) -> list[GraphQLError]:
+        execution = self.execution_context
+        context = execution.context
+        settings = context.settings
+        role = context.principal.role
+        query = execution.query
+
+        persisted = getattr(context, "persisted", None)
+        if role in settings.trusted_documents_roles and (
+            persisted is None or query is None or not persisted.is_trusted(query)
+        ):
+            return [
+                refusal(
+                    "PERSISTED_QUERY_NOT_IN_LIST",
+                    f"{role} tokens may run only registered operations; send a registered "
+                    "document or its `persistedQuery` hash.",
+                )
+            ]
+
+        limiter = getattr(context, "limiter", None)
+        if limiter is not None and context.transport == "websocket":
+            # Over HTTP every request is counted before it gets here (server/auth.py).
+            verdict = limiter.take(("token", context.principal.token_id), settings.rate_limit(role))
+            if not verdict.allowed:
+                return [
+                    refusal(
+                        "RATE_LIMITED",
+                        f"Too many requests; retry in {verdict.retry_after_header} s.",
+                        retryAfter=int(verdict.retry_after_header),
+                    )
+                ]
+
+        sizes = measure(
+            execution.schema._schema,
+            document,
+            execution.variables,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
+        )
+        may_introspect = role in settings.introspection_roles
+        if not may_introspect and any(size.introspection for size in sizes):
+            return [refusal("INTROSPECTION_DISABLED", f"Introspection is off for {role} tokens.")]
+        refused = [error for size in sizes for error in size_refusals(size, settings)]
+        if refused:
+            return refused
+
+        errors = _validate_document(
+            execution.schema._schema, query, document, hide_suggestions=not may_introspect
+        )
+        if errors:
+            return errors
+
+        budget = settings.cost_budget(role)
+        return [
+            refusal(
+                "COST_LIMIT_EXCEEDED",
+                f"{f'`{size.name}`' if size.name else 'The operation'} could return about "
+                f"{size.cost} objects; the budget of {role} tokens is {budget}. Ask for smaller "
+                "pages (`first`) or fewer nested lists.",
+                limit=budget,
+                measured=size.cost,
+            )
+            for size in sizes
+            if size.cost > budget
+        ]

@@ -1,0 +1,117 @@
+"""The measure of an operation: depth, aliases, directives, root fields, introspection and
+estimated cost, on parsed documents (no database)."""
+
+import pytest
+from graphql import GraphQLList, GraphQLNonNull, get_nullable_type, parse
+
+from schema.cost import LIST_SIZES, MUTATION_COST, OperationSize, measure
+from schema.root import build_schema
+
+SCHEMA = build_schema()._schema
+
+
+def size_of(query: str, variables: dict[str, object] | None = None) -> OperationSize:
+    (size,) = measure(SCHEMA, parse(query), variables, default_page_size=20, max_page_size=100)
+    return size
+
+
+def test_every_list_field_has_a_declared_size() -> None:
+    """A new list field must be given an expected length (or be a connection's edges)."""
+    undeclared = []
+    for type_name, graphql_type in SCHEMA.type_map.items():
+        if type_name.startswith("__") or not hasattr(graphql_type, "fields"):
+            continue
+        for field_name, field in graphql_type.fields.items():
+            field_type = (
+                field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+            )
+            if not isinstance(get_nullable_type(field_type), GraphQLList):
+                continue
+            if type_name.endswith("Connection") and field_name == "edges":
+                continue
+            if (type_name, field_name) in {("Query", "_entities")}:
+                continue
+            if (type_name, field_name) not in LIST_SIZES:
+                undeclared.append(f"{type_name}.{field_name}")
+    assert undeclared == []
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "cost"),
+    [
+        ("{ viewer { role } }", None, 1),
+        ("{ country(code: \"KE\") { name code } }", None, 1),
+        # A connection: 1 for itself, then per edge: the edge, the node, the country.
+        ("{ organizations(first: 50) { edges { node { name country { code } } } } }", None, 151),
+        ("query($n: Int) { organizations(first: $n) { edges { node { name } } } }", {"n": 7}, 15),
+        # Without `first`, the default page; above the largest page, the largest page.
+        ("{ organizations { edges { node { name } } } }", None, 41),
+        ("{ organizations(first: 5000) { edges { node { name } } } }", None, 201),
+        # Plain lists use their declared sizes, and nested lists multiply.
+        ("{ countries { code } }", None, 250),
+        ("{ countries { organizations(first: 3) { name } } }", None, 250 * (1 + 3)),
+        ("{ countries { organizations { attendances { event { title } } } } }", None,
+         250 * (1 + 100 * (1 + 20 * 2))),
+        # _entities: one per representation.
+        (
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Country { name } } }",
+            {"r": [{"__typename": "Country", "code": "KE"}] * 30},
+            30,
+        ),
+        # Scalars and __typename are free; introspection is not costed.
+        ("{ __typename viewer { __typename role } }", None, 1),
+        ("{ __schema { types { name fields { name } } } }", None, 0),
+        ("mutation { cancelEvent(id: \"x\") { errors { code } } }", None, MUTATION_COST + 1 + 5),
+    ],
+)  # fmt: skip
+def test_cost(query: str, variables: dict[str, object] | None, cost: int) -> None:
+    assert size_of(query, variables).cost == cost
+
+
+def test_fragments_are_expanded_wherever_they_are_spread() -> None:
+    query = """
+      fragment Org on Organization { a: name b: name country { code @include(if: true) } }
+      fragment Page on OrganizationConnection { edges { node { ...Org } } }
+      query Directory {
+        one: organizations(first: 2) { ...Page }
+        two: organizations(first: 3) { ...Page }
+      }
+    """
+    assert size_of(query) == OperationSize(
+        name="Directory",
+        depth=5,
+        # each edge: edge, node, country
+        cost=(1 + 2 * 3) + (1 + 3 * 3),
+        # Aliases and directives are counted in the document, once per spread: one, two,
+        # and a, b in each of the two spreads of Org.
+        aliases=2 + 2 * 2,
+        directives=2,
+        introspection=0,
+        root_fields=2,
+    )
+
+
+def test_a_fragment_cycle_ends_the_walk_and_validation_reports_it() -> None:
+    size = size_of(
+        "fragment A on Query { viewer { role } ...B } fragment B on Query { ...A } { ...A }"
+    )
+    assert (size.depth, size.root_fields) == (2, 1)
+
+
+def test_exponentially_spread_fragments_are_measured_in_linear_time() -> None:
+    # F0 has one alias; each Fk spreads F(k-1) twice: 2^40 aliases once expanded.
+    fragments = ["fragment F0 on Query { a: __typename }"] + [
+        f"fragment F{k} on Query {{ ...F{k - 1} ...F{k - 1} }}" for k in range(1, 41)
+    ]
+    size = size_of(" ".join(fragments) + " { ...F40 }")
+    assert (size.aliases, size.root_fields) == (2**40, 2**40)
+
+
+def test_introspection_is_counted_apart_from_depth_and_cost() -> None:
+    size = size_of(
+        "{ a: __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } }"
+        ' __type(name: "Query") { name } viewer { role } }'
+    )
+    assert (size.introspection, size.depth, size.cost, size.aliases, size.root_fields) == (
+        2, 2, 1, 1, 3,
+    )  # fmt: skip
