@@ -120,6 +120,7 @@ class ActivityFeed:
         self.failing = False  # the last read of the log failed
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         async with self.database.session_factory() as session:
@@ -129,13 +130,20 @@ class ActivityFeed:
             self._tasks.append(asyncio.create_task(self._listen_forever(), name="activity-listen"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Let the reader finish the read it is in, end the listener, then wait for both.
+        (Cancelling a read midway, inside asyncpg, could leave the pool closing its
+        connection for longer than a lifespan shutdown allows.)"""
+        self._stopping = True
+        self._wake.set()
         if self._listener is not None and not self._listener.is_closed():
-            await self._listener.close()
+            self._listener.terminate()
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(self._tasks, timeout=2)
+        for task in pending:  # stuck connecting, say
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=2)
 
     def wake(self) -> None:
         """A change committed (in this process): read the log now."""
@@ -154,6 +162,8 @@ class ActivityFeed:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            if self._stopping:
+                return
             self._wake.clear()
             try:
                 await self.read_new()
@@ -183,18 +193,23 @@ class ActivityFeed:
         url = self.database.engine.url.set(drivername="postgresql")
         dsn = url.render_as_string(hide_password=False)
         failures = 0
-        while True:
+        while not self._stopping:
             closed = asyncio.Event()
             try:
                 self._listener = await asyncpg.connect(
                     dsn, server_settings={"application_name": "clubjustice-listener"}
                 )
+                if self._stopping:
+                    self._listener.terminate()
+                    return
                 self._listener.add_termination_listener(lambda _, lost=closed: lost.set())
                 await self._listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
                 self.listener_connections += 1
                 failures = 0
                 self.wake()  # catch up on whatever committed while we were not listening
                 await closed.wait()
+                if self._stopping:
+                    return
                 logger.warning("the activity listener lost its connection; reconnecting")
             except (OSError, asyncpg.PostgresError) as error:
                 failures += 1
