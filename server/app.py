@@ -107,6 +107,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             )
         await response(scope, receive, send)
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # RequireToken serves GraphiQL's page (to browsers asking for HTML); anything else that
+        # reaches here is an operation, e.g. a persisted query sent by hash only.
+        return False
+
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
     ) -> None:
@@ -210,7 +215,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         extension = (request_data.extensions or {}).get("persistedQuery")
         if extension is None:
             return None, request_data.query
-        digest = extension.get("sha256Hash") if isinstance(extension, dict) else None
+        if not isinstance(extension, dict):
+            extension = {}
+        digest = extension.get("sha256Hash")
         if extension.get("version") != 1 or not isinstance(digest, str) or not SHA256.match(digest):
             return _error_result(
                 "BAD_REQUEST", "`persistedQuery` needs `version: 1` and a lowercase `sha256Hash`."

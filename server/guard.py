@@ -82,9 +82,12 @@ class BodyTooLarge(Exception):
 
 
 def is_graphiql_page(scope: Scope, headers: Headers) -> bool:
+    """A browser opening /graphql: GET, asking for HTML, with no operation in the URL."""
+    query_string = scope.get("query_string", b"")
     return (
         scope["method"] == "GET"
-        and b"query=" not in scope.get("query_string", b"")
+        and b"query=" not in query_string
+        and b"extensions=" not in query_string
         and "text/html" in headers.get("accept", "")
     )
 
