@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 
@@ -9,6 +10,7 @@ from db.engine import SessionFactory
 from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
+from server.metrics import Metrics
 from server.persisted import PersistedDocuments
 from server.ratelimit import RateLimiter
 from server.settings import Settings
@@ -35,6 +37,9 @@ class Context:
     # persisted operations (trusted documents are checked for every transport).
     limiter: RateLimiter | None = None
     persisted: PersistedDocuments | None = None
+    metrics: Metrics | None = None
+    # The Starlette request or WebSocket (its headers ask for federated tracing, ftv1).
+    request: Any = None
     # One clock reading per request: every field of a response judges time alike.
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     loaders: Loaders = field(init=False)

@@ -36,6 +36,8 @@ def mutation(
             try:
                 value = await body(info, **arguments)
             except Refusal as refusal:
+                if info.context.metrics is not None:
+                    info.context.metrics.refusals.labels(info.field_name, refusal.code.value).inc()
                 return payload.refused(refusal)
             context = info.context
             context.loaders = Loaders.for_request(context.session_factory)

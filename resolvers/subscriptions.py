@@ -99,6 +99,8 @@ def _for_event(info: Info, live: LiveEvent) -> LiveEvent:
     them; visibility is still decided per subscriber, on the rows the loaders return)."""
     context = info.context
     context.now = datetime.now(UTC)
+    if context.metrics is not None:
+        context.metrics.events_delivered.inc()
     context.loaders = live.shared.setdefault(
         "loaders", Loaders.for_request(context.session_factory)
     )

@@ -83,36 +83,42 @@ def classify(error: GraphQLError, *, phase: str, request_id: str | None = None) 
 
 
 class ErrorCodes(SchemaExtension):
-    """Sets `extensions.code` on every error and masks unexpected ones."""
+    """Sets `extensions.code` on every error, masks unexpected ones, and counts them by code
+    (each error once, however many hooks see it)."""
 
-    @property
-    def request_id(self) -> str | None:
-        return getattr(self.execution_context.context, "request_id", None)
+    def __init__(self) -> None:
+        super().__init__()
+        self.counted: set[int] = set()
+
+    def classify(self, errors: list[GraphQLError], phase: str) -> list[GraphQLError]:
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        metrics = getattr(context, "metrics", None)
+        classified = []
+        for error in errors:
+            shown = classify(error, phase=phase, request_id=request_id)
+            if metrics is not None and id(error) not in self.counted:
+                self.counted.update((id(error), id(shown)))
+                metrics.errors.labels((shown.extensions or {}).get("code", "UNKNOWN")).inc()
+            classified.append(shown)
+        return classified
 
     def on_validate(self) -> Iterator[None]:
         yield
         errors = self.execution_context.pre_execution_errors
         if errors:
-            self.execution_context.pre_execution_errors = [
-                classify(error, phase="validation", request_id=self.request_id) for error in errors
-            ]
+            self.execution_context.pre_execution_errors = self.classify(errors, "validation")
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [
-                classify(error, phase="execution", request_id=self.request_id)
-                for error in result.errors
-            ]
+            result.errors = self.classify(result.errors, "execution")
 
     def on_stream_result(self, result: Any) -> Iterator[None]:
         """Each event of a subscription, before it is sent."""
         if result.errors:
-            result.errors = [
-                classify(error, phase="execution", request_id=self.request_id)
-                for error in result.errors
-            ]
+            result.errors = self.classify(result.errors, "execution")
         yield
 
 

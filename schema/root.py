@@ -6,6 +6,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
@@ -29,6 +30,7 @@ from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
 from schema.limits import OperationLimits
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
+from schema.observe import Observe
 from schema.organizations import Organization, OrganizationPayload
 from schema.pagination import Connection
 from schema.viewer import Viewer, viewer
@@ -252,7 +254,8 @@ class Subscription:
     )
 
 
-def build_schema() -> Schema:
+def build_schema(*, federated_tracing: bool = True) -> Schema:
+    tracing: list[Any] = [ApolloFederationTracingExtension] if federated_tracing else []
     return ClubSchema(
         query=Query,
         mutation=Mutation,
@@ -265,5 +268,8 @@ def build_schema() -> Schema:
             OperationLimits,
             RejectNulCharacters,
             SubscriptionsOnlyOverWebSocket,
+            Observe,
+            # Traces only the operations whose request asks for one (a gateway's header).
+            *tracing,
         ],
     )

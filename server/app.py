@@ -45,6 +45,7 @@ from schema.root import build_schema
 from server.auth import RequireToken, caller_key, principal_for, rate_limited
 from server.guard import PREFLIGHT_HEADERS, GuardTransport, HTTPRefusal, refusal_body, refusal_for
 from server.logs import REQUEST_ID, configure_logging
+from server.metrics import Metrics
 from server.persisted import SHA256, PersistedDocuments, sha256
 from server.ratelimit import RateLimiter
 from server.settings import Settings
@@ -64,10 +65,15 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
     graphql-transport-ws, legacy graphql-ws, graphql-sse and multipart HTTP."""
 
     def __init__(
-        self, settings: Settings, *, limiter: RateLimiter, persisted: PersistedDocuments
+        self,
+        settings: Settings,
+        *,
+        limiter: RateLimiter,
+        persisted: PersistedDocuments,
+        metrics: Metrics,
     ) -> None:
         super().__init__(
-            build_schema(),
+            build_schema(federated_tracing=settings.federated_tracing),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             # Cross-origin WebSocket handshakes from browsers: the same origins as CORS.
@@ -89,8 +95,16 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.limiter = limiter
         self.persisted = persisted
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            self.metrics.websocket_connections.inc()
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                self.metrics.websocket_connections.dec()
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -99,6 +113,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         except HTTPException as error:
             # strawberry's own refusals are plain text: give them a GraphQL body and a code.
             refusal = refusal_for(error)
+            self.metrics.errors.labels(refusal.code).inc()
             response = Response(
                 refusal_body(refusal.code, refusal.reason),
                 status_code=refusal.status_code,
@@ -259,6 +274,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             client_address=request.client.host if request.client else None,
             limiter=self.limiter,
             persisted=self.persisted,
+            metrics=self.metrics,
+            request=request,
             settings=self.settings,
             # HTTP: set by RequireToken. WebSocket: set by on_ws_connect.
             principal=getattr(request.state, "principal", NOT_YET_AUTHENTICATED),
@@ -303,8 +320,12 @@ def _error_result(code: str, message: str) -> ExecutionResult:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     limiter = RateLimiter()
+    metrics = Metrics()
     graphql = ClubJusticeGraphQL(
-        settings, limiter=limiter, persisted=PersistedDocuments.from_settings(settings)
+        settings,
+        limiter=limiter,
+        persisted=PersistedDocuments.from_settings(settings),
+        metrics=metrics,
     )
 
     @contextlib.asynccontextmanager
@@ -316,6 +337,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await upgrade(database.engine)
             await ensure_migrated(database.engine)
             await feed.start()
+            metrics.subscriptions.set_function(lambda: len(feed.mailboxes))
             app.state.feed = feed  # for diagnostics and tests
             # Starlette copies this into every request's and websocket's `state`.
             yield {"database": database, "feed": feed}
@@ -356,11 +378,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         graphiql_html=graphql.graphql_ide_html if settings.graphiql else None,
                         settings=settings,
                         limiter=limiter,
+                        metrics=metrics,
                     ),
                     max_body_bytes=settings.max_body_bytes,
+                    metrics=metrics,
                 ),
                 methods=["GET", "POST"],
             ),
+            Route("/metrics", metrics.endpoint),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],
@@ -387,6 +412,8 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_per_message_deflate": False,
         # A WebSocket message over the body limit closes the connection (1009).
         "ws_max_size": settings.max_body_bytes,
+        # Each request gets one line from server/guard.py (clubjustice.access) instead.
+        "access_log": False,
     }
 
 

@@ -18,6 +18,7 @@ from db.engine import Database, SessionFactory
 from db.tokens import authenticate
 from resolvers.visibility import Principal
 from server.guard import HTTPRefusal, is_graphiql_page, send_refusal
+from server.metrics import Metrics
 from server.ratelimit import RateLimiter, Verdict
 from server.settings import Settings
 
@@ -75,11 +76,13 @@ class RequireToken:
         graphiql_html: str | None,
         settings: Settings,
         limiter: RateLimiter,
+        metrics: Metrics,
     ) -> None:
         self.app = app
         self.graphiql_html = graphiql_html
         self.settings = settings
         self.limiter = limiter
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -97,7 +100,9 @@ class RequireToken:
             # The database is away (or worse): say so without details, log the details.
             logger.exception("authentication failed")
             await send_refusal(
-                send, HTTPRefusal(503, "INTERNAL_SERVER_ERROR", "Internal server error.")
+                send,
+                HTTPRefusal(503, "INTERNAL_SERVER_ERROR", "Internal server error."),
+                self.metrics,
             )
             return
         if isinstance(outcome, str):
@@ -105,7 +110,7 @@ class RequireToken:
             # valid token's caller's: several clients can share an address).
             verdict = self.limiter.take(caller_key(None, scope), self.settings.rate_limit(None))
             if not verdict.allowed:
-                await send_refusal(send, rate_limited(verdict))
+                await send_refusal(send, rate_limited(verdict), self.metrics)
                 return
             await send_refusal(
                 send,
@@ -115,13 +120,14 @@ class RequireToken:
                     outcome,
                     {"WWW-Authenticate": 'Bearer realm="clubjustice"'},
                 ),
+                self.metrics,
             )
             return
         verdict = self.limiter.take(
             caller_key(outcome, scope), self.settings.rate_limit(outcome.role)
         )
         if not verdict.allowed:
-            await send_refusal(send, rate_limited(verdict))
+            await send_refusal(send, rate_limited(verdict), self.metrics)
             return
         state["principal"] = outcome
         await self.app(scope, receive, send)

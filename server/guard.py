@@ -7,7 +7,9 @@ if it carries a header no simple request can, one of PREFLIGHT_HEADERS (Apollo S
 rule). JSON bodies always trigger a preflight, so they pass; GET requests need the header.
 """
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +20,9 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import REQUEST_ID
+from server.metrics import Metrics
+
+access_log = logging.getLogger("clubjustice.access")
 
 PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
@@ -57,7 +62,9 @@ def refusal_body(code: str, message: str, **extensions: Any) -> bytes:
     )
 
 
-async def send_refusal(send: Send, refusal: HTTPRefusal) -> None:
+async def send_refusal(send: Send, refusal: HTTPRefusal, metrics: Metrics | None) -> None:
+    if metrics is not None:
+        metrics.errors.labels(refusal.code).inc()
     body = refusal_body(refusal.code, refusal.reason)
     headers = [
         (b"content-type", b"application/json"),
@@ -93,9 +100,13 @@ def is_graphiql_page(scope: Scope, headers: Headers) -> bool:
 
 
 class GuardTransport:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    """Also logs one line per request (`clubjustice.access`): method, status, duration,
+    the caller's role and the operation's name and type."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,27 +115,51 @@ class GuardTransport:
         headers = Headers(scope=scope)
         given = headers.get(REQUEST_ID_HEADER, "")
         request_id = given if CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         reset = REQUEST_ID.set(request_id)
-        started = False
+        began = time.perf_counter()
+        status = 0
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal status
             if message["type"] == "http.response.start":
-                started = True
+                status = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             refusal = self.refusal(scope, headers)
             if refusal is not None:
-                await send_refusal(send_with_id, refusal)
+                await send_refusal(send_with_id, refusal, self.metrics)
                 return
             await self.app(scope, self.limited(receive), send_with_id)
         except BodyTooLarge:
-            if not started:
-                await send_refusal(send_with_id, self.too_large())
+            if not status:
+                await send_refusal(send_with_id, self.too_large(), self.metrics)
         finally:
+            principal = state.get("principal")
+            operation_name, operation_type = state.get("operation", (None, None))
+            access_log.info(
+                "%s %s %s %.1f ms %s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - began) * 1000,
+                principal.role.value if principal else "-",
+                operation_type or "-",
+                operation_name or "-",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                    "role": principal.role.value if principal else None,
+                    "operation_type": operation_type,
+                    "operation_name": operation_name,
+                },
+            )
             REQUEST_ID.reset(reset)
 
     def too_large(self) -> HTTPRefusal:

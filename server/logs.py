@@ -23,6 +23,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# Fields a request's log line carries (server/guard.py), as JSON keys of their own.
+REQUEST_FIELDS = (
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "role",
+    "operation_type",
+    "operation_name",
+)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -32,6 +44,9 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
+        entry.update(
+            {name: getattr(record, name) for name in REQUEST_FIELDS if hasattr(record, name)}
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()

@@ -1,0 +1,82 @@
+"""Prometheus metrics for one server process, served at /metrics (prometheus_client).
+
+Each application has its own registry (no process-global state: tests run many apps).
+With several uvicorn workers each process would answer for itself only; run one worker
+per replica (as docker-compose.yml does) and let Prometheus scrape every replica.
+"""
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+# Operation names come from clients: beyond this many distinct ones, the rest are counted
+# as OTHER, so that a client inventing names cannot grow the series without bound.
+MAX_OPERATION_NAMES = 200
+OTHER = "__other__"
+ANONYMOUS = "__anonymous__"
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        registry = self.registry
+        self.requests = Counter(
+            "clubjustice_graphql_operations",
+            "GraphQL operations run, by operation name and type.",
+            ["operation_name", "operation_type"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "clubjustice_graphql_operation_duration_seconds",
+            "Time to run a query or mutation (parse to result), by operation name and type.",
+            ["operation_name", "operation_type"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.errors = Counter(
+            "clubjustice_graphql_errors",
+            "Errors returned to clients (top-level and HTTP refusals), by extensions.code.",
+            ["code"],
+            registry=registry,
+        )
+        self.websocket_connections = Gauge(
+            "clubjustice_websocket_connections",
+            "Open WebSocket connections.",
+            registry=registry,
+        )
+        self.subscriptions = Gauge(
+            "clubjustice_subscriptions",
+            "Live subscriptions registered with this process's activity feed.",
+            registry=registry,
+        )
+        self.events_delivered = Counter(
+            "clubjustice_subscription_events_delivered",
+            "Events handed to subscribers (one per subscriber and event).",
+            registry=registry,
+        )
+        self.refusals = Counter(
+            "clubjustice_mutation_refusals",
+            "Mutations refused by the club's rules, by mutation and error code "
+            "(e.g. inviteOrganization, INVITATION_QUOTA_EXCEEDED).",
+            ["mutation", "code"],
+            registry=registry,
+        )
+        self._names: set[str] = set()
+
+    def operation_name(self, name: str | None) -> str:
+        if not name:
+            return ANONYMOUS
+        if name in self._names:
+            return name
+        if len(self._names) >= MAX_OPERATION_NAMES:
+            return OTHER
+        self._names.add(name)
+        return name
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
