@@ -254,8 +254,14 @@ class Subscription:
     )
 
 
-def build_schema(*, federated_tracing: bool = True) -> Schema:
+def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None) -> Schema:
+    """`tracer_provider`: an OpenTelemetry tracer provider to trace every operation with
+    (the `otel` extra); none by default."""
     tracing: list[Any] = [ApolloFederationTracingExtension] if federated_tracing else []
+    if tracer_provider is not None:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        tracing.append(functools.partial(OpenTelemetryExtension, tracer_provider=tracer_provider))
     return ClubSchema(
         query=Query,
         mutation=Mutation,

@@ -42,6 +42,7 @@ from db.notifier import ActivityFeed
 from resolvers.context import Context
 from resolvers.visibility import Principal
 from schema.root import build_schema
+from server import tracing
 from server.auth import RequireToken, caller_key, principal_for, rate_limited
 from server.guard import PREFLIGHT_HEADERS, GuardTransport, HTTPRefusal, refusal_body, refusal_for
 from server.logs import REQUEST_ID, configure_logging
@@ -73,7 +74,10 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         metrics: Metrics,
     ) -> None:
         super().__init__(
-            build_schema(federated_tracing=settings.federated_tracing),
+            build_schema(
+                federated_tracing=settings.federated_tracing,
+                tracer_provider=tracing.tracer_provider() if settings.opentelemetry else None,
+            ),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
             # Cross-origin WebSocket handshakes from browsers: the same origins as CORS.

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
     log_level: str = Field(default="INFO", description="Python logging level.")
     db_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    opentelemetry: bool = Field(
+        default=False,
+        description="Trace operations with OpenTelemetry (OTLP/HTTP; needs the `otel` extra).",
+    )
     federated_tracing: bool = Field(
         default=True,
         description="Answer a gateway's `apollo-federation-include-trace: ftv1` with a trace.",

@@ -85,9 +85,7 @@ def test_subgraph_composes_with_the_portal_subgraph(tmp_path: Path) -> None:
     query = type_definition(supergraph, "Query")
     assert "@join__type(graph: CLUBJUSTICE)" in query
     assert "@join__type(graph: PORTAL)" in query
-    assert (
-        "localPrograms(countryCode: String): [LocalProgram!]! @join__field(graph: PORTAL)" in query
-    )
+    assert "localPrograms: [LocalProgram!]! @join__field(graph: PORTAL)" in query
 
 
 def test_conflicting_subgraph_fails_composition(tmp_path: Path) -> None:

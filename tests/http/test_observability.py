@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from db.enums import Role
 from server.logs import JsonFormatter, RequestIdFilter
 from tests.factories import guests_of_a_member
-from tests.http.conftest import MakeToken, bearer
+from tests.http.conftest import MakeToken, bearer, open_client
 
 INVITE = """
 mutation Invite($input: InviteOrganizationInput!) {
@@ -127,3 +127,26 @@ async def test_federated_tracing_when_the_gateway_asks(
     assert body["data"] == {"viewer": {"role": "PARTNER"}}
     trace = base64.b64decode(body["extensions"]["ftv1"])
     assert b"viewer" in trace  # the protobuf names the traced (resolved) fields
+
+
+async def test_opentelemetry_spans_when_turned_on(
+    settings: Any, make_token: MakeToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import server.tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(server.tracing, "tracer_provider", lambda: provider)
+    partner = bearer(await make_token(Role.PARTNER))
+    async for client in open_client(settings.model_copy(update={"opentelemetry": True})):
+        response = await client.post(
+            "/graphql", json={"query": "query Directory { viewer { role } }"}, headers=partner
+        )
+        assert response.json() == {"data": {"viewer": {"role": "PARTNER"}}}
+    names = {span.name for span in exporter.get_finished_spans()}
+    assert "GraphQL Query: Directory" in names

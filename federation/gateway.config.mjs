@@ -1,0 +1,32 @@
+// Hive Gateway in front of the Club Justice subgraph and a national portal's subgraph.
+// The supergraph is composed locally (compose.mjs) before the gateway starts; see
+// docs/federation.md. `npx hive-gateway supergraph SUPERGRAPH_FILE --port 4000`.
+import { defineConfig } from "@graphql-hive/gateway";
+
+export const gatewayConfig = defineConfig({
+  // Club Justice refuses requests without a token: every subgraph request carries the
+  // caller's own `Authorization` header.
+  propagateHeaders: {
+    fromClientToSubgraphs({ request }) {
+      const authorization = request?.headers.get("authorization");
+      return authorization ? { authorization } : {};
+    },
+  },
+  transportEntries: {
+    // Subscriptions go to the Club Justice subgraph over WebSocket (graphql-transport-ws),
+    // authenticated in `connection_init` with the token the client gave the gateway.
+    clubjustice: {
+      options: {
+        subscriptions: {
+          kind: "ws",
+          location: "/graphql",
+          options: {
+            connectionParams: {
+              authorization: "{context.connectionParams.authorization}",
+            },
+          },
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,128 @@
+"""docker-compose.yml and the Dockerfiles, checked without Docker (no engine runs here):
+the file parses, every service it names exists, ports and environment agree, and the
+images are built the way docs/federation.md says. tests/e2e/test_federation.py runs the
+services' commands themselves."""
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, Any] = COMPOSE["services"]
+
+
+def environment(service: str) -> dict[str, str]:
+    return {key: str(value) for key, value in SERVICES[service].get("environment", {}).items()}
+
+
+def healthcheck_url(service: str) -> str:
+    test = " ".join(SERVICES[service]["healthcheck"]["test"])
+    match = re.search(r"http://127\.0\.0\.1:\d+/\w+", test)
+    assert match, test
+    return match.group(0)
+
+
+def test_the_services_are_there() -> None:
+    assert set(SERVICES) == {"postgres", "migrate", "api", "portal", "gateway"}
+    assert SERVICES["api"]["deploy"]["replicas"] == 2
+
+
+def test_every_dependency_exists_and_can_be_waited_for() -> None:
+    for name, service in SERVICES.items():
+        for dependency, rule in service.get("depends_on", {}).items():
+            assert dependency in SERVICES, f"{name} depends on unknown {dependency}"
+            condition = rule["condition"]
+            if condition == "service_healthy":
+                assert "healthcheck" in SERVICES[dependency], f"{dependency} has no healthcheck"
+            else:
+                assert condition == "service_completed_successfully"
+                assert SERVICES[dependency].get("restart") == "no"
+    assert SERVICES["api"]["depends_on"] == {
+        "migrate": {"condition": "service_completed_successfully"}
+    }
+    assert SERVICES["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_volumes_are_named_and_declared() -> None:
+    used = {
+        volume.split(":")[0]
+        for service in SERVICES.values()
+        for volume in service.get("volumes", [])
+    }
+    assert used == {"pgdata"}
+    assert set(COMPOSE["volumes"]) == used
+
+
+def test_the_database_url_matches_postgres() -> None:
+    postgres = environment("postgres")
+    for service in ("migrate", "api"):
+        url = urlsplit(environment(service)["CLUBJUSTICE_DATABASE_URL"])
+        assert (url.scheme, url.hostname, url.port) == ("postgresql", "postgres", 5432)
+        assert (url.username, url.password, url.path) == (
+            postgres["POSTGRES_USER"],
+            postgres["POSTGRES_PASSWORD"],
+            "/" + postgres["POSTGRES_DB"],
+        )
+    assert postgres["POSTGRES_USER"] in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
+
+
+def test_ports_agree() -> None:
+    api, portal, gateway = environment("api"), environment("portal"), environment("gateway")
+    assert healthcheck_url("api") == f"http://127.0.0.1:{api['CLUBJUSTICE_PORT']}/readyz"
+    assert healthcheck_url("portal") == f"http://127.0.0.1:{portal['PORT']}/healthz"
+    assert gateway["CLUBJUSTICE_URL"] == f"http://api:{api['CLUBJUSTICE_PORT']}/graphql"
+    assert gateway["PORTAL_URL"] == f"http://portal:{portal['PORT']}/graphql"
+    assert SERVICES["gateway"]["ports"] == [f"{gateway['PORT']}:{gateway['PORT']}"]
+    # Each service listens on all interfaces inside its container.
+    assert api["CLUBJUSTICE_HOST"] == portal["HOST"] == gateway["HOST"] == "0.0.0.0"
+    assert set(SERVICES["gateway"]["depends_on"]) == {"api", "portal"}
+
+
+@pytest.mark.parametrize("service", ["migrate", "api", "portal", "gateway"])
+def test_images_are_built_from_files_that_exist(service: str) -> None:
+    build = SERVICES[service]["build"]
+    context, dockerfile = (
+        (build, "Dockerfile") if isinstance(build, str) else (build["context"], build["dockerfile"])
+    )
+    assert (ROOT / context / dockerfile).is_file()
+    command = SERVICES[service]["command"]
+    if command[0] in ("node", "sh"):
+        assert (ROOT / "federation" / command[1]).is_file()  # the image's working directory
+    else:
+        assert command[0] == "clubjustice"
+
+
+def _stages(dockerfile: Path) -> list[list[str]]:
+    stages: list[list[str]] = []
+    for line in dockerfile.read_text().splitlines():
+        if line.startswith("FROM "):
+            stages.append([])
+        if stages and line and not line.startswith("#"):
+            stages[-1].append(line)
+    return stages
+
+
+def test_the_service_image_is_slim_and_runs_unprivileged() -> None:
+    build, final = _stages(ROOT / "Dockerfile")
+    assert final[0].startswith("FROM python:3.11-slim")
+    text = "\n".join(final)
+    assert "USER clubjustice" in text and "useradd --system" in text
+    # No compilers or package installs in the final image: it only copies the venv.
+    assert not re.search(r"apt-get|gcc|build-essential|pip install", text)
+    assert "COPY --from=build /opt/venv /opt/venv" in text
+    assert 'CMD ["clubjustice", "serve"]' in text
+    assert any("pip install" in line for line in build)
+
+
+def test_the_federation_image_copies_what_exists() -> None:
+    for line in (ROOT / "federation" / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            *sources, _ = line.split()[1:]
+            for source in sources:
+                assert (ROOT / source).exists(), source
+    assert "USER node" in (ROOT / "federation" / "Dockerfile").read_text()
