@@ -5,10 +5,12 @@ import { defineConfig } from "@graphql-hive/gateway";
 
 export const gatewayConfig = defineConfig({
   // Club Justice refuses requests without a token: every subgraph request carries the
-  // caller's own `Authorization` header.
+  // caller's own `Authorization`: its header over HTTP; over WebSocket, from its
+  // `connection_init` payload (the entity fetches that complete each event need it too).
   propagateHeaders: {
-    fromClientToSubgraphs({ request }) {
-      const authorization = request?.headers.get("authorization");
+    fromClientToSubgraphs({ request, context }) {
+      const authorization =
+        request?.headers.get("authorization") ?? context?.connectionParams?.authorization;
       return authorization ? { authorization } : {};
     },
   },
@@ -21,8 +23,10 @@ export const gatewayConfig = defineConfig({
           kind: "ws",
           location: "/graphql",
           options: {
+            // The gateway merges the client's connection_init payload into its headers, so
+            // this covers both clients that send the token there and on the upgrade request.
             connectionParams: {
-              authorization: "{context.connectionParams.authorization}",
+              authorization: "{context.headers.authorization}",
             },
           },
         },

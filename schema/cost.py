@@ -32,6 +32,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
     get_nullable_type,
@@ -67,7 +68,8 @@ LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("WorkingGroupPayload", "errors"): 5,
 }
 MUTATION_COST = 10
-INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+# `_service { sdl }` is the federation's way to read the whole schema: introspection too.
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "_service"})
 CONNECTION_SUFFIX = "Connection"
 
 
@@ -82,6 +84,9 @@ class Tally:
     directives: int = 0
     introspection: int = 0
     fields: int = 0
+    # The most fields written directly in one selection set (inline fragments included,
+    # named fragments not): graphql-core's overlapping-fields rule compares them pairwise.
+    widest: int = 0
 
     def __add__(self, other: "Tally") -> "Tally":
         return Tally(
@@ -91,6 +96,7 @@ class Tally:
             directives=self.directives + other.directives,
             introspection=self.introspection + other.introspection,
             fields=self.fields + other.fields,
+            widest=max(self.widest, other.widest),
         )
 
 
@@ -103,6 +109,7 @@ class OperationSize:
     directives: int
     introspection: int
     root_fields: int
+    widest: int
 
 
 class _Measurer:
@@ -125,9 +132,18 @@ class _Measurer:
         }
         self.memo: dict[tuple[str, int | None, bool], Tally] = {}
         self.in_progress: set[str] = set()
+        self.spread_names: set[str] = set()
+        self.defaults: dict[str, ValueNode] = {}
 
     def operation(self, operation: OperationDefinitionNode) -> OperationSize:
         root = self.schema.get_root_type(operation.operation)
+        # Variables the request leaves out take their defaults, which differ per operation.
+        self.defaults = {
+            definition.variable.name.value: definition.default_value
+            for definition in operation.variable_definitions or ()
+            if definition.default_value is not None
+        }
+        self.memo.clear()
         tally = self.selection_set(operation.selection_set, root, page=None, introspecting=False)
         if operation.operation is OperationType.MUTATION:
             tally = Tally(
@@ -143,9 +159,28 @@ class _Measurer:
             depth=tally.depth,
             cost=tally.cost,
             aliases=tally.aliases,
-            directives=tally.directives + len(operation.directives or ()),
+            directives=tally.directives
+            + len(operation.directives or ())
+            + sum(len(v.directives or ()) for v in operation.variable_definitions or ()),
             introspection=tally.introspection,
             root_fields=tally.fields,
+            widest=tally.widest,
+        )
+
+    def unused_fragment(self, fragment: FragmentDefinitionNode) -> OperationSize:
+        """A fragment no operation spreads: never run, but validated all the same."""
+        self.defaults = {}
+        self.memo.clear()
+        tally = self.spread(fragment.name.value, None, False)
+        return OperationSize(
+            name=f"fragment {fragment.name.value}",
+            depth=tally.depth,
+            cost=0,
+            aliases=tally.aliases,
+            directives=tally.directives,
+            introspection=tally.introspection,
+            root_fields=0,
+            widest=tally.widest,
         )
 
     def selection_set(
@@ -159,6 +194,8 @@ class _Measurer:
         total = Tally()
         if selection_set is None:
             return total
+        selections = selection_set.selections
+        total = Tally(widest=sum(1 for selection in selections if isinstance(selection, FieldNode)))
         for selection in selection_set.selections:
             directives = Tally(directives=len(selection.directives or ()))
             if isinstance(selection, FieldNode):
@@ -180,6 +217,7 @@ class _Measurer:
         key = (name, page, introspecting)
         if key in self.memo:
             return self.memo[key]
+        self.spread_names.add(name)
         fragment = self.fragments.get(name)
         if fragment is None or name in self.in_progress:
             # Unknown fragments and cycles are validation errors; they add nothing here.
@@ -189,7 +227,7 @@ class _Measurer:
             condition = self.schema.get_type(fragment.type_condition.name.value)
             tally = self.selection_set(
                 fragment.selection_set, condition, page=page, introspecting=introspecting
-            )
+            ) + Tally(directives=len(fragment.directives or ()))
         finally:
             self.in_progress.discard(name)
         self.memo[key] = tally
@@ -214,6 +252,7 @@ class _Measurer:
                 directives=inner.directives,
                 introspection=inner.introspection + 1,
                 fields=1,
+                widest=inner.widest,
             )
         definition = _field(parent, name)
         named = get_named_type(definition.type) if definition else None
@@ -231,6 +270,7 @@ class _Measurer:
                 directives=inner.directives,
                 introspection=inner.introspection,
                 fields=1,
+                widest=inner.widest,
             )
         weight = 1 if named is not None and is_composite_type(named) else 0
         length = self._length(node, parent, definition, page)
@@ -241,6 +281,7 @@ class _Measurer:
             directives=inner.directives,
             introspection=inner.introspection,
             fields=1,
+            widest=inner.widest,
         )
 
     def _field_type(self, parent: GraphQLNamedType | None, name: str) -> GraphQLNamedType | None:
@@ -261,7 +302,7 @@ class _Measurer:
             return 1
         name = node.name.value
         if name == "_entities":
-            representations = _argument(node.arguments, "representations", self.variables)
+            representations = self._argument(node.arguments, "representations")
             return len(representations) if isinstance(representations, list) else 1
         if page is not None and parent.name.endswith(CONNECTION_SUFFIX):
             return page  # a connection's edges
@@ -269,41 +310,49 @@ class _Measurer:
         if declared is None:
             return self.default_page_size
         if "first" in definition.args:
-            first = _argument(node.arguments, "first", self.variables)
+            first = self._argument(node.arguments, "first")
             if isinstance(first, int):
                 return max(0, min(first, declared))
         return declared
 
     def _page_size(self, arguments: tuple[ArgumentNode, ...] | None) -> int:
-        first = _argument(arguments, "first", self.variables)
+        first = self._argument(arguments, "first")
         if isinstance(first, int):
             return max(0, min(first, self.max_page_size))
         return self.default_page_size
+
+    def _argument(self, arguments: tuple[ArgumentNode, ...] | None, name: str) -> Any:
+        """An argument's value when it is an integer or a list: written in the document,
+        given in the variables, or a variable's default. Integers arrive as JSON numbers,
+        which graphql-core accepts as 100.0 too."""
+        for argument in arguments or ():
+            if argument.name.value != name:
+                continue
+            value: Any = argument.value
+            if isinstance(value, VariableNode):
+                variable = value.name.value
+                if variable not in self.variables:
+                    value = self.defaults.get(variable)
+                else:
+                    given = self.variables[variable]
+                    if isinstance(given, float) and given.is_integer():
+                        return int(given)
+                    if isinstance(given, bool):
+                        return None
+                    return given
+            if isinstance(value, IntValueNode):
+                try:
+                    return int(value.value)
+                except ValueError:
+                    return None
+            if isinstance(value, ListValueNode):
+                return list(value.values)
+        return None
 
 
 def _field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
     if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
         return parent.fields.get(name)
-    return None
-
-
-def _argument(
-    arguments: tuple[ArgumentNode, ...] | None, name: str, variables: Mapping[str, Any]
-) -> Any:
-    """An argument's value when it is an integer or a list, literally or through a variable."""
-    for argument in arguments or ():
-        if argument.name.value != name:
-            continue
-        value = argument.value
-        if isinstance(value, VariableNode):
-            return variables.get(value.name.value)
-        if isinstance(value, IntValueNode):
-            try:
-                return int(value.value)
-            except ValueError:
-                return None
-        if isinstance(value, ListValueNode):
-            return list(value.values)
     return None
 
 
@@ -315,11 +364,16 @@ def measure(
     default_page_size: int,
     max_page_size: int,
 ) -> list[OperationSize]:
-    """The size of every operation in the document."""
+    """The size of every operation in the document, and of every fragment none spreads."""
     measurer = _Measurer(schema, document, variables or {}, default_page_size, max_page_size)
-    return [
+    sizes = [
         measurer.operation(definition)
         for definition in document.definitions
         if isinstance(definition, OperationDefinitionNode)
         and schema.get_root_type(definition.operation) is not None
+    ]
+    return sizes + [
+        measurer.unused_fragment(fragment)
+        for name, fragment in measurer.fragments.items()
+        if name not in measurer.spread_names
     ]

@@ -11,10 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import BREAK, GraphQLError, GraphQLSyntaxError, StringValueNode, Visitor, visit
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
 from schema.limits import count_tokens
+
+WRONG_OPERATION = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
 
 logger = logging.getLogger("clubjustice.errors")
 
@@ -53,6 +57,10 @@ def classify(error: GraphQLError, *, phase: str, request_id: str | None = None) 
     original = error.original_error
     if isinstance(original, ClientError):
         error.extensions = {**(original.extensions or {}), **(error.extensions or {})}
+        return error
+    if isinstance(original, WRONG_OPERATION):
+        # e.g. a query sent where only subscriptions run (HTTP streaming)
+        error.extensions = {**(error.extensions or {}), "code": "BAD_REQUEST"}
         return error
     if _is_client_error(error):
         if error.extensions and "code" in error.extensions:
@@ -123,16 +131,21 @@ class ErrorCodes(SchemaExtension):
 
 
 class ParseCache(ParserCache):
-    """strawberry's ParserCache, with the token limit, except that a syntax error is left to
-    strawberry's own parse step, where it becomes an ordinary error result: raised from the
-    cache's hook it would skip every extension's `on_operation`, so it would leave without an
-    error code."""
+    """strawberry's ParserCache, with the document length and token limits, except that a
+    syntax error is left to strawberry's own parse step, where it becomes an ordinary error
+    result: raised from the cache's hook it would skip every extension's `on_operation`, so
+    it would leave without an error code."""
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        limit = context.context.settings.max_tokens
-        # graphql-core stops parsing at the limit; strawberry's own parse uses these options.
-        context.parse_options["max_lexical_tokens"] = limit  # type: ignore[typeddict-unknown-key]
+        settings = context.context.settings
+        tokens, length = settings.max_tokens, settings.max_document_length
+        # graphql-core refuses a longer document before reading it, and stops parsing at the
+        # token limit; strawberry's own parse uses these options too. (The length bounds the
+        # memory of the parse, validation and persisted-query caches: comments are not
+        # tokens.)
+        context.parse_options["max_lexical_tokens"] = tokens  # type: ignore[typeddict-unknown-key]
+        context.parse_options["max_source_length"] = length  # type: ignore[typeddict-unknown-key]
         # On a syntax error strawberry parses again and reports it like any other error.
         with contextlib.suppress(GraphQLSyntaxError):
             context.graphql_document = self.cached_parse_document(
@@ -140,22 +153,35 @@ class ParseCache(ParserCache):
             )
         yield
         errors = context.pre_execution_errors
-        if context.graphql_document is None and errors and context.query is not None:
-            measured = count_tokens(context.query, limit)
-            if measured > limit:
-                # strawberry already holds this error in the result it returns: change it in
-                # place into the refusal it is. Not a syntax error any more, or the
-                # WebSocket transport would close the connection as if sent garbage.
-                for error in errors:
-                    error.__class__ = TokenLimitExceeded
-                    error.message = (
-                        f"The document has more than {limit} tokens; the limit is {limit}."
-                    )
-                    error.extensions = {"code": "TOKEN_LIMIT_EXCEEDED", "limit": limit}
+        query = context.query
+        if context.graphql_document is not None or not errors or query is None:
+            return
+        if len(query) > length:
+            refusal = (
+                "DOCUMENT_TOO_LARGE",
+                f"The document has {len(query)} characters; the limit is {length}.",
+                length,
+            )
+        elif count_tokens(query, tokens) > tokens:
+            refusal = (
+                "TOKEN_LIMIT_EXCEEDED",
+                f"The document has more than {tokens} tokens; the limit is {tokens}.",
+                tokens,
+            )
+        else:
+            return
+        code, message, limit = refusal
+        # strawberry already holds this error in the result it returns: change it in place
+        # into the refusal it is. Not a syntax error any more, or the WebSocket transport
+        # would close the connection as if sent garbage.
+        for error in errors:
+            error.__class__ = LimitExceeded
+            error.message = message
+            error.extensions = {"code": code, "limit": limit}
 
 
-class TokenLimitExceeded(GraphQLError):
-    """The parser stopped at the token limit (it raised a syntax error)."""
+class LimitExceeded(GraphQLError):
+    """The parser stopped at a limit (it raised a syntax error)."""
 
 
 class _FindNul(Visitor):

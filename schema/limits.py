@@ -46,7 +46,7 @@ def count_tokens(query: str, limit: int) -> int:
     return count
 
 
-@functools.lru_cache(maxsize=1000)
+@functools.lru_cache(maxsize=256)
 def _validate(
     schema: GraphQLSchema, query: str, document: DocumentNode, hide_suggestions: bool
 ) -> list[GraphQLError]:
@@ -67,6 +67,12 @@ def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]
     checks = [
         ("DEPTH_LIMIT_EXCEEDED", size.depth, settings.max_depth, "nests fields {} deep"),
         ("ALIAS_LIMIT_EXCEEDED", size.aliases, settings.max_aliases, "uses {} aliases"),
+        (
+            "FIELD_LIMIT_EXCEEDED",
+            size.widest,
+            settings.max_fields_per_selection,
+            "selects {} fields in one selection set",
+        ),
         ("DIRECTIVE_LIMIT_EXCEEDED", size.directives, settings.max_directives, "has {} directives"),
         (
             "ROOT_FIELD_LIMIT_EXCEEDED",
@@ -78,7 +84,7 @@ def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]
             "INTROSPECTION_LIMIT_EXCEEDED",
             size.introspection,
             settings.max_introspection_fields,
-            "selects `__schema` or `__type` {} times",
+            "selects `__schema`, `__type` or `_service` {} times",
         ),
     ]
     return [

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -132,8 +133,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         return False
 
     def _validate_batch_request(
-        self, request_data: list[GraphQLRequestData], protocol: GraphQLRequestProtocol
+        self,
+        request_data: list[dict[str, Any]],  # type: ignore[override]
+        protocol: GraphQLRequestProtocol,
     ) -> None:
+        """Called with the decoded JSON array, before strawberry reads its items."""
         limit = self.settings.max_batch_operations
         if limit == 1:
             raise HTTPRefusal(400, "BATCHING_DISABLED", "Send one operation per request.")
@@ -145,6 +149,18 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 "BATCH_LIMIT_EXCEEDED",
                 f"A batch holds 1 to {limit} operations; this one holds {len(request_data)}.",
             )
+        for item in request_data:
+            if not (
+                isinstance(item.get("query"), str | None)
+                and isinstance(item.get("variables"), dict | None)
+                and isinstance(item.get("extensions"), dict | None)
+            ):
+                raise HTTPRefusal(
+                    400,
+                    "BAD_REQUEST",
+                    "Each operation of a batch has a string `query` and objects for "
+                    "`variables` and `extensions`, if given.",
+                )
 
     async def execute_operation(  # type: ignore[override]
         self,
@@ -155,6 +171,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         root_value: Any,
         sub_response: Any,
     ) -> Any:
+        if not isinstance(request_data, list) and self._get_stream_transport(request_data.protocol):
+            return await self._stream(request_data, context, root_value)
         if isinstance(request_data, list) and len(request_data) > 1:
             # The request itself was counted on the way in; the rest of the batch is here.
             verdict = self.limiter.take(
@@ -227,6 +245,24 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             self.persisted.remember(digest, query)
         return result
 
+    async def _stream(
+        self, request_data: GraphQLRequestData, context: Context, root_value: Any
+    ) -> Any:
+        """HTTP streaming (graphql-sse, multipart): subscriptions only. Queries and mutations
+        belong in plain requests, where the timeout applies."""
+        persisted = self._persisted_query(request_data, context)
+        if isinstance(persisted, ExecutionResult):
+            return persisted
+        return await self.schema.stream(
+            persisted[1],
+            variable_values=request_data.variables,
+            context_value=context,
+            root_value=root_value,
+            operation_name=request_data.operation_name,
+            operation_extensions=request_data.extensions,
+            allowed_operation_types=(OperationType.SUBSCRIPTION,),
+        )
+
     def _persisted_query(
         self, request_data: GraphQLRequestData, context: Context
     ) -> tuple[str | None, str | None] | ExecutionResult:
@@ -263,7 +299,15 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        """Every JSON message we read (a request body, `variables` or `extensions` in a URL,
+        a WebSocket message) is an object, or a request body is an array of objects (a
+        batch); anything else is refused like JSON that does not parse."""
+        value = orjson.loads(data)
+        if isinstance(value, dict) or (
+            isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        ):
+            return value
+        raise json.JSONDecodeError("expected a JSON object", str(data)[:100], 0)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         database: Database = request.state.database
@@ -386,6 +430,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     ),
                     max_body_bytes=settings.max_body_bytes,
                     metrics=metrics,
+                    graphiql=settings.graphiql,
                 ),
                 methods=["GET", "POST"],
             ),

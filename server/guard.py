@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import REQUEST_ID
@@ -89,12 +89,13 @@ class BodyTooLarge(Exception):
 
 
 def is_graphiql_page(scope: Scope, headers: Headers) -> bool:
-    """A browser opening /graphql: GET, asking for HTML, with no operation in the URL."""
-    query_string = scope.get("query_string", b"")
+    """A browser opening /graphql: GET, asking for HTML, with no operation in the URL (read
+    as the app reads it: `%71uery` is `query`)."""
+    parameters = QueryParams(scope.get("query_string", b""))
     return (
         scope["method"] == "GET"
-        and b"query=" not in query_string
-        and b"extensions=" not in query_string
+        and "query" not in parameters
+        and "extensions" not in parameters
         and "text/html" in headers.get("accept", "")
     )
 
@@ -103,10 +104,13 @@ class GuardTransport:
     """Also logs one line per request (`clubjustice.access`): method, status, duration,
     the caller's role and the operation's name and type."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics, graphiql: bool
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.graphiql = graphiql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,10 +172,12 @@ class GuardTransport:
         )
 
     def refusal(self, scope: Scope, headers: Headers) -> HTTPRefusal | None:
-        if is_graphiql_page(scope, headers):
+        if self.graphiql and is_graphiql_page(scope, headers):
             return None
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+        if length is not None and not length.isdigit():
+            return HTTPRefusal(400, "BAD_REQUEST", "Content-Length is not a number.")
+        if length is not None and int(length) > self.max_body_bytes:
             return self.too_large()
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if any(headers.get(name) for name in PREFLIGHT_HEADERS):

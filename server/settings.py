@@ -73,13 +73,21 @@ class Settings(BaseSettings):
     # Limits on what one caller may ask of the service (docs/security.md).
     max_depth: int = Field(default=10, ge=1, description="Deepest field nesting of an operation.")
     max_aliases: int = Field(default=15, ge=0, description="Aliases in an operation.")
+    max_fields_per_selection: int = Field(
+        default=50, ge=1, description="Fields written directly in one selection set."
+    )
+    max_document_length: int = Field(
+        default=65_536, ge=100, description="Characters in a GraphQL document."
+    )
     max_tokens: int = Field(
         default=2000, ge=1, description="Lexical tokens in a document (checked while parsing)."
     )
     max_directives: int = Field(default=50, ge=0, description="Directives in an operation.")
     max_root_fields: int = Field(default=10, ge=1, description="Root fields in an operation.")
     max_introspection_fields: int = Field(
-        default=3, ge=0, description="`__schema` and `__type` selections in an operation."
+        default=3,
+        ge=0,
+        description="`__schema`, `__type` and `_service` selections in an operation.",
     )
     cost_budget_admin: int = Field(default=50_000, ge=1, description="Cost budget of ADMIN.")
     cost_budget_organization: int = Field(

@@ -72,12 +72,39 @@ def tokens_subscription(count: int) -> str:
     )
 
 
+def _directed(count: int, field: str) -> str:
+    """`count` directives, two per field (so the fields stay under their own limit)."""
+    fields = [f"{field} @include(if: true) @skip(if: false)"] * (count // 2)
+    return " ".join(fields + [f"{field} @include(if: true)"] * (count % 2))
+
+
 def directives_query(count: int) -> str:
-    return "{ viewer { " + " ".join(["role @include(if: true)"] * count) + " } }"
+    return "{ viewer { " + _directed(count, "role") + " } }"
 
 
 def directives_subscription(count: int) -> str:
-    return "subscription { memberJoined { " + " ".join(["cursor @skip(if: false)"] * count) + " } }"
+    return "subscription { memberJoined { " + _directed(count, "cursor") + " } }"
+
+
+def fields_query(count: int) -> str:
+    return "{ viewer { " + " ".join(["role"] * count) + " } }"
+
+
+def fields_subscription(count: int) -> str:
+    return "subscription { memberJoined { " + " ".join(["cursor"] * count) + " } }"
+
+
+def _padded(document: str, length: int) -> str:
+    """`document`, then a comment that makes it `length` characters long."""
+    return document + "\n#" + "x" * (length - len(document) - 2)
+
+
+def length_query(length: int) -> str:
+    return _padded("{ viewer { role } }", length)
+
+
+def length_subscription(length: int) -> str:
+    return _padded("subscription { memberJoined { cursor } }", length)
 
 
 def root_fields_query(count: int) -> str:
@@ -110,10 +137,19 @@ def cost_subscription(cost: int) -> str:
     )
 
 
+# Refused by the parser, which stops at the limit: the refusal names the limit only.
+PARSER_LIMITS = ("TOKEN_LIMIT_EXCEEDED", "DOCUMENT_TOO_LARGE")
+
 CASES = [
     LimitCase("DEPTH_LIMIT_EXCEEDED", depth_query, depth_subscription, DEFAULTS.max_depth),
     LimitCase("ALIAS_LIMIT_EXCEEDED", aliases_query, aliases_subscription, DEFAULTS.max_aliases),
     LimitCase("TOKEN_LIMIT_EXCEEDED", tokens_query, tokens_subscription, DEFAULTS.max_tokens),
+    LimitCase(
+        "DOCUMENT_TOO_LARGE", length_query, length_subscription, DEFAULTS.max_document_length
+    ),
+    LimitCase(
+        "FIELD_LIMIT_EXCEEDED", fields_query, fields_subscription, DEFAULTS.max_fields_per_selection
+    ),
     LimitCase(
         "DIRECTIVE_LIMIT_EXCEEDED",
         directives_query,

@@ -193,7 +193,15 @@ mutation($guest: ID!) {
 ACCEPT = (
     "mutation($id: ID!) { acceptInvitation(id: $id) { invitation { status } errors { code } } }"
 )
-MEMBER_JOINED = "subscription { memberJoined { organization { name localCaseCount } } }"
+# Completing each event takes the portal's fields, then ours again (a second hop over HTTP,
+# which needs the subscriber's token too).
+MEMBER_JOINED = """
+subscription {
+  memberJoined {
+    organization { name localCaseCount localPrograms { name organization { country { code } } } }
+  }
+}
+"""
 
 
 async def _check_the_graph(
@@ -268,7 +276,17 @@ async def _check_the_graph(
         "id": "1",
         "type": "next",
         "payload": {
-            "data": {"memberJoined": {"organization": {"name": guest_name, "localCaseCount": 12}}}
+            "data": {
+                "memberJoined": {
+                    "organization": {
+                        "name": guest_name,
+                        "localCaseCount": 12,
+                        "localPrograms": [
+                            {"name": "Clinic 0", "organization": {"country": {"code": "MD"}}}
+                        ],
+                    }
+                }
+            }
         },
     }
 

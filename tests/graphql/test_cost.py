@@ -52,6 +52,14 @@ def test_every_list_field_has_a_declared_size() -> None:
         ("{ countries { organizations(first: 3) { name } } }", None, 250 * (1 + 3)),
         ("{ countries { organizations { attendances { event { title } } } } }", None,
          250 * (1 + 100 * (1 + 20 * 2))),
+        # A variable's default counts when the variable is not given; JSON numbers such as
+        # 100.0 are integers to graphql-core.
+        ("query($n: Int = 100) { organizations(first: $n) { edges { node { name } } } }",
+         None, 201),
+        ("query($n: Int) { organizations(first: $n) { edges { node { name } } } }",
+         {"n": 100.0}, 201),
+        ('query($r: [_Any!]! = [{__typename: "Country", code: "KE"}, {__typename: "Country",'
+         ' code: "MD"}]) { _entities(representations: $r) { __typename } }', None, 2),
         # _entities: one per representation.
         (
             "query($r: [_Any!]!) { _entities(representations: $r) { ... on Country { name } } }",
@@ -88,6 +96,7 @@ def test_fragments_are_expanded_wherever_they_are_spread() -> None:
         directives=2,
         introspection=0,
         root_fields=2,
+        widest=3,  # a, b and country
     )
 
 
@@ -107,6 +116,20 @@ def test_exponentially_spread_fragments_are_measured_in_linear_time() -> None:
     assert (size.aliases, size.root_fields) == (2**40, 2**40)
 
 
+def test_unused_fragments_and_every_directive_are_measured() -> None:
+    document = parse(
+        "query($a: Int @x) @y { viewer { role } }"
+        " fragment Spare on Query { viewer { role } }"
+        " fragment Unused on Viewer @z { a: role b: role organization { name } }"
+    )
+    operation, also_unused, unused = measure(
+        SCHEMA, document, None, default_page_size=20, max_page_size=100
+    )
+    assert operation.directives == 2
+    assert [also_unused.name, unused.name] == ["fragment Spare", "fragment Unused"]
+    assert (unused.aliases, unused.directives, unused.depth, unused.widest) == (2, 1, 2, 3)
+
+
 def test_introspection_is_counted_apart_from_depth_and_cost() -> None:
     size = size_of(
         "{ a: __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } }"
@@ -115,3 +138,5 @@ def test_introspection_is_counted_apart_from_depth_and_cost() -> None:
     assert (size.introspection, size.depth, size.cost, size.aliases, size.root_fields) == (
         2, 2, 1, 1, 3,
     )  # fmt: skip
+    # The federation's `_service { sdl }` is the whole schema too.
+    assert size_of("{ _service { sdl } }").introspection == 1

@@ -332,6 +332,10 @@ async def test_suggestions_and_introspection_follow_the_introspection_setting(
         assert await run(partner, introspection) == error(
             "INTROSPECTION_DISABLED", "Introspection is off for PARTNER tokens."
         )
+        # The federation's `_service { sdl }` is the whole schema too.
+        assert await run(partner, "{ _service { sdl } }") == error(
+            "INTROSPECTION_DISABLED", "Introspection is off for PARTNER tokens."
+        )
 
 
 # Execution timeout
@@ -386,3 +390,67 @@ async def test_a_slow_operation_is_stopped_and_leaves_no_work_behind(
                     break
                 assert asyncio.get_running_loop().time() < deadline, "pg_sleep still running"
                 await asyncio.sleep(0.05)
+
+
+# Odd requests (found in review)
+
+
+@pytest.mark.parametrize("body", [b"1", b'"x"', b"null", b"[1, 2]"])
+async def test_json_that_is_not_an_object_is_a_bad_request(
+    client: httpx.AsyncClient, partner: dict[str, str], body: bytes
+) -> None:
+    response = await client.post(
+        "/graphql", content=body, headers=partner | {"content-type": "application/json"}
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        error("BAD_REQUEST", "Unable to parse request body as JSON"),
+    )
+
+
+async def test_batch_items_must_be_operations(settings: Settings, make_token: MakeToken) -> None:
+    async for client in client_with(settings, max_batch_operations=3):
+        partner = bearer(await make_token(Role.PARTNER))
+        response = await client.post(
+            "/graphql", json=[{"query": VIEWER}, {"query": 5}], headers=partner
+        )
+        assert (response.status_code, response.json()["errors"][0]["extensions"]["code"]) == (
+            400,
+            "BAD_REQUEST",
+        )
+
+
+async def test_an_encoded_query_parameter_still_needs_the_preflight_header(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    response = await client.get(
+        "/graphql?%71uery=%7Bviewer%7Brole%7D%7D", headers=partner | {"accept": "text/html"}
+    )
+    assert (response.status_code, response.json()) == (400, PREFLIGHT_REQUIRED)
+
+
+async def test_a_content_length_that_is_not_a_number_is_a_bad_request(
+    client: httpx.AsyncClient, partner: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/graphql",
+        content=b'{"query": "{ viewer { role } }"}',
+        headers=partner | {"content-type": "application/json", "content-length": "abc"},
+    )
+    assert (response.status_code, response.json()["errors"][0]["extensions"]["code"]) == (
+        400,
+        "BAD_REQUEST",
+    )
+
+
+@pytest.mark.parametrize("accept", ["text/event-stream", "multipart/mixed;subscriptionSpec=1.0"])
+async def test_http_streaming_runs_subscriptions_only(
+    client: httpx.AsyncClient, partner: dict[str, str], accept: str
+) -> None:
+    # A query there would escape the execution timeout: it is refused, not run.
+    response = await client.post(
+        "/graphql", json={"query": VIEWER}, headers=partner | {"accept": accept}
+    )
+    assert '"code":"BAD_REQUEST"' in response.text.replace(" ", "")
+    assert "queries are not allowed" in response.text
+    assert "PARTNER" not in response.text
