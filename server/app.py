@@ -8,7 +8,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.extensions import ParserCache
 from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
@@ -50,6 +51,7 @@ from server.logs import REQUEST_ID, configure_logging
 from server.metrics import Metrics
 from server.persisted import SHA256, PersistedDocuments, sha256
 from server.ratelimit import RateLimiter
+from server.response_cache import ResponseCache, high_water
 from server.settings import Settings
 from server.websockets import LegacyGraphQLWSHandler
 
@@ -101,6 +103,10 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         self.limiter = limiter
         self.persisted = persisted
         self.metrics = metrics
+        self.cache = ResponseCache(
+            cast(Any, self.schema)._schema, max_entries=max(settings.response_cache_size, 1)
+        )
+        self._parse_document = ParserCache().cached_parse_document
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -201,6 +207,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if isinstance(persisted, ExecutionResult):
             return persisted
         digest, query = persisted
+        cached = await self._cached(query, request_data, context, request)
+        if isinstance(cached, ExecutionResult):
+            return cached
         try:
             async with asyncio.timeout(self.settings.execution_timeout):
                 result = await self.schema.execute(
@@ -243,7 +252,51 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             and context.principal.role not in self.settings.trusted_documents_roles
         ):
             self.persisted.remember(digest, query)
+        if cached is not None and not result.errors and result.data is not None:
+            key, mark = cached
+            self.cache.put(key, mark, result.data)
         return result
+
+    async def _cached(
+        self,
+        query: str | None,
+        request_data: GraphQLRequestData,
+        context: Context,
+        request: Request,
+    ) -> ExecutionResult | tuple[tuple[Any, ...], int] | None:
+        """The cached result of this query, or (key, high-water mark) to store it under
+        once it has run, or None when the cache is off or does not apply."""
+        if self.settings.response_cache_size == 0 or query is None:
+            return None
+        if request.headers.get("apollo-federation-include-trace"):
+            return None  # the gateway wants a trace of a real run
+        try:
+            document = self._parse(query)
+        except GraphQLError:
+            return None  # the schema's own parse reports it
+        plan = self.cache.plan(query, request_data.operation_name, document)
+        if not plan.cacheable:
+            self.metrics.response_cache.labels("bypass").inc()
+            return None
+        mark = await high_water(context.session_factory)
+        key = self.cache.key(
+            plan, request_data.operation_name, request_data.variables, context.principal
+        )
+        data = self.cache.get(key, mark)
+        if data is None:
+            self.metrics.response_cache.labels("miss").inc()
+            return key, mark
+        self.metrics.response_cache.labels("hit").inc()
+        request.state.operation = (request_data.operation_name, "query")
+        return ExecutionResult(data=data, errors=None)
+
+    def _parse(self, query: str) -> Any:
+        # The schema's parse cache (ParseCache), with the same options: the same entries.
+        return self._parse_document(
+            query,
+            max_lexical_tokens=self.settings.max_tokens,
+            max_source_length=self.settings.max_document_length,
+        )
 
     async def _stream(
         self, request_data: GraphQLRequestData, context: Context, root_value: Any

@@ -66,6 +66,13 @@ class Metrics:
             ["mutation", "code"],
             registry=registry,
         )
+        self.response_cache = Counter(
+            "clubjustice_response_cache",
+            "Queries answered from the response cache (hit), run and stored (miss), or run "
+            "without it (bypass: mutations, introspection, clock-dependent fields).",
+            ["result"],
+            registry=registry,
+        )
         self._names: set[str] = set()
 
     def operation_name(self, name: str | None) -> str:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     apq_cache_size: int = Field(
         default=1000, ge=0, description="Automatic persisted queries kept per process (0: off)."
     )
+    response_cache_size: int = Field(
+        default=1000,
+        ge=0,
+        description="Query results kept per process, until the next committed change (0: off).",
+    )
     trusted_documents_file: Path | None = Field(
         default=None, description="Apollo persisted-query manifest of registered operations."
     )

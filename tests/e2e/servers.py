@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -58,15 +59,20 @@ def servers(count: int, database_url: str, cwd: Path, **settings: str) -> Iterat
 
 
 def wait_until_ready(
-    base: str, process: subprocess.Popen[str], log: Path, timeout: float = 30
+    base: str, process: subprocess.Popen[Any], log: Path, timeout: float = 30
 ) -> None:
+    wait_for(f"{base}/readyz", process, log, timeout)
+
+
+def wait_for(url: str, process: subprocess.Popen[Any], log: Path, timeout: float = 30) -> None:
+    """Until `url` answers 200; fails with the process's log if it exits or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base}/readyz").status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"server at {base} did not become ready:\n{log.read_text()}")
+            raise RuntimeError(f"{url} did not come up:\n{log.read_text()}")
         time.sleep(0.1)

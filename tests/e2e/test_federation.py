@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from websockets.asyncio.client import connect
 from db.enums import Role
 from db.tokens import create_token
 from schema.ids import encode_id
-from tests.e2e.servers import CLUBJUSTICE, free_port
+from tests.e2e.servers import CLUBJUSTICE, free_port, wait_for
 from tests.factories import guests_of_a_member
 
 pytestmark = pytest.mark.e2e
@@ -65,19 +64,6 @@ def process(
             started.kill()
             started.wait()
         log.close()
-
-
-def wait_for(url: str, started: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if started.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not come up:\n{log.read_text()}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -156,7 +142,9 @@ async def test_through_the_gateway(
                 tmp_path,
             )
         )
-        wait_for(f"http://127.0.0.1:{gateway_port}/healthcheck", gateway, tmp_path / "gateway.log")
+        wait_for(
+            f"http://127.0.0.1:{gateway_port}/healthcheck", gateway, tmp_path / "gateway.log", 60
+        )
         await _check_the_graph(
             f"http://127.0.0.1:{gateway_port}/graphql",
             tmp_path / "api.log",

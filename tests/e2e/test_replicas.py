@@ -118,3 +118,43 @@ async def test_a_change_on_one_replica_reaches_subscribers_of_the_other(
             "memberJoined": {"organization": {"id": encode_id("Organization", guests[1].id)}}
         }
         await subscriber.close()
+
+
+NAME = "query Name($id: ID!) { organization(id: $id) { name } }"
+RENAME = """
+mutation($id: ID!, $name: String!) {
+  updateOrganization(id: $id, input: {name: $name}) { errors { code } }
+}
+"""
+
+
+async def test_a_change_through_one_replica_is_seen_at_once_by_the_other_s_cache(
+    engine: AsyncEngine, session_factory: Any, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
+    member, _ = await guests_of_a_member(session_factory, 1)
+    async with session_factory() as session, session.begin():
+        _, token = await create_token(session, Role.ADMIN)
+    member_id = encode_id("Organization", member.id)
+
+    with servers(2, engine.url.render_as_string(hide_password=False), tmp_path) as (a, b):
+        async with httpx.AsyncClient(headers={"authorization": f"Bearer {token}"}) as client:
+
+            async def name_on(base: str) -> str:
+                response = await client.post(
+                    f"{base}/graphql", json={"query": NAME, "variables": {"id": member_id}}
+                )
+                return response.json()["data"]["organization"]["name"]  # type: ignore[no-any-return]
+
+            before = await name_on(b)
+            assert await name_on(b) == before  # now from b's cache
+            renamed = await client.post(
+                f"{a}/graphql",
+                json={"query": RENAME, "variables": {"id": member_id, "name": "Renamed on A"}},
+            )
+            assert renamed.json() == {"data": {"updateOrganization": {"errors": []}}}
+            assert await name_on(b) == "Renamed on A"
+            metrics = (await client.get(f"{b}/metrics")).text
+    assert 'clubjustice_response_cache_total{result="hit"} 1.0' in metrics
+    assert 'clubjustice_response_cache_total{result="miss"} 2.0' in metrics

@@ -66,8 +66,12 @@ async def test_metrics_move_with_requests(
         if after[key] != before.get(key, 0.0) and not key[0].endswith("_created")
     }
     directory = (("operation_name", "Directory"), ("operation_type", "query"))
-    assert moved[("clubjustice_graphql_operations_total", directory)] == 3
-    assert moved[("clubjustice_graphql_operation_duration_seconds_count", directory)] == 3
+    # The first ran; the response cache answered the other two.
+    assert moved[("clubjustice_graphql_operations_total", directory)] == 1
+    assert moved[("clubjustice_graphql_operation_duration_seconds_count", directory)] == 1
+    # misses: the first Directory, and `{ nope }` (looked up, refused, not stored)
+    assert value(after, "clubjustice_response_cache_total", result="miss") == 2
+    assert value(after, "clubjustice_response_cache_total", result="hit") == 2
     assert value(after, "clubjustice_graphql_errors_total", code="GRAPHQL_VALIDATION_FAILED") == 1
     assert value(after, "clubjustice_graphql_errors_total", code="UNAUTHENTICATED") == 1
     assert (

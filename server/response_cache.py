@@ -1,0 +1,127 @@
+"""A cache of query results, invalidated by every committed change.
+
+Every change appends to the activity log in its own transaction, and appends are
+serialized (db/activity.py), so the log's highest id moves with every commit and in commit
+order. Each request reads it (one indexed statement) before looking up its result; an
+entry made under another high-water mark is stale. That holds across replicas on one
+PostgreSQL database: a change committed through any replica is seen by the very next
+query on every replica.
+
+Keyed by the normalized operation (the parsed document printed back), the operation name,
+the variables, and everything visibility depends on: the caller's role, organization and
+member status. Bypassed for mutations, subscriptions, introspection, and operations that
+select a field whose value changes with the clock alone (an invitation's `status` turns
+EXPIRED without a write; `invitationQuota` defaults to the current year).
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_operation_ast,
+    print_ast,
+    visit,
+)
+from sqlalchemy import func, select
+
+from db.engine import SessionFactory
+from db.models import ActivityLogEntry
+from resolvers.visibility import Principal
+from schema.cost import measure
+
+# Fields whose value can change with no write (so no new activity-log entry).
+CLOCK_FIELDS = frozenset({("Invitation", "status"), ("Organization", "invitationQuota")})
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the cache makes of one document and operation name."""
+
+    cacheable: bool
+    normalized: str = ""
+
+
+class ResponseCache:
+    def __init__(self, schema: Any, *, max_entries: int, max_plans: int = 1000) -> None:
+        self.schema = schema
+        self.max_entries = max_entries
+        self.max_plans = max_plans
+        self.entries: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
+        self.plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
+
+    def plan(self, query: str, operation_name: str | None, document: DocumentNode) -> Plan:
+        key = (query, operation_name)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._plan(document, operation_name)
+            self.plans[key] = plan
+            if len(self.plans) > self.max_plans:
+                self.plans.popitem(last=False)
+        return plan
+
+    def _plan(self, document: DocumentNode, operation_name: str | None) -> Plan:
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            return Plan(False)
+        sizes = measure(self.schema, document, None, default_page_size=1, max_page_size=1)
+        if any(size.introspection for size in sizes):
+            return Plan(False)
+        if _selects_clock_fields(self.schema, document):
+            return Plan(False)
+        return Plan(True, print_ast(document))
+
+    def key(
+        self, plan: Plan, operation_name: str | None, variables: Any, principal: Principal
+    ) -> tuple[Any, ...]:
+        return (
+            plan.normalized,
+            operation_name,
+            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+            principal.role,
+            principal.organization_id,
+            principal.organization_is_member,
+        )
+
+    def get(self, key: tuple[Any, ...], high_water: int) -> Any | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] != high_water:
+            del self.entries[key]
+            return None
+        self.entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key: tuple[Any, ...], high_water: int, data: Any) -> None:
+        self.entries[key] = (high_water, data)
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+
+
+async def high_water(session_factory: SessionFactory) -> int:
+    """The activity log's highest id: it moves with every committed change."""
+    async with session_factory() as session:
+        return await session.scalar(select(func.max(ActivityLogEntry.id))) or 0
+
+
+def _selects_clock_fields(schema: Any, document: DocumentNode) -> bool:
+    found = False
+    type_info = TypeInfo(schema)
+
+    class Finder(Visitor):
+        def enter_field(self, node: Any, *_: Any) -> None:
+            nonlocal found
+            parent = type_info.get_parent_type()
+            if parent is not None and (parent.name, node.name.value) in CLOCK_FIELDS:
+                found = True
+
+    visit(document, TypeInfoVisitor(type_info, Finder()))
+    return found
