@@ -4,11 +4,13 @@
 import { defineConfig } from "@graphql-hive/gateway";
 
 export const gatewayConfig = defineConfig({
-  // Club Justice refuses requests without a token: every subgraph request carries the
-  // caller's own `Authorization`: its header over HTTP; over WebSocket, from its
+  // Club Justice refuses requests without a token: every request to our subgraph carries
+  // the caller's own `Authorization`: its header over HTTP; over WebSocket, from its
   // `connection_init` payload (the entity fetches that complete each event need it too).
+  // No other subgraph gets it: a portal must not be able to replay our callers' tokens.
   propagateHeaders: {
-    fromClientToSubgraphs({ request, context }) {
+    fromClientToSubgraphs({ request, context, subgraphName }) {
+      if (subgraphName !== "clubjustice") return {};
       const authorization =
         request?.headers.get("authorization") ?? context?.connectionParams?.authorization;
       return authorization ? { authorization } : {};

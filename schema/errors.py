@@ -23,6 +23,7 @@ WRONG_OPERATION = (InvalidOperationTypeError, CannotGetOperationTypeError, Missi
 logger = logging.getLogger("clubjustice.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
+COUNTED = "_clubjustice_counted"
 
 
 class ClientError(GraphQLError):
@@ -94,10 +95,6 @@ class ErrorCodes(SchemaExtension):
     """Sets `extensions.code` on every error, masks unexpected ones, and counts them by code
     (each error once, however many hooks see it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.counted: set[int] = set()
-
     def classify(self, errors: list[GraphQLError], phase: str) -> list[GraphQLError]:
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
@@ -105,8 +102,10 @@ class ErrorCodes(SchemaExtension):
         classified = []
         for error in errors:
             shown = classify(error, phase=phase, request_id=request_id)
-            if metrics is not None and id(error) not in self.counted:
-                self.counted.update((id(error), id(shown)))
+            if metrics is not None and not getattr(error, COUNTED, False):
+                # Marked on the error itself: several hooks see the same error.
+                setattr(error, COUNTED, True)
+                setattr(shown, COUNTED, True)
                 metrics.errors.labels((shown.extensions or {}).get("code", "UNKNOWN")).inc()
             classified.append(shown)
         return classified

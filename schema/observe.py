@@ -2,10 +2,18 @@
 type handed to the request's log line (server/guard.py)."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from graphql import GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.types.graphql import OperationType
+
+from schema.errors import INTERNAL_MESSAGE, ClientError
+
+# Operation names are the client's: long ones are counted as too long, not kept.
+MAX_NAME_LENGTH = 100
 
 
 class Observe(SchemaExtension):
@@ -38,7 +46,35 @@ class Observe(SchemaExtension):
             request.state.operation = (name, kind)  # for the request's log line
         if metrics is None:
             return
+        if execution.pre_execution_errors or (name and len(name) > MAX_NAME_LENGTH):
+            # Refused operations could name themselves anything: one label for them all.
+            name = "__refused__" if execution.pre_execution_errors else "__too_long__"
         label = metrics.operation_name(name)
         metrics.requests.labels(label, kind).inc()
         if seconds is not None:
             metrics.latency.labels(label, kind).observe(seconds)
+
+
+class FederatedTracing(ApolloFederationTracingExtension):
+    """strawberry's ftv1 extension, with two changes. It costs nothing when the request does
+    not ask for a trace: its `resolve` awaits every field (an async wrapper around each
+    one: 10 ms became 25 ms for 249 countries); this one hands the field straight on. And
+    errors in the trace are masked like errors in the response, or the trace would show
+    what masking hides."""
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        if not self._should_trace:
+            return _next(root, info, *args, **kwargs)
+        return super().resolve(_next, root, info, *args, **kwargs)
+
+    def _make_error(self, e: Exception, info: GraphQLResolveInfo) -> Any:
+        if not isinstance(e, ClientError):
+            e = Exception(INTERNAL_MESSAGE)
+        return super()._make_error(e, info)

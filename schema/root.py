@@ -6,7 +6,6 @@ from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
@@ -30,7 +29,7 @@ from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
 from schema.limits import OperationLimits
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
-from schema.observe import Observe
+from schema.observe import FederatedTracing, Observe
 from schema.organizations import Organization, OrganizationPayload
 from schema.pagination import Connection
 from schema.viewer import Viewer, viewer
@@ -257,11 +256,18 @@ class Subscription:
 def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None) -> Schema:
     """`tracer_provider`: an OpenTelemetry tracer provider to trace every operation with
     (the `otel` extra); none by default."""
-    tracing: list[Any] = [ApolloFederationTracingExtension] if federated_tracing else []
+    tracing: list[Any] = [FederatedTracing] if federated_tracing else []
     if tracer_provider is not None:
         from strawberry.extensions.tracing import OpenTelemetryExtension
 
-        tracing.append(functools.partial(OpenTelemetryExtension, tracer_provider=tracer_provider))
+        # No arguments on spans: mutation inputs (e-mail addresses, say) stay out of traces.
+        tracing.append(
+            functools.partial(
+                OpenTelemetryExtension,
+                tracer_provider=tracer_provider,
+                arg_filter=lambda arguments, info: {},
+            )
+        )
     return ClubSchema(
         query=Query,
         mutation=Mutation,

@@ -227,7 +227,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 request_data.operation_name or "(anonymous)",
                 self.settings.execution_timeout,
             )
-            return _error_result(
+            request.state.operation = (request_data.operation_name, "timed out")
+            return self._error_result(
                 "OPERATION_TIMEOUT",
                 f"The operation ran longer than {self.settings.execution_timeout:g} s and was "
                 "stopped; ask for less.",
@@ -278,7 +279,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if not plan.cacheable:
             self.metrics.response_cache.labels("bypass").inc()
             return None
-        mark = await high_water(context.session_factory)
+        mark = getattr(request.state, "activity_high_water", None)
+        if mark is None:
+            mark = await high_water(context.session_factory)
         key = self.cache.key(
             plan, request_data.operation_name, request_data.variables, context.principal
         )
@@ -327,13 +330,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             extension = {}
         digest = extension.get("sha256Hash")
         if extension.get("version") != 1 or not isinstance(digest, str) or not SHA256.match(digest):
-            return _error_result(
+            return self._error_result(
                 "BAD_REQUEST", "`persistedQuery` needs `version: 1` and a lowercase `sha256Hash`."
             )
         restricted = context.principal.role in self.settings.trusted_documents_roles
         if request_data.query is not None:
             if sha256(request_data.query) != digest:
-                return _error_result(
+                return self._error_result(
                     "PERSISTED_QUERY_HASH_MISMATCH", "`sha256Hash` is not the hash of `query`."
                 )
             return digest, request_data.query
@@ -342,8 +345,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if query is not None:
             return digest, query
         if not automatic and not self.persisted.trusted:
-            return _error_result("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
-        return _error_result("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+            return self._error_result("PERSISTED_QUERY_NOT_SUPPORTED", "PersistedQueryNotSupported")
+        return self._error_result("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+
+    def _error_result(self, code: str, message: str) -> ExecutionResult:
+        """A refusal made here, outside the schema (and its error counting)."""
+        self.metrics.errors.labels(code).inc()
+        return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the standard library, for every HTTP response and
@@ -412,10 +420,6 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         context.principal = outcome
         context.transport = "websocket"
         return UNSET
-
-
-def _error_result(code: str, message: str) -> ExecutionResult:
-    return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

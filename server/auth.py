@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.engine import Database, SessionFactory
-from db.tokens import authenticate
+from db.tokens import TokenOwner, authenticate
 from resolvers.visibility import Principal
 from server.guard import HTTPRefusal, is_graphiql_page, send_refusal
 from server.metrics import Metrics
@@ -49,10 +49,8 @@ def bearer_token(authorization: str | None) -> str | None:
     return authorization[len(BEARER) :].strip() or None
 
 
-async def principal_for(
-    session_factory: SessionFactory, authorization: str | None
-) -> Principal | str:
-    """The principal of a valid bearer token, or why there is none."""
+async def owner_of(session_factory: SessionFactory, authorization: str | None) -> TokenOwner | str:
+    """The owner of a valid bearer token, or why there is none."""
     token = bearer_token(authorization)
     if token is None:
         return "Send `Authorization: Bearer <token>`."
@@ -60,9 +58,21 @@ async def principal_for(
         owner = await authenticate(session, token)
     if owner is None:
         return "The token is unknown or revoked."
+    return owner
+
+
+def principal_of(owner: TokenOwner) -> Principal:
     return Principal(
         owner.role, owner.organization_id, owner.organization_is_member, token_id=owner.token_id
     )
+
+
+async def principal_for(
+    session_factory: SessionFactory, authorization: str | None
+) -> Principal | str:
+    """The principal of a valid bearer token, or why there is none."""
+    owner = await owner_of(session_factory, authorization)
+    return owner if isinstance(owner, str) else principal_of(owner)
 
 
 class RequireToken:
@@ -95,7 +105,7 @@ class RequireToken:
         state: dict[str, Any] = scope.setdefault("state", {})
         try:
             database: Database = state["database"]
-            outcome = await principal_for(database.session_factory, headers.get("authorization"))
+            outcome = await owner_of(database.session_factory, headers.get("authorization"))
         except Exception:
             # The database is away (or worse): say so without details, log the details.
             logger.exception("authentication failed")
@@ -123,11 +133,13 @@ class RequireToken:
                 self.metrics,
             )
             return
+        principal = principal_of(outcome)
         verdict = self.limiter.take(
-            caller_key(outcome, scope), self.settings.rate_limit(outcome.role)
+            caller_key(principal, scope), self.settings.rate_limit(principal.role)
         )
         if not verdict.allowed:
             await send_refusal(send, rate_limited(verdict), self.metrics)
             return
-        state["principal"] = outcome
+        state["principal"] = principal
+        state["activity_high_water"] = outcome.activity_high_water
         await self.app(scope, receive, send)

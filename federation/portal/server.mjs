@@ -48,14 +48,53 @@ const resolvers = {
 const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs, resolvers }) });
 await server.start();
 
+const MAX_BODY_BYTES = 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
 async function readBody(request) {
   const chunks = [];
-  for await (const chunk of request) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of request) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, "request body too large");
+    chunks.push(chunk);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 
+function parseJson(text) {
+  try {
+    return JSON.parse(text || "{}");
+  } catch {
+    throw new HttpError(400, "request body is not JSON");
+  }
+}
+
 // A few lines of plain Node HTTP in front of Apollo Server (no web framework to install).
-const http = createServer(async (request, response) => {
+// Every failure of one request is that request's answer, never the process's end.
+const http = createServer((request, response) => {
+  request.on("error", () => response.destroy());
+  handle(request, response).catch((error) => {
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const status = error instanceof HttpError ? error.status : 500;
+    const message = error instanceof HttpError ? error.message : "internal server error";
+    if (status === 500) console.error(error);
+    response
+      .writeHead(status, { "content-type": "application/json" })
+      .end(JSON.stringify({ errors: [{ message }] }));
+  });
+});
+
+async function handle(request, response) {
   const url = new URL(request.url, "http://portal");
   if (url.pathname === "/healthz") {
     response.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
@@ -69,7 +108,7 @@ const http = createServer(async (request, response) => {
   for (const [name, value] of Object.entries(request.headers)) {
     headers.set(name, Array.isArray(value) ? value.join(", ") : value);
   }
-  const body = request.method === "POST" ? JSON.parse((await readBody(request)) || "{}") : {};
+  const body = request.method === "POST" ? parseJson(await readBody(request)) : {};
   const result = await server.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: request.method, headers, search: url.search, body },
     context: async () => ({}),
@@ -82,7 +121,7 @@ const http = createServer(async (request, response) => {
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
   }
-});
+}
 
 const port = Number(process.env.PORT ?? 4001);
 const host = process.env.HOST ?? "127.0.0.1";

@@ -11,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from db.enums import Role
+from schema.countries import Country
 from server.logs import JsonFormatter, RequestIdFilter
 from tests.factories import guests_of_a_member
 from tests.http.conftest import MakeToken, bearer, open_client
@@ -131,6 +132,45 @@ async def test_federated_tracing_when_the_gateway_asks(
     assert body["data"] == {"viewer": {"role": "PARTNER"}}
     trace = base64.b64decode(body["extensions"]["ftv1"])
     assert b"viewer" in trace  # the protobuf names the traced (resolved) fields
+
+
+async def test_traces_mask_unexpected_errors_too(
+    client: httpx.AsyncClient, make_token: MakeToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(row: Any) -> Any:
+        raise RuntimeError("connection to 10.0.0.5 failed: SELECT secret FROM countries")
+
+    monkeypatch.setattr(Country, "from_row", broken)
+    response = await client.post(
+        "/graphql",
+        json={"query": '{ country(code: "KE") { name } }'},
+        headers=bearer(await make_token(Role.PARTNER))
+        | {"apollo-federation-include-trace": "ftv1"},
+    )
+    body = response.json()
+    assert body["errors"][0]["message"] == "Internal server error."
+    trace = base64.b64decode(body["extensions"]["ftv1"])
+    assert b"Internal server error." in trace
+    assert b"SELECT secret" not in trace
+
+
+async def test_refused_operations_do_not_name_metric_series(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    partner = bearer(await make_token(Role.PARTNER))
+    for n in range(5):
+        await client.post("/graphql", json={"query": f"query Junk{n} {{ nope }}"}, headers=partner)
+    long_name = "L" * 500
+    await client.post(
+        "/graphql", json={"query": f"query {long_name} {{ viewer {{ role }} }}"}, headers=partner
+    )
+    samples = await scrape(client)
+    names = {
+        dict(labels).get("operation_name")
+        for (name, labels) in samples
+        if name == "clubjustice_graphql_operations_total"
+    }
+    assert names == {"__refused__", "__too_long__"}
 
 
 async def test_opentelemetry_spans_when_turned_on(
