@@ -239,10 +239,16 @@ def markdown(rows: list[dict[str, Any]]) -> str:
         ratio = f"{row['ratio_to_floor']:.2f}" if row["ratio_to_floor"] is not None else "—"
         lines.append(
             f"| {row['scenario']} | {row['database']} | {row['variant']} | "
-            f"{row['requests_per_second']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
+            f"{_rate(row['requests_per_second'])} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
             f"{row['cpu_ms_per_request']:.2f} | {ratio} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _rate(requests_per_second: float) -> str:
+    return (
+        f"{requests_per_second:.2f}" if requests_per_second < 10 else f"{requests_per_second:,.0f}"
+    )
 
 
 def chart(rows: list[dict[str, Any]], path: Path, title: str) -> None:
@@ -265,11 +271,12 @@ def chart(rows: list[dict[str, Any]], path: Path, title: str) -> None:
             ]  # fmt: skip
             axis.bar([i + offset for i in range(len(scenarios))], ratios, 0.4, label=variant)
         axis.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
+        axis.set_yscale("log")
         axis.set_xticks(range(len(scenarios)), scenarios)
         axis.set_title(database)
-    axes[0].set_ylabel("requests/s as a share of the floor (1.0 = raw Starlette + SQL + orjson)")
+    axes[0].set_ylabel("req/s ÷ the floor's (log scale)")
     axes[1].legend()
-    figure.suptitle(title)
+    figure.suptitle(title + "  (dashed: the floor, raw Starlette + SQL + orjson)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
@@ -289,6 +296,8 @@ def profile(server: Server, body: Path, token: str, seconds: int, out: Path) -> 
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
         frames = stack.split(";")
         total += int(count)
         self_time[_module(frames[-1])] += int(count)
@@ -304,15 +313,24 @@ def profile(server: Server, body: Path, token: str, seconds: int, out: Path) -> 
     return "\n".join(summary)
 
 
+OUR_PACKAGES = ("schema", "resolvers", "db", "server", "bench")
+
+
 def _module(frame: str) -> str:
-    """`function (path/to/site-packages/graphql/execution/execute.py:123)` → `graphql`."""
-    match = re.search(r"\((.*?):\d+\)$", frame)
+    """`execute_field (graphql/execution/execute.py:540)` → `graphql`; our own packages as
+    `clubjustice:schema` and so on; the standard library as `stdlib:asyncio` etc."""
+    match = re.search(r"\((.*?)(?::\d+)?\)$", frame)
     path = match.group(1) if match else frame
     if "site-packages/" in path:
-        return path.split("site-packages/")[1].split("/")[0].removesuffix(".py")
-    if "/work/" in path or path.startswith(("schema", "resolvers", "db", "server", "bench")):
-        return "clubjustice:" + Path(path).parent.name
-    return "python (stdlib, interpreter)"
+        path = path.split("site-packages/")[1]
+    elif "/work/" in path:
+        path = path.split("/", 3)[-1]
+    first = path.lstrip("/").split("/")[0].removesuffix(".py")
+    if first in OUR_PACKAGES:
+        return f"clubjustice:{first}"
+    if "/lib/python3" in path:
+        return "stdlib:" + path.split("/lib/python3")[1].split("/")[1].removesuffix(".py")
+    return first or "?"
 
 
 async def prepare(directory: Path) -> dict[str, tuple[str, Tokens]]:
@@ -330,7 +348,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--profile-only", action="store_true", help="only the profile of S2 on PostgreSQL"
+    )
     options = parser.parse_args()
+    if options.profile_only:
+        profile_only()
+        return
     date = datetime.now(UTC).strftime("%Y%m%d")
     with tempfile.TemporaryDirectory(prefix="clubjustice-bench-") as scratch:
         directory = Path(scratch)
@@ -457,6 +481,26 @@ def main() -> None:
     print(table)
     if profile_text:
         print(profile_text)
+
+
+def profile_only() -> None:
+    date = datetime.now(UTC).strftime("%Y%m%d")
+    with tempfile.TemporaryDirectory(prefix="clubjustice-bench-") as scratch:
+        directory = Path(scratch)
+
+        async def prepare_postgresql() -> Tokens:
+            await fresh_postgresql(PG_URL)
+            return await load(PG_URL)
+
+        tokens = asyncio.run(prepare_postgresql())
+        server = Server("postgresql-uncached", PG_URL, False, directory)
+        try:
+            files = bodies(directory, tokens)
+            wrk(server.url("/graphql"), "post.lua", [str(files["S2"]), tokens.admin], 8, 3)
+            server.wait_idle()
+            print(profile(server, files["S2"], tokens.admin, 10, RESULTS / f"profile-{date}.txt"))
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":
