@@ -12,9 +12,6 @@ from strawberry.types.graphql import OperationType
 
 from schema.errors import INTERNAL_MESSAGE, ClientError
 
-# Operation names are the client's: long ones are counted as too long, not kept.
-MAX_NAME_LENGTH = 100
-
 
 class Observe(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
@@ -46,10 +43,7 @@ class Observe(SchemaExtension):
             request.state.operation = (name, kind)  # for the request's log line
         if metrics is None:
             return
-        if execution.pre_execution_errors or (name and len(name) > MAX_NAME_LENGTH):
-            # Refused operations could name themselves anything: one label for them all.
-            name = "__refused__" if execution.pre_execution_errors else "__too_long__"
-        label = metrics.operation_name(name)
+        label = metrics.operation_name(name, refused=bool(execution.pre_execution_errors))
         metrics.requests.labels(label, kind).inc()
         if seconds is not None:
             metrics.latency.labels(label, kind).observe(seconds)

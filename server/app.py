@@ -51,7 +51,7 @@ from server.logs import REQUEST_ID, configure_logging
 from server.metrics import Metrics
 from server.persisted import SHA256, PersistedDocuments, sha256
 from server.ratelimit import RateLimiter
-from server.response_cache import ResponseCache, high_water
+from server.response_cache import ResponseCache
 from server.settings import Settings
 from server.websockets import LegacyGraphQLWSHandler
 
@@ -279,9 +279,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if not plan.cacheable:
             self.metrics.response_cache.labels("bypass").inc()
             return None
-        mark = getattr(request.state, "activity_high_water", None)
-        if mark is None:
-            mark = await high_water(context.session_factory)
+        # Read with the token, in the same statement (server/auth.py).
+        mark: int = request.state.activity_high_water
         key = self.cache.key(
             plan, request_data.operation_name, request_data.variables, context.principal
         )

@@ -15,8 +15,11 @@ from starlette.responses import Response
 # Operation names come from clients: beyond this many distinct ones, the rest are counted
 # as OTHER, so that a client inventing names cannot grow the series without bound.
 MAX_OPERATION_NAMES = 200
+MAX_NAME_LENGTH = 100
 OTHER = "__other__"
 ANONYMOUS = "__anonymous__"
+REFUSED = "__refused__"
+TOO_LONG = "__too_long__"
 
 
 @dataclass
@@ -75,9 +78,15 @@ class Metrics:
         )
         self._names: set[str] = set()
 
-    def operation_name(self, name: str | None) -> str:
+    def operation_name(self, name: str | None, *, refused: bool = False) -> str:
+        """The label for an operation name. Names are the client's: a refused operation
+        could name itself anything, so refused ones share one label, as do overlong ones."""
+        if refused:
+            return REFUSED
         if not name:
             return ANONYMOUS
+        if len(name) > MAX_NAME_LENGTH:
+            return TOO_LONG
         if name in self._names:
             return name
         if len(self._names) >= MAX_OPERATION_NAMES:

@@ -2,7 +2,8 @@
 
 Every change appends to the activity log in its own transaction, and appends are
 serialized (db/activity.py), so the log's highest id moves with every commit and in commit
-order. Each request reads it (one indexed statement) before looking up its result; an
+order. Each request reads it (with its token, in the same statement: db/tokens.py) before
+looking up its result; an
 entry made under another high-water mark is stale. That holds across replicas on one
 PostgreSQL database: a change committed through any replica is seen by the very next
 query on every replica.
@@ -29,10 +30,7 @@ from graphql import (
     print_ast,
     visit,
 )
-from sqlalchemy import func, select
 
-from db.engine import SessionFactory
-from db.models import ActivityLogEntry
 from resolvers.visibility import Principal
 from schema.cost import measure
 
@@ -104,12 +102,6 @@ class ResponseCache:
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
-
-
-async def high_water(session_factory: SessionFactory) -> int:
-    """The activity log's highest id: it moves with every committed change."""
-    async with session_factory() as session:
-        return await session.scalar(select(func.max(ActivityLogEntry.id))) or 0
 
 
 def _selects_clock_fields(schema: Any, document: DocumentNode) -> bool:
