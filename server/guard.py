@@ -144,25 +144,20 @@ class GuardTransport:
         finally:
             principal = state.get("principal")
             operation_name, operation_type = state.get("operation", (None, None))
+            # One reading of each field, for the text line and for its JSON keys alike.
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                "role": principal.role.value if principal else None,
+                "operation_type": operation_type,
+                "operation_name": operation_name,
+            }
             access_log.info(
                 "%s %s %s %.1f ms %s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - began) * 1000,
-                principal.role.value if principal else "-",
-                operation_type or "-",
-                operation_name or "-",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
-                    "role": principal.role.value if principal else None,
-                    "operation_type": operation_type,
-                    "operation_name": operation_name,
-                },
+                *(value if value is not None else "-" for value in fields.values()),
+                extra={"request_id": request_id, **fields},
             )
             REQUEST_ID.reset(reset)
 

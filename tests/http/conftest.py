@@ -38,3 +38,17 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture
 async def admin_headers(make_token: MakeToken) -> dict[str, str]:
     return bearer(await make_token(Role.ADMIN))
+
+
+@pytest.fixture
+async def partner(make_token: MakeToken) -> dict[str, str]:
+    """Headers with a new PARTNER token."""
+    return bearer(await make_token(Role.PARTNER))
+
+
+def error(code: str, message: str, **extensions: Any) -> dict[str, Any]:
+    """A refusal as clients see it: no data, one error with its code."""
+    return {
+        "data": None,
+        "errors": [{"message": message, "extensions": {"code": code} | extensions}],
+    }

@@ -12,11 +12,6 @@ from tests.http.conftest import MakeToken, bearer
 from tests.limit_cases import CASES, PARSER_LIMITS, LimitCase, over
 
 
-@pytest.fixture
-async def partner(make_token: MakeToken) -> dict[str, str]:
-    return bearer(await make_token(Role.PARTNER))
-
-
 async def post(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> Any:
     response = await client.post("/graphql", json={"query": query}, headers=headers)
     assert response.status_code == 200, response.text

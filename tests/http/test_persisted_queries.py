@@ -11,7 +11,7 @@ import pytest
 from db.enums import Role
 from server.persisted import ManifestError, load_manifest, sha256
 from server.settings import Settings
-from tests.http.conftest import PREFLIGHT, MakeToken, bearer, open_client
+from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client
 from tests.ws.conftest import Subscriber, run_server, until_subscribed
 
 VIEWER = "{ viewer { role } }"
@@ -23,19 +23,10 @@ def persisted(query: str) -> dict[str, Any]:
     return {"persistedQuery": {"version": 1, "sha256Hash": sha256(query)}}
 
 
-def error(code: str, message: str) -> dict[str, Any]:
-    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
-
-
 async def post(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> Any:
     response = await client.post("/graphql", json=body, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-@pytest.fixture
-async def partner(make_token: MakeToken) -> dict[str, str]:
-    return bearer(await make_token(Role.PARTNER))
 
 
 async def test_the_apq_round_trip(client: httpx.AsyncClient, partner: dict[str, str]) -> None:

@@ -14,22 +14,10 @@ import resolvers.loaders
 from db.enums import Role
 from schema.countries import Country
 from server.settings import Settings
-from tests.http.conftest import PREFLIGHT, MakeToken, bearer, open_client
+from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client
 
 VIEWER = "{ viewer { role } }"
 AS_PARTNER = {"data": {"viewer": {"role": "PARTNER"}}}
-
-
-def error(code: str, message: str, **extensions: Any) -> dict[str, Any]:
-    return {
-        "data": None,
-        "errors": [{"message": message, "extensions": {"code": code} | extensions}],
-    }
-
-
-@pytest.fixture
-async def partner(make_token: MakeToken) -> dict[str, str]:
-    return bearer(await make_token(Role.PARTNER))
 
 
 async def client_with(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
