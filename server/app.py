@@ -519,6 +519,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": settings.max_body_bytes,
         # Each request gets one line from server/guard.py (clubjustice.access) instead.
         "access_log": False,
+        # A worker that has not finished start-up (imports, building the schema) within
+        # uvicorn's default 5 s is killed and replaced; on a loaded 2-core machine start-up
+        # alone can take longer, and the replacement then dies the same way.
+        "timeout_worker_healthcheck": 30,
     }
 
 
