@@ -28,13 +28,22 @@ from db.models import (
 )
 from db.tokens import TOKEN_PREFIX, token_hash
 
-ORGANIZATIONS = 10_000
-EVENTS = 2_000
-ATTENDANCES = 50_000
-WORKING_GROUPS = 50
-# Guests set aside for the mutation cycle (S5): each attended a meeting as a guest, holds
-# no invitation, and has a token.
-CYCLE_GUESTS = 2_000
+
+
+@dataclass(frozen=True)
+class Size:
+    organizations: int = 10_000
+    events: int = 2_000
+    attendances: int = 50_000
+    working_groups: int = 50
+    # Guests that each attended meeting 1 as a guest, hold no invitation, and have a token
+    # (a mutation cycle's invitees).
+    cycle_guests: int = 2_000
+
+
+FULL = Size()
+# For tests/bench: every relation the scenarios walk, in a second.
+TINY = Size(organizations=100, events=12, attendances=300, working_groups=3, cycle_guests=10)
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 BATCH = 5_000
 
@@ -47,6 +56,7 @@ class Tokens:
     inviter_id: int = 0
     guests: list[tuple[int, str]] = field(default_factory=list)  # (organization id, token)
     organization_ids: list[int] = field(default_factory=list)
+    country_ids: list[int] = field(default_factory=list)
 
 
 def _token(n: int) -> str:
@@ -60,7 +70,7 @@ async def _insert(database: Database, table: type, rows: list[dict[str, object]]
             await connection.execute(insert(table), rows[start : start + BATCH])
 
 
-async def load(url: str) -> Tokens:
+async def load(url: str, size: Size = FULL) -> Tokens:
     random.seed(2026)
     database = Database.open(url)
     await upgrade(database.engine)
@@ -69,7 +79,7 @@ async def load(url: str) -> Tokens:
             raise SystemExit(f"{url} already holds organizations: load into an empty database")
         countries = list(await connection.scalars(select(Country.id).order_by(Country.id)))
 
-    members = int(ORGANIZATIONS * 0.3)
+    members = int(size.organizations * 0.3)
     organizations = [
         {
             "id": n,
@@ -85,7 +95,7 @@ async def load(url: str) -> Tokens:
             "sponsor_id": None,
             "created_at": T0,
         }
-        for n in range(1, ORGANIZATIONS + 1)
+        for n in range(1, size.organizations + 1)
     ]
     await _insert(database, Organization, organizations)
     groups = [
@@ -98,7 +108,7 @@ async def load(url: str) -> Tokens:
             "lead_id": random.randint(1, members),
             "created_at": T0,
         }
-        for n in range(1, WORKING_GROUPS + 1)
+        for n in range(1, size.working_groups + 1)
     ]
     await _insert(database, WorkingGroup, groups)
     await _insert(
@@ -106,12 +116,12 @@ async def load(url: str) -> Tokens:
         WorkingGroupMember,
         [
             {"working_group_id": g, "organization_id": o, "joined_at": T0}
-            for g in range(1, WORKING_GROUPS + 1)
+            for g in range(1, size.working_groups + 1)
             for o in random.sample(range(1, members + 1), 20)
         ],
     )
     events = []
-    for n in range(1, EVENTS + 1):
+    for n in range(1, size.events + 1):
         starts = T0 + timedelta(days=n % 300, hours=n % 8)
         events.append(
             {
@@ -124,7 +134,7 @@ async def load(url: str) -> Tokens:
                 "ends_at": starts + timedelta(hours=2),
                 "meeting_url": None,
                 "host_id": random.randint(1, members),
-                "working_group_id": random.choice([None, random.randint(1, WORKING_GROUPS)]),
+                "working_group_id": random.choice([None, random.randint(1, size.working_groups)]),
                 "cancellation_reason": None,
                 "created_at": T0,
             }
@@ -132,14 +142,14 @@ async def load(url: str) -> Tokens:
     await _insert(database, Event, events)
     # The guests of the mutation cycle attended event 1 as guests; everyone else attends
     # random events in random roles, once per event.
-    cycle_guests = list(range(ORGANIZATIONS - CYCLE_GUESTS + 1, ORGANIZATIONS + 1))
+    cycle_guests = list(range(size.organizations - size.cycle_guests + 1, size.organizations + 1))
     pairs = {(1, guest) for guest in cycle_guests}
     attendances = [
         {"event_id": 1, "organization_id": guest, "role": AttendanceRole.GUEST, "recorded_at": T0}
         for guest in cycle_guests
     ]
-    while len(attendances) < ATTENDANCES:
-        event, organization = random.randint(2, EVENTS), random.randint(1, ORGANIZATIONS)
+    while len(attendances) < size.attendances:
+        event, organization = random.randint(2, size.events), random.randint(1, size.organizations)
         if (event, organization) in pairs:
             continue
         pairs.add((event, organization))
@@ -149,7 +159,11 @@ async def load(url: str) -> Tokens:
         )
     await _insert(database, Attendance, attendances)
 
-    tokens = Tokens(inviter_id=1, organization_ids=list(range(1, ORGANIZATIONS + 1)))
+    tokens = Tokens(
+        inviter_id=1,
+        organization_ids=list(range(1, size.organizations + 1)),
+        country_ids=countries,
+    )
     rows = []
     for n, (role, organization_id) in enumerate(
         [(Role.ADMIN, None), (Role.PARTNER, None), (Role.ORGANIZATION, 1)]
