@@ -29,7 +29,6 @@ from db.models import (
 from db.tokens import TOKEN_PREFIX, token_hash
 
 
-
 @dataclass(frozen=True)
 class Size:
     organizations: int = 10_000

@@ -18,21 +18,29 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db.engine import Database  # noqa: E402
-from db.enums import Role  # noqa: E402
+from db.engine import Database, SessionFactory  # noqa: E402
+from db.enums import (  # noqa: E402
+    AttendanceRole,
+    EventKind,
+    EventStatus,
+    OrganizationKind,
+    OrganizationStatus,
+    Role,
+)
 from db.migrate import upgrade  # noqa: E402
+from db.models import Attendance, Country, Event, Organization  # noqa: E402
 from db.tokens import create_token  # noqa: E402
 from schema.ids import encode_id  # noqa: E402
-from tests.factories import guests_of_a_member  # noqa: E402
 
 CLUBJUSTICE = str(Path(sys.executable).with_name("clubjustice"))
 SUBSCRIPTION = "subscription { memberJoined { cursor organization { slug } } }"
@@ -57,6 +65,53 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+async def guests_of_a_member(
+    session_factory: SessionFactory, guests: int
+) -> tuple[Organization, list[Organization]]:
+    """A member in Moldova and `guests` organizations that attended its meeting as guests:
+    all invitable by it."""
+    t0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+
+    def organization(n: int, member: bool) -> Organization:
+        return Organization(
+            slug=f"fanout-{n}",
+            name=f"Organization {n:05d}",
+            kind=OrganizationKind.NGO,
+            status=OrganizationStatus.MEMBER if member else OrganizationStatus.GUEST,
+            country_id=moldova,
+            joined_at=t0 if member else None,
+            created_at=t0,
+        )
+
+    async with session_factory() as session, session.begin():
+        moldova = await session.scalar(select(Country.id).where(Country.code == "MD"))
+        inviter = organization(0, member=True)
+        invitees = [organization(n, member=False) for n in range(1, guests + 1)]
+        session.add_all([inviter, *invitees])
+        await session.flush()
+        meeting = Event(
+            title="Meeting",
+            kind=EventKind.ONLINE_MEETING,
+            status=EventStatus.SCHEDULED,
+            starts_at=t0,
+            ends_at=t0 + timedelta(hours=1),
+            host_id=inviter.id,
+            created_at=t0,
+        )
+        session.add(meeting)
+        await session.flush()
+        session.add_all(
+            Attendance(
+                event_id=meeting.id,
+                organization_id=g.id,
+                role=AttendanceRole.GUEST,
+                recorded_at=t0,
+            )
+            for g in invitees
+        )
+    return inviter, invitees
 
 
 async def prepare(url: str, guests: int) -> dict[str, object]:

@@ -155,7 +155,7 @@ def _json(body: Any) -> Response:
 
 
 UNAUTHENTICATED = Response(
-    b'{"errors":[{"message":"The token is unknown or revoked.",'
+    b'{"data":null,"errors":[{"message":"The token is unknown or revoked.",'
     b'"extensions":{"code":"UNAUTHENTICATED"}}]}',
     status_code=401,
     media_type="application/json",

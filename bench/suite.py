@@ -1,21 +1,24 @@
-"""The benchmark suite: S1 to S5 on SQLite and PostgreSQL, against the floor, in one run.
+"""The benchmark: this project against a strong floor and PostGraphile 5, in one run.
 
-    scripts/bench            (= .venv/bin/python -m bench.suite; needs wrk: apt install wrk)
+    scripts/bench [--quick] [--baseline-rev REV]       (= python -m bench.suite …)
 
 1. Loads the data set (bench/dataset.py) into a fresh SQLite file and a fresh PostgreSQL
-   database (CLUBJUSTICE_BENCH_DATABASE_URL, default
-   postgresql://postgres@127.0.0.1:5432/clubjustice_bench_suite; dropped and recreated).
-2. Starts four servers pinned to CPU 0 (taskset): for each database, one with the
-   response cache and one without. Both serve the floor routes (bench/floor.py).
-3. Runs wrk pinned to CPU 1, interleaved: each round runs every scenario on every
-   database for every variant (GraphQL uncached, GraphQL cached, floor), so drift in the
-   machine spreads over all of them alike.
-4. Reads each server's CPU time (/proc/PID/stat) around every wrk run, and writes the
-   medians over the rounds to bench/results/suite-DATE.json, a Markdown table next to it,
-   and the chart docs/benchmarks.png.
+   database (CLUBJUSTICE_BENCH_DATABASE_URL, default …/clubjustice_bench_suite).
+2. Counting phase (PostgreSQL): with `log_statement = 'all'` on the database, starts every
+   PostgreSQL server, checks that each answers every scenario with JSON equal to our
+   uncached server's, and counts the statements per request in the server log.
+3. Timing phase: starts every server again (logging off) pinned to CPU 0, checks equal
+   JSON once more, and runs wrk pinned to CPU 1, interleaved: each round runs every
+   scenario on every database against every server. Around each run it reads the
+   server's CPU (/proc/PID/stat), the database backends' CPU, pg_stat_database.sessions,
+   and /proc/stat (steal, how busy CPU 0 was).
+4. Writes bench/results/bench-DATE.json (every run, the medians, the machine), the
+   Markdown tables next to it, and the chart docs/benchmarks.png.
 
-With --profile, it also records the uncached S2 on PostgreSQL with py-spy and writes the
-heaviest functions (self time) to bench/results/profile-DATE.txt.
+Servers: ours (uncached, and with its response cache), optionally the same at another git
+revision (--baseline-rev, served from a `git worktree` with this venv), the strong floor
+(bench/strong_floor.py) with and without the token lookup, and PostGraphile 5
+(bench/postgraphile/, PostgreSQL only).
 """
 
 import argparse
@@ -23,152 +26,183 @@ import asyncio
 import json
 import os
 import platform
-import random
-import re
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.dataset import Tokens, load
-from schema.ids import encode_id
-from tests.e2e.servers import free_port, wait_for
+from bench import measure, report, servers
+from bench.dataset import FULL, Tokens, load
+from bench.scenarios import DESCRIPTIONS, OURS, bodies
+from bench.servers import ROOT, Server
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-WRK = ROOT / "bench" / "wrk"
-PYTHON = sys.executable
 PG_URL = os.environ.get(
     "CLUBJUSTICE_BENCH_DATABASE_URL",
     "postgresql://postgres@127.0.0.1:5432/clubjustice_bench_suite",
 )
 SERVER_CPU, LOAD_CPU = "0", "1"
-
-QUERIES = {
-    "S1": "{ viewer { role } }",
-    "S2": "query Directory { organizations(first: 50) { edges { node { name slug status kind "
-    "website country { code name } } } } }",
-    "S3": "query Walk { countries { name organizations(first: 20) { name attendances { role "
-    "event { title host { name } } } } } }",
-    "S4": "query Entities($representations: [_Any!]!) { _entities(representations: "
-    "$representations) { ... on Organization { name slug country { code } } } }",
-}
-SCENARIOS = ["S1", "S2", "S3", "S4", "S5"]
-DESCRIPTIONS = {
-    "S1": "`{ viewer { role } }`",
-    "S2": "directory page: 50 organizations with country",
-    "S3": "countries → organizations(first: 20) → attendances → event → host",
-    "S4": "`_entities` with 100 Organization representations",
-    "S5": "mutation cycle: invite, then accept",
-}
+SCENARIOS = list(OURS)
 
 
 @dataclass
-class Run:
-    round: int
-    scenario: str
-    database: str
-    variant: str
-    requests: int
-    seconds: float
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    cpu_ms_per_request: float
-    non_2xx: int
+class Variant:
+    """One column of the results: a server, the path it answers on, and whose documents
+    it is sent (ours, or PostGraphile's)."""
+
+    name: str
+    server: Server
+    path: str
+    documents: str = "ours"
+
+    def url(self, scenario: str) -> str:
+        return self.server.url(self.path.format(scenario=scenario.lower()))
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def start_servers(
+    database: str, url: str, logs: Path, baseline: tuple[str, Path] | None, peer: bool
+) -> list[Variant]:
+    """Every server of one database, started (pinned to the server CPU) and ready."""
+    started: list[Server] = []
+
+    def start(server: Any, *args: Any) -> Server:
+        started.append(server(*args))
+        return started[-1]
+
+    try:
+        variants = [
+            Variant(
+                "ours",
+                start(servers.ours, f"{database}-ours", url, False, logs, SERVER_CPU),
+                "/graphql",
+            ),
+            Variant(
+                "ours cached",
+                start(servers.ours, f"{database}-ours-cached", url, True, logs, SERVER_CPU),
+                "/graphql",
+            ),
+        ]
+        if baseline is not None:
+            rev, source = baseline
+            for cache in (False, True):
+                name = f"{rev} cached" if cache else rev
+                server = start(
+                    servers.ours,
+                    f"{database}-{name.replace(' ', '-')}",
+                    url,
+                    cache,
+                    logs,
+                    SERVER_CPU,
+                    source,
+                )
+                variants.append(Variant(name, server, "/graphql"))
+        floor = start(servers.strong_floor, f"{database}-floor", url, logs, SERVER_CPU)
+        variants += [
+            Variant(report.FLOOR_TOKEN, floor, "/token/{scenario}"),
+            Variant("floor", floor, "/plain/{scenario}"),
+        ]
+        if peer and database == "postgresql":
+            server = start(servers.postgraphile, "postgresql-postgraphile", url, logs, SERVER_CPU)
+            variants.append(Variant(report.PEER, server, "/graphql", documents="postgraphile"))
+        return variants
+    except BaseException:
+        for server in started:
+            server.stop()
+        raise
 
 
-def milliseconds(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+def stop_servers(variants: list[Variant]) -> None:
+    for server in {id(v.server): v.server for v in variants}.values():
+        server.stop()
 
 
-def wrk(url: str, script: str, args: list[str], connections: int, duration: int) -> dict[str, Any]:
-    command = [
-        "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{duration}s",
-        "--latency", "--timeout", "30s", "-s", str(WRK / script), url, "--", *args,
-    ]  # fmt: skip
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    done = re.search(r"(\d+) requests in ([\d.]+)(s|m)", output)
-    assert done, output
-    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+(\S+)", output, re.M))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    seconds = float(done.group(2)) * (60 if done.group(3) == "m" else 1)
-    return {
-        "requests": int(done.group(1)),
-        "seconds": seconds,
-        "requests_per_second": int(done.group(1)) / seconds,
-        "p50_ms": milliseconds(latency["50"]),
-        "p99_ms": milliseconds(latency["99"]),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-    }
+def post(url: str, body: bytes, token: str) -> httpx.Response:
+    return httpx.post(
+        url,
+        content=body,
+        headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
+        timeout=300,
+    )
 
 
-class Server:
-    def __init__(self, name: str, database_url: str, cache: bool, logs: Path) -> None:
-        self.name, self.port = name, free_port()
-        env = {
-            **os.environ,
-            "CLUBJUSTICE_DATABASE_URL": database_url,
-            "CLUBJUSTICE_RESPONSE_CACHE_SIZE": "1000" if cache else "0",
-            "CLUBJUSTICE_LOG_LEVEL": "WARNING",
-            "CLUBJUSTICE_INVITATION_QUOTA": "1000000",
-            "CLUBJUSTICE_EXECUTION_TIMEOUT": "120",
-            "CLUBJUSTICE_MAX_PAGE_SIZE": "100",
-            **{
-                f"CLUBJUSTICE_RATE_LIMIT_{role}": "0"
-                for role in ("ADMIN", "PARTNER", "ORGANIZATION")
-            },
-            # S3 is a deliberately large walk (about 25,000 objects): over any default budget.
-            "CLUBJUSTICE_COST_BUDGET_ADMIN": "100000000",
-        }
-        self.log = (logs / f"{name}.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                "taskset", "-c", SERVER_CPU, PYTHON, "-m", "uvicorn",
-                "bench.floor:create_bench_app", "--factory", "--port", str(self.port),
-                "--no-access-log", "--log-level", "warning",
-            ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for(f"http://127.0.0.1:{self.port}/readyz", self.process, Path(self.log.name), 60)
+def check_equal_json(
+    database: str, variants: list[Variant], files: dict[tuple[str, str], Path], token: str
+) -> None:
+    """Every server answers every scenario it runs with JSON equal to our uncached
+    server's answer: compared exactly, after parsing (no normalization is needed: no
+    document selects an id)."""
+    reference = variants[0]
+    for scenario in SCENARIOS:
+        expected_answer = post(
+            reference.url(scenario), files[(scenario, "ours")].read_bytes(), token
+        )
+        expected_answer.raise_for_status()
+        expected = orjson.loads(expected_answer.content)
+        if "errors" in expected:
+            raise SystemExit(f"{database} {scenario}: our server answered errors: {expected}")
+        for variant in variants[1:]:
+            if (scenario, variant.documents) not in files:
+                continue
+            body = files[(scenario, variant.documents)].read_bytes()
+            answer = post(variant.url(scenario), body, token)
+            if answer.status_code != 200 or orjson.loads(answer.content) != expected:
+                raise SystemExit(
+                    f"{database} {scenario}: {variant.name} answered HTTP {answer.status_code} "
+                    f"with JSON unequal to ours:\n{answer.text[:600]}\nours:\n"
+                    f"{expected_answer.text[:600]}"
+                )
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
 
-    def wait_idle(self, timeout: float = 300) -> None:
-        """Until the server has finished what the last run left in flight (its CPU time
-        stops moving), so that no run measures the one before it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            before = cpu_seconds(self.process.pid)
-            time.sleep(0.25)
-            if cpu_seconds(self.process.pid) - before < 0.01:
-                return
-
-    def stop(self) -> None:
-        self.process.terminate()
+def count_statements(
+    monitor: measure.PostgresMonitor,
+    logs: Path,
+    baseline: tuple[str, Path] | None,
+    peer: bool,
+    files: dict[tuple[str, str], Path],
+    token: str,
+    requests: int,
+) -> dict[tuple[str, str, str], float]:
+    """Statements per request on PostgreSQL, from the server log, with every server
+    started while the database has `log_statement = 'all'`."""
+    log_path = monitor.log_file()
+    if log_path is None:
+        print("bench: cannot read PostgreSQL's log: statements are not counted", file=sys.stderr)
+        return {}
+    log = measure.StatementLog(log_path, monitor.database)
+    counts = {}
+    monitor.execute(f"ALTER DATABASE \"{monitor.database}\" SET log_statement = 'all'")
+    try:
+        variants = start_servers("postgresql", PG_URL, logs, baseline, peer)
         try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+            check_equal_json("postgresql", variants, files, token)
+            for variant in variants:
+                for scenario in SCENARIOS:
+                    if (scenario, variant.documents) not in files:
+                        continue
+                    body = files[(scenario, variant.documents)].read_bytes()
+                    post(variant.url(scenario), body, token)  # warm: caches, pools
+                    variant.server.wait_idle()
+                    log.mark()
+                    for _ in range(requests):
+                        post(variant.url(scenario), body, token).raise_for_status()
+                    variant.server.wait_idle()
+                    time.sleep(0.3)  # the log is written by the backends themselves
+                    counts[("postgresql", scenario, variant.name)] = log.count() / requests
+        finally:
+            stop_servers(variants)
+    finally:
+        monitor.execute(f'ALTER DATABASE "{monitor.database}" RESET log_statement')
+    return counts
 
 
 async def fresh_postgresql(url: str) -> None:
@@ -183,324 +217,263 @@ async def fresh_postgresql(url: str) -> None:
     await admin.dispose()
 
 
-def bodies(directory: Path, tokens: Tokens) -> dict[str, Path]:
-    random.seed(7)
-    representations = [
-        {"__typename": "Organization", "id": encode_id("Organization", n)}
-        for n in random.sample(tokens.organization_ids, 100)
-    ]
-    paths = {}
-    for scenario, query in QUERIES.items():
-        variables = {"representations": representations} if scenario == "S4" else {}
-        paths[scenario] = directory / f"{scenario}.json"
-        paths[scenario].write_text(json.dumps({"query": query, "variables": variables}))
-    paths["guests"] = directory / "guests.txt"
-    paths["guests"].write_text(
-        "".join(f"{encode_id('Organization', i)} {token}\n" for i, token in tokens.guests)
+def write_bodies(directory: Path, tokens: Tokens) -> dict[tuple[str, str], Path]:
+    scenario_bodies = bodies(tokens.country_ids, tokens.organization_ids)
+    files = {}
+    directory.mkdir(parents=True, exist_ok=True)
+    for documents, by_scenario in (
+        ("ours", scenario_bodies.ours),
+        ("postgraphile", scenario_bodies.postgraphile),
+    ):
+        for scenario, body in by_scenario.items():
+            path = directory / f"{scenario}.{documents}.json"
+            path.write_bytes(orjson.dumps(body))
+            files[(scenario, documents)] = path
+    return files
+
+
+def baseline_worktree(rev: str, scratch: Path) -> tuple[str, Path]:
+    path = scratch / "baseline"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), rev],
+        check=True,
+        capture_output=True,
     )
-    return paths
+    short = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return short, path
 
 
-def median_rows(runs: list[Run]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, str, str], list[Run]] = defaultdict(list)
-    for run in runs:
-        groups[(run.scenario, run.database, run.variant)].append(run)
-    rows = []
-    for (scenario, database, variant), group in groups.items():
-        rows.append(
-            {
-                "scenario": scenario,
-                "database": database,
-                "variant": variant,
-                "requests_per_second": statistics.median(r.requests_per_second for r in group),
-                "p50_ms": statistics.median(r.p50_ms for r in group),
-                "p99_ms": statistics.median(r.p99_ms for r in group),
-                "cpu_ms_per_request": statistics.median(r.cpu_ms_per_request for r in group),
-                "non_2xx": sum(r.non_2xx for r in group),
-            }
-        )
-    floors = {(r["scenario"], r["database"]): r for r in rows if r["variant"] == "floor"}
-    for row in rows:
-        floor = floors.get((row["scenario"], row["database"]))
-        row["ratio_to_floor"] = (
-            row["requests_per_second"] / floor["requests_per_second"] if floor else None
-        )
-    order = {"uncached": 0, "cached": 1, "floor": 2}
-    return sorted(rows, key=lambda r: (r["scenario"], r["database"], order[r["variant"]]))
-
-
-def markdown(rows: list[dict[str, Any]]) -> str:
-    lines = [
-        "| scenario | database | variant | req/s | p50 ms | p99 ms | server CPU ms/req "
-        "| ratio to floor |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for row in rows:
-        ratio = f"{row['ratio_to_floor']:.2f}" if row["ratio_to_floor"] is not None else "—"
-        lines.append(
-            f"| {row['scenario']} | {row['database']} | {row['variant']} | "
-            f"{_rate(row['requests_per_second'])} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{row['cpu_ms_per_request']:.2f} | {ratio} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _rate(requests_per_second: float) -> str:
+def version(command: list[str]) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except OSError:
+        return "?"
     return (
-        f"{requests_per_second:.2f}" if requests_per_second < 10 else f"{requests_per_second:,.0f}"
+        (result.stdout or result.stderr).strip().splitlines()[0]
+        if (result.stdout or result.stderr)
+        else "?"
     )
 
 
-def chart(rows: list[dict[str, Any]], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    scenarios = ["S1", "S2", "S3", "S4"]
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for axis, database in zip(axes, ["sqlite", "postgresql"], strict=True):
-        for offset, variant in ((-0.2, "uncached"), (0.2, "cached")):
-            ratios = [
-                next(
-                    (r["ratio_to_floor"] for r in rows
-                     if (r["scenario"], r["database"], r["variant"]) == (s, database, variant)),
-                    0,
-                )
-                for s in scenarios
-            ]  # fmt: skip
-            axis.bar([i + offset for i in range(len(scenarios))], ratios, 0.4, label=variant)
-        axis.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
-        axis.set_yscale("log")
-        axis.set_xticks(range(len(scenarios)), scenarios)
-        axis.set_title(database)
-    axes[0].set_ylabel("req/s ÷ the floor's (log scale)")
-    axes[1].legend()
-    figure.suptitle(title + "  (dashed: the floor, raw Starlette + SQL + orjson)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-
-
-def profile(server: Server, body: Path, token: str, seconds: int, out: Path) -> str:
-    raw = out.with_suffix(".raw")
-    recorder = subprocess.Popen(
-        [str(Path(PYTHON).with_name("py-spy")), "record", "--pid", str(server.process.pid),
-         "--duration", str(seconds), "--rate", "250", "--format", "raw",
-         "--output", str(raw), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    wrk(server.url("/graphql"), "post.lua", [str(body), token], 8, seconds)
-    recorder.wait(timeout=seconds + 30)
-    self_time: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
-    total = 0
-    for line in raw.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = stack.split(";")
-        total += int(count)
-        self_time[_module(frames[-1])] += int(count)
-        for module in {_module(frame) for frame in frames}:
-            inclusive[module] += int(count)
-    summary = [f"{total} samples of the uncached S2 on PostgreSQL ({seconds} s at 250 Hz)", ""]
-    summary += ["self time by package:"]
-    summary += [f"  {100 * n / total:5.1f}%  {name}" for name, n in self_time.most_common(12)]
-    summary += ["", "inclusive time by package (a sample counts once per package on its stack):"]
-    summary += [f"  {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(12)]
-    out.write_text("\n".join(summary) + "\n")
-    raw.unlink()
-    return "\n".join(summary)
-
-
-OUR_PACKAGES = ("schema", "resolvers", "db", "server", "bench")
-
-
-def _module(frame: str) -> str:
-    """`execute_field (graphql/execution/execute.py:540)` → `graphql`; our own packages as
-    `clubjustice:schema` and so on; the standard library as `stdlib:asyncio` etc."""
-    match = re.search(r"\((.*?)(?::\d+)?\)$", frame)
-    path = match.group(1) if match else frame
-    if "site-packages/" in path:
-        path = path.split("site-packages/")[1]
-    elif "/work/" in path:
-        path = path.split("/", 3)[-1]
-    first = path.lstrip("/").split("/")[0].removesuffix(".py")
-    if first in OUR_PACKAGES:
-        return f"clubjustice:{first}"
-    if "/lib/python3" in path:
-        return "stdlib:" + path.split("/lib/python3")[1].split("/")[1].removesuffix(".py")
-    return first or "?"
-
-
-async def prepare(directory: Path) -> dict[str, tuple[str, Tokens]]:
-    sqlite_url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
-    await fresh_postgresql(PG_URL)
-    return {
-        "sqlite": (sqlite_url, await load(sqlite_url)),
-        "postgresql": (PG_URL, await load(PG_URL)),
+def machine_facts(monitor: measure.PostgresMonitor | None) -> dict[str, Any]:
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    facts = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": version([str(servers.NODE), "--version"]),
+        "wrk": version(["wrk", "--version"]),
+        "git_revision": version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
+        "load_average_at_start": os.getloadavg(),
+        "server_cpu": SERVER_CPU,
+        "load_cpu": LOAD_CPU,
     }
+    if monitor is not None:
+        facts["postgresql"] = monitor._run("SHOW server_version")[0][0]
+    return facts
+
+
+def timed_run(
+    variant: Variant,
+    database: str,
+    scenario: str,
+    round_: int,
+    body: Path,
+    token: str,
+    connections: int,
+    duration: float,
+    monitor: measure.PostgresMonitor | None,
+) -> dict[str, Any]:
+    server = variant.server
+    server.wait_idle()
+    sessions = monitor.sessions() if monitor else None
+    backends = monitor.backend_cpu() if monitor else {}
+    cpu_times = measure.CpuTimes.read(SERVER_CPU)
+    before = server.cpu()
+    result = measure.wrk(variant.url(scenario), body, token, connections, duration, LOAD_CPU)
+    server.wait_idle()  # what the run left in flight is part of its cost
+    cpu = server.cpu() - before
+    noise = measure.noise(cpu_times, measure.CpuTimes.read(SERVER_CPU))
+    requests = max(result["requests"], 1)
+    run = {
+        "round": round_,
+        "database": database,
+        "scenario": scenario,
+        "server": variant.name,
+        **result,
+        "server_cpu_us_per_request": 1e6 * cpu / requests,
+        **noise,
+    }
+    if monitor is not None:
+        backend_cpu = measure.backend_cpu_delta(backends, monitor.backend_cpu())
+        run["database_cpu_us_per_request"] = 1e6 * backend_cpu / requests
+        run["new_connections_per_request"] = (monitor.sessions() - (sessions or 0)) / requests
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=4, help="seconds per wrk run (S3: twice)")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument(
-        "--profile-only", action="store_true", help="only the profile of S2 on PostgreSQL"
-    )
+    parser.add_argument("--count-requests", type=int, default=10, help="per counting run")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 round of 1.5 s runs")
+    parser.add_argument("--baseline-rev", help="also run this project at another git revision")
+    parser.add_argument("--no-postgraphile", action="store_true")
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument("--tag", default="", help="suffix of the result files' names")
     options = parser.parse_args()
-    if options.profile_only:
-        profile_only()
-        return
-    date = datetime.now(UTC).strftime("%Y%m%d")
-    with tempfile.TemporaryDirectory(prefix="clubjustice-bench-") as scratch:
-        directory = Path(scratch)
-        started = time.monotonic()
-        databases = asyncio.run(prepare(directory))
-        print(f"data loaded in {time.monotonic() - started:.0f} s", file=sys.stderr)
-        servers: dict[tuple[str, bool], Server] = {}
-        try:
-            for database, (url, _) in databases.items():
-                for cache in (False, True):
-                    servers[(database, cache)] = Server(
-                        f"{database}-{'cached' if cache else 'uncached'}", url, cache, directory
-                    )
-            files = {}
-            for database, (_, tokens) in databases.items():
-                (directory / database).mkdir()
-                files[database] = bodies(directory / database, tokens)
-            for (database, _), server in servers.items():  # warm: pools, caches, imports
-                token = databases[database][1].admin
-                for scenario in QUERIES:
-                    httpx.post(
-                        server.url("/graphql"),
-                        content=files[database][scenario].read_bytes(),
-                        headers={
-                            "authorization": f"Bearer {token}",
-                            "content-type": "application/json",
-                        },
-                        timeout=120,
-                    ).raise_for_status()
-            runs: list[Run] = []
-            RESULTS.mkdir(exist_ok=True)
-            progress = RESULTS / f"suite-{date}.runs.jsonl"  # kept if the suite stops midway
-            progress.write_text("")
-            for round_ in range(options.rounds):
-                for scenario in SCENARIOS:
-                    for database, (_, tokens) in databases.items():
-                        variants = (
-                            ["uncached"] if scenario == "S5" else ["uncached", "cached", "floor"]
-                        )
-                        for variant in variants:
-                            server = servers[(database, variant == "cached")]
-                            duration = options.duration * (3 if scenario == "S3" else 1)
-                            if scenario == "S5":
-                                url, script = server.url("/graphql"), "cycle.lua"
-                                offset = round_ * len(tokens.guests) // options.rounds
-                                guests = str(files[database]["guests"])
-                                args = [guests, tokens.inviter, str(offset)]
-                                connections = 1
-                            else:
-                                # S3 answers with about 25,000 objects: one at a time
-                                connections = 1 if scenario == "S3" else options.connections
-                                path = (
-                                    f"/floor/{scenario.lower()}"
-                                    if variant == "floor"
-                                    else "/graphql"
-                                )
-                                url, script = server.url(path), "post.lua"
-                                args = [str(files[database][scenario]), tokens.admin]
-                            server.wait_idle()
-                            before = cpu_seconds(server.process.pid)
-                            result = wrk(url, script, args, connections, duration)
-                            # what the run left in flight is part of its cost
-                            server.wait_idle()
-                            cpu = cpu_seconds(server.process.pid) - before
-                            run = Run(
-                                round=round_, scenario=scenario, database=database,
-                                variant=variant, **result,
-                                cpu_ms_per_request=1000 * cpu / max(result["requests"], 1),
-                            )  # fmt: skip
-                            runs.append(run)
-                            with progress.open("a") as lines:
-                                lines.write(json.dumps(asdict(run)) + "\n")
-                            print(
-                                f"round {round_} {scenario} {database} {variant}: "
-                                f"{run.requests_per_second:,.0f} req/s, p99 {run.p99_ms:.1f} ms",
-                                file=sys.stderr,
-                            )
-            profile_text = None
-            if options.profile:
-                server = servers[("postgresql", False)]
-                server.wait_idle()
-                profile_text = profile(
-                    server,
-                    files["postgresql"]["S2"],
-                    databases["postgresql"][1].admin,
-                    10,
-                    RESULTS / f"profile-{date}.txt",
-                )
-        finally:
-            for server in servers.values():
-                server.stop()
-    rows = median_rows(runs)
-    machine = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpus": os.cpu_count(),
-        "cpu_model": next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        ),
-        "python": platform.python_version(),
-        "server_cpu": SERVER_CPU,
-        "load_cpu": LOAD_CPU,
-        "rounds": options.rounds,
-        "duration_s": options.duration,
-        "connections": options.connections,
-    }
+    if options.quick:
+        options.rounds, options.duration, options.count_requests = 1, 1.5, 3
+    databases = options.databases.split(",")
+    peer = not options.no_postgraphile
+    if peer and not servers.NODE.exists():
+        raise SystemExit("bench: run `npm ci` in bench/postgraphile first (scripts/bench does)")
+    started = time.monotonic()
+    tag = options.tag or ("quick" if options.quick else "")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M") + (f"-{tag}" if tag else "")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"suite-{date}.json").write_text(
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="clubjustice-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        logs = scratch / "logs"
+        logs.mkdir()
+        urls = {"postgresql": PG_URL, "sqlite": f"sqlite+aiosqlite:///{scratch / 'bench.db'}"}
+        tokens: dict[str, Tokens] = {}
+        for database in databases:
+            if database == "postgresql":
+                asyncio.run(fresh_postgresql(PG_URL))
+            tokens[database] = asyncio.run(load(urls[database], FULL))
+            print(f"bench: {database} loaded ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+        files = {d: write_bodies(scratch / d, tokens[d]) for d in databases}
+        baseline = (
+            baseline_worktree(options.baseline_rev, scratch) if options.baseline_rev else None
+        )
+        monitor = measure.PostgresMonitor(PG_URL) if "postgresql" in databases else None
+        try:
+            counts: dict[tuple[str, str, str], float] = {}
+            if monitor is not None:
+                counts = count_statements(
+                    monitor, logs, baseline, peer, files["postgresql"],
+                    tokens["postgresql"].admin, options.count_requests,
+                )  # fmt: skip
+                print(
+                    f"bench: statements counted ({time.monotonic() - started:.0f} s)",
+                    file=sys.stderr,
+                )
+            variants = {d: start_servers(d, urls[d], logs, baseline, peer) for d in databases}
+            try:
+                for database in databases:
+                    check_equal_json(
+                        database, variants[database], files[database], tokens[database].admin
+                    )
+                print("bench: every server answers with equal JSON", file=sys.stderr)
+                progress = RESULTS / f"bench-{stamp}.runs.jsonl"  # kept if the run stops midway
+                progress.write_text("")
+                for round_ in range(options.rounds):
+                    for scenario in SCENARIOS:
+                        duration = options.duration * (2 if scenario == "S3" else 1)
+                        for database in databases:
+                            for variant in variants[database]:
+                                if (scenario, variant.documents) not in files[database]:
+                                    continue
+                                run = timed_run(
+                                    variant, database, scenario, round_,
+                                    files[database][(scenario, variant.documents)],
+                                    tokens[database].admin, options.connections, duration,
+                                    monitor if database == "postgresql" else None,
+                                )  # fmt: skip
+                                runs.append(run)
+                                with progress.open("a") as lines:
+                                    lines.write(json.dumps(run) + "\n")
+                                print(
+                                    f"round {round_} {scenario} {database} {variant.name}: "
+                                    f"{run['requests_per_second']:,.1f} req/s, "
+                                    f"{run['server_cpu_us_per_request']:,.0f} µs CPU",
+                                    file=sys.stderr,
+                                )
+            finally:
+                for database_variants in variants.values():
+                    stop_servers(database_variants)
+            machine = machine_facts(monitor)
+        finally:
+            if monitor is not None:
+                monitor.close()
+            if baseline is not None:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline[1])],
+                    check=False,
+                )
+    server_names = ["ours", "ours cached"]
+    if baseline is not None:
+        server_names += [baseline[0], f"{baseline[0]} cached"]
+    server_names += [report.FLOOR_TOKEN, "floor", report.PEER]
+    rows = report.medians(runs, counts)
+    steal = [r["steal_percent"] for r in runs]
+    busy = [r["server_cpu_busy_percent"] for r in runs]
+    spreads = sorted(
+        r["round_spread_percent"] for r in rows if r["round_spread_percent"] is not None
+    )
+    machine.update(
+        {
+            "rounds": options.rounds,
+            "duration_s": options.duration,
+            "connections": options.connections,
+            "baseline_rev": baseline[0] if baseline else None,
+            "minutes": round((time.monotonic() - started) / 60, 1),
+            "steal_percent_median": sorted(steal)[len(steal) // 2],
+            "steal_percent_max": max(steal),
+            "server_cpu_busy_percent_median": sorted(busy)[len(busy) // 2],
+            "round_spread_percent_median": spreads[len(spreads) // 2] if spreads else None,
+            "round_spread_percent_max": spreads[-1] if spreads else None,
+        }
+    )
+    (RESULTS / f"bench-{stamp}.json").write_text(
         json.dumps(
-            {"machine": machine, "medians": rows, "runs": [asdict(r) for r in runs]}, indent=1
+            {
+                "machine": machine,
+                "scenarios": DESCRIPTIONS,
+                "medians": rows,
+                "runs": runs,
+            },
+            indent=1,
         )
     )
-    table = markdown(rows)
-    (RESULTS / f"suite-{date}.md").write_text(table)
-    chart(
-        rows,
-        ROOT / "docs" / "benchmarks.png",
-        f"Club Justice API vs the floor, {machine['date'][:10]}",
+    table = (
+        f"Run of {machine['date']} ({machine['minutes']} min, {options.rounds} rounds, "
+        f"revision {machine['git_revision']}): "
+        f"steal median {machine['steal_percent_median']:.1f} % "
+        f"(max {machine['steal_percent_max']:.1f} %), round spread median "
+        f"{machine['round_spread_percent_median'] or 0:.0f} % "
+        f"(max {machine['round_spread_percent_max'] or 0:.0f} %)."
+        "\n\n### PostgreSQL: req/s · server CPU per request\n\n"
+        + report.headline(rows, server_names, SCENARIOS)
+        + "\n### Every measure\n\n"
+        + report.markdown(rows, server_names, SCENARIOS)
     )
+    (RESULTS / f"bench-{stamp}.md").write_text(table)
+    picture = RESULTS / f"bench-{stamp}.png"
+    report.chart(
+        rows, server_names, SCENARIOS, picture,
+        f"Club Justice API, strong floor, PostGraphile 5: req/s ({machine['date'][:10]})",
+    )  # fmt: skip
+    if not options.quick:
+        shutil.copyfile(picture, ROOT / "docs" / "benchmarks.png")
     print(table)
-    if profile_text:
-        print(profile_text)
-
-
-def profile_only() -> None:
-    date = datetime.now(UTC).strftime("%Y%m%d")
-    with tempfile.TemporaryDirectory(prefix="clubjustice-bench-") as scratch:
-        directory = Path(scratch)
-
-        async def prepare_postgresql() -> Tokens:
-            await fresh_postgresql(PG_URL)
-            return await load(PG_URL)
-
-        tokens = asyncio.run(prepare_postgresql())
-        server = Server("postgresql-uncached", PG_URL, False, directory)
-        try:
-            files = bodies(directory, tokens)
-            wrk(server.url("/graphql"), "post.lua", [str(files["S2"]), tokens.admin], 8, 3)
-            server.wait_idle()
-            print(profile(server, files["S2"], tokens.admin, 10, RESULTS / f"profile-{date}.txt"))
-        finally:
-            server.stop()
 
 
 if __name__ == "__main__":
