@@ -26,7 +26,7 @@ def milliseconds(value: str) -> float:
 
 
 def wrk(
-    url: str, body: Path, token: str, connections: int, duration: float, cpu: str
+    url: str, body: Path, token: str, connections: int, duration: int, cpu: str
 ) -> dict[str, Any]:
     """wrk pinned to `cpu`, POSTing `body` with the bearer token: requests, rate, p50, p99."""
     command = [
@@ -70,20 +70,24 @@ class CpuTimes:
         return cls(lines["cpu"], lines[f"cpu{server_cpu}"])
 
 
-def noise(before: CpuTimes, after: CpuTimes) -> dict[str, float]:
-    """Steal over all CPUs, and how busy the server's CPU was, as percentages of the run."""
+def noise(before: CpuTimes, after: CpuTimes, server_seconds: float) -> dict[str, float]:
+    """Steal over all CPUs, and the share of the server's CPU that something other than the
+    server process used (other engineers' work, or database backends scheduled there), as
+    percentages of the run."""
 
     def delta(a: list[int], b: list[int]) -> list[int]:
         return [y - x for x, y in zip(a, b, strict=False)]
 
     total = delta(before.total, after.total)
     server = delta(before.server_cpu, after.server_cpu)
-    # user nice system idle iowait irq softirq steal guest guest_nice
+    # user nice system idle iowait irq softirq steal (guest time is inside user)
     steal = total[7] if len(total) > 7 else 0
-    idle_server = server[3] + server[4]
+    elapsed = max(sum(server[:8]), 1)
+    busy = elapsed - server[3] - server[4]
+    server_jiffies = server_seconds * os.sysconf("SC_CLK_TCK")
     return {
         "steal_percent": 100 * steal / max(sum(total[:8]), 1),
-        "server_cpu_busy_percent": 100 * (1 - idle_server / max(sum(server[:8]), 1)),
+        "other_load_on_server_cpu_percent": max(0.0, 100 * (busy - server_jiffies) / elapsed),
     }
 
 
