@@ -8,8 +8,10 @@ bulk-inserted with SQLAlchemy Core into an empty, migrated database.
 import asyncio
 import random
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, text
 
@@ -63,7 +65,7 @@ def _token(n: int) -> str:
     return f"{TOKEN_PREFIX}bench-{n:08d}-" + "x" * 24
 
 
-async def _insert(database: Database, table: type, rows: list[dict[str, object]]) -> None:
+async def _insert(database: Database, table: type, rows: Sequence[Mapping[str, Any]]) -> None:
     async with database.engine.begin() as connection:
         for start in range(0, len(rows), BATCH):
             await connection.execute(insert(table), rows[start : start + BATCH])
@@ -164,7 +166,7 @@ async def load(url: str, size: Size = FULL) -> Tokens:
         country_ids=countries,
     )
     rows = []
-    for n, (role, organization_id) in enumerate(
+    for n, (token_role, organization_id) in enumerate(
         [(Role.ADMIN, None), (Role.PARTNER, None), (Role.ORGANIZATION, 1)]
         + [(Role.ORGANIZATION, guest) for guest in cycle_guests]
     ):
@@ -172,7 +174,7 @@ async def load(url: str, size: Size = FULL) -> Tokens:
         rows.append(
             {
                 "token_hash": token_hash(plain),
-                "role": role,
+                "role": token_role,
                 "organization_id": organization_id,
                 "label": "benchmark",
                 "created_at": T0,
