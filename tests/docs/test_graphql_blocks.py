@@ -1,0 +1,79 @@
+"""Every GraphQL operation in README.md and docs/*.md runs against the demo data (what
+`clubjustice seed` inserts), on SQLite and PostgreSQL, through a real server, with the demo
+token its marker names (`<!-- run as: ROLE -->`; a partner's by default, as the README
+says any demo token will do). The whole answer must be data without errors, and every
+root field must hold something: a doc's example that finds nothing shows nothing.
+A subscription is followed over WebSocket while the demo guest accepts its invitation
+(the README's walkthrough); its first event must be data without errors."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from db.engine import SessionFactory
+from server.settings import Settings
+from tests.docs.blocks import HOW_TO, Block, blocks_run_by, graphql_document
+from tests.docs.demo import DemoTokens, guest_joins, seed_with_tokens
+from tests.ws.conftest import LiveServer, Subscriber, run_server, until_subscribed
+
+OPERATIONS = blocks_run_by("graphql operation")
+
+
+@pytest.fixture
+async def demo(
+    settings: Settings, session_factory: SessionFactory
+) -> AsyncIterator[tuple[LiveServer, DemoTokens]]:
+    tokens = await seed_with_tokens(session_factory)
+    async for server in run_server(settings.model_copy(update={"live_poll_interval": 0.2})):
+        yield server, tokens
+
+
+def empty_root_fields(data: dict[str, Any]) -> list[str]:
+    """Root fields that found nothing: null, an empty list, or a connection without edges."""
+    return [
+        name
+        for name, value in data.items()
+        if value in (None, [], {})
+        or (isinstance(value, dict) and value.get("edges") == [])
+    ]
+
+
+def test_the_docs_have_operations_and_a_subscription() -> None:
+    kinds = {graphql_document(block).definitions[0].operation.value for block in OPERATIONS}  # type: ignore[attr-defined]
+    assert kinds == {"query", "subscription"}, kinds
+
+
+@pytest.mark.parametrize("block", OPERATIONS, ids=str)
+async def test_a_graphql_block_answers_with_data(
+    block: Block, demo: tuple[LiveServer, DemoTokens]
+) -> None:
+    server, tokens = demo
+    token = tokens.of(block.value or "PARTNER")
+    what = f"{block}, run as {block.value or 'PARTNER'} on the demo data"
+    [operation] = graphql_document(block).definitions
+    if operation.operation.value == "subscription":  # type: ignore[attr-defined]
+        subscriber = await Subscriber.open(server.ws, token)
+        try:
+            await subscriber.subscribe(block.text)
+            await until_subscribed(server.feed, 1)
+            await guest_joins(server.http, tokens)
+            message = await subscriber.receive()
+        finally:
+            await subscriber.close()
+        assert message["type"] == "next" and set(message["payload"]) == {"data"}, (
+            f"{what}: the first event was {message}. {HOW_TO}"
+        )
+        data = message["payload"]["data"]
+    else:
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"{server.http}/graphql",
+                json={"query": block.text},
+                headers={"authorization": f"Bearer {token}"},
+            )
+        body = response.json()
+        assert response.status_code == 200 and set(body) == {"data"}, f"{what}: {body}. {HOW_TO}"
+        data = body["data"]
+    assert empty_root_fields(data) == [], f"{what}: found nothing: {data}. {HOW_TO}"
