@@ -1,19 +1,80 @@
 """docker-compose.yml and the Dockerfiles, checked without Docker (no engine runs here):
-the file parses, every service it names exists, ports and environment agree, and the
-images are built the way docs/federation.md says. tests/e2e/test_federation.py runs the
-services' commands themselves."""
+the file is valid by the Compose specification's JSON schema, it parses, every service it
+names exists, ports and environment agree, the documented token command runs with the
+`api` service's environment, and the images are built the way docs/federation.md says.
+tests/e2e/test_federation.py runs the services' commands themselves."""
 
+import hashlib
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import SessionFactory
+from db.enums import Role
+from db.tokens import list_tokens
+from tests.docs.blocks import blocks_of
+from tests.docs.demo import run
+from tests.e2e.servers import CLUBJUSTICE
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
+SCHEMA = Path(__file__).with_name("schema") / "compose-spec.json"
+CHECK_JSONSCHEMA = str(Path(sys.executable).with_name("check-jsonschema"))
+
+
+def validate(compose_file: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema on a compose file, offline, with the vendored schema."""
+    return subprocess.run(
+        [CHECK_JSONSCHEMA, "--schemafile", str(SCHEMA), str(compose_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_file_follows_the_compose_specification() -> None:
+    checked = validate(ROOT / "docker-compose.yml")
+    assert (checked.returncode, checked.stdout) == (0, "ok -- validation done\n"), checked
+
+
+def test_the_schema_refuses_what_compose_would_refuse(tmp_path: Path) -> None:
+    """The control: a misspelt key and a wrong type, which YAML alone accepts."""
+    broken = tmp_path / "docker-compose.yml"
+    text = (ROOT / "docker-compose.yml").read_text()
+    broken.write_text(
+        text.replace("  gateway:\n    build:", "  gateway:\n    biuld:").replace(
+            "      interval: 2s", "      interval: [2s]"
+        )
+    )
+    checked = validate(broken)
+    assert checked.returncode == 1, checked
+    errors = sorted(line.strip() for line in checked.stdout.splitlines()[1:])
+    assert errors == [
+        f"{broken}::$.services.gateway: 'biuld' does not match any of the regexes: '^x-'",
+        f"{broken}::$.services.postgres.healthcheck.interval: ['2s'] is not of type 'string'",
+    ], checked.stdout
+
+
+def test_the_vendored_schema_is_the_release_its_note_names() -> None:
+    note = SCHEMA.with_name("README.md").read_text()
+    digest = hashlib.sha256(SCHEMA.read_bytes()).hexdigest()
+    assert f"sha256 `{digest}`" in note
+    assert "release **v2.13.0**" in note
+
+
+def test_no_top_level_name() -> None:
+    # Debian's docker-compose 1.29 refuses a top-level `name:` (docs/federation.md).
+    assert set(COMPOSE) == {"services", "volumes"}
 
 
 def environment(service: str) -> dict[str, str]:
@@ -78,6 +139,13 @@ def test_ports_agree() -> None:
     assert gateway["CLUBJUSTICE_URL"] == f"http://api:{api['CLUBJUSTICE_PORT']}/graphql"
     assert gateway["PORTAL_URL"] == f"http://portal:{portal['PORT']}/graphql"
     assert SERVICES["gateway"]["ports"] == [f"{gateway['PORT']}:{gateway['PORT']}"]
+    # Each api replica gets one port of the published range, on loopback only.
+    [published] = SERVICES["api"]["ports"]
+    match = re.fullmatch(r"127\.0\.0\.1:(\d+)-(\d+):(\d+)", published)
+    assert match, published
+    first, last, container = map(int, match.groups())
+    assert last - first + 1 == SERVICES["api"]["deploy"]["replicas"]
+    assert container == int(api["CLUBJUSTICE_PORT"])
     # Each service listens on all interfaces inside its container.
     assert api["CLUBJUSTICE_HOST"] == portal["HOST"] == gateway["HOST"] == "0.0.0.0"
     assert set(SERVICES["gateway"]["depends_on"]) == {"api", "portal"}
@@ -126,3 +194,32 @@ def test_the_federation_image_copies_what_exists() -> None:
             for source in sources:
                 assert (ROOT / source).exists(), source
     assert "USER node" in (ROOT / "federation" / "Dockerfile").read_text()
+
+
+def documented_token_command() -> list[str]:
+    """The `clubjustice …` part of docs/federation.md's `docker compose run` token command."""
+    [block] = [
+        block
+        for block in blocks_of(ROOT / "docs" / "federation.md")
+        if "docker compose run --rm api clubjustice token create" in block.text
+    ]
+    words = shlex.split(block.text)
+    assert words[:5] == ["docker", "compose", "run", "--rm", "api"], words
+    return words[5:]
+
+
+async def test_the_documented_token_command_runs_with_the_api_environment(
+    engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    command = documented_token_command()
+    assert command[0] == SERVICES["api"]["command"][0] == "clubjustice"
+    environment = {key: str(value) for key, value in SERVICES["api"]["environment"].items()}
+    environment["CLUBJUSTICE_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    created = await run(
+        [CLUBJUSTICE, *command[1:]], env={**os.environ, **environment}, cwd=ROOT, time_limit=60
+    )
+    assert created.returncode == 0, created.stderr
+    assert re.fullmatch(r"cj_[A-Za-z0-9_-]{43}\n", created.stdout), created.stdout
+    async with session_factory() as session:
+        [(token, organization)] = await list_tokens(session)
+    assert (token.role, token.label, organization) == (Role.ADMIN, "compose admin", None)

@@ -38,7 +38,9 @@ OUTPUT = {"text"}
 ROLES = {"ADMIN", "MEMBER", "GUEST", "PARTNER"}
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<language>[\w+-]*)\s*$")
-_MARKER = re.compile(r"^\s*<!--\s*(?P<kind>not run|include|excerpt|run as)\s*:\s*(?P<value>.*?)\s*-->\s*$")
+_MARKER = re.compile(
+    r"^\s*<!--\s*(?P<kind>not run|include|excerpt|run as)\s*:\s*(?P<value>.*?)\s*-->\s*$"
+)
 _ANY_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 
 
@@ -74,7 +76,9 @@ def blocks_of(path: Path) -> list[Block]:
         end = index + 1
         while end < len(lines) and lines[end].strip() != fence:
             end += 1
-        body = [line[indent:] if line[:indent].isspace() else line for line in lines[index + 1 : end]]
+        body = [
+            line[indent:] if line[:indent].isspace() else line for line in lines[index + 1 : end]
+        ]
         previous = index - 1
         while previous >= 0 and not lines[previous].strip():
             previous -= 1
@@ -88,7 +92,9 @@ def blocks_of(path: Path) -> list[Block]:
                 text="\n".join(body) + "\n",
                 marker=marker["kind"] if marker else None,
                 value=marker["value"] if marker else "",
-                unknown_marker=before.strip() if not marker and _ANY_COMMENT.match(before) else None,
+                unknown_marker=before.strip()
+                if not marker and _ANY_COMMENT.match(before)
+                else None,
             )
         )
         index = end + 1
@@ -122,7 +128,9 @@ def runner_of(block: Block) -> str:
         )
     if block.marker == "not run":
         if not block.value:
-            raise ValueError(f"{block}: `<!-- not run: -->` needs a reason after the colon. {HOW_TO}")
+            raise ValueError(
+                f"{block}: `<!-- not run: -->` needs a reason after the colon. {HOW_TO}"
+            )
         return "not run"
     if block.marker in ("include", "excerpt"):
         target = ROOT / block.value
@@ -138,12 +146,11 @@ def runner_of(block: Block) -> str:
             operation = is_operation(block)
         except GraphQLSyntaxError as error:
             raise ValueError(f"{block}: not valid GraphQL: {error.message}") from None
-        if block.marker == "run as":
-            if not operation or block.value not in ROLES:
-                raise ValueError(
-                    f"{block}: `<!-- run as: ROLE -->` goes before an operation, with ROLE one "
-                    f"of {sorted(ROLES)}."
-                )
+        if block.marker == "run as" and (not operation or block.value not in ROLES):
+            raise ValueError(
+                f"{block}: `<!-- run as: ROLE -->` goes before an operation, with ROLE one "
+                f"of {sorted(ROLES)}. {HOW_TO}"
+            )
         return "graphql operation" if operation else "schema excerpt"
     if block.language in SHELL and block.marker is None:
         return "shell"
@@ -206,5 +213,7 @@ def schema_excerpt_differences(block: Block, schema: Path) -> list[str]:
         for name, field_shape in fields.items():
             real = actual.get(type_name, {}).get(name)
             if real != field_shape:
-                differences.append(f"{type_name}.{name}: the docs say {field_shape}, {schema.name} has {real}")
+                differences.append(
+                    f"{type_name}.{name}: the docs say {field_shape}, {schema.name} has {real}"
+                )
     return differences

@@ -1,7 +1,10 @@
 """The demo data the docs' examples run on (what `clubjustice seed` inserts), its tokens,
-and the walkthrough's action: a guest organization accepting its invitation and joining."""
+the walkthrough's action (a guest organization accepting its invitation and joining), and
+running a documented command from an async test."""
 
+import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,9 +37,7 @@ async def seed_with_tokens(session_factory: SessionFactory) -> DemoTokens:
     """The demo data on a migrated, empty database, and one token per demo role."""
     await seed_demo_data(session_factory)
     async with session_factory() as session, session.begin():
-        ids = dict(
-            (await session.execute(select(Organization.slug, Organization.id))).all()
-        )
+        ids = dict((await session.execute(select(Organization.slug, Organization.id))).all())
         tokens = {
             "ADMIN": (Role.ADMIN, None),
             "MEMBER": (Role.ORGANIZATION, ids[MEMBER]),
@@ -85,10 +86,36 @@ async def guest_joins(base: str, tokens: DemoTokens) -> None:
 
 async def second_guest_joins(base: str, tokens: DemoTokens) -> None:
     """The member invites a guest of the launch meeting, which accepts."""
-    invitee = (await graphql(base, tokens.ADMIN, ORGANIZATION_ID, slug=SECOND_GUEST))
+    invitee = await graphql(base, tokens.ADMIN, ORGANIZATION_ID, slug=SECOND_GUEST)
     sent = await graphql(base, tokens.MEMBER, INVITE, invitee=invitee["organization"]["id"])
     assert sent["inviteOrganization"]["errors"] == [], sent
     accepted = await graphql(
         base, tokens.SECOND_GUEST, ACCEPT, id=sent["inviteOrganization"]["invitation"]["id"]
     )
     assert accepted == {"acceptInvitation": {"invitation": {"status": "ACCEPTED"}, "errors": []}}
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def run(command: list[str], *, env: dict[str, str], cwd: Path, time_limit: float) -> Ran:
+    """Runs a command to its end without blocking the event loop; kills it after `time_limit` s."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), time_limit)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"{command} ran longer than {time_limit} s") from None
+    assert process.returncode is not None
+    return Ran(process.returncode, stdout.decode(), stderr.decode())

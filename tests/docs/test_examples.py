@@ -31,8 +31,9 @@ PYTHON_SUBSCRIBER = "examples/follow_members.py"
 RUN_HERE = {NODE_SUBSCRIBER, PYTHON_SUBSCRIBER}
 LINE_TIMEOUT = 20.0
 
-CHISINAU = "Chisinau Law School Legal Clinic (Moldova) joined, sponsored by Moldova Legal Empowerment Network"
-TBILISI = "Tbilisi Community Justice Initiative (Georgia) joined, sponsored by Moldova Legal Empowerment Network"
+SPONSOR = "sponsored by Moldova Legal Empowerment Network"
+CHISINAU = f"Chisinau Law School Legal Clinic (Moldova) joined, {SPONSOR}"
+TBILISI = f"Tbilisi Community Justice Initiative (Georgia) joined, {SPONSOR}"
 
 
 @dataclass
@@ -62,7 +63,9 @@ async def subscriptions(base: str) -> float:
     async with httpx.AsyncClient() as client:
         metrics = (await client.get(f"{base}/metrics")).text
     [value] = [
-        line.split()[1] for line in metrics.splitlines() if line.startswith("clubjustice_subscriptions ")
+        line.split()[1]
+        for line in metrics.splitlines()
+        if line.startswith("clubjustice_subscriptions ")
     ]
     return float(value)
 

@@ -35,8 +35,7 @@ def empty_root_fields(data: dict[str, Any]) -> list[str]:
     return [
         name
         for name, value in data.items()
-        if value in (None, [], {})
-        or (isinstance(value, dict) and value.get("edges") == [])
+        if value in (None, [], {}) or (isinstance(value, dict) and value.get("edges") == [])
     ]
 
 

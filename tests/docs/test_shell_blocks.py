@@ -24,7 +24,7 @@ import pytest
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from tests.docs.blocks import HOW_TO, ROOT, Block, blocks_run_by
-from tests.docs.demo import seed_with_tokens
+from tests.docs.demo import run, seed_with_tokens
 from tests.e2e.servers import free_port, servers, wait_until_ready
 
 pytestmark = pytest.mark.e2e
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.e2e
 SHELL_BLOCKS = blocks_run_by("shell")
 BLOCK_TIMEOUT = 60
 DEMO_SERVER = re.compile(r"(127\.0\.0\.1|localhost):8000")
+NODE = re.compile(r"\b(node|npm|npx)\b")
 # Left out of the scratch copy; the first two are linked to the real ones instead.
 LINKED = {".venv", "node_modules"}
 SKIPPED = {".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
@@ -69,17 +70,22 @@ async def test_a_shell_block_runs(block: Block, tmp_path: Path) -> None:
         "TOKEN": await demo_database(url),
     }
     script = block.text
+    if NODE.search(script):
+        if shutil.which("node") is None:
+            pytest.skip("Node.js is not installed")
+        for package in ROOT.glob("*/package.json"):
+            uninstalled = not (package.parent / "node_modules").is_dir()
+            if uninstalled and f"{package.parent.name}/" in script:
+                pytest.skip(f"{package.parent.name}/node_modules missing (scripts/bootstrap)")
     with ExitStack() as stack:
         if DEMO_SERVER.search(script):
             [base] = stack.enter_context(servers(1, url, tmp_path))
             script = DEMO_SERVER.sub(base.removeprefix("http://"), script)
-        ran = subprocess.run(
+        ran = await run(
             ["bash", "-euo", "pipefail", "-c", script],
-            cwd=scratch,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=BLOCK_TIMEOUT,
+            cwd=scratch,
+            time_limit=BLOCK_TIMEOUT,
         )
     assert ran.returncode == 0, (
         f"{block} failed (exit {ran.returncode}) when run as the docs' convention says.\n"
