@@ -70,10 +70,19 @@ async def subscriptions(base: str) -> float:
     return float(value)
 
 
-async def until_subscribed(base: str, count: int) -> None:
+async def until_subscribed(
+    base: str, count: int, example: asyncio.subprocess.Process | None = None
+) -> None:
+    """Until the server holds `count` subscriptions; fails with the example's output if not."""
     deadline = asyncio.get_running_loop().time() + LINE_TIMEOUT
     while await subscriptions(base) != count:
-        assert asyncio.get_running_loop().time() < deadline, "the example did not subscribe"
+        if asyncio.get_running_loop().time() > deadline:
+            output = ""
+            if example is not None:
+                await stop(example)
+                assert example.stderr is not None
+                output = (await example.stderr.read()).decode()
+            raise AssertionError(f"{count} subscriptions expected; the example said:\n{output}")
         await asyncio.sleep(0.05)
 
 
@@ -126,7 +135,7 @@ async def test_the_node_subscriber_follows_and_resumes(
     command = ("node", str(ROOT / NODE_SUBSCRIBER))
     follower = await start(*command, env=env, cwd=demo_server.directory)
     try:
-        await until_subscribed(demo_server.base, 1)
+        await until_subscribed(demo_server.base, 1, follower)
         await guest_joins(demo_server.base, demo_server.tokens)
         assert await next_line(follower) == CHISINAU
     finally:

@@ -2,7 +2,8 @@
 `clubjustice seed` inserts), on SQLite and PostgreSQL, through a real server, with the demo
 token its marker names (`<!-- run as: ROLE -->`; a partner's by default, as the README
 says any demo token will do). The whole answer must be data without errors, and every
-root field must hold something: a doc's example that finds nothing shows nothing.
+root field and every list in it must hold something: a doc's example that finds nothing
+shows nothing.
 A subscription is followed over WebSocket while the demo guest accepts its invitation
 (the README's walkthrough); its first event must be data without errors."""
 
@@ -30,13 +31,20 @@ async def demo(
         yield server, tokens
 
 
-def empty_root_fields(data: dict[str, Any]) -> list[str]:
-    """Root fields that found nothing: null, an empty list, or a connection without edges."""
-    return [
-        name
-        for name, value in data.items()
-        if value in (None, [], {}) or (isinstance(value, dict) and value.get("edges") == [])
-    ]
+def empty_parts(value: Any, path: str = "data") -> list[str]:
+    """Where the answer found nothing: a null root field, or an empty list at any depth (an
+    example whose lists are empty shows nothing of what it is about)."""
+    if value == [] or (value is None and path.count(".") == 1):
+        return [path]
+    if isinstance(value, dict):
+        return [
+            found for key, item in value.items() for found in empty_parts(item, f"{path}.{key}")
+        ]
+    if isinstance(value, list):
+        return [
+            found for n, item in enumerate(value) for found in empty_parts(item, f"{path}[{n}]")
+        ]
+    return []
 
 
 def test_the_docs_have_operations_and_a_subscription() -> None:
@@ -75,4 +83,4 @@ async def test_a_graphql_block_answers_with_data(
         body = response.json()
         assert response.status_code == 200 and set(body) == {"data"}, f"{what}: {body}. {HOW_TO}"
         data = body["data"]
-    assert empty_root_fields(data) == [], f"{what}: found nothing: {data}. {HOW_TO}"
+    assert empty_parts(data) == [], f"{what}: found nothing at {empty_parts(data)}. {HOW_TO}"
