@@ -10,6 +10,8 @@ marker:
     <!-- include: examples/FILE -->   the block is that whole file; tests/docs runs the file
     <!-- excerpt: PATH -->            the block's lines appear, in a row, in PATH
     <!-- run as: ROLE -->             a graphql operation run with that demo token
+    <!-- run until ready -->          a shell block that starts a server: run in the
+                                      background until /readyz answers, then stopped
 
 `text` blocks are output samples and diagrams: never run.
 """
@@ -39,7 +41,8 @@ ROLES = {"ADMIN", "MEMBER", "GUEST", "PARTNER"}
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<language>[\w+-]*)\s*$")
 _MARKER = re.compile(
-    r"^\s*<!--\s*(?P<kind>not run|include|excerpt|run as)\s*:\s*(?P<value>.*?)\s*-->\s*$"
+    r"^\s*<!--\s*(?P<kind>not run|include|excerpt|run as|run until ready)"
+    r"\s*(:\s*(?P<value>.*?))?\s*-->\s*$"
 )
 _ANY_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
 
@@ -91,7 +94,7 @@ def blocks_of(path: Path) -> list[Block]:
                 language=opening["language"],
                 text="\n".join(body) + "\n",
                 marker=marker["kind"] if marker else None,
-                value=marker["value"] if marker else "",
+                value=(marker["value"] or "") if marker else "",
                 unknown_marker=before.strip()
                 if not marker and _ANY_COMMENT.match(before)
                 else None,
@@ -124,7 +127,8 @@ def runner_of(block: Block) -> str:
         raise ValueError(
             f"{block}: the comment {block.unknown_marker!r} just before it is not a marker "
             "(`<!-- not run: REASON -->`, `<!-- include: examples/FILE -->`, "
-            f"`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`). {HOW_TO}"
+            f"`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`, `<!-- run until ready -->`). "
+            f"{HOW_TO}"
         )
     if block.marker == "not run":
         if not block.value:
@@ -154,6 +158,8 @@ def runner_of(block: Block) -> str:
         return "graphql operation" if operation else "schema excerpt"
     if block.language in SHELL and block.marker is None:
         return "shell"
+    if block.language in SHELL and block.marker == "run until ready":
+        return "shell server"
     raise ValueError(
         f"{block}: no test runs this block. Do one of: put the program in examples/, run it "
         "in tests/docs/test_examples.py and write `<!-- include: examples/FILE -->` before "

@@ -74,7 +74,8 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         "<!-- not run: -->\n```sh\nrm -rf /\n```\n\n"
         "<!-- not run because -->\n```sh\ntrue\n```\n\n"
         "<!-- not run: needs a Docker engine -->\n```sh\ndocker compose up\n```\n\n"
-        "  ```text\n  output\n  ```\n"
+        "  ```text\n  output\n  ```\n\n"
+        "<!-- run until ready -->\n```sh\nscripts/demo\n```\n"
     )
     blocks = blocks_of(page)
     assert [(block.line, block.language, block.marker) for block in blocks] == [
@@ -83,6 +84,7 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         (11, "sh", None),
         (16, "sh", "not run"),
         (20, "text", None),
+        (25, "sh", "run until ready"),
     ]
     refusals = []
     for block in blocks[:3]:
@@ -99,7 +101,8 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         'See "Writing docs" in README.md.',
         "page.md:11 (```sh): the comment '<!-- not run because -->' just before it is not a "
         "marker (`<!-- not run: REASON -->`, `<!-- include: examples/FILE -->`, "
-        '`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`). See "Writing docs" in README.md.',
+        "`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`, `<!-- run until ready -->`). "
+        'See "Writing docs" in README.md.',
     ]
-    assert [runner_of(block) for block in blocks[3:]] == ["not run", "output"]
+    assert [runner_of(block) for block in blocks[3:]] == ["not run", "output", "shell server"]
     assert blocks[4].text == "output\n"

@@ -8,14 +8,19 @@ of the checkout) whose `.venv` and `node_modules` are the real ones:
 - a block that mentions `127.0.0.1:8000` or `localhost:8000` gets a `clubjustice serve`
   process on that database, at a free port written in their place.
 
-And `scripts/demo`, the README's first command, starts, serves its demo tokens and stops."""
+A block marked `<!-- run until ready -->` starts a server: it runs in the background with
+CLUBJUSTICE_PORT (and any `:8000` in it) set to a free port until `/readyz` answers, and is
+then stopped. `scripts/demo`, the README's first command, runs that way and serves the demo
+tokens it prints."""
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -23,13 +28,14 @@ import pytest
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
-from tests.docs.blocks import HOW_TO, ROOT, Block, blocks_run_by
+from tests.docs.blocks import HOW_TO, ROOT, Block, blocks_of, blocks_run_by
 from tests.docs.demo import run, seed_with_tokens
 from tests.e2e.servers import free_port, servers, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
 SHELL_BLOCKS = blocks_run_by("shell")
+SERVER_BLOCKS = blocks_run_by("shell server")
 BLOCK_TIMEOUT = 60
 DEMO_SERVER = re.compile(r"(127\.0\.0\.1|localhost):8000")
 NODE = re.compile(r"\b(node|npm|npx)\b")
@@ -59,17 +65,28 @@ async def demo_database(url: str) -> str:
         await engine.dispose()
 
 
-@pytest.mark.parametrize("block", SHELL_BLOCKS, ids=str)
-async def test_a_shell_block_runs(block: Block, tmp_path: Path) -> None:
-    scratch = scratch_copy(tmp_path / "repository")
-    url = f"sqlite+aiosqlite:///{scratch / 'clubjustice.db'}"
+@dataclass(frozen=True)
+class Scratch:
+    path: Path
+    database_url: str
+    env: dict[str, str]
+
+
+async def scratch_with_demo_data(tmp_path: Path) -> Scratch:
+    path = scratch_copy(tmp_path / "repository")
+    url = f"sqlite+aiosqlite:///{path / 'clubjustice.db'}"
     env = {
         **os.environ,
-        "PATH": f"{scratch / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{path / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "CLUBJUSTICE_DATABASE_URL": url,
         "TOKEN": await demo_database(url),
     }
-    script = block.text
+    return Scratch(path, url, env)
+
+
+def skip_or_refuse(script: str) -> None:
+    """Skips a block whose tools are missing; refuses to run `scripts/…` on a stale .venv
+    (their bootstrap would reinstall the project from the scratch copy into it)."""
     if NODE.search(script):
         if shutil.which("node") is None:
             pytest.skip("Node.js is not installed")
@@ -77,21 +94,42 @@ async def test_a_shell_block_runs(block: Block, tmp_path: Path) -> None:
             uninstalled = not (package.parent / "node_modules").is_dir()
             if uninstalled and f"{package.parent.name}/" in script:
                 pytest.skip(f"{package.parent.name}/node_modules missing (scripts/bootstrap)")
+    if "scripts/" in script:
+        stamp = subprocess.run(
+            ["bash", "-c", "cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        installed = (ROOT / ".venv" / ".installed").read_text().strip()
+        assert installed == stamp, "run scripts/bootstrap first: .venv is older than pyproject.toml"
+
+
+def failed(block: Block, returncode: int | None, stdout: str, stderr: str) -> str:
+    return (
+        f"{block} failed (exit {returncode}) when run as the docs' convention says.\n"
+        f"--- stdout\n{stdout}--- stderr\n{stderr}---\n"
+        f"Fix the commands, or mark the block `<!-- not run: REASON -->`. {HOW_TO}"
+    )
+
+
+@pytest.mark.parametrize("block", SHELL_BLOCKS, ids=str)
+async def test_a_shell_block_runs(block: Block, tmp_path: Path) -> None:
+    scratch = await scratch_with_demo_data(tmp_path)
+    script = block.text
+    skip_or_refuse(script)
     with ExitStack() as stack:
         if DEMO_SERVER.search(script):
-            [base] = stack.enter_context(servers(1, url, tmp_path))
+            [base] = stack.enter_context(servers(1, scratch.database_url, tmp_path))
             script = DEMO_SERVER.sub(base.removeprefix("http://"), script)
         ran = await run(
             ["bash", "-euo", "pipefail", "-c", script],
-            env=env,
-            cwd=scratch,
+            env=scratch.env,
+            cwd=scratch.path,
             time_limit=BLOCK_TIMEOUT,
         )
-    assert ran.returncode == 0, (
-        f"{block} failed (exit {ran.returncode}) when run as the docs' convention says.\n"
-        f"--- stdout\n{ran.stdout}--- stderr\n{ran.stderr}---\n"
-        f"Fix the commands, or mark the block `<!-- not run: REASON -->`. {HOW_TO}"
-    )
+    assert ran.returncode == 0, failed(block, ran.returncode, ran.stdout, ran.stderr)
 
 
 def test_the_docs_show_commands_that_run() -> None:
@@ -100,37 +138,65 @@ def test_the_docs_show_commands_that_run() -> None:
     assert "clubjustice token create --role ADMIN" in commands, commands
 
 
-@pytest.fixture
-def demo_process(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`scripts/demo --port P` from the repository's root, on a database of its own."""
+@contextmanager
+def serving(block: Block, scratch: Scratch, log: Path) -> Iterator[str]:
+    """The block in the background, with CLUBJUSTICE_PORT (and any `:8000` in it) set to a
+    free port, until /readyz answers; yields its base URL, then stops it."""
     port = free_port()
-    log = tmp_path / "demo.log"
-    env = {**os.environ, "CLUBJUSTICE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"}
+    script = DEMO_SERVER.sub(f"127.0.0.1:{port}", block.text)
+    skip_or_refuse(script)
     with log.open("w") as output:
-        demo = subprocess.Popen(
-            [str(ROOT / "scripts" / "demo"), "--port", str(port)],
-            cwd=ROOT,
-            env=env,
+        server = subprocess.Popen(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=scratch.path,
+            env={**scratch.env, "CLUBJUSTICE_PORT": str(port)},
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: bash and the server it starts
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_ready(base, demo, log, timeout=60)
-            yield base, log
+            try:
+                wait_until_ready(base, server, log, timeout=BLOCK_TIMEOUT)
+            except RuntimeError:
+                raise AssertionError(failed(block, server.poll(), log.read_text(), "")) from None
+            yield base
         finally:
-            demo.terminate()
-            demo.wait(timeout=10)
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=10)
 
 
-def test_scripts_demo_serves_its_demo_tokens(demo_process: tuple[str, Path]) -> None:
-    base, log = demo_process
-    tokens = re.findall(r"\bcj_[A-Za-z0-9_-]{43}\b", log.read_text())
-    assert len(tokens) == 4, log.read_text()
-    for token in tokens:
-        response = httpx.post(
-            f"{base}/graphql",
-            json={"query": "{ countries { code } }"},
-            headers={"authorization": f"Bearer {token}"},
-        )
-        assert response.status_code == 200 and "errors" not in response.json(), response.text
+@pytest.mark.parametrize("block", SERVER_BLOCKS, ids=str)
+async def test_a_server_block_serves(block: Block, tmp_path: Path) -> None:
+    scratch = await scratch_with_demo_data(tmp_path)
+    with serving(block, scratch, tmp_path / "server.log") as base:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{base}/readyz")).status_code == 200
+
+
+def the_readme_demo_command() -> Block:
+    """The README's first command, `scripts/demo`, as a block of its own."""
+    [two_commands] = [
+        block for block in blocks_of(ROOT / "README.md") if block.text.startswith("scripts/demo")
+    ]
+    command = two_commands.text.splitlines()[0].split("#")[0].strip()
+    assert command == "scripts/demo", two_commands
+    return replace(two_commands, text=command + "\n", marker="run until ready", value="")
+
+
+async def test_scripts_demo_serves_its_demo_tokens(tmp_path: Path) -> None:
+    scratch = await scratch_with_demo_data(tmp_path)
+    log = tmp_path / "demo.log"
+    with serving(the_readme_demo_command(), scratch, log) as base:
+        tokens = re.findall(r"\bcj_[A-Za-z0-9_-]{43}\b", log.read_text())
+        assert len(tokens) == 4, log.read_text()
+        async with httpx.AsyncClient() as client:
+            for token in tokens:
+                response = await client.post(
+                    f"{base}/graphql",
+                    json={"query": "{ countries { code } }"},
+                    headers={"authorization": f"Bearer {token}"},
+                )
+                assert response.status_code == 200, response.text
+                assert set(response.json()) == {"data"}, response.text
