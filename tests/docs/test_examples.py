@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -119,6 +120,9 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 def node_example() -> None:
     if shutil.which("node") is None:
         pytest.skip("Node.js is not installed")
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        pytest.skip(f"the README names Node.js 20 or newer; this is {version.strip()}")
     if not (EXAMPLES / "node_modules" / "graphql-ws").is_dir():
         pytest.skip("the examples' packages are not installed (scripts/bootstrap runs npm ci)")
 
