@@ -55,14 +55,31 @@ def scratch_copy(destination: Path) -> Path:
     return destination
 
 
-async def demo_database(url: str) -> str:
-    """Migrates and seeds the database; returns an ADMIN token of it."""
-    engine = create_engine(url)
+@dataclass(frozen=True)
+class DemoDatabase:
+    """A migrated SQLite file with the demo data, copied for each block (cheaper than
+    migrating and seeding each time), and an ADMIN token of it."""
+
+    path: Path
+    admin_token: str
+
+    def copy_to(self, destination: Path) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            source = self.path.with_name(self.path.name + suffix)
+            if source.exists():
+                shutil.copyfile(source, destination.with_name(destination.name + suffix))
+
+
+@pytest.fixture(scope="module")
+async def demo_database(tmp_path_factory: pytest.TempPathFactory) -> DemoDatabase:
+    path = tmp_path_factory.mktemp("demo-database") / "clubjustice.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         await upgrade(engine)
-        return (await seed_with_tokens(create_session_factory(engine))).ADMIN
+        token = (await seed_with_tokens(create_session_factory(engine))).ADMIN
     finally:
         await engine.dispose()
+    return DemoDatabase(path, token)
 
 
 @dataclass(frozen=True)
@@ -72,14 +89,15 @@ class Scratch:
     env: dict[str, str]
 
 
-async def scratch_with_demo_data(tmp_path: Path) -> Scratch:
+def scratch_with_demo_data(tmp_path: Path, database: DemoDatabase) -> Scratch:
     path = scratch_copy(tmp_path / "repository")
+    database.copy_to(path / "clubjustice.db")
     url = f"sqlite+aiosqlite:///{path / 'clubjustice.db'}"
     env = {
         **os.environ,
         "PATH": f"{path / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "CLUBJUSTICE_DATABASE_URL": url,
-        "TOKEN": await demo_database(url),
+        "TOKEN": database.admin_token,
     }
     return Scratch(path, url, env)
 
@@ -115,8 +133,10 @@ def failed(block: Block, returncode: int | None, stdout: str, stderr: str) -> st
 
 
 @pytest.mark.parametrize("block", SHELL_BLOCKS, ids=str)
-async def test_a_shell_block_runs(block: Block, tmp_path: Path) -> None:
-    scratch = await scratch_with_demo_data(tmp_path)
+async def test_a_shell_block_runs(
+    block: Block, tmp_path: Path, demo_database: DemoDatabase
+) -> None:
+    scratch = scratch_with_demo_data(tmp_path, demo_database)
     script = block.text
     skip_or_refuse(script)
     with ExitStack() as stack:
@@ -167,9 +187,16 @@ def serving(block: Block, scratch: Scratch, log: Path) -> Iterator[str]:
             server.wait(timeout=10)
 
 
-@pytest.mark.parametrize("block", SERVER_BLOCKS, ids=str)
-async def test_a_server_block_serves(block: Block, tmp_path: Path) -> None:
-    scratch = await scratch_with_demo_data(tmp_path)
+@pytest.mark.parametrize(
+    "block",
+    SERVER_BLOCKS
+    or [pytest.param(None, marks=pytest.mark.skip(reason="no block is marked run until ready"))],
+    ids=str,
+)
+async def test_a_server_block_serves(
+    block: Block, tmp_path: Path, demo_database: DemoDatabase
+) -> None:
+    scratch = scratch_with_demo_data(tmp_path, demo_database)
     with serving(block, scratch, tmp_path / "server.log") as base:
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"{base}/readyz")).status_code == 200
@@ -185,8 +212,10 @@ def the_readme_demo_command() -> Block:
     return replace(two_commands, text=command + "\n", marker="run until ready", value="")
 
 
-async def test_scripts_demo_serves_its_demo_tokens(tmp_path: Path) -> None:
-    scratch = await scratch_with_demo_data(tmp_path)
+async def test_scripts_demo_serves_its_demo_tokens(
+    tmp_path: Path, demo_database: DemoDatabase
+) -> None:
+    scratch = scratch_with_demo_data(tmp_path, demo_database)
     log = tmp_path / "demo.log"
     with serving(the_readme_demo_command(), scratch, log) as base:
         tokens = re.findall(r"\bcj_[A-Za-z0-9_-]{43}\b", log.read_text())
