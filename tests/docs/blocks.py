@@ -12,6 +12,8 @@ marker:
     <!-- run as: ROLE -->             a graphql operation run with that demo token
     <!-- run until ready -->          a shell block that starts a server: run in the
                                       background until /readyz answers, then stopped
+    <!-- output -->                   a `text` block right after a shell block: what that
+                                      block prints, exactly
 
 `text` blocks are output samples and diagrams: never run.
 """
@@ -41,7 +43,7 @@ ROLES = {"ADMIN", "MEMBER", "GUEST", "PARTNER"}
 
 _FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<language>[\w+-]*)\s*$")
 _MARKER = re.compile(
-    r"^\s*<!--\s*(?P<kind>not run|include|excerpt|run as|run until ready)"
+    r"^\s*<!--\s*(?P<kind>not run|include|excerpt|run as|run until ready|output)"
     r"\s*(:\s*(?P<value>.*?))?\s*-->\s*$"
 )
 _ANY_COMMENT = re.compile(r"^\s*<!--.*-->\s*$")
@@ -127,8 +129,8 @@ def runner_of(block: Block) -> str:
         raise ValueError(
             f"{block}: the comment {block.unknown_marker!r} just before it is not a marker "
             "(`<!-- not run: REASON -->`, `<!-- include: examples/FILE -->`, "
-            f"`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`, `<!-- run until ready -->`). "
-            f"{HOW_TO}"
+            f"`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`, `<!-- run until ready -->`, "
+            f"`<!-- output -->`). {HOW_TO}"
         )
     if block.marker == "not run":
         if not block.value:
@@ -143,6 +145,14 @@ def runner_of(block: Block) -> str:
         if block.marker == "include" and target.parent != ROOT / "examples":
             raise ValueError(f"{block}: included programs live in examples/ ({block.value}).")
         return block.marker
+    if block.marker == "output":
+        before = previous_block(block)
+        if block.language not in OUTPUT or before is None or runner_of(before) != "shell":
+            raise ValueError(
+                f"{block}: `<!-- output -->` goes before a ```text block that follows a shell "
+                f"block: what that block prints. {HOW_TO}"
+            )
+        return "output"
     if block.language in OUTPUT:
         return "output"
     if block.language == "graphql":
@@ -167,6 +177,19 @@ def runner_of(block: Block) -> str:
         "output samples ```text; or write `<!-- not run: REASON -->` before it. "
         f"{HOW_TO}"
     )
+
+
+def previous_block(block: Block) -> Block | None:
+    earlier = [other for other in blocks_of(block.path) if other.line < block.line]
+    return earlier[-1] if earlier else None
+
+
+def expected_output(block: Block) -> str | None:
+    """The `<!-- output -->` block that follows a shell block, if there is one."""
+    later = [other for other in blocks_of(block.path) if other.line > block.line]
+    if later and later[0].marker == "output":
+        return later[0].text
+    return None
 
 
 def blocks_run_by(runner: str) -> list[Block]:

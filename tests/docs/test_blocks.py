@@ -75,7 +75,8 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         "<!-- not run because -->\n```sh\ntrue\n```\n\n"
         "<!-- not run: needs a Docker engine -->\n```sh\ndocker compose up\n```\n\n"
         "  ```text\n  output\n  ```\n\n"
-        "<!-- run until ready -->\n```sh\nscripts/demo\n```\n"
+        "<!-- run until ready -->\n```sh\nscripts/demo\n```\n\n"
+        "<!-- output -->\n```text\nwhat scripts/demo prints\n```\n"
     )
     blocks = blocks_of(page)
     assert [(block.line, block.language, block.marker) for block in blocks] == [
@@ -85,9 +86,10 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         (16, "sh", "not run"),
         (20, "text", None),
         (25, "sh", "run until ready"),
+        (30, "text", "output"),
     ]
     refusals = []
-    for block in blocks[:3]:
+    for block in [*blocks[:3], blocks[6]]:
         with pytest.raises(ValueError) as refused:
             runner_of(block)
         refusals.append(str(refused.value))
@@ -101,8 +103,10 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         'See "Writing docs" in README.md.',
         "page.md:11 (```sh): the comment '<!-- not run because -->' just before it is not a "
         "marker (`<!-- not run: REASON -->`, `<!-- include: examples/FILE -->`, "
-        "`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`, `<!-- run until ready -->`). "
-        'See "Writing docs" in README.md.',
+        "`<!-- excerpt: PATH -->`, `<!-- run as: ROLE -->`, `<!-- run until ready -->`, "
+        '`<!-- output -->`). See "Writing docs" in README.md.',
+        "page.md:30 (```text): `<!-- output -->` goes before a ```text block that follows a "
+        'shell block: what that block prints. See "Writing docs" in README.md.',
     ]
-    assert [runner_of(block) for block in blocks[3:]] == ["not run", "output", "shell server"]
+    assert [runner_of(block) for block in blocks[3:6]] == ["not run", "output", "shell server"]
     assert blocks[4].text == "output\n"

@@ -28,7 +28,7 @@ import pytest
 
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
-from tests.docs.blocks import HOW_TO, ROOT, Block, blocks_of, blocks_run_by
+from tests.docs.blocks import HOW_TO, ROOT, Block, blocks_of, blocks_run_by, expected_output
 from tests.docs.demo import run, seed_with_tokens
 from tests.e2e.servers import free_port, servers, wait_until_ready
 
@@ -150,6 +150,12 @@ async def test_a_shell_block_runs(
             time_limit=BLOCK_TIMEOUT,
         )
     assert ran.returncode == 0, failed(block, ran.returncode, ran.stdout, ran.stderr)
+    expected = expected_output(block)
+    if expected is not None:
+        assert ran.stdout.rstrip("\n") == expected.rstrip("\n"), (
+            f"{block} printed\n{ran.stdout}\nbut the `<!-- output -->` block after it says\n"
+            f"{expected}Fix the commands or the output shown. {HOW_TO}"
+        )
 
 
 def test_the_docs_show_commands_that_run() -> None:
