@@ -24,6 +24,7 @@ from pathlib import Path
 
 from graphql import (
     DocumentNode,
+    ExecutableDefinitionNode,
     FieldDefinitionNode,
     GraphQLSyntaxError,
     ObjectTypeDefinitionNode,
@@ -115,12 +116,19 @@ def graphql_document(block: Block) -> DocumentNode:
 
 
 def is_operation(block: Block) -> bool:
-    """A graphql block holding operations (run against the demo data), as opposed to a
-    schema excerpt (checked against the schema file)."""
-    return all(
-        isinstance(definition, OperationDefinitionNode)
-        for definition in graphql_document(block).definitions
-    )
+    """A graphql block holding one operation (run against the demo data, with the fragments
+    it uses), as opposed to a schema excerpt (checked against the schema file)."""
+    definitions = graphql_document(block).definitions
+    executable = [d for d in definitions if isinstance(d, ExecutableDefinitionNode)]
+    if not executable:
+        return False
+    operations = [d for d in executable if isinstance(d, OperationDefinitionNode)]
+    if len(executable) != len(definitions) or len(operations) != 1:
+        raise ValueError(
+            f"{block}: a graphql block holds one operation (and its fragments) or type "
+            f"definitions only. {HOW_TO}"
+        )
+    return True
 
 
 def runner_of(block: Block) -> str:

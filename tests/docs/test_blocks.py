@@ -76,7 +76,8 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         "<!-- not run: needs a Docker engine -->\n```sh\ndocker compose up\n```\n\n"
         "  ```text\n  output\n  ```\n\n"
         "<!-- run until ready -->\n```sh\nscripts/demo\n```\n\n"
-        "<!-- output -->\n```text\nwhat scripts/demo prints\n```\n"
+        "<!-- output -->\n```text\nwhat scripts/demo prints\n```\n\n"
+        "```graphql\n{ viewer { role } }\ntype Query { viewer: Viewer! }\n```\n"
     )
     blocks = blocks_of(page)
     assert [(block.line, block.language, block.marker) for block in blocks] == [
@@ -87,9 +88,10 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         (20, "text", None),
         (25, "sh", "run until ready"),
         (30, "text", "output"),
+        (34, "graphql", None),
     ]
     refusals = []
-    for block in [*blocks[:3], blocks[6]]:
+    for block in [*blocks[:3], *blocks[6:]]:
         with pytest.raises(ValueError) as refused:
             runner_of(block)
         refusals.append(str(refused.value))
@@ -107,6 +109,8 @@ def test_the_checks_refuse_what_they_should(tmp_path: Path) -> None:
         '`<!-- output -->`). See "Writing docs" in README.md.',
         "page.md:30 (```text): `<!-- output -->` goes before a ```text block that follows a "
         'shell block: what that block prints. See "Writing docs" in README.md.',
+        "page.md:34 (```graphql): a graphql block holds one operation (and its fragments) or "
+        'type definitions only. See "Writing docs" in README.md.',
     ]
     assert [runner_of(block) for block in blocks[3:6]] == ["not run", "output", "shell server"]
     assert blocks[4].text == "output\n"
