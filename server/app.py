@@ -6,13 +6,13 @@ import gc
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -25,7 +25,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.extensions import ParserCache
-from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http import (
+    GraphQLHTTPResponse,
+    GraphQLRequestData,
+    GraphQLRequestProtocol,
+    process_result,
+)
+from strawberry.http.streaming import HTTPStreamTransport
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
@@ -48,6 +54,13 @@ from server import tracing
 from server.auth import RequireToken, caller_key, principal_for, rate_limited
 from server.guard import PREFLIGHT_HEADERS, GuardTransport, HTTPRefusal, refusal_body, refusal_for
 from server.logs import REQUEST_ID, configure_logging
+from server.media import (
+    GRAPHQL_RESPONSE_JSON,
+    RESPONSE,
+    Stopped,
+    is_request_error,
+    request_error_status,
+)
 from server.metrics import Metrics
 from server.persisted import SHA256, PersistedDocuments, sha256
 from server.ratelimit import RateLimiter
@@ -129,7 +142,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 refusal_body(refusal.code, refusal.reason),
                 status_code=refusal.status_code,
                 headers=refusal.headers,
-                media_type="application/json",
+                media_type=RESPONSE.get().content_type,
             )
         await response(scope, receive, send)
 
@@ -137,6 +150,30 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         # RequireToken serves GraphiQL's page (to browsers asking for HTML); anything else that
         # reaches here is an operation, e.g. a persisted query sent by hash only.
         return False
+
+    def _get_stream_transport_from_headers(
+        self, headers: Mapping[str, str]
+    ) -> HTTPStreamTransport | None:
+        """strawberry streams whenever `Accept` lists a stream type anywhere; we stream
+        every operation only when the client prefers a stream (server/media.py), and a
+        subscription whenever it accepts one (`execute_operation`)."""
+        stream = RESPONSE.get().stream
+        return self._get_stream_transport(stream) if stream else None
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """strawberry's, with `operationName` checked as `query` is: not a string is a bad
+        request (it failed later, as a 500); empty is none, as the spec says for GET."""
+        parsed = await super().parse_http_body(request)
+        for request_data in parsed if isinstance(parsed, list) else [parsed]:
+            if not isinstance(request_data.operation_name, str | None):
+                raise HTTPRefusal(
+                    400,
+                    "BAD_REQUEST",
+                    "The GraphQL operation's `operationName` must be a string or null, if "
+                    "provided.",
+                )
+            request_data.operation_name = request_data.operation_name or None
+        return parsed
 
     def _validate_batch_request(
         self,
@@ -148,7 +185,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if limit == 1:
             raise HTTPRefusal(400, "BATCHING_DISABLED", "Send one operation per request.")
         if protocol != "http":
-            raise HTTPRefusal(400, "BAD_REQUEST", "Subscriptions cannot be batched.")
+            raise HTTPRefusal(
+                400, "BAD_REQUEST", "A batch cannot be streamed; ask for JSON in `Accept`."
+            )
         if not 1 <= len(request_data) <= limit:
             raise HTTPRefusal(
                 400,
@@ -177,20 +216,49 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         root_value: Any,
         sub_response: Any,
     ) -> Any:
-        if not isinstance(request_data, list) and self._get_stream_transport(request_data.protocol):
-            return await self._stream(request_data, context, root_value)
-        if isinstance(request_data, list) and len(request_data) > 1:
-            # The request itself was counted on the way in; the rest of the batch is here.
-            verdict = self.limiter.take(
-                caller_key(context.principal, request.scope),
-                self.settings.rate_limit(context.principal.role),
-                cost=len(request_data) - 1,
+        if isinstance(request_data, list):
+            if len(request_data) > 1:
+                # The request itself was counted on the way in; the rest of the batch is here.
+                verdict = self.limiter.take(
+                    caller_key(context.principal, request.scope),
+                    self.settings.rate_limit(context.principal.role),
+                    cost=len(request_data) - 1,
+                )
+                if not verdict.allowed:
+                    raise rate_limited(verdict)
+            # strawberry runs each item through `execute_single`.
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
             )
-            if not verdict.allowed:
-                raise rate_limited(verdict)
-        return await super().execute_operation(
-            request, request_adapter, request_data, context, root_value, sub_response
-        )
+        operation = self._persisted_query(request_data, context)
+        if not isinstance(operation, ExecutionResult) and self._is_subscription(
+            operation[1], request_data.operation_name
+        ):
+            negotiated = RESPONSE.get()
+            protocol = negotiated.stream or negotiated.subscription_stream
+            if protocol is None:
+                raise HTTPRefusal(
+                    406,
+                    "NOT_ACCEPTABLE",
+                    "A subscription answers with a stream of events: accept text/event-stream "
+                    "(graphql-sse) or multipart/mixed;subscriptionSpec=1.0, or subscribe over "
+                    "the WebSocket.",
+                )
+            request_data.protocol = protocol
+            request.state.streamed = True
+            return await self._stream(operation[1], request_data, context, root_value)
+        if isinstance(operation, ExecutionResult):
+            result = operation
+        else:
+            result = await self._execute(
+                request, request_adapter, context, root_value, request_data, *operation
+            )
+        if request_data.protocol == "http":
+            return result
+        # A query or mutation the client asked to get as a stream: run as over plain HTTP
+        # (limits, timeout, persisted documents, cache, metrics), sent as one event.
+        request.state.streamed = True
+        return _one_event(result)
 
     async def execute_single(  # type: ignore[override]
         self,
@@ -201,12 +269,39 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         root_value: Any,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """One query or mutation: its persisted document looked up, its run time bounded."""
-        allowed = OperationType.from_http(request_adapter.method)
-        persisted = self._persisted_query(request_data, context)
-        if isinstance(persisted, ExecutionResult):
-            return persisted
-        digest, query = persisted
+        """One operation of a batch."""
+        operation = self._persisted_query(request_data, context)
+        if isinstance(operation, ExecutionResult):
+            return operation
+        return await self._execute(
+            request, request_adapter, context, root_value, request_data, *operation
+        )
+
+    def _is_subscription(self, query: str | None, operation_name: str | None) -> bool:
+        if query is None:
+            return False
+        try:
+            document = self._parse(query)
+        except GraphQLError:
+            return False  # the schema's own parse reports it
+        operation = get_operation_ast(document, operation_name)
+        return (
+            operation is not None
+            and OperationType(operation.operation.value) is OperationType.SUBSCRIPTION
+        )
+
+    async def _execute(
+        self,
+        request: Request,
+        request_adapter: Any,
+        context: Context,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+        digest: str | None,
+        query: str | None,
+    ) -> ExecutionResult:
+        """A query or mutation: from the response cache, or run with its time bounded."""
+        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
         cached = await self._cached(query, request_data, context, request)
         if isinstance(cached, ExecutionResult):
             return cached
@@ -228,14 +323,25 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 self.settings.execution_timeout,
             )
             request.state.operation = (request_data.operation_name, "timed out")
-            return self._error_result(
-                "OPERATION_TIMEOUT",
-                f"The operation ran longer than {self.settings.execution_timeout:g} s and was "
-                "stopped; ask for less.",
+            self.metrics.errors.labels("OPERATION_TIMEOUT").inc()
+            return Stopped(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        f"The operation ran longer than {self.settings.execution_timeout:g} s "
+                        "and was stopped; ask for less.",
+                        extensions={"code": "OPERATION_TIMEOUT"},
+                    )
+                ],
             )
         except CannotGetOperationTypeError as error:
-            raise HTTPRefusal(400, "BAD_REQUEST", error.as_http_error_reason()) from error
+            # A request error like a validation error (the spec: 200 for application/json).
+            return self._error_result("BAD_REQUEST", error.as_http_error_reason())
         except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                return self._error_result(
+                    "BAD_REQUEST", "A subscription cannot be part of a batch; send it alone."
+                )
             raise HTTPRefusal(
                 405,
                 "METHOD_NOT_ALLOWED",
@@ -257,6 +363,39 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             key, mark = cached
             self.cache.put(key, mark, result.data)
         return result
+
+    async def process_result(  # type: ignore[override]
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A request error answered as application/graphql-response+json has no `data`
+        (and a 4xx status, `create_response`); application/json and streamed events keep
+        `"data": null`, as they always have."""
+        response = process_result(result)
+        if (
+            RESPONSE.get().body == GRAPHQL_RESPONSE_JSON
+            and not getattr(request.state, "streamed", False)
+            and is_request_error(result)
+        ):
+            del response["data"]
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """strawberry's, in the negotiated media type, with its status code: a body without
+        `data` is a request error (graphql-response+json only); anything else is 200."""
+        status = 200
+        if isinstance(response_data, dict) and "data" not in response_data:
+            status = request_error_status(response_data)
+        response = Response(
+            self.encode_json(response_data),
+            status_code=status,
+            media_type=RESPONSE.get().content_type,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
 
     async def _cached(
         self,
@@ -301,15 +440,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         )
 
     async def _stream(
-        self, request_data: GraphQLRequestData, context: Context, root_value: Any
+        self, query: str | None, request_data: GraphQLRequestData, context: Context, root_value: Any
     ) -> Any:
-        """HTTP streaming (graphql-sse, multipart): subscriptions only. Queries and mutations
-        belong in plain requests, where the timeout applies."""
-        persisted = self._persisted_query(request_data, context)
-        if isinstance(persisted, ExecutionResult):
-            return persisted
+        """A subscription over HTTP streaming (graphql-sse, multipart)."""
         return await self.schema.stream(
-            persisted[1],
+            query,
             variable_values=request_data.variables,
             context_value=context,
             root_value=root_value,
@@ -419,6 +554,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         context.principal = outcome
         context.transport = "websocket"
         return UNSET
+
+
+async def _one_event(result: ExecutionResult) -> AsyncIterator[ExecutionResult]:
+    """A single result as a stream (one `next`, then `complete`)."""
+    yield result
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

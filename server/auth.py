@@ -17,12 +17,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from db.engine import Database, SessionFactory
 from db.tokens import TokenOwner, authenticate
 from resolvers.visibility import Principal
-from server.guard import HTTPRefusal, is_graphiql_page, send_refusal
+from server.guard import HTTPRefusal, bearer_token, is_graphiql_page, send_refusal
 from server.metrics import Metrics
 from server.ratelimit import RateLimiter, Verdict
 from server.settings import Settings
 
-BEARER = "bearer "
 logger = logging.getLogger("clubjustice.auth")
 
 
@@ -41,12 +40,6 @@ def caller_key(principal: Principal | None, scope: Scope) -> Hashable:
         return ("token", principal.token_id)
     client = scope.get("client")
     return ("address", client[0] if client else "unknown")
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if authorization is None or not authorization.lower().startswith(BEARER):
-        return None
-    return authorization[len(BEARER) :].strip() or None
 
 
 async def owner_of(session_factory: SessionFactory, authorization: str | None) -> TokenOwner | str:

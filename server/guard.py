@@ -1,10 +1,14 @@
 """Transport rules for /graphql over HTTP, checked before anything is parsed: a request id,
-CSRF prevention, and the body size limit. Refusals are GraphQL-shaped JSON with a code.
+the response's media type (from `Accept`, server/media.py), CSRF prevention, and the body
+size limit. Refusals are GraphQL-shaped JSON with a code.
 
-CSRF: a browser sends some requests cross-site without asking first (no preflight): those
-with no content type or a "simple" one (form posts, text/plain). Such a request runs only
-if it carries a header no simple request can, one of PREFLIGHT_HEADERS (Apollo Server's
-rule). JSON bodies always trigger a preflight, so they pass; GET requests need the header.
+CSRF: the only credential this API accepts is a bearer token in the `Authorization` header.
+Browsers never attach one by themselves, and a cross-site page that sets it triggers a
+CORS preflight, which fails for every origin not in CLUBJUSTICE_CORS_ORIGINS. So a request
+with a bearer token needs nothing more. A request without one could be a "simple" request
+a page on another site made a browser send without asking first (a form post, a GET for an
+image): it runs only if it cannot be simple, i.e. it has a JSON body or carries one of
+PREFLIGHT_HEADERS (Apollo Server's rule). docs/security.md explains what that still guards.
 """
 
 import logging
@@ -20,6 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import REQUEST_ID
+from server.media import GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
 from server.metrics import Metrics
 
 access_log = logging.getLogger("clubjustice.access")
@@ -30,6 +35,7 @@ PREFLIGHT_HEADERS = (
     "x-apollo-operation-name",
 )
 JSON_TYPES = ("application/json", "application/graphql-response+json")
+BEARER = "bearer "
 REQUEST_ID_HEADER = "x-request-id"
 # A client's own request id is kept when it is short and plain (it ends up in log lines).
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -39,6 +45,7 @@ STATUS_CODES: Mapping[int, str] = {
     401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
@@ -56,10 +63,22 @@ class HTTPRefusal(HTTPException):
         self.headers = dict(headers or {})
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header."""
+    if authorization is None or not authorization.lower().startswith(BEARER):
+        return None
+    return authorization[len(BEARER) :].strip() or None
+
+
 def refusal_body(code: str, message: str, **extensions: Any) -> bytes:
-    return orjson.dumps(
-        {"data": None, "errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
-    )
+    """A refusal in the negotiated media type: graphql-response+json has no `data` when
+    nothing ran; application/json keeps `"data": null`, as it always has."""
+    body: dict[str, Any] = {
+        "errors": [{"message": message, "extensions": {"code": code, **extensions}}]
+    }
+    if RESPONSE.get().body != GRAPHQL_RESPONSE_JSON:
+        body = {"data": None, **body}
+    return orjson.dumps(body)
 
 
 async def send_refusal(send: Send, refusal: HTTPRefusal, metrics: Metrics | None) -> None:
@@ -67,7 +86,7 @@ async def send_refusal(send: Send, refusal: HTTPRefusal, metrics: Metrics | None
         metrics.errors.labels(refusal.code).inc()
     body = refusal_body(refusal.code, refusal.reason)
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", RESPONSE.get().content_type.encode()),
         (b"content-length", str(len(body)).encode()),
         *((name.lower().encode(), value.encode()) for name, value in refusal.headers.items()),
     ]
@@ -122,6 +141,9 @@ class GuardTransport:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         reset = REQUEST_ID.set(request_id)
+        graphiql_page = self.graphiql and is_graphiql_page(scope, headers)
+        negotiated = negotiate(headers.get("accept"))
+        reset_response = RESPONSE.set(negotiated or RESPONSE.get())
         began = time.perf_counter()
         status = 0
 
@@ -129,11 +151,17 @@ class GuardTransport:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                response_headers = MutableHeaders(scope=message)
+                response_headers[REQUEST_ID_HEADER] = request_id
+                if graphiql_page:
+                    # GraphiQL keeps the token typed into it (in the browser's storage):
+                    # no other site may frame it and trick a click on a prepared operation.
+                    response_headers["x-frame-options"] = "DENY"
+                    response_headers["content-security-policy"] = "frame-ancestors 'none'"
             await send(message)
 
         try:
-            refusal = self.refusal(scope, headers)
+            refusal = None if graphiql_page else self.refusal(scope, headers, negotiated)
             if refusal is not None:
                 await send_refusal(send_with_id, refusal, self.metrics)
                 return
@@ -159,6 +187,7 @@ class GuardTransport:
                 *(value if value is not None else "-" for value in fields.values()),
                 extra={"request_id": request_id, **fields},
             )
+            RESPONSE.reset(reset_response)
             REQUEST_ID.reset(reset)
 
     def too_large(self) -> HTTPRefusal:
@@ -166,30 +195,43 @@ class GuardTransport:
             413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_body_bytes} bytes."
         )
 
-    def refusal(self, scope: Scope, headers: Headers) -> HTTPRefusal | None:
-        if self.graphiql and is_graphiql_page(scope, headers):
-            return None
+    def refusal(
+        self, scope: Scope, headers: Headers, negotiated: Negotiated | None
+    ) -> HTTPRefusal | None:
         length = headers.get("content-length")
         if length is not None and not length.isdigit():
             return HTTPRefusal(400, "BAD_REQUEST", "Content-Length is not a number.")
         if length is not None and int(length) > self.max_body_bytes:
             return self.too_large()
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-        if any(headers.get(name) for name in PREFLIGHT_HEADERS):
+        # A bearer token or a preflight header: a browser asks first (CORS) before sending
+        # either to another site.
+        preflighted = bearer_token(headers.get("authorization")) is not None or any(
+            headers.get(name) for name in PREFLIGHT_HEADERS
+        )
+        if preflighted:
             if scope["method"] == "POST" and content_type not in JSON_TYPES:
                 return HTTPRefusal(
                     415, "UNSUPPORTED_MEDIA_TYPE", "Send the operation as application/json."
                 )
-            return None
-        if content_type in JSON_TYPES:
-            return None
-        return HTTPRefusal(
-            400,
-            "PREFLIGHT_REQUIRED",
-            "This request could have been sent by a page on another site (it has no JSON "
-            "content type); send it with `Content-Type: application/json` or, for GET, with "
-            "the header `GraphQL-Require-Preflight: 1`.",
-        )
+        elif content_type not in JSON_TYPES:
+            return HTTPRefusal(
+                400,
+                "PREFLIGHT_REQUIRED",
+                "This request could have been sent by a page on another site (it has neither "
+                "a bearer token nor a JSON content type); send `Authorization: Bearer "
+                "<token>`, or for a request without a token, `Content-Type: application/json` "
+                "or the header `GraphQL-Require-Preflight: 1`.",
+            )
+        if negotiated is None:
+            return HTTPRefusal(
+                406,
+                "NOT_ACCEPTABLE",
+                "`Accept` names no media type this endpoint answers with: "
+                "application/graphql-response+json, application/json, text/event-stream "
+                "(graphql-sse) or multipart/mixed;subscriptionSpec=1.0.",
+            )
+        return None
 
     def limited(self, receive: Receive) -> Receive:
         received = 0
