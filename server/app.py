@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, get_operation_ast
+from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -290,6 +290,16 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             and OperationType(operation.operation.value) is OperationType.SUBSCRIPTION
         )
 
+    def _operation_is_ambiguous(self, query: str | None, operation_name: str | None) -> bool:
+        if query is None or operation_name is not None:
+            return False
+        try:
+            document = self._parse(query)
+        except GraphQLError:
+            return False  # the schema's own parse reports it
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        return len(operations) > 1
+
     async def _execute(
         self,
         request: Request,
@@ -302,6 +312,12 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """A query or mutation: from the response cache, or run with its time bounded."""
         allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        if self._operation_is_ambiguous(query, request_data.operation_name):
+            # strawberry would run the first one; the GraphQL spec's GetOperation() refuses.
+            return self._error_result(
+                "OPERATION_RESOLUTION_FAILURE",
+                "Must provide operation name if query contains multiple operations.",
+            )
         cached = await self._cached(query, request_data, context, request)
         if isinstance(cached, ExecutionResult):
             return cached
@@ -336,7 +352,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             )
         except CannotGetOperationTypeError as error:
             # A request error like a validation error (the spec: 200 for application/json).
-            return self._error_result("BAD_REQUEST", error.as_http_error_reason())
+            return self._error_result("OPERATION_RESOLUTION_FAILURE", error.as_http_error_reason())
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.SUBSCRIPTION:
                 return self._error_result(

@@ -27,7 +27,8 @@ async def client(settings: Settings, session_factory: Any) -> AsyncIterator[http
         yield client
 
 
-# GET requests (and any without a JSON body) must carry one of these: CSRF prevention.
+# Requests without a bearer token and without a JSON body must carry one of these (CSRF
+# prevention); with a token they change nothing.
 PREFLIGHT = {"graphql-require-preflight": "1"}
 
 
