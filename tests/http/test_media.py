@@ -3,10 +3,17 @@ graphql-response+json body without `data`."""
 
 import pytest
 
-from server.media import DEFAULT, Negotiated, negotiate, request_error_status
+from server.media import (
+    DEFAULT,
+    JSON,
+    Negotiated,
+    negotiate,
+    request_error_status,
+)
+from server.media import (
+    GRAPHQL_RESPONSE_JSON as GR,
+)
 
-GR = "application/graphql-response+json"
-JSON = "application/json"
 URQL = (
     "application/graphql-response+json, application/graphql+json, application/json, "
     "text/event-stream, multipart/mixed"
