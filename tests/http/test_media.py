@@ -5,14 +5,14 @@ import pytest
 
 from server.media import (
     DEFAULT,
+    GRAPHQL_RESPONSE_JSON,
     JSON,
     Negotiated,
     negotiate,
     request_error_status,
 )
-from server.media import (
-    GRAPHQL_RESPONSE_JSON as GR,
-)
+
+GR = GRAPHQL_RESPONSE_JSON
 
 URQL = (
     "application/graphql-response+json, application/graphql+json, application/json, "
