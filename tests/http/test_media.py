@@ -1,6 +1,8 @@
 """server/media.py on its own: the answer each `Accept` header gets, and the status of a
 graphql-response+json body without `data`."""
 
+from typing import Final
+
 import pytest
 
 from server.media import (
@@ -12,7 +14,7 @@ from server.media import (
     request_error_status,
 )
 
-GR = GRAPHQL_RESPONSE_JSON
+GR: Final = GRAPHQL_RESPONSE_JSON
 
 URQL = (
     "application/graphql-response+json, application/graphql+json, application/json, "
