@@ -102,6 +102,21 @@ async def test_a_json_post_without_a_token_passes_the_rule(client: httpx.AsyncCl
     assert (response.status_code, response.json()) == (401, NO_TOKEN)
 
 
+async def test_graphiql_s_page_loads_without_a_token_but_may_not_be_framed(
+    client: httpx.AsyncClient,
+) -> None:
+    # It keeps the token typed into it: no other site may frame it and trick a click.
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    # Only the page: an operation gets neither the page nor these headers.
+    response = await client.post("/graphql", json={"query": VIEWER})
+    assert response.status_code == 401
+    assert "x-frame-options" not in response.headers
+
+
 # Body size
 
 
