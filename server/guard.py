@@ -24,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import REQUEST_ID
-from server.media import GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
+from server.media import DEFAULT, GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
 from server.metrics import Metrics
 
 access_log = logging.getLogger("clubjustice.access")
@@ -143,7 +143,7 @@ class GuardTransport:
         reset = REQUEST_ID.set(request_id)
         graphiql_page = self.graphiql and is_graphiql_page(scope, headers)
         negotiated = negotiate(headers.get("accept"))
-        reset_response = RESPONSE.set(negotiated or RESPONSE.get())
+        reset_response = RESPONSE.set(negotiated or DEFAULT)
         began = time.perf_counter()
         status = 0
 
@@ -153,6 +153,9 @@ class GuardTransport:
                 status = message["status"]
                 response_headers = MutableHeaders(scope=message)
                 response_headers[REQUEST_ID_HEADER] = request_id
+                # The answer depends on `Accept` (its media type; GraphiQL's page or not): a
+                # cache in between (a CDN for persisted queries over GET) must keep it apart.
+                response_headers.add_vary_header("Accept")
                 if graphiql_page:
                     # GraphiQL keeps the token typed into it (in the browser's storage):
                     # no other site may frame it and trick a click on a prepared operation.

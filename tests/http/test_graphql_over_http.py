@@ -88,7 +88,9 @@ async def test_the_response_takes_the_media_type_the_client_prefers(
         del request.headers["accept"]  # httpx sends */* unless told otherwise
     else:
         request.headers["accept"] = accept
-    assert answer(await client.send(request)) == (200, content_type, AS_PARTNER)
+    response = await client.send(request)
+    assert answer(response) == (200, content_type, AS_PARTNER)
+    assert response.headers["vary"] == "Accept"
 
 
 NOT_ACCEPTABLE = {
