@@ -269,6 +269,51 @@ async def test_a_node_client_answers_a_query(
     assert lines == expected
 
 
+REGISTER = """
+mutation Register($input: RegisterOrganizationInput!) {
+  registerOrganization(input: $input) {
+    __typename
+    organization { __typename name kind status country { __typename code } }
+    errors { __typename code }
+  }
+}
+"""
+
+
+async def test_urql_runs_a_mutation_over_post(
+    server: Server, node_clients: str, tmp_path: Path
+) -> None:
+    """urql POSTs mutations with an Accept header that lists the streaming types after the
+    JSON ones: the answer must be JSON."""
+    variables = {"input": {"name": "Ulaanbaatar Urql Clinic", "countryCode": "MN", "kind": "NGO"}}
+    lines = await run_node(
+        node_clients,
+        "urql.mjs",
+        server.http,
+        REGISTER,
+        json.dumps(variables),
+        token=server.token,
+        logs=tmp_path,
+    )
+    assert lines == [
+        {
+            "data": {
+                "registerOrganization": {
+                    "__typename": "OrganizationPayload",
+                    "organization": {
+                        "__typename": "Organization",
+                        "name": "Ulaanbaatar Urql Clinic",
+                        "kind": "NGO",
+                        "status": "GUEST",
+                        "country": {"__typename": "Country", "code": "MN"},
+                    },
+                    "errors": [],
+                }
+            }
+        }
+    ]
+
+
 @pytest.mark.parametrize(
     ("program", "transport"),
     [

@@ -1,6 +1,8 @@
 // urql (@urql/core), as its documentation sets it up: the default exchanges, so queries go
-// as GET when they fit in a URL, with urql's own Accept header.
+// as GET when they fit in a URL and mutations as POST, with urql's own Accept header (which
+// lists text/event-stream and multipart/mixed after the JSON types).
 import { Client, cacheExchange, fetchExchange } from "@urql/core";
+import { getOperationAST, parse } from "graphql";
 import { failure, operationFromArgs, print } from "./operation.mjs";
 
 const { url, token, query, variables } = operationFromArgs();
@@ -9,7 +11,9 @@ const client = new Client({
   exchanges: [cacheExchange, fetchExchange],
   fetchOptions: { headers: { authorization: `Bearer ${token}` } },
 });
-const result = await client.query(query, variables).toPromise();
+const operation = getOperationAST(parse(query))?.operation;
+const run = operation === "mutation" ? client.mutation : client.query;
+const result = await run.call(client, query, variables).toPromise();
 if (result.error?.networkError) {
   print(failure(result.error.networkError));
 } else {
