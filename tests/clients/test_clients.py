@@ -254,7 +254,18 @@ async def schedule_meeting(server: Server, title: str) -> None:
         pytest.param("apollo.mjs", "http", id="apollo-client"),
         pytest.param("graphql-request.mjs", "http", id="graphql-request"),
         pytest.param("graphql-sse.mjs", "sse", id="graphql-sse"),
-        pytest.param("graphql-ws.mjs", "ws", id="graphql-ws"),
+        pytest.param(
+            "graphql-ws.mjs",
+            "ws",
+            id="graphql-ws",
+            # The protocol carries queries, and graphql-ws sends them over the socket; the
+            # server refuses them there by design (schema/errors.py,
+            # SubscriptionsOnlyOverWebSocket: a connection's context lives as long as it
+            # does). Strict: the day the server answers, this marker must go.
+            marks=pytest.mark.xfail(
+                strict=True, reason="queries over WebSocket are refused with BAD_REQUEST"
+            ),
+        ),
     ],
 )
 async def test_a_node_client_answers_a_query(
