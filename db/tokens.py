@@ -4,8 +4,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Result, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.activity import append_activity
@@ -57,29 +58,40 @@ async def create_token(
     return row, token
 
 
-async def authenticate(session: AsyncSession, token: str) -> TokenOwner | None:
-    """The owner of an unrevoked token, or None."""
-    digest = token_hash(token)
-    row = (
-        await session.execute(
-            select(
-                ApiToken,
-                Organization.status,
-                select(func.max(ActivityLogEntry.id)).scalar_subquery(),
-            )
-            .outerjoin(Organization, Organization.id == ApiToken.organization_id)
-            .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+class Reader(Protocol):
+    """Anything that runs a statement: a session, a connection, a request's reads."""
+
+    async def execute(self, statement: Any, /) -> Result[Any]: ...
+
+
+def owner_statement(token: str) -> Select[Any]:
+    """The token's owner and the activity log's high-water mark, in one statement of plain
+    columns (no ORM object to build for it)."""
+    return (
+        select(
+            ApiToken.id,
+            ApiToken.role,
+            ApiToken.organization_id,
+            Organization.status,
+            select(func.max(ActivityLogEntry.id)).scalar_subquery(),
         )
-    ).first()
+        .outerjoin(Organization, Organization.id == ApiToken.organization_id)
+        .where(ApiToken.token_hash == token_hash(token), ApiToken.revoked_at.is_(None))
+    )
+
+
+async def authenticate(reader: Reader, token: str) -> TokenOwner | None:
+    """The owner of an unrevoked token, or None: one statement, one round trip."""
+    row = (await reader.execute(owner_statement(token))).first()
     # Looking up a SHA-256 digest reveals nothing through timing about the token itself:
     # a caller cannot steer the digest toward a stored one byte by byte.
     if row is None:
         return None
-    api_token, status, high_water = row
+    token_id, role, organization_id, status, high_water = row
     return TokenOwner(
-        token_id=api_token.id,
-        role=api_token.role,
-        organization_id=api_token.organization_id,
+        token_id=token_id,
+        role=role,
+        organization_id=organization_id,
         organization_is_member=status is OrganizationStatus.MEMBER,
         activity_high_water=high_water or 0,
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from db.engine import SessionFactory
+from db.engine import ReadSessions, RequestReads, SessionFactory
 from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
@@ -20,9 +20,10 @@ from server.settings import Settings
 class Context:
     settings: Settings
     principal: Principal
-    # Reads open short sessions from `session_factory`; a mutation runs in one transaction
-    # from `write_session_factory` (BEGIN IMMEDIATE on SQLite).
-    session_factory: SessionFactory
+    # Reads: over HTTP the request's one connection (RequestReads, shared by its loaders,
+    # one at a time); on a WebSocket short sessions from a factory. A mutation runs in one
+    # transaction from `write_session_factory` (BEGIN IMMEDIATE on SQLite).
+    session_factory: ReadSessions
     write_session_factory: SessionFactory
     # The process's activity feed: subscriptions listen to it, mutations wake it on commit.
     feed: ActivityFeed | None = None
@@ -46,6 +47,13 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.for_request(self.session_factory)
+
+    async def release_reads(self) -> None:
+        """Give the request's read connection back before a mutation's transaction takes its
+        own (a request never holds two, so the pool cannot deadlock), and after it commits
+        (later reads start on a new session: the old one's objects predate the change)."""
+        if isinstance(self.session_factory, RequestReads):
+            await self.session_factory.release()
 
 
 Info = strawberry.Info[Context, None]

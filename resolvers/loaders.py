@@ -1,7 +1,8 @@
 """Per-request DataLoaders: every relation of the graph, declared once, one statement per batch.
 
 Batch functions return results in key order (None or [] for a missing key). Each batch
-opens its own short session, so loaders running concurrently never share one.
+reads through the context's `session_factory`: over HTTP that is the request's one
+connection, which concurrent batches take in turn (db/engine.py RequestReads).
 """
 
 from collections import defaultdict
@@ -14,7 +15,7 @@ from sqlalchemy import ColumnElement, Executable, func, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from strawberry.dataloader import DataLoader
 
-from db.engine import SessionFactory
+from db.engine import ReadSessions
 from db.enums import OrganizationStatus
 from db.models import (
     ActionItem,
@@ -30,13 +31,13 @@ from db.models import (
 K = TypeVar("K", bound=Hashable)
 
 
-async def _fetch(session_factory: SessionFactory, statement: Executable) -> Sequence[Any]:
+async def _fetch(session_factory: ReadSessions, statement: Executable) -> Sequence[Any]:
     async with session_factory() as session:
         return (await session.execute(statement)).all()
 
 
 def by_column(
-    session_factory: SessionFactory, column: InstrumentedAttribute[K]
+    session_factory: ReadSessions, column: InstrumentedAttribute[K]
 ) -> DataLoader[K, Any]:
     """One row per key of a unique column (a primary key, a slug, a code)."""
     model = column.class_
@@ -50,7 +51,7 @@ def by_column(
 
 
 def grouped_by(
-    session_factory: SessionFactory,
+    session_factory: ReadSessions,
     column: InstrumentedAttribute[Any],
     *order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
 ) -> DataLoader[Any, list[Any]]:
@@ -86,7 +87,7 @@ class CountryOrganizationsKey:
 
 
 def _organizations_by_country(
-    session_factory: SessionFactory,
+    session_factory: ReadSessions,
 ) -> DataLoader[CountryOrganizationsKey, list[Organization]]:
     """A country's organizations by name, at most `first` of each: one windowed statement."""
 
@@ -129,7 +130,7 @@ def _organizations_by_country(
 
 
 def _count_by(
-    session_factory: SessionFactory, column: InstrumentedAttribute[K], *where: ColumnElement[bool]
+    session_factory: ReadSessions, column: InstrumentedAttribute[K], *where: ColumnElement[bool]
 ) -> DataLoader[K, int]:
     async def load(keys: list[K]) -> list[int]:
         statement = (
@@ -142,7 +143,7 @@ def _count_by(
 
 
 def linked_through(
-    session_factory: SessionFactory,
+    session_factory: ReadSessions,
     key: InstrumentedAttribute[int],
     target: InstrumentedAttribute[int],
     model: type[Any],
@@ -171,7 +172,7 @@ class InviterYearKey:
 
 
 def _invitations_sent(
-    session_factory: SessionFactory,
+    session_factory: ReadSessions,
 ) -> DataLoader[InviterYearKey, list[Invitation]]:
     """An organization's invitations, of one year or (year None) of all."""
 
@@ -194,11 +195,11 @@ class Loaders:
     """Every relation the graph can walk, one DataLoader each: created on first use and
     memoised for the request (a request that walks two relations builds two loaders)."""
 
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(self, session_factory: ReadSessions) -> None:
         self.session_factory = session_factory
 
     @classmethod
-    def for_request(cls, session_factory: SessionFactory) -> "Loaders":
+    def for_request(cls, session_factory: ReadSessions) -> "Loaders":
         return cls(session_factory)
 
     @cached_property

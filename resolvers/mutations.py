@@ -40,6 +40,7 @@ def mutation(
                     info.context.metrics.refusals.labels(info.field_name, refusal.code.value).inc()
                 return payload.refused(refusal)
             context = info.context
+            await context.release_reads()
             context.loaders = Loaders.for_request(context.session_factory)
             if context.feed is not None:
                 context.feed.wake()  # committed: this process's subscribers hear it at once
@@ -60,6 +61,7 @@ def require_role(principal: Principal, *roles: Role) -> None:
 async def transaction(info: Info) -> AsyncIterator[AsyncSession]:
     """The mutation's one transaction: committed when the block ends, rolled back when it
     raises (a Refusal included)."""
+    await info.context.release_reads()
     async with info.context.write_session_factory() as session, session.begin():
         yield session
 

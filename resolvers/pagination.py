@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from db.engine import SessionFactory
+from db.engine import ReadSessions
 from schema.errors import BadUserInput
 from schema.ids import MAX_PK
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
@@ -68,7 +68,7 @@ def page_size(first: int | None, settings: Settings) -> int:
 
 
 async def paginate(
-    session_factory: SessionFactory,
+    session_factory: ReadSessions,
     statement: Select[Any],
     order: SortOrder,
     *,

@@ -48,6 +48,7 @@ from db.enums import Role
 from db.migrate import ensure_migrated, migration_state, upgrade
 from db.notifier import ActivityFeed
 from resolvers.context import Context
+from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
 from schema.root import build_schema
 from server import tracing
@@ -459,6 +460,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         self, query: str | None, request_data: GraphQLRequestData, context: Context, root_value: Any
     ) -> Any:
         """A subscription over HTTP streaming (graphql-sse, multipart)."""
+        # A subscription lives long: it reads in short sessions, as on a WebSocket, and does
+        # not hold the request's connection.
+        await context.release_reads()
+        context.session_factory = context.request.state.database.session_factory
+        context.loaders = Loaders.for_request(context.session_factory)
         return await self.schema.stream(
             query,
             variable_values=request_data.variables,
@@ -538,7 +544,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             # HTTP: set by RequireToken. WebSocket: set by on_ws_connect.
             principal=getattr(request.state, "principal", NOT_YET_AUTHENTICATED),
-            session_factory=database.session_factory,
+            # HTTP: the request's connection, taken by RequireToken's token check.
+            session_factory=getattr(request.state, "reads", None) or database.session_factory,
             write_session_factory=database.write_session_factory,
             feed=request.state.feed,
         )
@@ -553,7 +560,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         authorization = params.get("authorization") or params.get("Authorization")
         try:
             outcome = await principal_for(
-                context.session_factory, authorization if isinstance(authorization, str) else None
+                context.request.state.database,
+                authorization if isinstance(authorization, str) else None,
             )
         except Exception:
             logger.exception("authenticating a WebSocket connection failed")
@@ -590,7 +598,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        database = Database.open(settings.database_url, echo=settings.db_echo)
+        database = Database.open(
+            settings.database_url,
+            echo=settings.db_echo,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         feed = ActivityFeed(database, poll_interval=settings.live_poll_interval)
         try:
             if settings.migrate_on_start:

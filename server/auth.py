@@ -14,8 +14,8 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from db.engine import Database, SessionFactory
-from db.tokens import TokenOwner, authenticate
+from db.engine import Database, RequestReads
+from db.tokens import Reader, TokenOwner, authenticate
 from resolvers.visibility import Principal
 from server.guard import HTTPRefusal, bearer_token, is_graphiql_page, send_refusal
 from server.metrics import Metrics
@@ -42,13 +42,12 @@ def caller_key(principal: Principal | None, scope: Scope) -> Hashable:
     return ("address", client[0] if client else "unknown")
 
 
-async def owner_of(session_factory: SessionFactory, authorization: str | None) -> TokenOwner | str:
+async def owner_of(reader: Reader, authorization: str | None) -> TokenOwner | str:
     """The owner of a valid bearer token, or why there is none."""
     token = bearer_token(authorization)
     if token is None:
         return "Send `Authorization: Bearer <token>`."
-    async with session_factory() as session:
-        owner = await authenticate(session, token)
+    owner = await authenticate(reader, token)
     if owner is None:
         return "The token is unknown or revoked."
     return owner
@@ -60,11 +59,14 @@ def principal_of(owner: TokenOwner) -> Principal:
     )
 
 
-async def principal_for(
-    session_factory: SessionFactory, authorization: str | None
-) -> Principal | str:
-    """The principal of a valid bearer token, or why there is none."""
-    owner = await owner_of(session_factory, authorization)
+async def principal_for(database: Database, authorization: str | None) -> Principal | str:
+    """The principal of a valid bearer token, or why there is none (a WebSocket's
+    connection_init: its connection is not held for the life of the socket)."""
+    reads = database.request_reads()
+    try:
+        owner = await owner_of(reads, authorization)
+    finally:
+        await reads.release(finished=True)
     return owner if isinstance(owner, str) else principal_of(owner)
 
 
@@ -96,9 +98,26 @@ class RequireToken:
             await HTMLResponse(self.graphiql_html)(scope, receive, send)
             return
         state: dict[str, Any] = scope.setdefault("state", {})
+        database: Database = state["database"]
+        # The request's one connection: the token check takes it, the operation's reads
+        # share it, and it goes back to the pool when the response is sent.
+        reads = database.request_reads()
         try:
-            database: Database = state["database"]
-            outcome = await owner_of(database.session_factory, headers.get("authorization"))
+            await self.authenticated(reads, scope, receive, send, headers, state)
+        finally:
+            await reads.release(finished=True)
+
+    async def authenticated(
+        self,
+        reads: RequestReads,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: Headers,
+        state: dict[str, Any],
+    ) -> None:
+        try:
+            outcome = await owner_of(reads, headers.get("authorization"))
         except Exception:
             # The database is away (or worse): say so without details, log the details.
             logger.exception("authentication failed")
@@ -135,4 +154,5 @@ class RequireToken:
             return
         state["principal"] = principal
         state["activity_high_water"] = outcome.activity_high_water
+        state["reads"] = reads
         await self.app(scope, receive, send)

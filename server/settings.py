@@ -18,6 +18,18 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./clubjustice.db",
         description="SQLAlchemy URL; postgresql://… uses asyncpg, sqlite:///… uses aiosqlite.",
     )
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Database connections each server process keeps open: the requests it "
+        "serves at once (a request holds one connection from its token check to its answer).",
+    )
+    database_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="Connections opened beyond the pool in a burst and closed after it "
+        "(0: a request beyond the pool waits for a connection instead).",
+    )
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
     port: int = Field(default=8000, description="Port to listen on.")
     workers: int = Field(default=1, ge=1, description="Server processes (uvicorn workers).")
