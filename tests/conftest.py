@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.base import Base
 from db.engine import (
+    READ_WITHOUT_TRANSACTION,
+    WRITE_OPTION,
     SessionFactory,
     create_engine,
     create_session_factory,
@@ -170,6 +172,67 @@ def statements_on(engine: AsyncEngine) -> Iterator[StatementLog]:
         yield log
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@dataclass
+class WireLog:
+    """What an engine sent its database: statements, round trips, new connections."""
+
+    statements: list[str] = field(default_factory=list)
+    # Statements, and the BEGIN, COMMIT and ROLLBACK that reach the database: SQLAlchemy
+    # reports those outside `before_cursor_execute`, and also for connections that send
+    # none (AUTOCOMMIT on PostgreSQL, our reads without BEGIN on SQLite).
+    round_trips: int = 0
+    connections: int = 0
+
+
+def _sends_begin(connection: Any) -> bool:
+    options = connection.get_execution_options()
+    if connection.dialect.name == "sqlite":
+        return bool(options.get(WRITE_OPTION) != READ_WITHOUT_TRANSACTION)
+    return bool(options.get("isolation_level") != "AUTOCOMMIT")
+
+
+@contextmanager
+def wire_on(engine: AsyncEngine) -> Iterator[WireLog]:
+    """Records what `engine` sends: every statement and transaction-control message, and
+    every connection its pool opens. (asyncpg sends no BEGIN in AUTOCOMMIT; SQLite's BEGIN
+    is a statement we send from the engine's `begin` hook, counted once here.)"""
+    log = WireLog()
+    in_transaction: set[int] = set()
+
+    def statement(conn: Any, cursor: Any, text_: str, *args: Any) -> None:
+        if not text_.startswith("BEGIN"):
+            log.statements.append(text_)
+            log.round_trips += 1
+
+    def begin(conn: Any) -> None:
+        if _sends_begin(conn):
+            in_transaction.add(id(conn))
+            log.round_trips += 1
+
+    def end(conn: Any) -> None:
+        if id(conn) in in_transaction:
+            in_transaction.discard(id(conn))
+            log.round_trips += 1
+
+    def connect(*args: Any) -> None:
+        log.connections += 1
+
+    listeners = [
+        ("before_cursor_execute", statement),
+        ("begin", begin),
+        ("commit", end),
+        ("rollback", end),
+        ("connect", connect),
+    ]
+    for name, listener in listeners:
+        event.listen(engine.sync_engine, name, listener)
+    try:
+        yield log
+    finally:
+        for name, listener in listeners:
+            event.remove(engine.sync_engine, name, listener)
 
 
 @pytest.fixture
