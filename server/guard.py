@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.logs import REQUEST_ID
@@ -146,6 +147,7 @@ class GuardTransport:
         reset_response = RESPONSE.set(negotiated or DEFAULT)
         began = time.perf_counter()
         status = 0
+        disconnected = False
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -172,11 +174,16 @@ class GuardTransport:
         except BodyTooLarge:
             if not status:
                 await send_refusal(send_with_id, self.too_large(), self.metrics)
+        except ClientDisconnect:
+            # The client went away before we read its whole request (e.g. it gave up while
+            # the token was checked): nobody is left to answer, and nothing failed here. Its
+            # access line says so; no traceback, no error.
+            disconnected = True
         finally:
             principal = state.get("principal")
             operation_name, operation_type = state.get("operation", (None, None))
             # One reading of each field, for the text line and for its JSON keys alike.
-            fields = {
+            fields: dict[str, Any] = {
                 "method": scope["method"],
                 "path": scope["path"],
                 "status": status,
@@ -185,9 +192,12 @@ class GuardTransport:
                 "operation_type": operation_type,
                 "operation_name": operation_name,
             }
+            line = [value if value is not None else "-" for value in fields.values()]
+            if disconnected:
+                fields["client_disconnected"] = True
             access_log.info(
-                "%s %s %s %.1f ms %s %s %s",
-                *(value if value is not None else "-" for value in fields.values()),
+                "%s %s %s %.1f ms %s %s %s" + (" (client disconnected)" if disconnected else ""),
+                *line,
                 extra={"request_id": request_id, **fields},
             )
             RESPONSE.reset(reset_response)

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from db.enums import Role
 from server.app import create_app
@@ -14,8 +15,20 @@ from server.settings import Settings
 MakeToken = Callable[..., Awaitable[str]]
 
 
+def copying_state(app: ASGIApp) -> ASGIApp:
+    """Each request gets its own shallow copy of the lifespan state, as the ASGI spec has
+    servers do (uvicorn does; asgi-lifespan hands every request the one dict)."""
+
+    async def app_with_own_state(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan" and "state" in scope:
+            scope = {**scope, "state": dict(scope["state"])}
+        await app(scope, receive, send)
+
+    return app_with_own_state
+
+
 async def open_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(create_app(settings)) as manager:
+    async with LifespanManager(copying_state(create_app(settings))) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client

@@ -21,7 +21,7 @@ from server.app import create_app
 from server.settings import Settings
 from tests.conftest import wire_on
 from tests.factories import add, country_ids, organization
-from tests.http.conftest import MakeToken, bearer
+from tests.http.conftest import MakeToken, bearer, copying_state
 
 S1 = "{ viewer { role } }"
 S2 = """
@@ -38,7 +38,7 @@ async def served(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, A
     """The app in-process, and its engine. Its activity feed is stopped: nothing reads the
     log beside the requests being counted."""
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
+    async with LifespanManager(copying_state(app)) as manager:
         feed = app.state.feed
         await feed.stop()
         transport = httpx.ASGITransport(app=manager.app)
@@ -197,3 +197,51 @@ async def test_a_connection_killed_in_the_pool_is_replaced_and_the_request_succe
         # The statement failed on the dead connection, then ran once more on a new one.
         assert (len(wire.statements), wire.connections) == (2, 1)
         assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_client_that_goes_away_mid_request_is_logged_once_at_info(
+    settings: Settings, make_token: MakeToken, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As uvicorn serves a client that closed its connection after sending its headers: the
+    body never comes, `receive` says `http.disconnect`."""
+    token = await make_token(Role.PARTNER)
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"100"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    app = create_app(settings)
+    async with LifespanManager(copying_state(app)) as manager:
+        await app.state.feed.stop()
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):
+            await manager.app(scope, receive, send)
+        assert sent == []  # nobody to answer
+        engine = app.state.feed.database.engine
+        assert engine.sync_engine.pool.checkedout() == 0
+    [record] = [r for r in caplog.records if r.name.startswith(("clubjustice", "uvicorn"))]
+    assert (record.name, record.levelno, record.exc_info) == ("clubjustice.access", logging.INFO, None)
+    assert record.getMessage().startswith("POST /graphql 0 ")
+    assert record.getMessage().endswith(" PARTNER - - (client disconnected)")
