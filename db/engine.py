@@ -2,13 +2,13 @@
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Executable, Result, event
+from sqlalchemy import Dialect, Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -138,19 +138,33 @@ class RequestReads:
     def __call__(self) -> "_SharedSession":
         return _SharedSession(self)
 
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
     async def execute(self, statement: Executable) -> Result[Any]:
-        """One Core statement (no ORM). When the connection turns out to have died in the
-        pool (a database restart, an idle timeout), it is replaced and the statement runs
-        once more: reads change nothing, so running one twice is safe."""
+        """One Core statement (no ORM), retried once on a dropped connection (execute_sql)."""
+        return await self._run(lambda connection: connection.execute(statement))
+
+    async def execute_sql(self, sql: str, parameters: tuple[Any, ...]) -> Result[Any]:
+        """One statement already compiled for this dialect, with positional parameters.
+
+        When the connection turns out to have died in the pool (a database restart, an idle
+        timeout), it is replaced and the statement runs once more: reads change nothing,
+        so running one twice is safe."""
+        return await self._run(lambda connection: connection.exec_driver_sql(sql, parameters))
+
+    async def _run(
+        self, statement: Callable[[AsyncConnection], Awaitable[Result[Any]]]
+    ) -> Result[Any]:
         async with self._lock:
-            connection = await self._connect()
             try:
-                return await connection.execute(statement)
+                return await statement(await self._connect())
             except DBAPIError as error:
                 if not error.connection_invalidated:
                     raise
             await self._close()
-            return await (await self._connect()).execute(statement)
+            return await statement(await self._connect())
 
     async def release(self, *, finished: bool = False) -> None:
         """Return the connection to the pool (after the reads in flight). The next read takes
