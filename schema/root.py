@@ -72,6 +72,15 @@ class Query:
 # Whether the running operation's caller may not introspect: graphql-core then leaves
 # "Did you mean …?" out of its errors while coercing variables too (validation: schema/limits.py).
 _HIDE_SUGGESTIONS: ContextVar[bool] = ContextVar("hide_suggestions", default=False)
+# Whether the running operation's request asks for a federated trace (ftv1).
+_WANTS_TRACE: ContextVar[bool] = ContextVar("wants_trace", default=False)
+FTV1_HEADER = "apollo-federation-include-trace"
+
+
+def _wants_trace(context: Any) -> bool:
+    request = getattr(context, "request", None)
+    headers = getattr(request, "headers", None)
+    return headers is not None and headers.get(FTV1_HEADER, "").lower() == "ftv1"
 
 
 class ClubSchema(Schema):
@@ -91,10 +100,22 @@ class ClubSchema(Schema):
             and principal.role not in settings.introspection_roles
         )
         reset = _HIDE_SUGGESTIONS.set(hide)
+        reset_trace = _WANTS_TRACE.set(_wants_trace(context_value))
         try:
             return await super().execute(query, variable_values, context_value, *args, **kwargs)
         finally:
+            _WANTS_TRACE.reset(reset_trace)
             _HIDE_SUGGESTIONS.reset(reset)
+
+    def get_extensions(self, sync: bool = False) -> list[Any]:
+        # The ftv1 extension only where a gateway asked for a trace: present, it wraps every
+        # field's resolver in a middleware call, traced or not (docs/request-path.md).
+        extensions = super().get_extensions(sync)
+        if _WANTS_TRACE.get():
+            return extensions
+        return [
+            extension for extension in extensions if not isinstance(extension, FederatedTracing)
+        ]
 
     def _get_custom_context_kwargs(
         self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False

@@ -242,6 +242,10 @@ async def test_a_client_that_goes_away_mid_request_is_logged_once_at_info(
         engine = app.state.feed.database.engine
         assert engine.sync_engine.pool.checkedout() == 0
     [record] = [r for r in caplog.records if r.name.startswith(("clubjustice", "uvicorn"))]
-    assert (record.name, record.levelno, record.exc_info) == ("clubjustice.access", logging.INFO, None)
+    assert (record.name, record.levelno, record.exc_info) == (
+        "clubjustice.access",
+        logging.INFO,
+        None,
+    )
     assert record.getMessage().startswith("POST /graphql 0 ")
     assert record.getMessage().endswith(" PARTNER - - (client disconnected)")
