@@ -126,7 +126,7 @@ class RequestReads:
     `async with reads() as session:`.
     """
 
-    __slots__ = ("_engine", "_connection", "_session", "_lock", "_finished")
+    __slots__ = ("_connection", "_engine", "_finished", "_lock", "_session")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

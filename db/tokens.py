@@ -102,7 +102,7 @@ async def authenticate(reader: "Reader | RequestReads", token: str) -> TokenOwne
     # a caller cannot steer the digest toward a stored one byte by byte.
     if row is None:
         return None
-    token_id, role, organization_id, status, high_water = row
+    token_id, role, organization_id, status, high_water = tuple[Any, ...](row)
     return TokenOwner(
         token_id=token_id,
         role=Role(role),
