@@ -211,7 +211,11 @@ class RejectNulCharacters(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         finder = _FindNul()
-        if context.graphql_document is not None:
+        # The lexer refuses a raw NUL in a string: only an escape (`\u0000`, `\u{0}`) makes
+        # one, so a document without `\u` needs no walk.
+        if context.graphql_document is not None and (
+            context.query is None or "\\u" in context.query
+        ):
             visit(context.graphql_document, finder)
         if finder.found or _has_nul(context.variables):
             context.pre_execution_errors = [

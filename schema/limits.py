@@ -9,7 +9,9 @@ in the fields of a selection set: an alias bomb is refused before it can cost th
 
 import functools
 from collections.abc import Iterator
+from typing import Any
 
+import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -60,6 +62,60 @@ def _validate_document(
     if query is None:
         return validate(schema, document, VALIDATION_RULES, hide_suggestions=hide_suggestions)
     return _validate(schema, query, document, hide_suggestions)
+
+
+def _measure(
+    schema: GraphQLSchema,
+    query: str | None,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    page_sizes: tuple[int, int],
+) -> list[OperationSize]:
+    if query is None:
+        return _measure_now(schema, _Carried(document, variables), page_sizes)
+    # The same text with the same variables measures the same: measured once.
+    key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+    return _measured(schema, query, key, _Carried(document, variables), page_sizes)
+
+
+class _Carried:
+    """The document and variables, carried past lru_cache: it keys on the query text and
+    the variables' JSON instead."""
+
+    __slots__ = ("document", "variables")
+
+    def __init__(self, document: DocumentNode, variables: dict[str, Any] | None) -> None:
+        self.document = document
+        self.variables = variables
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Carried)
+
+
+@functools.lru_cache(maxsize=256)
+def _measured(
+    schema: GraphQLSchema,
+    query: str,
+    variables_key: bytes,
+    carried: _Carried,
+    page_sizes: tuple[int, int],
+) -> list[OperationSize]:
+    return _measure_now(schema, carried, page_sizes)
+
+
+def _measure_now(
+    schema: GraphQLSchema, carried: _Carried, page_sizes: tuple[int, int]
+) -> list[OperationSize]:
+    return measure(
+        schema,
+        carried.document,
+        carried.variables,
+        default_page_size=page_sizes[0],
+        max_page_size=page_sizes[1],
+    )
 
 
 def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]:
@@ -141,12 +197,12 @@ class OperationLimits(SchemaExtension):
                     )
                 ]
 
-        sizes = measure(
+        sizes = _measure(
             execution.schema._schema,
+            query,
             document,
             execution.variables,
-            default_page_size=settings.default_page_size,
-            max_page_size=settings.max_page_size,
+            (settings.default_page_size, settings.max_page_size),
         )
         may_introspect = role in settings.introspection_roles
         if not may_introspect and any(size.introspection for size in sizes):

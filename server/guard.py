@@ -110,14 +110,12 @@ class BodyTooLarge(Exception):
 
 def is_graphiql_page(scope: Scope, headers: Headers) -> bool:
     """A browser opening /graphql: GET, asking for HTML, with no operation in the URL (read
-    as the app reads it: `%71uery` is `query`)."""
+    as the app reads it: `%71uery` is `query`). The URL is parsed last: for a GET asking
+    for HTML only, not for every operation."""
+    if scope["method"] != "GET" or "text/html" not in headers.get("accept", ""):
+        return False
     parameters = QueryParams(scope.get("query_string", b""))
-    return (
-        scope["method"] == "GET"
-        and "query" not in parameters
-        and "extensions" not in parameters
-        and "text/html" in headers.get("accept", "")
-    )
+    return "query" not in parameters and "extensions" not in parameters
 
 
 class GuardTransport:
