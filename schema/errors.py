@@ -14,9 +14,10 @@ from graphql import BREAK, GraphQLError, GraphQLSyntaxError, StringValueNode, Vi
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from schema.limits import count_tokens
+from schema.limits import OperationLimits, count_tokens
 
 WRONG_OPERATION = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
 
@@ -203,29 +204,23 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-class RejectNulCharacters(SchemaExtension):
+def reject_nul_characters(context: ExecutionContext) -> None:
     """No input string may hold U+0000: PostgreSQL cannot store or compare it, so it would
     fail deep in a query (failing the other lookups batched with it), while SQLite would
-    accept it. Refused up front, the same way on both."""
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        finder = _FindNul()
-        # The lexer refuses a raw NUL in a string: only an escape (`\u0000`, `\u{0}`) makes
-        # one, so a document without `\u` needs no walk.
-        if context.graphql_document is not None and (
-            context.query is None or "\\u" in context.query
-        ):
-            visit(context.graphql_document, finder)
-        if finder.found or _has_nul(context.variables):
-            context.pre_execution_errors = [
-                *(context.pre_execution_errors or []),
-                GraphQLError(
-                    "Strings may not contain the NUL character (U+0000).",
-                    extensions={"code": "BAD_USER_INPUT"},
-                ),
-            ]
-        yield
+    accept it. Refused up front, the same way on both (added to what was refused before)."""
+    finder = _FindNul()
+    # The lexer refuses a raw NUL in a string: only an escape (`\u0000`, `\u{0}`) makes
+    # one, so a document without `\u` needs no walk.
+    if context.graphql_document is not None and (context.query is None or "\\u" in context.query):
+        visit(context.graphql_document, finder)
+    if finder.found or _has_nul(context.variables):
+        context.pre_execution_errors = [
+            *(context.pre_execution_errors or []),
+            GraphQLError(
+                "Strings may not contain the NUL character (U+0000).",
+                extensions={"code": "BAD_USER_INPUT"},
+            ),
+        ]
 
 
 class Forbidden(ClientError):
@@ -234,22 +229,31 @@ class Forbidden(ClientError):
     code = "FORBIDDEN"
 
 
-class SubscriptionsOnlyOverWebSocket(SchemaExtension):
+def subscriptions_only_over_websocket(context: ExecutionContext) -> None:
     """A WebSocket connection shares one context among its operations, for as long as it
     lasts: fine for subscriptions (each event gets fresh loaders and clock), wrong for
-    queries and mutations, which belong on HTTP."""
+    queries and mutations, which belong on HTTP (this refusal replaces any other)."""
+    if (
+        getattr(context.context, "transport", "http") == "websocket"
+        and context.graphql_document is not None
+        and context.operation_type is not OperationType.SUBSCRIPTION
+    ):
+        context.pre_execution_errors = [
+            GraphQLError(
+                "Over WebSocket only subscriptions run; send queries and mutations over HTTP.",
+                extensions={"code": "BAD_REQUEST"},
+            )
+        ]
+
+
+class OperationChecks(OperationLimits):
+    """Every refusal before validation, in one extension: the operation's limits
+    (OperationLimits), then NUL characters, then queries over WebSocket. (Strawberry
+    spends about fifty calls per request on each extension, whatever its hooks do:
+    docs/request-path.md.)"""
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if (
-            getattr(context.context, "transport", "http") == "websocket"
-            and context.graphql_document is not None
-            and context.operation_type is not OperationType.SUBSCRIPTION
-        ):
-            context.pre_execution_errors = [
-                GraphQLError(
-                    "Over WebSocket only subscriptions run; send queries and mutations over HTTP.",
-                    extensions={"code": "BAD_REQUEST"},
-                )
-            ]
+        self.refuse_before_validation()
+        reject_nul_characters(self.execution_context)
+        subscriptions_only_over_websocket(self.execution_context)
         yield

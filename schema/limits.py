@@ -160,10 +160,13 @@ class OperationLimits(SchemaExtension):
     and by whether field suggestions are hidden."""
 
     def on_validate(self) -> Iterator[None]:
+        self.refuse_before_validation()
+        yield
+
+    def refuse_before_validation(self) -> None:
         execution = self.execution_context
         if execution.graphql_document is not None and execution.pre_execution_errors is None:
             execution.pre_execution_errors = self._refusals(execution.graphql_document)
-        yield
 
     def _refusals(self, document: DocumentNode) -> list[GraphQLError]:
         execution = self.execution_context

@@ -21,13 +21,11 @@ from schema.countries import Country
 from schema.errors import (
     BadUserInput,
     ErrorCodes,
+    OperationChecks,
     ParseCache,
-    RejectNulCharacters,
-    SubscriptionsOnlyOverWebSocket,
 )
 from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
-from schema.limits import OperationLimits
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
 from schema.organizations import Organization, OrganizationPayload
@@ -294,13 +292,11 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
         mutation=Mutation,
         subscription=Subscription,
         federation_version="2.11",
-        # Order matters: RejectNulCharacters adds to what OperationLimits found.
         extensions=[
             ErrorCodes,
             ParseCache,
-            OperationLimits,
-            RejectNulCharacters,
-            SubscriptionsOnlyOverWebSocket,
+            # The limits, NUL characters, queries over WebSocket: in that order.
+            OperationChecks,
             Observe,
             # Traces only the operations whose request asks for one (a gateway's header).
             *tracing,
