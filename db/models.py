@@ -215,3 +215,14 @@ class ApiToken(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class DemoSecret(Base):
+    """The random key the demo's tokens are derived from (db/demo.py): one row, written when
+    `clubjustice demo` first seeds a database; its presence marks a demo database."""
+
+    __tablename__ = "demo_secret"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))  # 32 random bytes, hex
+    created_at: Mapped[datetime]

@@ -42,11 +42,24 @@ async def create_token(
     label: str | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token; the plain text is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = await store_token(session, token, role, organization_id=organization_id, label=label)
+    return row, token
+
+
+async def store_token(
+    session: AsyncSession,
+    token: str,
+    role: Role,
+    *,
+    organization_id: int | None = None,
+    label: str | None = None,
+) -> ApiToken:
+    """Store the hash of a token made elsewhere (random, or a demo token: db/demo.py)."""
     if (role is Role.ORGANIZATION) != (organization_id is not None):
         raise ValueError(
             "an ORGANIZATION token acts as exactly one organization; other roles as none"
         )
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         token_hash=token_hash(token),
         role=role,
@@ -56,7 +69,12 @@ async def create_token(
     )
     session.add(row)
     await session.flush()
-    return row, token
+    return row
+
+
+async def find_token(session: AsyncSession, token: str) -> ApiToken | None:
+    """The stored row of a token, revoked or not."""
+    return await session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
 
 
 class Reader(Protocol):

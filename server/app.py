@@ -695,10 +695,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_served_app() -> Starlette:
+def create_served_app(settings: Settings | None = None) -> Starlette:
     """The factory uvicorn calls in each server process: settings and logging set up there,
     since worker processes do not inherit the command line's."""
-    settings = Settings()
+    settings = settings or Settings()
     configure_logging(settings)
     # Thousands of idle subscribers are hundreds of thousands of long-lived objects, which
     # Python's default thresholds (700, 10, 10) make the collector rescan many times per

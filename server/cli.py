@@ -1,46 +1,173 @@
-"""The `clubjustice` command line: run the service, migrate, seed, export the schema."""
+"""The `clubjustice` command line: run the service, migrate, seed, export the schema.
+
+Every command reads and checks the settings first. A failure an operator can fix prints
+one line naming the problem and the fix (server/startup.py), in the configured log
+format, and exits with status 1; `--debug` adds the traceback.
+"""
 
 import asyncio
+import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_engine, create_session_factory
+from db.demo import demo_tokens, is_demo_database, wipe
+from db.engine import create_engine, create_session_factory, create_write_session_factory
 from db.enums import Role
-from db.migrate import DatabaseNotMigrated, ensure_migrated, upgrade
+from db.migrate import ensure_migrated, upgrade
 from db.models import ApiToken, Organization
 from db.seed import seed as seed_demo_data
 from db.tokens import create_token, list_tokens, revoke_token
-from server.logs import configure_logging
+from server.logs import configure_logging, error_line, logging_config
 from server.settings import Settings
+from server.startup import (
+    DatabaseLocation,
+    StartupError,
+    check_listen_address,
+    database_files,
+    explain,
+    read_settings,
+)
 
 T = TypeVar("T")
 
+logger = logging.getLogger("clubjustice.cli")
 
-async def _on_engine(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    engine = create_engine(settings.database_url)
-    try:
-        return await work(engine)
-    finally:
-        await engine.dispose()
-
-
-def _with_engine(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    return asyncio.run(_on_engine(settings, work))
+# Shared by every context of one invocation (click's Context.meta).
+DEBUG = "clubjustice.debug"
+SETTINGS = "clubjustice.settings"
+DATABASE = "clubjustice.database"
 
 
-@click.group()
-@click.pass_context
-def main(ctx: click.Context) -> None:
-    """Club Justice API: the club's federated GraphQL graph."""
-    settings = Settings()
-    configure_logging(settings)
-    ctx.obj = settings
+class CommandFailed(click.ClickException):
+    """A failure, shown as one line in the configured log format."""
+
+    def __init__(self, message: str, *, json: bool, traceback_of: BaseException | None) -> None:
+        super().__init__(" ".join(message.split()))  # one line, whatever the message held
+        self.json = json
+        self.traceback_of = traceback_of
+
+    def show(self, file: Any = None) -> None:
+        line = error_line(self.message, json=self.json, error=self.traceback_of)
+        click.echo(line, err=True)
+
+
+def _failure(ctx: click.Context, error: BaseException) -> CommandFailed:
+    settings: Settings | None = ctx.meta.get(SETTINGS)
+    # Settings that failed to load still say how to log, if that much is readable.
+    json = (
+        settings.log_format == "json"
+        if settings is not None
+        else os.environ.get("CLUBJUSTICE_LOG_FORMAT", "").strip().lower() == "json"
+    )
+    if isinstance(error, click.ClickException):
+        message = error.format_message()
+    else:
+        explained = explain(error, ctx.meta.get(DATABASE))
+        message = explained or (
+            f"unexpected {type(error).__name__}: {str(error).strip() or 'no detail'} "
+            "(run the command again with --debug for the traceback)"
+        )
+    return CommandFailed(message, json=json, traceback_of=error if ctx.meta.get(DEBUG) else None)
+
+
+def _turn_on_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[DEBUG] = True
+
+
+def _debug_option() -> click.Option:
+    return click.Option(
+        ["--debug"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_turn_on_debug,
+        help="Show the traceback of a failure.",
+    )
+
+
+class Command(click.Command):
+    """A command with --debug (and -h, from the root's context settings)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(_debug_option())
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type  # subgroups are of this class too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(_debug_option())
+
+
+class CommandLine(Group):
+    """The root: turns every failure below it into one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.UsageError, click.exceptions.Exit, click.exceptions.Abort, CommandFailed):
+            raise
+        except Exception as error:
+            raise _failure(ctx, error) from error
+
+
+@click.group(cls=CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clubjustice", prog_name="clubjustice")
+def main() -> None:
+    """Club Justice API: the club's federated GraphQL graph.
+
+    Settings come from CLUBJUSTICE_* environment variables (see README.md, "Running it").
+    """
+
+
+def _settings() -> Settings:
+    ctx = click.get_current_context()
+    settings: Settings | None = ctx.meta.get(SETTINGS)
+    if settings is None:
+        settings = read_settings(os.environ)
+        configure_logging(settings)
+        ctx.meta[SETTINGS] = settings
+    return settings
+
+
+def _on_database(
+    settings: Settings,
+    work: Callable[[AsyncEngine], Awaitable[T]],
+    *,
+    create: bool = False,
+    migrated: bool = True,
+) -> T:
+    """Run `work` on the configured database. Only commands that create databases may find
+    none (an SQLite file); the others need it migrated."""
+    ctx = click.get_current_context()
+    known: DatabaseLocation | None = ctx.meta.get(DATABASE)
+    location = ctx.meta[DATABASE] = known or DatabaseLocation.of(settings.database_url)
+
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            if migrated:
+                await ensure_migrated(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    with database_files(location, create=create):
+        result = asyncio.run(run())
+    if known is None:  # once per command; a failure names the database itself
+        logger.info("database: %s", location.describe())
+    return result
 
 
 @main.group()
@@ -49,65 +176,67 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.pass_obj
-def db_upgrade(settings: Settings) -> None:
-    """Apply every pending migration."""
-    _with_engine(settings, upgrade)
-    click.echo("database is at the latest migration", err=True)
+def db_upgrade() -> None:
+    """Apply every pending migration (creates an SQLite database that does not exist)."""
+    _on_database(_settings(), upgrade, create=True, migrated=False)
+    logger.info("the database is at the latest migration")
 
 
-async def _seed(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    try:
-        await ensure_migrated(engine)
-        report = await seed_demo_data(create_session_factory(engine))
-        return report.total
-    finally:
-        await engine.dispose()
+async def _seed(engine: AsyncEngine) -> int:
+    report = await seed_demo_data(create_session_factory(engine))
+    return report.total
 
 
 @main.command()
-@click.pass_obj
-def seed(settings: Settings) -> None:
+def seed() -> None:
     """Insert the demo data (the club's launch); running it again adds nothing."""
-    try:
-        created = asyncio.run(_seed(settings))
-    except DatabaseNotMigrated as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"demo data: {created} rows added", err=True)
+    created = _on_database(_settings(), _seed)
+    logger.info("demo data: %s rows added", created)
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool) -> None:
+    check_listen_address(host, port)
     if migrate:
-        _with_engine(settings, upgrade)
-    try:
-        _with_engine(settings, ensure_migrated)
-    except DatabaseNotMigrated as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"GraphQL (and GraphiQL in a browser): http://{host}:{port}/graphql", err=True)
-    from server.app import uvicorn_options  # the app's modules load in the workers
+        _on_database(settings, upgrade, create=True, migrated=False)
+    else:
 
+        async def nothing_more(engine: AsyncEngine) -> None:
+            return None
+
+        _on_database(settings, nothing_more)
+    from server.app import create_served_app, uvicorn_options  # the app's modules load late
+
+    # Built here, so that what building it checks (the trusted documents, tracing) fails
+    # before the server says it serves; one worker serves this very app.
+    app = create_served_app(settings)
+    logger.info("GraphQL (and GraphiQL in a browser): http://%s:%s/graphql", host, port)
     uvicorn.run(
-        "server.app:create_served_app",
-        factory=True,
+        app if workers == 1 else "server.app:create_served_app",
+        factory=workers > 1,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
+        # uvicorn applies it in every process it starts, before its own first line.
+        log_config=logging_config(settings),
         **uvicorn_options(settings),
     )
 
 
+PORT = click.IntRange(1, 65535)
+
+
 @main.command()
 @click.option("--host", help="Interface to listen on [default: CLUBJUSTICE_HOST or 127.0.0.1].")
-@click.option("--port", type=int, help="Port [default: CLUBJUSTICE_PORT or 8000].")
-@click.option("--workers", type=int, help="Server processes [default: CLUBJUSTICE_WORKERS or 1].")
+@click.option("--port", type=PORT, help="Port [default: CLUBJUSTICE_PORT or 8000].")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Server processes [default: CLUBJUSTICE_WORKERS or 1].",
+)
 @click.option("--migrate", is_flag=True, help="Apply pending migrations first.")
-@click.pass_obj
-def serve(
-    settings: Settings, host: str | None, port: int | None, workers: int | None, migrate: bool
-) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, migrate: bool) -> None:
     """Serve the API."""
+    settings = _settings()
     _serve(
         settings,
         host or settings.host,
@@ -119,43 +248,45 @@ def serve(
 
 @main.command()
 @click.option("--host", help="Interface to listen on [default: CLUBJUSTICE_HOST or 127.0.0.1].")
-@click.option("--port", type=int, help="Port [default: CLUBJUSTICE_PORT or 8000].")
-@click.pass_obj
-def demo(settings: Settings, host: str | None, port: int | None) -> None:
-    """Migrate, seed the demo data and serve: everything a first look needs."""
-    _with_engine(settings, upgrade)
-    created = asyncio.run(_seed(settings))
-    click.echo(f"demo data ready ({created} rows added) in {settings.database_url}", err=True)
-    revoked = _with_engine(settings, _revoke_demo_tokens)
-    if revoked:
-        click.echo(f"revoked {revoked} demo tokens of an earlier start", err=True)
-    click.echo("Demo tokens (send `Authorization: Bearer <token>`; new ones at every start):")
-    for role, org, who in DEMO_TOKENS:
-        plain = asyncio.run(_create_token(settings, role, org, DEMO_LABEL + who))
-        click.echo(f"  {who:<52} {plain}")
-    _serve(settings, host or settings.host, port or settings.port, 1, migrate=False)
+@click.option("--port", type=PORT, help="Port [default: CLUBJUSTICE_PORT or 8000].")
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="Start from fresh demo data (and new demo tokens): wipes the demo database first.",
+)
+def demo(host: str | None, port: int | None, reset: bool) -> None:
+    """Migrate, seed the demo data, print the demo tokens and serve: everything a first look
+    needs. The tokens stay the same at every start of the same database."""
+    settings = _settings()
+    host, port = host or settings.host, port or settings.port
+    check_listen_address(host, port)
 
+    async def prepare(engine: AsyncEngine) -> tuple[int, list[Any]]:
+        if reset:
+            if not await is_demo_database(engine):
+                raise StartupError(
+                    "--reset wipes demo databases only, and `clubjustice demo` did not create "
+                    "this one: point CLUBJUSTICE_DATABASE_URL at another database"
+                )
+            await wipe(engine)
+        await upgrade(engine)
+        created = await _seed(engine)
+        return created, await demo_tokens(create_write_session_factory(engine))
 
-async def _revoke_demo_tokens(engine: AsyncEngine) -> int:
-    async with create_session_factory(engine)() as session, session.begin():
-        tokens = await list_tokens(session)
-        demo_ids = [
-            t.id
-            for t, _ in tokens
-            if t.revoked_at is None and (t.label or "").startswith(DEMO_LABEL)
-        ]
-        for token_id in demo_ids:
-            await revoke_token(session, token_id)
-        return len(demo_ids)
-
-
-DEMO_LABEL = "demo: "
-DEMO_TOKENS = [
-    (Role.ADMIN, None, "ADMIN (the secretariat)"),
-    (Role.ORGANIZATION, "moldova-legal-empowerment", "member: Moldova Legal Empowerment Network"),
-    (Role.ORGANIZATION, "chisinau-law-clinic", "guest: Chisinau Law School Legal Clinic"),
-    (Role.PARTNER, None, "PARTNER (read-only, public fields)"),
-]
+    created, tokens = _on_database(settings, prepare, create=True, migrated=False)
+    logger.info("demo data ready (%s rows added%s)", created, ", after a reset" if reset else "")
+    click.echo(
+        "Demo tokens (send `Authorization: Bearer <token>`; the same at every start of this "
+        "database, new ones after --reset):"
+    )
+    for demo_token in tokens:
+        shown = (
+            "(revoked; `clubjustice demo --reset` makes new ones)"
+            if demo_token.revoked
+            else demo_token.token
+        )
+        click.echo(f"  {demo_token.identity.who:<52} {shown}")
+    _serve(settings, host, port, 1, migrate=False)
 
 
 @main.group()
@@ -163,9 +294,16 @@ def token() -> None:
     """API tokens (shown once at creation, stored only as a hash)."""
 
 
-async def _create_token(settings: Settings, role: Role, org: str | None, label: str | None) -> str:
+@token.command("create")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--org", "org", metavar="SLUG", help="The organization (ORGANIZATION role only).")
+@click.option("--label", help="A note on who holds it.")
+def token_create(role: str, org: str | None, label: str | None) -> None:
+    """Create a token and print it, alone, on stdout."""
+    if (role == Role.ORGANIZATION.value) != (org is not None):
+        raise click.UsageError("--org goes with --role ORGANIZATION, and only with it")
+
     async def create(engine: AsyncEngine) -> str:
-        await ensure_migrated(engine)
         async with create_session_factory(engine)() as session, session.begin():
             organization_id = None
             if org is not None:
@@ -175,35 +313,22 @@ async def _create_token(settings: Settings, role: Role, org: str | None, label: 
                 if organization_id is None:
                     raise click.ClickException(f"no organization with slug {org!r}")
             _, plain = await create_token(
-                session, role, organization_id=organization_id, label=label
+                session, Role(role), organization_id=organization_id, label=label
             )
             return plain
 
-    return await _on_engine(settings, create)
-
-
-@token.command("create")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--org", "org", metavar="SLUG", help="The organization (ORGANIZATION role only).")
-@click.option("--label", help="A note on who holds it.")
-@click.pass_obj
-def token_create(settings: Settings, role: str, org: str | None, label: str | None) -> None:
-    """Create a token and print it, alone, on stdout."""
-    if (role == Role.ORGANIZATION.value) != (org is not None):
-        raise click.UsageError("--org goes with --role ORGANIZATION, and only with it")
-    click.echo(asyncio.run(_create_token(settings, Role(role), org, label)))
+    click.echo(_on_database(_settings(), create))
 
 
 @token.command("list")
-@click.pass_obj
-def token_list(settings: Settings) -> None:
+def token_list() -> None:
     """Tokens by id: role, organization, label, created, revoked."""
 
     async def rows(engine: AsyncEngine) -> list[tuple[ApiToken, str | None]]:
         async with create_session_factory(engine)() as session:
             return await list_tokens(session)
 
-    for api_token, slug in _with_engine(settings, rows):
+    for api_token, slug in _on_database(_settings(), rows):
         revoked = api_token.revoked_at.isoformat() if api_token.revoked_at else "-"
         click.echo(
             f"{api_token.id}\t{api_token.role.value}\t{slug or '-'}\t{api_token.label or '-'}"
@@ -213,17 +338,16 @@ def token_list(settings: Settings) -> None:
 
 @token.command("revoke")
 @click.argument("token_id", type=int)
-@click.pass_obj
-def token_revoke(settings: Settings, token_id: int) -> None:
+def token_revoke(token_id: int) -> None:
     """Revoke a token by its id (see `token list`); requests with it fail from now on."""
 
     async def revoke(engine: AsyncEngine) -> bool:
         async with create_session_factory(engine)() as session, session.begin():
             return await revoke_token(session, token_id)
 
-    if not _with_engine(settings, revoke):
+    if not _on_database(_settings(), revoke):
         raise click.ClickException(f"no unrevoked token with id {token_id}")
-    click.echo(f"token {token_id} revoked", err=True)
+    logger.info("token %s revoked", token_id)
 
 
 @main.group()
@@ -234,6 +358,7 @@ def schema() -> None:
 @schema.command("export")
 def schema_export() -> None:
     """Print the subgraph SDL (what `schema.graphql` holds)."""
+    _settings()
     from schema.root import build_schema
 
     sys.stdout.write(build_schema().as_str() + "\n")

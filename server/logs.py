@@ -5,9 +5,11 @@ a client sees next to a masked error and in the `X-Request-ID` response header.
 """
 
 import logging
-import sys
+import logging.config
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -52,17 +54,61 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """The logging set-up as a `logging.config.dictConfig` dictionary. uvicorn applies it in
+    every process it starts (its worker processes inherit nothing), before its own first
+    line, so that every line of every process has the chosen format."""
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter} if settings.log_format == "json" else {"format": TEXT_FORMAT}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"configured": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "filters": ["request_id"],
+                "formatter": "configured",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": settings.log_level},
+        "loggers": {
+            # Alembic narrates every revision check at INFO; keep its warnings only.
+            "alembic": {"level": "WARNING"},
+            # uvicorn's own loggers pass their lines to ours (and it sets their handlers
+            # only when given its own configuration).
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+        },
+    }
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
 def configure_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RequestIdFilter())
-    if settings.log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
-        )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
-    # Alembic narrates every revision check at INFO; keep its warnings only.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.config.dictConfig(logging_config(settings))
+    # Python's warnings, too, become log lines in the chosen format.
+    logging.captureWarnings(True)
+
+
+def error_line(message: str, *, json: bool, error: BaseException | None = None) -> str:
+    """The one line a failed command prints (with the traceback of `error`, if given: in the
+    JSON object, or before the line in text)."""
+    if not json:
+        trace = "".join(traceback.format_exception(error)) if error is not None else ""
+        return f"{trace}Error: {message}"
+    record = logging.LogRecord(
+        "clubjustice.cli",
+        logging.ERROR,
+        __file__,
+        0,
+        message,
+        None,
+        (type(error), error, error.__traceback__) if error is not None else None,
+    )
+    record.request_id = "-"
+    return JsonFormatter().format(record)

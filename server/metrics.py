@@ -1,13 +1,24 @@
 """Prometheus metrics for one server process, served at /metrics (prometheus_client).
 
-Each application has its own registry (no process-global state: tests run many apps).
-With several uvicorn workers each process would answer for itself only; run one worker
-per replica (as docker-compose.yml does) and let Prometheus scrape every replica.
+Each application has its own registry (no process-global state: tests run many apps), so
+the collectors prometheus_client puts in its global registry are added to it explicitly:
+the process's CPU, memory and file descriptors (process_*), the Python version
+(python_info) and the garbage collector (python_gc_*). With several uvicorn workers each
+process would answer for itself only; run one worker per replica (as docker-compose.yml
+does) and let Prometheus scrape every replica.
 """
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +39,9 @@ class Metrics:
 
     def __post_init__(self) -> None:
         registry = self.registry
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
         self.requests = Counter(
             "clubjustice_graphql_operations",
             "GraphQL operations run, by operation name and type.",

@@ -1,14 +1,45 @@
-"""Settings from CLUBJUSTICE_* environment variables, read once at start-up."""
+"""Settings from CLUBJUSTICE_* environment variables, read once at start-up.
 
+List settings take comma-separated values (`a,b`) or a JSON list (`["a","b"]`). A
+CLUBJUSTICE_* variable that names no setting is refused (`unknown_variables`), and a
+refused value is explained in one line (`describe_invalid_settings`).
+"""
+
+import difflib
+import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from annotated_types import Ge, Gt, Le
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from db.engine import normalize_database_url
 from db.enums import Role
 
 ALL_ROLES = frozenset(Role)
+PREFIX = "CLUBJUSTICE_"
+# Drivers the service runs on (db/engine.py maps postgresql:// and sqlite:// to them).
+DATABASE_DRIVERS = {"postgresql+asyncpg": "PostgreSQL", "sqlite+aiosqlite": "SQLite"}
+DATABASE_URL_FORM = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+# CLUBJUSTICE_* variables that are not settings of the service but belong to the project's
+# other tools, so that an operator's shell may hold them: the test suite, the benchmarks and
+# the federation gateway's script (federation/start-gateway.sh).
+OTHER_VARIABLES = frozenset(
+    {
+        "CLUBJUSTICE_TEST_DATABASE_URL",
+        "CLUBJUSTICE_FUZZ_EXAMPLES",
+        "CLUBJUSTICE_BENCH_DATABASE_URL",
+        "CLUBJUSTICE_URL",
+        "CLUBJUSTICE_SCHEMA",
+    }
+)
 
 
 class Settings(BaseSettings):
@@ -31,7 +62,7 @@ class Settings(BaseSettings):
         "(0: a request beyond the pool waits for a connection instead).",
     )
     host: str = Field(default="127.0.0.1", description="Interface to listen on.")
-    port: int = Field(default=8000, description="Port to listen on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port to listen on.")
     workers: int = Field(default=1, ge=1, description="Server processes (uvicorn workers).")
     migrate_on_start: bool = Field(
         default=False, description="Apply migrations at start-up instead of refusing to start."
@@ -66,9 +97,9 @@ class Settings(BaseSettings):
         description="Seconds between reads of the activity log when nothing woke the reader "
         "(changes by other processes on SQLite; a safety net on PostgreSQL).",
     )
-    gc_thresholds: tuple[int, int, int] = Field(
+    gc_thresholds: Annotated[tuple[int, int, int], NoDecode] = Field(
         default=(100_000, 50, 1000),
-        description="Python garbage-collector thresholds for server processes (JSON list).",
+        description="Python garbage-collector thresholds for server processes (a list).",
     )
     log_format: Literal["text", "json"] = Field(default="text", description="Log line format.")
     log_level: str = Field(default="INFO", description="Python logging level.")
@@ -106,9 +137,9 @@ class Settings(BaseSettings):
         default=20_000, ge=1, description="Cost budget of ORGANIZATION tokens."
     )
     cost_budget_partner: int = Field(default=5_000, ge=1, description="Cost budget of PARTNER.")
-    introspection_roles: frozenset[Role] = Field(
+    introspection_roles: Annotated[frozenset[Role], NoDecode] = Field(
         default=ALL_ROLES,
-        description="Roles that may introspect (JSON list); others also get no field "
+        description="Roles that may introspect (a list); others also get no field "
         "suggestions in errors.",
     )
     max_body_bytes: int = Field(
@@ -136,9 +167,9 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per minute per client address without a valid token (0: unlimited).",
     )
-    cors_origins: tuple[str, ...] = Field(
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
-        description="Browser origins allowed to call the API (JSON list); none: same-origin only.",
+        description="Browser origins allowed to call the API (a list); none: same-origin only.",
     )
     apq_cache_size: int = Field(
         default=1000, ge=0, description="Automatic persisted queries kept per process (0: off)."
@@ -151,9 +182,9 @@ class Settings(BaseSettings):
     trusted_documents_file: Path | None = Field(
         default=None, description="Apollo persisted-query manifest of registered operations."
     )
-    trusted_documents_roles: frozenset[Role] = Field(
+    trusted_documents_roles: Annotated[frozenset[Role], NoDecode] = Field(
         default=frozenset(),
-        description="Roles that may run only the registered operations (JSON list).",
+        description="Roles that may run only the registered operations (a list).",
     )
 
     def cost_budget(self, role: Role) -> int:
@@ -172,14 +203,151 @@ class Settings(BaseSettings):
             None: self.rate_limit_anonymous,
         }[role]
 
+    @field_validator(
+        "gc_thresholds",
+        "introspection_roles",
+        "cors_origins",
+        "trusted_documents_roles",
+        mode="before",
+    )
+    @classmethod
+    def _read_list(cls, value: Any) -> Any:
+        return parse_list(value) if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        try:
+            driver = make_url(normalize_database_url(value)).drivername
+        except ArgumentError:
+            raise ValueError("not a database URL") from None
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(f"unknown database driver {driver.split('+')[0]!r}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown logging level {value!r}")
+        return value.upper()
+
     @model_validator(mode="after")
     def _default_page_fits(self) -> Self:
         if self.default_page_size > self.max_page_size:
-            raise ValueError("default_page_size cannot exceed max_page_size")
+            raise ValueError(
+                f"CLUBJUSTICE_DEFAULT_PAGE_SIZE ({self.default_page_size}) cannot exceed "
+                f"CLUBJUSTICE_MAX_PAGE_SIZE ({self.max_page_size})"
+            )
         return self
 
     @model_validator(mode="after")
     def _trusted_documents_named(self) -> Self:
         if self.trusted_documents_roles and self.trusted_documents_file is None:
-            raise ValueError("trusted_documents_roles needs trusted_documents_file")
+            raise ValueError(
+                "CLUBJUSTICE_TRUSTED_DOCUMENTS_ROLES needs CLUBJUSTICE_TRUSTED_DOCUMENTS_FILE"
+            )
         return self
+
+
+def parse_list(text: str) -> list[Any]:
+    """A list setting's items: a JSON list, or comma-separated values (spaces trimmed)."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not a JSON list ({error.msg})") from None
+        if not isinstance(items, list):
+            raise ValueError("not a JSON list")
+        return items
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def variable_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One sentence per CLUBJUSTICE_* variable that names no setting, with the closest known
+    name when there is one (a misspelled setting would otherwise be silently ignored)."""
+    known = {variable_name(name) for name in Settings.model_fields} | OTHER_VARIABLES
+    problems = []
+    for name in sorted(environ):
+        upper = name.upper()  # settings are read case-insensitively
+        if not upper.startswith(PREFIX) or upper in known:
+            continue
+        # Compared without the shared prefix, which would make every name look alike.
+        close = difflib.get_close_matches(
+            upper.removeprefix(PREFIX), [k.removeprefix(PREFIX) for k in sorted(known)], n=1
+        )
+        hint = f" (did you mean {PREFIX}{close[0]}?)" if close else ""
+        problems.append(f"unknown setting {name}{hint}")
+    return problems
+
+
+def describe_invalid_settings(error: ValidationError) -> str:
+    """Pydantic's report reduced to what an operator acts on: the variable, what is wrong
+    with its value, and the form it expects."""
+    problems = []
+    for detail in error.errors(include_url=False):
+        message = detail["msg"].removeprefix("Value error, ")
+        if not detail["loc"]:  # a rule across settings
+            problems.append(message)
+            continue
+        name = str(detail["loc"][0])
+        field = Settings.model_fields[name]
+        if detail["type"] == "missing":  # an item of a fixed-length list
+            message = "it has too few items"
+        message = message[0].lower() + message[1:]
+        # "Input should be a valid integer, unable to parse string as an integer": the first
+        # clause says it.
+        message = message.split(", unable to")[0].replace("input should", "it should")
+        if name == "database_url":  # never echoed: it may hold a password
+            subject = variable_name(name)
+        elif len(detail["loc"]) > 1 and detail["type"] != "missing":
+            subject = f"{variable_name(name)}: the item {_shown(detail['input'])}"
+        else:
+            subject = f"{variable_name(name)}={_shown(detail['input'])}"
+        problems.append(f"{subject} is invalid: {message}; expected {expected_form(name, field)}")
+    unique = list(dict.fromkeys(problems))  # a tuple's items may repeat the same complaint
+    return "; ".join(unique)
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def expected_form(name: str, field: FieldInfo) -> str:
+    """The form a setting takes, in words, for error messages."""
+    if name == "database_url":
+        return DATABASE_URL_FORM
+    if name == "log_level":
+        return "one of " + ", ".join(LOG_LEVELS)
+    annotation = field.annotation
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(str(a) for a in args)
+    if annotation is bool:
+        return "true or false"
+    if origin in (tuple, frozenset):
+        if args and args[0] is Role:
+            items = "roles among " + ", ".join(role.value for role in Role)
+        elif args and args[0] is int:
+            items = f"{len(args)} whole numbers"
+        else:
+            items = "values"
+        return f"{items}, comma-separated or as a JSON list"
+    if annotation in (Path, Path | None):
+        return "a file path"
+    bounds = []
+    for constraint in field.metadata:
+        if isinstance(constraint, Ge):
+            bounds.append(f"at least {constraint.ge}")
+        elif isinstance(constraint, Gt):
+            bounds.append(f"above {constraint.gt}")
+        elif isinstance(constraint, Le):
+            bounds.append(f"at most {constraint.le}")
+    kind = "a whole number" if annotation is int else "a number" if annotation is float else "text"
+    return ", ".join([kind, " and ".join(bounds)]) if bounds else kind
