@@ -55,6 +55,7 @@ class DatabaseLocation:
 
     url: URL
     sqlite_file: Path | None  # absolute; None for PostgreSQL and in-memory SQLite
+    relative: bool = False  # the URL named the file relative to the working directory
 
     @classmethod
     def of(cls, database_url: str) -> "DatabaseLocation":
@@ -64,7 +65,7 @@ class DatabaseLocation:
             return cls(url, None)
         if name.startswith("file:"):  # an SQLite URI: left to SQLite
             return cls(url, None)
-        return cls(url, Path(name).resolve())
+        return cls(url, Path(name).resolve(), relative=not Path(name).is_absolute())
 
     @property
     def server(self) -> str:
@@ -96,10 +97,10 @@ def database_files(location: DatabaseLocation, *, create: bool) -> Iterator[None
             f"the directory of the SQLite database {path} does not exist: create it, {DATABASE_FIX}"
         )
     if not path.exists() and not create:
+        where = " (the working directory's: the path is relative)" if location.relative else ""
         raise StartupError(
-            f"no database at {path} (a relative SQLite path is read from the working "
-            f"directory): create it with `clubjustice db upgrade`, run the command where the "
-            f"database is, {DATABASE_FIX}"
+            f"no database at {path}{where}: create it with `clubjustice db upgrade`, run the "
+            f"command where the database is, {DATABASE_FIX}"
         )
     if not os.access(directory, os.W_OK | os.X_OK):
         raise StartupError(
@@ -151,7 +152,7 @@ def check_listen_address(host: str, port: int) -> None:
 def _bind_failure(where: str, port: int, error: OSError) -> str:
     if error.errno == errno.EADDRINUSE:
         return (
-            f"cannot listen on {where}: the port is in use (is the service already running?): "
+            f"cannot listen on {where}: the port is in use (perhaps by a running clubjustice): "
             "stop what uses it, or choose another port with --port or CLUBJUSTICE_PORT"
         )
     if error.errno == errno.EACCES:

@@ -1,16 +1,18 @@
 """The `clubjustice` command as a newcomer runs it: real processes, the embedded database."""
 
+import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.servers import CLUBJUSTICE, free_port
+from tests.e2e.demo import DemoServer, demo
+from tests.e2e.servers import CLUBJUSTICE, free_port, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -42,13 +44,6 @@ def test_schema_export_prints_the_committed_sdl(workdir: Path) -> None:
     assert result.stdout == (ROOT / "schema.graphql").read_text()
 
 
-def test_serve_refuses_an_unmigrated_database_and_names_the_fix(workdir: Path) -> None:
-    result = clubjustice("serve", "--port", str(free_port()), cwd=workdir)
-    assert result.returncode == 1
-    assert "The database is not migrated" in result.stderr
-    assert "clubjustice db upgrade" in result.stderr
-
-
 def test_upgrade_then_seed_twice(workdir: Path) -> None:
     assert clubjustice("db", "upgrade", cwd=workdir).returncode == 0
     first = clubjustice("seed", cwd=workdir)
@@ -59,45 +54,10 @@ def test_upgrade_then_seed_twice(workdir: Path) -> None:
     assert (workdir / "clubjustice.db").exists()
 
 
-@dataclass
-class DemoServer:
-    base: str
-    tokens: dict[str, str]  # "ADMIN", "member", "guest", "PARTNER" -> token
-
-
 @pytest.fixture
 def demo_server(workdir: Path) -> Iterator[DemoServer]:
-    port = free_port()
-    process = subprocess.Popen(
-        [CLUBJUSTICE, "demo", "--port", str(port)],
-        cwd=workdir,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]
-        assert lines[0].startswith("Demo tokens"), lines
-        tokens = {line.split()[0].rstrip(":").split(" ")[0]: line.split()[-1] for line in lines[1:]}
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("clubjustice demo did not become ready")
-            time.sleep(0.1)
-        yield DemoServer(base, tokens)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+    with demo(workdir) as server:
+        yield server
 
 
 GEORGIAN_ORGANIZATIONS = """
@@ -169,7 +129,14 @@ def test_tokens_from_the_command_line(workdir: Path) -> None:
     assert revoked.returncode == 0
     assert clubjustice("token", "list", cwd=workdir).stdout.split("\t")[5].strip() != "-"
     again = clubjustice("token", "revoke", "1", cwd=workdir)
-    assert (again.returncode, again.stderr.strip()) == (1, "Error: no unrevoked token with id 1")
+    assert (again.returncode, again.stderr.splitlines()[1:]) == (
+        1,
+        ["Error: no unrevoked token with id 1"],
+    )
+    # Every command that opens the database says which one, as an absolute path.
+    assert again.stderr.splitlines()[0].endswith(
+        f"INFO clubjustice.cli [-]: database: SQLite file {workdir / 'clubjustice.db'}"
+    )
 
     for args, message in [
         (["--role", "ORGANIZATION"], "--org goes with --role ORGANIZATION, and only with it"),
@@ -182,3 +149,140 @@ def test_tokens_from_the_command_line(workdir: Path) -> None:
         refused = clubjustice("token", "create", *args, cwd=workdir)
         assert refused.returncode != 0
         assert message in refused.stderr
+
+
+def test_version(workdir: Path) -> None:
+    result = clubjustice("--version", cwd=workdir)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"clubjustice, version {version('clubjustice')}\n",
+        "",
+    )
+
+
+COMMAND_LINES = [
+    [],
+    ["serve"],
+    ["demo"],
+    ["db"],
+    ["db", "upgrade"],
+    ["seed"],
+    ["token"],
+    ["token", "create"],
+    ["token", "list"],
+    ["token", "revoke"],
+    ["schema"],
+    ["schema", "export"],
+]
+
+
+def test_every_command_has_short_help_even_with_a_broken_setting(workdir: Path) -> None:
+    # Help does not read the settings: it still shows when one is wrong.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = {
+            " ".join(args): pool.submit(
+                clubjustice, *args, "-h", cwd=workdir, CLUBJUSTICE_PORT="eighty"
+            )
+            for args in COMMAND_LINES
+        }
+        outcomes = {
+            name: (r.returncode, r.stdout.splitlines()[0], "--debug" in r.stdout, r.stderr)
+            for name, r in ((name, future.result()) for name, future in results.items())
+        }
+    usage = {
+        "": "clubjustice [OPTIONS] COMMAND [ARGS]...",
+        "token revoke": "clubjustice token revoke [OPTIONS] TOKEN_ID",
+    }
+    assert outcomes == {
+        name: (
+            0,
+            "Usage: "
+            + usage.get(
+                name,
+                f"clubjustice {name} [OPTIONS]"
+                + (" COMMAND [ARGS]..." if name in ("db", "token", "schema") else ""),
+            ),
+            True,
+            "",
+        )
+        for name in (" ".join(args) for args in COMMAND_LINES)
+    }
+    assert files_in(workdir) == []
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
+
+
+PROCESS_AND_PYTHON_METRICS = {
+    "process_virtual_memory_bytes",
+    "process_resident_memory_bytes",
+    "process_start_time_seconds",
+    "process_cpu_seconds_total",
+    "process_open_fds",
+    "process_max_fds",
+    "python_info",
+    "python_gc_objects_collected_total",
+    "python_gc_objects_uncollectable_total",
+    "python_gc_collections_total",
+}
+
+
+def test_json_logs_from_the_first_line_comma_separated_origins_and_process_metrics(
+    workdir: Path,
+) -> None:
+    env = {
+        "CLUBJUSTICE_LOG_FORMAT": "json",
+        # A list setting, comma-separated (a JSON list works too: tests/server).
+        "CLUBJUSTICE_CORS_ORIGINS": "https://a.example, https://b.example",
+    }
+    upgrade = clubjustice("db", "upgrade", cwd=workdir, **env)
+    assert upgrade.returncode == 0
+    port = free_port()
+    log = workdir / "serve.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [CLUBJUSTICE, "serve", "--port", str(port), "--workers", "2"],
+            cwd=workdir,
+            env={**os.environ, **env},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, log)
+        preflight = httpx.options(
+            f"{base}/graphql",
+            headers={"origin": "https://b.example", "access-control-request-method": "POST"},
+        )
+        metrics = httpx.get(f"{base}/metrics").text
+        refused = httpx.post(f"{base}/graphql", json={"query": "{ viewer { role } }"})
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert (preflight.status_code, preflight.headers["access-control-allow-origin"]) == (
+        200,
+        "https://b.example",
+    )
+    assert refused.status_code == 401
+    names = {line.split("{")[0].split(" ")[0] for line in metrics.splitlines() if line[:1] != "#"}
+    assert {n for n in names if n.startswith(("process_", "python_"))} == PROCESS_AND_PYTHON_METRICS
+
+    entries = [json.loads(line) for line in upgrade.stderr.splitlines()]
+    assert [(e["logger"], e["message"]) for e in entries] == [
+        ("clubjustice.cli", f"database: SQLite file {workdir / 'clubjustice.db'}"),
+        ("clubjustice.cli", "the database is at the latest migration"),
+    ]
+    entries = [json.loads(line) for line in log.read_text().splitlines()]  # every line
+    messages = [(e["logger"], e["message"].split(" [")[0]) for e in entries]
+    assert messages[:4] == [
+        ("clubjustice.cli", f"database: SQLite file {workdir / 'clubjustice.db'}"),
+        ("clubjustice.cli", f"GraphQL (and GraphiQL in a browser): {base}/graphql"),
+        ("uvicorn.error", f"Uvicorn running on {base} (Press CTRL+C to quit)"),
+        ("uvicorn.error", "Started parent process"),
+    ]
+    # Both worker processes log in JSON from their first line.
+    assert messages.count(("uvicorn.error", "Started server process")) == 2
+    assert messages.count(("uvicorn.error", "Application startup complete.")) == 2
+    (access,) = [e for e in entries if e["logger"] == "clubjustice.access"]
+    assert (access["path"], access["status"]) == ("/graphql", 401)
