@@ -35,7 +35,8 @@ def demo(cwd: Path, *args: str, **env: str) -> Iterator[DemoServer]:
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(5)]
-        tokens = {line.split()[0].rstrip(":"): line.split()[-1] for line in lines[1:]}
+        # "  <who, in 52 columns> <token>": keyed by who's first word.
+        tokens = {line.split()[0].rstrip(":"): line[55:].rstrip("\n") for line in lines[1:]}
         wait_until_ready(base, process, log)
         yield DemoServer(base, tokens, lines[0].rstrip("\n"))
     finally:
