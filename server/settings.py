@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args, get_origin
 
-from annotated_types import Ge, Gt, Le
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -342,12 +341,9 @@ def expected_form(name: str, field: FieldInfo) -> str:
     if annotation in (Path, Path | None):
         return "a file path"
     bounds = []
-    for constraint in field.metadata:
-        if isinstance(constraint, Ge):
-            bounds.append(f"at least {constraint.ge}")
-        elif isinstance(constraint, Gt):
-            bounds.append(f"above {constraint.gt}")
-        elif isinstance(constraint, Le):
-            bounds.append(f"at most {constraint.le}")
+    for constraint in field.metadata:  # annotated-types' Ge, Gt, Le, as pydantic keeps them
+        for attribute, words in (("ge", "at least"), ("gt", "above"), ("le", "at most")):
+            if getattr(constraint, attribute, None) is not None:
+                bounds.append(f"{words} {getattr(constraint, attribute)}")
     kind = "a whole number" if annotation is int else "a number" if annotation is float else "text"
     return ", ".join([kind, " and ".join(bounds)]) if bounds else kind
