@@ -10,7 +10,7 @@ import errno
 import os
 import socket
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,13 +115,16 @@ def database_files(location: DatabaseLocation, *, create: bool) -> Iterator[None
     if path.exists():
         yield  # an existing database is never removed
         return
+    companions = [path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")]
+    absent = [file for file in companions if not file.exists()]
     try:
         yield
     except BaseException:
         # This command created the file (and SQLite its journal): a failed creation leaves
-        # nothing behind. The caller has closed its connections by now.
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        # nothing behind, and removes nothing that was there. Its connections are closed.
+        for file in absent:
+            with suppress(OSError):  # never hide the failure itself
+                file.unlink(missing_ok=True)
         raise
 
 
@@ -229,7 +232,10 @@ def _database_refusal(error: DBAPIError, location: DatabaseLocation) -> str | No
                 f"cannot open the SQLite database {path}: check that its directory exists and "
                 f"is writable for this user, {DATABASE_FIX}"
             )
-        return None
+        return (
+            f"the SQLite database {path} failed ({message}): check the file, the files beside "
+            f"it ({path.name if path else ''}-wal, -shm) and the disk, {DATABASE_FIX}"
+        )
     sqlstate = getattr(cause, "sqlstate", None)
     if sqlstate == _POSTGRES_MISSING_DATABASE:
         name = location.url.database

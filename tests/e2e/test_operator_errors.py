@@ -238,6 +238,22 @@ def test_an_unwritable_directory(workdir: Path) -> None:
     assert outcomes == {name: failed(line) for name in CREATING}
 
 
+def test_a_database_that_fails_as_it_is_created_is_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLUBJUSTICE_DATABASE_URL", raising=False)
+    (tmp_path / "clubjustice.db-wal").mkdir()  # where SQLite's journal must go
+    path = tmp_path / "clubjustice.db"
+    line = (
+        f"Error: the SQLite database {path} failed (disk I/O error): check the file, the files "
+        "beside it (clubjustice.db-wal, -shm) and the disk, or set CLUBJUSTICE_DATABASE_URL"
+    )
+    # One after the other: each creates the file, fails, and removes it.
+    outcomes = {name: run_each({name}, tmp_path)[name] for name in sorted(CREATING)}
+    assert outcomes == {name: failed(line) for name in CREATING}
+    assert files_in(tmp_path) == ["clubjustice.db-wal"]  # what was there stays
+
+
 def test_a_file_that_is_not_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLUBJUSTICE_DATABASE_URL", raising=False)
     notes = tmp_path / "notes.txt"
