@@ -28,8 +28,9 @@ DATABASE_URL_FORM = "postgresql://user:password@host:5432/name or sqlite:///path
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # CLUBJUSTICE_* variables that are not settings of the service but belong to the project's
-# other tools, so that an operator's shell may hold them: the test suite, the benchmarks and
-# the federation gateway's script (federation/start-gateway.sh).
+# other tools, so that an operator's shell may hold them: the test suite, the benchmarks,
+# the federation gateway's script (federation/start-gateway.sh) and the client programs
+# (examples/, tests/clients).
 OTHER_VARIABLES = frozenset(
     {
         "CLUBJUSTICE_TEST_DATABASE_URL",
@@ -37,6 +38,8 @@ OTHER_VARIABLES = frozenset(
         "CLUBJUSTICE_BENCH_DATABASE_URL",
         "CLUBJUSTICE_URL",
         "CLUBJUSTICE_SCHEMA",
+        "CLUBJUSTICE_TOKEN",
+        "CLUBJUSTICE_WS_URL",
     }
 )
 
