@@ -239,6 +239,13 @@ def baseline_worktree(rev: str, scratch: Path) -> tuple[str, Path]:
         check=True,
         capture_output=True,
     )
+    # Both are served from one database, migrated by this revision: the baseline gets the
+    # migrations it lacks, or it would refuse a database newer than its own head. They only
+    # add what the baseline never reads (e.g. 0003's demo secret), so it runs as it was.
+    versions = Path("db/migrations/versions")
+    for migration in (ROOT / versions).glob("*.py"):
+        if not (path / versions / migration.name).exists():
+            shutil.copy2(migration, path / versions / migration.name)
     short = subprocess.run(
         ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
         check=True,
