@@ -8,6 +8,8 @@ in the fields of a selection set: an alias bomb is refused before it can cost th
 """
 
 import functools
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,47 +74,40 @@ def _measure(
     page_sizes: tuple[int, int],
 ) -> list[OperationSize]:
     if query is None:
-        return _measure_now(schema, _Carried(document, variables), page_sizes)
-    # The same text with the same variables measures the same: measured once.
-    key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
-    return _measured(schema, query, key, _Carried(document, variables), page_sizes)
+        return _measure_now(schema, document, variables, page_sizes)
+    # The same text with the same variables measures the same: measured once. The key holds
+    # the variables' digest, never the variables themselves (nor the document): a caller
+    # sending large distinct variables must not fill the memory of the process with them.
+    variables_json = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+    key = (schema, query, hashlib.sha256(variables_json).digest(), page_sizes)
+    sizes = _MEASURED.get(key)
+    if sizes is None:
+        sizes = _measure_now(schema, document, variables, page_sizes)
+        _MEASURED[key] = sizes
+        if len(_MEASURED) > _MEASURED_ENTRIES:
+            _MEASURED.popitem(last=False)
+    else:
+        _MEASURED.move_to_end(key)
+    return sizes
 
 
-class _Carried:
-    """The document and variables, carried past lru_cache: it keys on the query text and
-    the variables' JSON instead."""
-
-    __slots__ = ("document", "variables")
-
-    def __init__(self, document: DocumentNode, variables: dict[str, Any] | None) -> None:
-        self.document = document
-        self.variables = variables
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Carried)
-
-
-@functools.lru_cache(maxsize=256)
-def _measured(
-    schema: GraphQLSchema,
-    query: str,
-    variables_key: bytes,
-    carried: _Carried,
-    page_sizes: tuple[int, int],
-) -> list[OperationSize]:
-    return _measure_now(schema, carried, page_sizes)
+# The measurements of recent (query, variables) pairs, least recently used first.
+_MEASURED: OrderedDict[tuple[GraphQLSchema, str, bytes, tuple[int, int]], list[OperationSize]] = (
+    OrderedDict()
+)
+_MEASURED_ENTRIES = 256
 
 
 def _measure_now(
-    schema: GraphQLSchema, carried: _Carried, page_sizes: tuple[int, int]
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    page_sizes: tuple[int, int],
 ) -> list[OperationSize]:
     return measure(
         schema,
-        carried.document,
-        carried.variables,
+        document,
+        variables,
         default_page_size=page_sizes[0],
         max_page_size=page_sizes[1],
     )

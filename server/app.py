@@ -43,7 +43,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from db.engine import Database
+from db.engine import Database, RequestReads
 from db.enums import Role
 from db.migrate import ensure_migrated, migration_state, upgrade
 from db.notifier import ActivityFeed
@@ -145,6 +145,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 headers=refusal.headers,
                 media_type=RESPONSE.get().content_type,
             )
+        reads: RequestReads | None = scope.get("state", {}).get("reads")
+        if reads is not None:
+            # The answer is ready (a stream's reads have their own sessions): the connection
+            # goes back before a slow reader of the response could keep it.
+            await reads.release(finished=True)
         await response(scope, receive, send)
 
     def should_render_graphql_ide(self, request: Any) -> bool:

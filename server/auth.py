@@ -11,8 +11,9 @@ from collections.abc import Hashable
 from typing import Any
 
 from starlette.datastructures import Headers
+from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.engine import Database, RequestReads
 from db.tokens import Reader, TokenOwner, authenticate
@@ -70,6 +71,29 @@ async def principal_for(database: Database, authorization: str | None) -> Princi
     return owner if isinstance(owner, str) else principal_of(owner)
 
 
+async def buffered(receive: Receive) -> Receive:
+    """The whole request body read now, and a `receive` that hands it on in one message
+    (then whatever the client sends next, such as a disconnect)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    replay: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+    async def receive_buffered() -> Message:
+        nonlocal replay
+        if replay is None:
+            return await receive()
+        message, replay = replay, None
+        return message
+
+    return receive_buffered
+
+
 class RequireToken:
     """ASGI middleware for the GraphQL endpoint's HTTP requests. It serves GraphiQL's page
     itself (strawberry would build a request context, which needs a principal)."""
@@ -99,8 +123,12 @@ class RequireToken:
             return
         state: dict[str, Any] = scope.setdefault("state", {})
         database: Database = state["database"]
+        # The body first (GuardTransport bounds it): a client that sends it slowly must not
+        # hold a pooled connection meanwhile, or a few of them would starve everyone.
+        receive = await buffered(receive)
         # The request's one connection: the token check takes it, the operation's reads
-        # share it, and it goes back to the pool when the response is sent.
+        # share it, and it goes back to the pool once the answer is ready (before it is sent,
+        # for the same reason as above).
         reads = database.request_reads()
         try:
             await self.authenticated(reads, scope, receive, send, headers, state)

@@ -1,10 +1,14 @@
 """The measure of an operation: depth, aliases, directives, root fields, introspection and
 estimated cost, on parsed documents (no database)."""
 
+import gc
+import tracemalloc
+
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, get_nullable_type, parse
 
 from schema.cost import LIST_SIZES, MUTATION_COST, OperationSize, measure
+from schema.limits import _MEASURED, _measure
 from schema.root import build_schema
 
 SCHEMA = build_schema()._schema
@@ -140,3 +144,30 @@ def test_introspection_is_counted_apart_from_depth_and_cost() -> None:
     )  # fmt: skip
     # The federation's `_service { sdl }` is the whole schema too.
     assert size_of("{ _service { sdl } }").introspection == 1
+
+
+def test_remembered_measurements_keep_no_variables() -> None:
+    """The measurement of a (query, variables) pair is remembered, but not the variables:
+    a caller sending large distinct variables must not fill the process's memory."""
+    query = (
+        "query Directory($search: String) "
+        "{ organizations(filter: {search: $search}) { totalCount } }"
+    )
+    document = parse(query)
+    _MEASURED.clear()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        for number in range(20):
+            (size,) = _measure(
+                SCHEMA, query, document, {"search": f"{number}" * 100_000}, (20, 100)
+            )
+            assert size == size_of(query)
+        gc.collect()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(_MEASURED) == 20  # each pair measured once and remembered
+    # 20 variables of 100 kB each: 2 MB if they were kept; the measurements alone are small.
+    assert after - before < 200_000

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import select, text
@@ -248,4 +249,69 @@ async def test_a_client_that_goes_away_mid_request_is_logged_once_at_info(
         None,
     )
     assert record.getMessage().startswith("POST /graphql 0 ")
-    assert record.getMessage().endswith(" PARTNER - - (client disconnected)")
+    # The body comes before the token check, so nobody was authenticated for it.
+    assert record.getMessage().endswith(" - - - (client disconnected)")
+
+
+async def test_a_slow_body_holds_no_connection(settings: Settings, make_token: MakeToken) -> None:
+    """A client that sends its headers and trickles its body must not pin a pooled
+    connection meanwhile (with a pool of one, every other request would wait)."""
+    token = await make_token(Role.PARTNER)
+    body = orjson.dumps({"query": "{ viewer { role } }"})
+    arrived = asyncio.Event()
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        if not arrived.is_set():
+            await arrived.wait()
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    app = create_app(settings.model_copy(update={"database_pool_size": 1}))
+    async with LifespanManager(copying_state(app)) as manager:
+        await app.state.feed.stop()
+        pool = app.state.feed.database.engine.sync_engine.pool
+        slow = asyncio.create_task(manager.app(dict(scope), receive, send))
+        for _ in range(20):  # let it run until it waits for its body
+            await asyncio.sleep(0)
+        assert not slow.done()
+        assert pool.checkedout() == 0
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client:
+            answer = await client.post(
+                "/graphql",
+                json={"query": "{ viewer { role } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert (answer.status_code, answer.json()) == (
+            200,
+            {"data": {"viewer": {"role": "PARTNER"}}},
+        )
+        arrived.set()
+        await slow
+        assert pool.checkedout() == 0
+    assert sent[0]["status"] == 200
+    assert orjson.loads(sent[1]["body"]) == {"data": {"viewer": {"role": "PARTNER"}}}
