@@ -104,25 +104,23 @@ async def demo_tokens(session_factory: SessionFactory) -> list[DemoToken]:
 
 def _is_demo_database(connection: Connection) -> bool:
     tables = set(inspect(connection).get_table_names())
-    if not tables:
-        return True
     if DemoSecret.__tablename__ in tables and connection.scalar(
         select(func.count()).select_from(DemoSecret)
     ):
         return True
-    # Demo databases of earlier versions had no secret, only demo tokens.
-    return ApiToken.__tablename__ in tables and bool(
-        connection.scalar(
-            select(func.count())
-            .select_from(ApiToken)
-            .where(ApiToken.label.startswith(DEMO_LABEL, autoescape=True))
-        )
+    # Nothing to lose: no tables, or migrated and never used (no organization, no token).
+    # Never a database that only looks like the demo's (a token labelled "demo: …" can be
+    # made by hand anywhere).
+    return not any(
+        table.__tablename__ in tables and connection.scalar(select(func.count()).select_from(table))
+        for table in (Organization, ApiToken)
     )
 
 
 async def is_demo_database(engine: AsyncEngine) -> bool:
-    """Whether `clubjustice demo` made this database (or it is empty): only such a database
-    may be reset."""
+    """Whether `clubjustice demo` made this database (or it holds nothing yet): only such a
+    database may be seeded by the demo (its secret makes the ADMIN token computable from the
+    database) or reset."""
     async with engine.connect() as connection:
         return await connection.run_sync(_is_demo_database)
 

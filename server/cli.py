@@ -262,12 +262,12 @@ def demo(host: str | None, port: int | None, reset: bool) -> None:
     check_listen_address(host, port)
 
     async def prepare(engine: AsyncEngine) -> tuple[int, list[Any]]:
+        if not await is_demo_database(engine):
+            raise StartupError(
+                "the demo runs on an empty database or one it made, and `clubjustice demo` "
+                "did not create this one: point CLUBJUSTICE_DATABASE_URL at another database"
+            )
         if reset:
-            if not await is_demo_database(engine):
-                raise StartupError(
-                    "--reset wipes demo databases only, and `clubjustice demo` did not create "
-                    "this one: point CLUBJUSTICE_DATABASE_URL at another database"
-                )
             await wipe(engine)
         await upgrade(engine)
         created = await _seed(engine)

@@ -116,16 +116,20 @@ def test_a_demo_token_revoked_by_its_operator_stays_revoked(tmp_path: Path) -> N
         assert viewers(second, first.tokens) == {**VIEWERS, "PARTNER": 401}
 
 
-def test_reset_refuses_a_database_the_demo_did_not_make(tmp_path: Path) -> None:
+def test_the_demo_refuses_a_database_it_did_not_make(tmp_path: Path) -> None:
     env = {"CLUBJUSTICE_DATABASE_URL": f"sqlite:///{tmp_path / 'club.db'}"}
     assert cli(tmp_path, "db", "upgrade", **env).returncode == 0
     assert cli(tmp_path, "seed", **env).returncode == 0
     assert cli(tmp_path, "token", "create", "--role", "ADMIN", **env).returncode == 0
-    refused = cli(tmp_path, "demo", "--reset", **env)
-    assert (refused.returncode, refused.stdout, refused.stderr) == (
-        1,
-        "",
-        "Error: --reset wipes demo databases only, and `clubjustice demo` did not create this "
-        "one: point CLUBJUSTICE_DATABASE_URL at another database\n",
-    )
-    assert len(cli(tmp_path, "token", "list", **env).stdout.splitlines()) == 1  # untouched
+    # A hand-made token whose label looks like the demo's does not make it the demo's.
+    labelled = cli(tmp_path, "token", "create", "--role", "PARTNER", "--label", "demo: x", **env)
+    assert labelled.returncode == 0
+    for arguments in (["--reset"], []):
+        refused = cli(tmp_path, "demo", *arguments, **env)
+        assert (refused.returncode, refused.stdout, refused.stderr) == (
+            1,
+            "",
+            "Error: the demo runs on an empty database or one it made, and `clubjustice demo` "
+            "did not create this one: point CLUBJUSTICE_DATABASE_URL at another database\n",
+        )
+        assert len(cli(tmp_path, "token", "list", **env).stdout.splitlines()) == 2  # untouched
