@@ -29,12 +29,14 @@ class Context:
     feed: ActivityFeed | None = None
     # graphql-transport-ws and graphql-ws put `connection_init`'s payload here.
     connection_params: dict[str, object] | None = None
-    # "websocket" once a WebSocket connection is authenticated: there, only subscriptions run.
-    transport: str = "http"
+    # Whether the operation spent its request budget before the schema saw it (HTTP:
+    # RequireToken; a query or mutation over a WebSocket: server/app.py). A WebSocket
+    # connection's own context does not: each subscription spends it in OperationLimits.
+    budget_spent: bool = True
     # The id in log lines and next to masked errors.
     request_id: str | None = None
     client_address: str | None = None
-    # The process's request budgets (subscriptions over WebSocket spend them here) and its
+    # The process's request budgets and its
     # persisted operations (trusted documents are checked for every transport).
     limiter: RateLimiter | None = None
     persisted: PersistedDocuments | None = None

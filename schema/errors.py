@@ -15,7 +15,6 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
 from schema.limits import OperationLimits, count_tokens
 
@@ -229,31 +228,13 @@ class Forbidden(ClientError):
     code = "FORBIDDEN"
 
 
-def subscriptions_only_over_websocket(context: ExecutionContext) -> None:
-    """A WebSocket connection shares one context among its operations, for as long as it
-    lasts: fine for subscriptions (each event gets fresh loaders and clock), wrong for
-    queries and mutations, which belong on HTTP (this refusal replaces any other)."""
-    if (
-        getattr(context.context, "transport", "http") == "websocket"
-        and context.graphql_document is not None
-        and context.operation_type is not OperationType.SUBSCRIPTION
-    ):
-        context.pre_execution_errors = [
-            GraphQLError(
-                "Over WebSocket only subscriptions run; send queries and mutations over HTTP.",
-                extensions={"code": "BAD_REQUEST"},
-            )
-        ]
-
-
 class OperationChecks(OperationLimits):
     """Every refusal before validation, in one extension: the operation's limits
-    (OperationLimits), then NUL characters, then queries over WebSocket. (Strawberry
+    (OperationLimits), then NUL characters. (Strawberry
     spends about fifty calls per request on each extension, whatever its hooks do:
     docs/request-path.md.)"""
 
     def on_validate(self) -> Iterator[None]:
         self.refuse_before_validation()
         reject_nul_characters(self.execution_context)
-        subscriptions_only_over_websocket(self.execution_context)
         yield

@@ -29,6 +29,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from schema.cost import OperationSize, measure
+from server.ratelimit import Verdict
 from server.settings import Settings
 
 VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
@@ -36,6 +37,15 @@ VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidat
 
 def refusal(code: str, message: str, **details: object) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, **details})
+
+
+def rate_limit_refusal(verdict: Verdict) -> GraphQLError:
+    """An operation over a WebSocket beyond its token's budget."""
+    return refusal(
+        "RATE_LIMITED",
+        f"Too many requests; retry in {verdict.retry_after_header} s.",
+        retryAfter=int(verdict.retry_after_header),
+    )
 
 
 def count_tokens(query: str, limit: int) -> int:
@@ -183,17 +193,12 @@ class OperationLimits(SchemaExtension):
             ]
 
         limiter = getattr(context, "limiter", None)
-        if limiter is not None and context.transport == "websocket":
-            # Over HTTP every request is counted before it gets here (server/auth.py).
+        if limiter is not None and not context.budget_spent:
+            # A subscription over a WebSocket; every other operation was counted before it got
+            # here (server/auth.py, server/app.py).
             verdict = limiter.take(("token", context.principal.token_id), settings.rate_limit(role))
             if not verdict.allowed:
-                return [
-                    refusal(
-                        "RATE_LIMITED",
-                        f"Too many requests; retry in {verdict.retry_after_header} s.",
-                        retryAfter=int(verdict.retry_after_header),
-                    )
-                ]
+                return [rate_limit_refusal(verdict)]
 
         sizes = _measure(
             execution.schema._schema,

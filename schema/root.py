@@ -295,7 +295,7 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
         extensions=[
             ErrorCodes,
             ParseCache,
-            # The limits, NUL characters, queries over WebSocket: in that order.
+            # The limits, then NUL characters.
             OperationChecks,
             Observe,
             # Traces only the operations whose request asks for one (a gateway's header).

@@ -2,12 +2,14 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import orjson
@@ -15,6 +17,7 @@ from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.datastructures import Headers, State
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -32,6 +35,7 @@ from strawberry.http import (
     process_result,
 )
 from strawberry.http.streaming import HTTPStreamTransport
+from strawberry.http.types import HTTPMethod
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
@@ -40,6 +44,7 @@ from strawberry.subscriptions import (
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
 from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -50,9 +55,17 @@ from db.notifier import ActivityFeed
 from resolvers.context import Context
 from resolvers.loaders import Loaders
 from resolvers.visibility import Principal
+from schema.limits import rate_limit_refusal
 from schema.root import build_schema
 from server import tracing
-from server.auth import RequireToken, caller_key, principal_for, rate_limited
+from server.auth import (
+    RequireToken,
+    caller_key,
+    owner_of,
+    principal_for,
+    principal_of,
+    rate_limited,
+)
 from server.guard import PREFLIGHT_HEADERS, GuardTransport, HTTPRefusal, refusal_body, refusal_for
 from server.logs import REQUEST_ID, configure_logging
 from server.media import (
@@ -67,7 +80,7 @@ from server.persisted import SHA256, PersistedDocuments, sha256
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
 from server.settings import Settings
-from server.websockets import LegacyGraphQLWSHandler
+from server.websockets import GraphQLTransportWSHandler, LegacyGraphQLWSHandler, log_operation
 
 logger = logging.getLogger("clubjustice.server")
 
@@ -76,6 +89,13 @@ logger = logging.getLogger("clubjustice.server")
 # acknowledges the connection (4401), so this never acts; were it to, it would see public
 # fields only.
 NOT_YET_AUTHENTICATED = Principal(Role.PARTNER)
+
+
+def _authorization(connection_params: dict[str, object] | None) -> str | None:
+    """The `authorization` of a WebSocket's connection_init payload."""
+    params = connection_params or {}
+    authorization = params.get("authorization") or params.get("Authorization")
+    return authorization if isinstance(authorization, str) else None
 
 
 class ClubJusticeGraphQL(GraphQL[Context, None]):
@@ -108,6 +128,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
         )
         self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
+        # Queries and mutations run too, each with a context of its own (run_over_websocket;
+        # the handlers hook into strawberry 0.341, server/websockets.py).
+        self.graphql_transport_ws_handler_class = GraphQLTransportWSHandler
         self.graphql_ws_handler_class = type(
             "ConfiguredLegacyGraphQLWSHandler",
             (LegacyGraphQLWSHandler,),
@@ -257,7 +280,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             result = operation
         else:
             result = await self._execute(
-                request, request_adapter, context, root_value, request_data, *operation
+                context,
+                request_data,
+                *operation,
+                state=request.state,
+                headers=request.headers,
+                method=request_adapter.method,
+                root_value=root_value,
             )
         if request_data.protocol == "http":
             return result
@@ -280,7 +309,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if isinstance(operation, ExecutionResult):
             return operation
         return await self._execute(
-            request, request_adapter, context, root_value, request_data, *operation
+            context,
+            request_data,
+            *operation,
+            state=request.state,
+            headers=request.headers,
+            method=request_adapter.method,
+            root_value=root_value,
         )
 
     def _is_subscription(self, query: str | None, operation_name: str | None) -> bool:
@@ -308,23 +343,28 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
 
     async def _execute(
         self,
-        request: Request,
-        request_adapter: Any,
         context: Context,
-        root_value: Any,
         request_data: GraphQLRequestData,
         digest: str | None,
         query: str | None,
+        *,
+        state: State,
+        headers: Headers,
+        method: HTTPMethod,
+        root_value: Any = None,
     ) -> ExecutionResult:
-        """A query or mutation: from the response cache, or run with its time bounded."""
-        allowed = OperationType.from_http(request_adapter.method) - {OperationType.SUBSCRIPTION}
+        """A query or mutation, over HTTP or a WebSocket: from the response cache, or run
+        with its time bounded. `state` is the operation's own: it holds the activity log's
+        high-water mark read with the token, and receives the operation's name and type for
+        its log line."""
+        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
         if self._operation_is_ambiguous(query, request_data.operation_name):
             # strawberry would run the first one; the GraphQL spec's GetOperation() refuses.
             return self._error_result(
                 "OPERATION_RESOLUTION_FAILURE",
                 "Must provide operation name if query contains multiple operations.",
             )
-        cached = await self._cached(query, request_data, context, request)
+        cached = await self._cached(query, request_data, context, state, headers)
         if isinstance(cached, ExecutionResult):
             return cached
         try:
@@ -344,7 +384,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 request_data.operation_name or "(anonymous)",
                 self.settings.execution_timeout,
             )
-            request.state.operation = (request_data.operation_name, "timed out")
+            state.operation = (request_data.operation_name, "timed out")
             self.metrics.errors.labels("OPERATION_TIMEOUT").inc()
             return Stopped(
                 data=None,
@@ -367,7 +407,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             raise HTTPRefusal(
                 405,
                 "METHOD_NOT_ALLOWED",
-                error.as_http_error_reason(request_adapter.method),
+                error.as_http_error_reason(method),
                 {"Allow": "POST"},
             ) from error
         except MissingQueryError as error:
@@ -424,13 +464,14 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         query: str | None,
         request_data: GraphQLRequestData,
         context: Context,
-        request: Request,
+        state: State,
+        headers: Headers,
     ) -> ExecutionResult | tuple[tuple[Any, ...], int] | None:
         """The cached result of this query, or (key, high-water mark) to store it under
         once it has run, or None when the cache is off or does not apply."""
         if self.settings.response_cache_size == 0 or query is None:
             return None
-        if request.headers.get("apollo-federation-include-trace"):
+        if headers.get("apollo-federation-include-trace"):
             return None  # the gateway wants a trace of a real run
         try:
             document = self._parse(query)
@@ -440,8 +481,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if not plan.cacheable:
             self.metrics.response_cache.labels("bypass").inc()
             return None
-        # Read with the token, in the same statement (server/auth.py).
-        mark: int = request.state.activity_high_water
+        # Read with the token, in the same statement (server/auth.py, run_over_websocket).
+        mark: int = state.activity_high_water
         key = self.cache.key(
             plan, request_data.operation_name, request_data.variables, context.principal
         )
@@ -450,7 +491,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             self.metrics.response_cache.labels("miss").inc()
             return key, mark
         self.metrics.response_cache.labels("hit").inc()
-        request.state.operation = (request_data.operation_name, "query")
+        state.operation = (request_data.operation_name, "query")
         return ExecutionResult(data=data, errors=None)
 
     def _parse(self, query: str) -> Any:
@@ -510,9 +551,14 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         return self._error_result("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
 
     def _error_result(self, code: str, message: str) -> ExecutionResult:
-        """A refusal made here, outside the schema (and its error counting)."""
-        self.metrics.errors.labels(code).inc()
-        return ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": code})])
+        """A refusal made here, outside the schema (and its error counting), before the
+        operation ran: a PreExecutionError, which graphql-transport-ws sends as an `error`
+        message, as it does the schema's own refusals."""
+        return self._refused(GraphQLError(message, extensions={"code": code}))
+
+    def _refused(self, error: GraphQLError) -> PreExecutionError:
+        self.metrics.errors.labels((error.extensions or {}).get("code", "UNKNOWN")).inc()
+        return PreExecutionError(data=None, errors=[error])
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the standard library, for every HTTP response and
@@ -536,7 +582,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         request_id = getattr(request.state, "request_id", None)
         if request_id is None:
             # A WebSocket connection: one id for it, in every log line of its subscriptions
-            # (their tasks start from this one's context).
+            # (their tasks start from this one's context); each query or mutation on it gets
+            # its own (run_over_websocket).
             request_id = uuid.uuid4().hex
             REQUEST_ID.set(request_id)
         return Context(
@@ -561,12 +608,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             # graphql-ws (legacy) accepts a second init; the principal of running
             # subscriptions must not change under them.
             raise ConnectionRejectionError({"message": "The connection is already initialised."})
-        params = context.connection_params or {}
-        authorization = params.get("authorization") or params.get("Authorization")
         try:
             outcome = await principal_for(
-                context.request.state.database,
-                authorization if isinstance(authorization, str) else None,
+                context.request.state.database, _authorization(context.connection_params)
             )
         except Exception:
             logger.exception("authenticating a WebSocket connection failed")
@@ -581,8 +625,92 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 )
             raise ConnectionRejectionError({"message": outcome, "code": "UNAUTHENTICATED"})
         context.principal = outcome
-        context.transport = "websocket"
+        context.budget_spent = False  # each subscription spends it (OperationLimits)
         return UNSET
+
+    def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
+        """The type of the operation a WebSocket message asks for, or None when the
+        document does not say (it does not parse, or names no single operation)."""
+        operation = self._operation(query, operation_name)
+        return OperationType(operation.operation.value) if operation is not None else None
+
+    def _operation(
+        self, query: str | None, operation_name: str | None
+    ) -> OperationDefinitionNode | None:
+        if query is None:
+            return None
+        try:
+            document = self._parse(query)
+        except GraphQLError:
+            return None
+        return get_operation_ast(document, operation_name)
+
+    async def run_over_websocket(
+        self, connection: Context, request_data: GraphQLRequestData
+    ) -> ExecutionResult:
+        """A query or mutation sent on a WebSocket, treated as one HTTP request: the
+        connection's token looked up again (revoked: refused; the organization's membership
+        and the activity log's high-water mark as they are now), one request's budget
+        spent, then a context of its own (loaders, clock, request id) and the same path as
+        over HTTP. Runs in the operation's own task (server/websockets.py)."""
+        request_id = uuid.uuid4().hex
+        REQUEST_ID.set(request_id)
+        began = time.perf_counter()
+        state = State()
+        principal: Principal | None = None
+        # One connection for the operation's reads, as for an HTTP request (db/engine.py):
+        # the token check takes it, the loaders share it, and it goes back when it is done.
+        reads = connection.request.state.database.request_reads()
+        try:
+            try:
+                owner = await owner_of(reads, _authorization(connection.connection_params))
+            except Exception:
+                logger.exception("checking a WebSocket operation's token failed")
+                return self._error_result("INTERNAL_SERVER_ERROR", "Internal server error.")
+            if isinstance(owner, str):
+                return self._error_result("UNAUTHENTICATED", "The token was revoked.")
+            principal = principal_of(owner)
+            verdict = self.limiter.take(
+                caller_key(principal, connection.request.scope),
+                self.settings.rate_limit(principal.role),
+            )
+            if not verdict.allowed:
+                return self._refused(rate_limit_refusal(verdict))
+            state.activity_high_water = owner.activity_high_water
+            context = dataclasses.replace(
+                connection,
+                principal=principal,
+                request_id=request_id,
+                now=datetime.now(UTC),
+                budget_spent=True,
+                session_factory=reads,
+            )
+            operation = self._persisted_query(request_data, context)
+            if isinstance(operation, ExecutionResult):
+                return operation
+            return await self._execute(
+                context,
+                request_data,
+                *operation,
+                state=state,
+                headers=connection.request.headers,
+                method="POST",
+            )
+        finally:
+            await reads.release(finished=True)
+            log_operation(
+                request_id,
+                began,
+                principal,
+                getattr(state, "operation", None) or self._named(request_data),
+            )
+
+    def _named(self, request_data: GraphQLRequestData) -> tuple[str | None, str | None]:
+        """The operation's name and type, for its log line."""
+        operation = self._operation(request_data.query, request_data.operation_name)
+        if operation is None:
+            return request_data.operation_name, None
+        return (operation.name.value if operation.name else None), operation.operation.value
 
 
 async def _one_event(result: ExecutionResult) -> AsyncIterator[ExecutionResult]:

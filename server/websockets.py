@@ -1,18 +1,184 @@
-"""WebSocket rules on top of strawberry's protocol handlers: the legacy graphql-ws protocol
-gets the same connection_init deadline (4408) as graphql-transport-ws."""
+"""WebSocket rules on top of strawberry's protocol handlers: every operation type runs (a
+query or a mutation with a context of its own, server/app.py), the `extensions` of a
+`subscribe`/`start` message reach it, and the legacy graphql-ws protocol gets the same
+connection_init deadline (4408) as graphql-transport-ws.
+
+Written against strawberry-graphql 0.341's private handler API
+(strawberry/subscriptions/protocols/*/handlers.py): both handlers hand every operation to
+`self.schema` (graphql-transport-ws calls `stream`, graphql-ws calls `subscribe`) with the
+connection's one context, from a task of its own created in `handle_subscribe` /
+`handle_start`. tests/ws/test_operations.py checks the version.
+"""
 
 import asyncio
 import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, Iterable
+from contextvars import ContextVar
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
+from strawberry.http import GraphQLRequestData
+from strawberry.schema import BaseSchema
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+STRAWBERRY_VERSION = "0.341"
+
+access_log = logging.getLogger("clubjustice.access")
+
+# The `extensions` of the message that started an operation (a persisted query's hash):
+# strawberry's handlers drop them. Set around `handle_subscribe` / `handle_start`, whose
+# operation task is created inside and so starts with this value.
+OPERATION_EXTENSIONS: ContextVar[dict[str, Any] | None] = ContextVar(
+    "operation_extensions", default=None
+)
+
+
+class OneOperationView(Protocol):
+    """What the handlers need from the view (server/app.py's ClubJusticeGraphQL)."""
+
+    def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
+        """The type of the operation to run, or None when the document does not say (it
+        does not parse, or names no single operation): the schema reports why."""
+
+    async def run_over_websocket(
+        self, connection: Any, request_data: GraphQLRequestData
+    ) -> ExecutionResult:
+        """A query or mutation sent on the connection whose context is `connection`."""
+
+
+class OperationsOverWebSocket:
+    """Stands in for the schema in the protocol handlers: a subscription streams from the
+    schema with the connection's context, as before; a query or a mutation goes to the view,
+    which gives it a context of its own, and yields its one result."""
+
+    def __init__(self, view: OneOperationView, schema: BaseSchema) -> None:
+        self.view = view
+        self.schema = schema
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any = None,
+        root_value: Any = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> Any:
+        extensions = operation_extensions or OPERATION_EXTENSIONS.get()
+        if self.view.operation_type(query, operation_name) in (
+            OperationType.QUERY,
+            OperationType.MUTATION,
+        ):
+            return self._one_result(
+                context_value,
+                GraphQLRequestData(
+                    query=query,
+                    variables=variable_values,
+                    operation_name=operation_name,
+                    extensions=extensions,
+                    protocol="http",
+                ),
+            )
+        return await self.schema.stream(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=extensions,
+            allowed_operation_types=allowed_operation_types or (OperationType.SUBSCRIPTION,),
+        )
+
+    async def subscribe(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any = None,
+        root_value: Any = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> Any:
+        """The legacy protocol's entry: the same as `stream`."""
+        return await self.stream(
+            query, variable_values, context_value, root_value, operation_name, operation_extensions
+        )
+
+    async def _one_result(
+        self, connection: Any, request_data: GraphQLRequestData
+    ) -> AsyncGenerator[ExecutionResult, None]:
+        yield await self.view.run_over_websocket(connection, request_data)
+
+
+def log_operation(
+    request_id: str,
+    began: float,
+    principal: Any,
+    operation: tuple[str | None, str | None],
+) -> None:
+    """A query's or mutation's line in the access log, as an HTTP request's
+    (server/guard.py), with `WS` for its method and no status."""
+    operation_name, operation_type = operation
+    fields: dict[str, Any] = {
+        "method": "WS",
+        "path": "/graphql",
+        "status": None,
+        "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+        "role": principal.role.value if principal is not None else None,
+        "operation_type": operation_type,
+        "operation_name": operation_name,
+    }
+    access_log.info(
+        "%s %s %s %.1f ms %s %s %s",
+        *(value if value is not None else "-" for value in fields.values()),
+        extra={"request_id": request_id, **fields},
+    )
+
+
+def _extensions(message: Any) -> dict[str, Any] | None:
+    payload = message.get("payload") if isinstance(message, dict) else None
+    extensions = payload.get("extensions") if isinstance(payload, dict) else None
+    return extensions if isinstance(extensions, dict) else None
+
+
+class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    """graphql-transport-ws, running queries and mutations too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = OperationsOverWebSocket(self.view, self.schema)  # type: ignore[arg-type,assignment]
+
+    async def handle_subscribe(self, message: Any) -> None:
+        reset = OPERATION_EXTENSIONS.set(_extensions(message))
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            OPERATION_EXTENSIONS.reset(reset)
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, Any]):
-    """graphql-ws, with a deadline for connection_init (strawberry's has none)."""
+    """graphql-ws, running queries and mutations too, with a deadline for connection_init
+    (strawberry's has none)."""
 
     init_timeout = timedelta(seconds=5)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.schema = OperationsOverWebSocket(self.view, self.schema)  # type: ignore[arg-type,assignment]
+
+    async def handle_start(self, message: Any) -> None:
+        reset = OPERATION_EXTENSIONS.set(_extensions(message))
+        try:
+            await super().handle_start(message)
+        finally:
+            OPERATION_EXTENSIONS.reset(reset)
 
     async def handle(self) -> None:
         deadline = asyncio.create_task(self._close_unless_initialised())

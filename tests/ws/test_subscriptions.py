@@ -323,21 +323,6 @@ async def test_subscriptions_over_http_multipart(club: Club, live_server: LiveSe
         )
 
 
-async def test_only_subscriptions_run_over_websocket(club: Club, live_server: LiveServer) -> None:
-    subscriber = await Subscriber.open(live_server.ws, club.admin)
-    operation = await subscriber.subscribe("{ viewer { role } }")
-    message = await subscriber.receive()
-    assert message["id"] == operation
-    errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
-    assert [(e["message"], e.get("extensions")) for e in errors] == [
-        (
-            "Over WebSocket only subscriptions run; send queries and mutations over HTTP.",
-            {"code": "BAD_REQUEST"},
-        )
-    ]
-    await subscriber.close()
-
-
 async def test_a_token_revoked_after_connecting_cannot_subscribe(
     club: Club, live_server: LiveServer, session_factory: Any
 ) -> None:
