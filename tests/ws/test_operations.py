@@ -3,6 +3,7 @@ each with a context of its own and the rules of an HTTP request — limits, budg
 cache, authorization, a token revoked since connection_init, metrics and the access log."""
 
 import asyncio
+import hashlib
 import json
 import logging
 from typing import Any
@@ -379,4 +380,63 @@ async def test_operations_are_counted_and_logged_each_with_its_own_request_id(
         ): 1.0,
         ("clubjustice_graphql_errors_total", (("code", "COST_LIMIT_EXCEEDED"),)): 1.0,
     }
+    await subscriber.close()
+
+
+async def test_a_cached_answer_is_never_served_to_another_visibility(
+    live_server: LiveServer, make_token: Any, member: Any
+) -> None:
+    query = "query($id: ID!) { organization(id: $id) { slug contactEmail } }"
+    variables = {"id": encode_id("Organization", member.id)}
+    own = await Subscriber.open(live_server.ws, await make_token(Role.ORGANIZATION, member.id))
+    partner = await Subscriber.open(live_server.ws, await make_token(Role.PARTNER))
+    for _ in range(2):  # the second time from the cache, each its own entry
+        assert await answer(own, query, variables) == {
+            "data": {"organization": {"slug": "md-member", "contactEmail": member.contact_email}}
+        }
+        assert await answer(partner, query, variables) == {
+            "data": {"organization": {"slug": "md-member", "contactEmail": None}}
+        }
+    await own.close()
+    await partner.close()
+
+
+async def test_a_persisted_query_hash_is_checked_over_websocket(
+    live_server: LiveServer, make_token: Any
+) -> None:
+    subscriber = await Subscriber.open(live_server.ws, await make_token(Role.PARTNER))
+    for digest, expected in (
+        ("0" * 64, None),
+        (
+            hashlib.sha256(VIEWER.encode()).hexdigest(),
+            {"data": {"viewer": {"role": "PARTNER", "organization": None}}},
+        ),
+    ):
+        subscriber.next_id += 1
+        operation = str(subscriber.next_id)
+        await subscriber.send(
+            {
+                "id": operation,
+                "type": "subscribe",
+                "payload": {
+                    "query": VIEWER,
+                    "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}},
+                },
+            }
+        )
+        message = await subscriber.receive()
+        if expected is None:
+            assert message == {
+                "id": operation,
+                "type": "error",
+                "payload": [
+                    {
+                        "message": "`sha256Hash` is not the hash of `query`.",
+                        "extensions": {"code": "PERSISTED_QUERY_HASH_MISMATCH"},
+                    }
+                ],
+            }
+        else:
+            assert message == {"id": operation, "type": "next", "payload": expected}
+            assert await subscriber.receive() == {"id": operation, "type": "complete"}
     await subscriber.close()
