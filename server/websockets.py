@@ -174,6 +174,23 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, Any]):
         self.schema = OperationsOverWebSocket(self.view, self.schema)  # type: ignore[arg-type,assignment]
 
     async def handle_start(self, message: Any) -> None:
+        payload = message.get("payload")
+        if self.connection_acknowledged and not (
+            isinstance(payload, dict) and isinstance(payload.get("query"), str)
+        ):
+            # strawberry's would fail with a KeyError and drop the connection.
+            await self.send_message(
+                {
+                    "type": "error",
+                    "id": message.get("id"),
+                    "payload": {
+                        "message": "A `start` message needs a `query`: over WebSocket, send "
+                        "the document's text.",
+                        "extensions": {"code": "BAD_REQUEST"},
+                    },
+                }
+            )
+            return
         reset = OPERATION_EXTENSIONS.set(_extensions(message))
         try:
             await super().handle_start(message)

@@ -440,3 +440,65 @@ async def test_a_persisted_query_hash_is_checked_over_websocket(
             assert message == {"id": operation, "type": "next", "payload": expected}
             assert await subscriber.receive() == {"id": operation, "type": "complete"}
     await subscriber.close()
+
+
+async def test_refusals_over_the_legacy_graphql_ws_protocol(
+    live_server: LiveServer, make_token: Any, session_factory: Any
+) -> None:
+    token = await make_token(Role.PARTNER)
+
+    async def receive(connection: Any) -> Any:
+        return json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT))
+
+    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
+        await connection.send(
+            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        )
+        assert await receive(connection) == {"type": "connection_ack"}
+        # A hash alone: refused, and the connection goes on.
+        await connection.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "start",
+                    "payload": {
+                        "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+                    },
+                }
+            )
+        )
+        assert await receive(connection) == {
+            "type": "error",
+            "id": "1",
+            "payload": {
+                "message": "A `start` message needs a `query`: over WebSocket, send the "
+                "document's text.",
+                "extensions": {"code": "BAD_REQUEST"},
+            },
+        }
+        await connection.send(
+            json.dumps({"id": "2", "type": "start", "payload": {"query": VIEWER}})
+        )
+        assert [await receive(connection) for _ in range(2)] == [
+            {
+                "type": "data",
+                "id": "2",
+                "payload": {"data": {"viewer": {"role": "PARTNER", "organization": None}}},
+            },
+            {"type": "complete", "id": "2"},
+        ]
+        async with session_factory() as session, session.begin():
+            owner = await authenticate(session, token)
+            assert owner is not None
+            await revoke_token(session, owner.token_id)
+        await connection.send(
+            json.dumps({"id": "3", "type": "start", "payload": {"query": VIEWER}})
+        )
+        assert await receive(connection) == {
+            "type": "error",
+            "id": "3",
+            "payload": {
+                "message": "The token was revoked.",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            },
+        }
