@@ -254,18 +254,8 @@ async def schedule_meeting(server: Server, title: str) -> None:
         pytest.param("apollo.mjs", "http", id="apollo-client"),
         pytest.param("graphql-request.mjs", "http", id="graphql-request"),
         pytest.param("graphql-sse.mjs", "sse", id="graphql-sse"),
-        pytest.param(
-            "graphql-ws.mjs",
-            "ws",
-            id="graphql-ws",
-            # The protocol carries queries, and graphql-ws sends them over the socket; the
-            # server refuses them there by design (schema/errors.py,
-            # SubscriptionsOnlyOverWebSocket: a connection's context lives as long as it
-            # does). Strict: the day the server answers, this marker must go.
-            marks=pytest.mark.xfail(
-                strict=True, reason="queries over WebSocket are refused with BAD_REQUEST"
-            ),
-        ),
+        # graphql-ws sends the query over the socket (`client.iterate`).
+        pytest.param("graphql-ws.mjs", "ws", id="graphql-ws"),
     ],
 )
 async def test_a_node_client_answers_a_query(
@@ -367,7 +357,7 @@ async def test_python_gql_answers_a_query_over_http(server: Server) -> None:
     assert response == ANSWER
 
 
-@pytest.mark.parametrize(
+WEBSOCKET_PROTOCOLS = pytest.mark.parametrize(
     "subprotocols",
     [
         # gql offers legacy graphql-ws first, then graphql-transport-ws; the server picks.
@@ -375,6 +365,25 @@ async def test_python_gql_answers_a_query_over_http(server: Server) -> None:
         pytest.param(["graphql-transport-ws"], id="graphql-transport-ws"),
     ],
 )
+
+
+@WEBSOCKET_PROTOCOLS
+async def test_python_gql_answers_a_query_over_websocket(
+    server: Server, subprotocols: list[str] | None
+) -> None:
+    transport = WebsocketsTransport(
+        url=server.ws,
+        init_payload={"authorization": f"Bearer {server.token}"},
+        subprotocols=subprotocols,
+    )
+    async with Client(transport=transport) as session:
+        result = await session.execute(
+            GraphQLRequest(QUERY, variable_values=VARIABLES), get_execution_result=True
+        )
+    assert gql_response(result) == ANSWER
+
+
+@WEBSOCKET_PROTOCOLS
 async def test_python_gql_receives_a_subscription_event_over_websocket(
     server: Server, subprotocols: list[str] | None
 ) -> None:
