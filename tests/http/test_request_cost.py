@@ -214,25 +214,7 @@ async def test_a_client_that_goes_away_mid_request_is_logged_once_at_info(
     async def send(message: Any) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", b"100"),
-            (b"authorization", f"Bearer {token}".encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope(token, content_length=100)
     app = create_app(settings)
     async with LifespanManager(copying_state(app)) as manager:
         await app.state.feed.stop()
@@ -270,25 +252,7 @@ async def test_a_slow_body_holds_no_connection(settings: Settings, make_token: M
     async def send(message: Any) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", f"Bearer {token}".encode()),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = post_scope(token, content_length=len(body))
     app = create_app(settings.model_copy(update={"database_pool_size": 1}))
     async with LifespanManager(copying_state(app)) as manager:
         await app.state.feed.stop()
@@ -315,3 +279,26 @@ async def test_a_slow_body_holds_no_connection(settings: Settings, make_token: M
         assert pool.checkedout() == 0
     assert sent[0]["status"] == 200
     assert orjson.loads(sent[1]["body"]) == {"data": {"viewer": {"role": "PARTNER"}}}
+
+
+def post_scope(token: str, *, content_length: int) -> dict[str, Any]:
+    """An HTTP POST to /graphql with a bearer token, as uvicorn hands it to the app."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(content_length).encode()),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }

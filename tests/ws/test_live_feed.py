@@ -70,7 +70,10 @@ async def test_one_read_per_event_whatever_the_number_of_subscribers(
                             "sponsor": {"slug": "sponsor"},
                         }
                     }
-            counts.append(log.count)
+            # Each subscription checks its token once more right after it registers; on a
+            # loaded machine that check can still be on its way when the event is read.
+            # It is not a read of the event: leave it out.
+            counts.append(sum("api_tokens" not in statement for statement in log.statements))
             for client in clients:
                 await client.close()
             await until_subscribed(server.feed, 0)
