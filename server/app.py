@@ -80,7 +80,12 @@ from server.persisted import SHA256, PersistedDocuments, sha256
 from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
 from server.settings import Settings
-from server.websockets import GraphQLTransportWSHandler, LegacyGraphQLWSHandler, log_operation
+from server.websockets import (
+    GraphQLTransportWSHandler,
+    LegacyGraphQLWSHandler,
+    log_operation,
+    well_formed,
+)
 
 logger = logging.getLogger("clubjustice.server")
 
@@ -634,6 +639,24 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         operation = self._operation(query, operation_name)
         return OperationType(operation.operation.value) if operation is not None else None
 
+    def parses(self, query: str | None) -> bool:
+        if query is None:
+            return False
+        try:
+            self._parse(query)
+        except GraphQLError:
+            return False
+        return True
+
+    def charge(self, connection: Context) -> ExecutionResult | None:
+        """One request of the connection's principal's budget, for an operation the schema
+        refuses before its limits would have charged it (a document that does not parse)."""
+        verdict = self.limiter.take(
+            caller_key(connection.principal, connection.request.scope),
+            self.settings.rate_limit(connection.principal.role),
+        )
+        return None if verdict.allowed else self._refused(rate_limit_refusal(verdict))
+
     def _operation(
         self, query: str | None, operation_name: str | None
     ) -> OperationDefinitionNode | None:
@@ -668,6 +691,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 logger.exception("checking a WebSocket operation's token failed")
                 return self._error_result("INTERNAL_SERVER_ERROR", "Internal server error.")
             if isinstance(owner, str):
+                # As over HTTP, a request without a valid token spends its client address's
+                # budget: refusals cost a statement each, and must not come for free.
+                verdict = self.limiter.take(
+                    caller_key(None, connection.request.scope), self.settings.rate_limit(None)
+                )
+                if not verdict.allowed:
+                    return self._refused(rate_limit_refusal(verdict))
                 return self._error_result("UNAUTHENTICATED", "The token was revoked.")
             principal = principal_of(owner)
             verdict = self.limiter.take(
@@ -685,6 +715,12 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 budget_spent=True,
                 session_factory=reads,
             )
+            if not well_formed(request_data):
+                return self._error_result(
+                    "BAD_REQUEST",
+                    "A message's `query` is a string, `variables` and `extensions` are objects "
+                    "or null, and `operationName` is a string or null.",
+                )
             operation = self._persisted_query(request_data, context)
             if isinstance(operation, ExecutionResult):
                 return operation
@@ -707,6 +743,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
 
     def _named(self, request_data: GraphQLRequestData) -> tuple[str | None, str | None]:
         """The operation's name and type, for its log line."""
+        if not well_formed(request_data):
+            return None, None
         operation = self._operation(request_data.query, request_data.operation_name)
         if operation is None:
             return request_data.operation_name, None

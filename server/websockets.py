@@ -47,6 +47,12 @@ class OneOperationView(Protocol):
         """The type of the operation to run, or None when the document does not say (it
         does not parse, or names no single operation): the schema reports why."""
 
+    def parses(self, query: str | None) -> bool:
+        """Whether `query` is a document that parses."""
+
+    def charge(self, connection: Any) -> ExecutionResult | None:
+        """One request of the connection's budget spent; the refusal when there is none."""
+
     async def run_over_websocket(
         self, connection: Any, request_data: GraphQLRequestData
     ) -> ExecutionResult:
@@ -73,20 +79,27 @@ class OperationsOverWebSocket:
         allowed_operation_types: Iterable[OperationType] | None = None,
     ) -> Any:
         extensions = operation_extensions or OPERATION_EXTENSIONS.get()
-        if self.view.operation_type(query, operation_name) in (
-            OperationType.QUERY,
-            OperationType.MUTATION,
+        request_data = GraphQLRequestData(
+            query=query,
+            variables=variable_values,
+            operation_name=operation_name,
+            extensions=extensions,
+            protocol="http",
+        )
+        if not well_formed(request_data) or (
+            self.view.parses(request_data.query)
+            and self.view.operation_type(query, operation_name) is not OperationType.SUBSCRIPTION
         ):
-            return self._one_result(
-                context_value,
-                GraphQLRequestData(
-                    query=query,
-                    variables=variable_values,
-                    operation_name=operation_name,
-                    extensions=extensions,
-                    protocol="http",
-                ),
-            )
+            # A query or a mutation, and anything that is not one operation of a document
+            # that parses (a malformed payload, an ambiguous document, an unknown name): the
+            # way of an HTTP request, which spends the budget and answers with HTTP's code.
+            return self._one_result(context_value, request_data)
+        if not self.view.parses(query):
+            # Strawberry answers a document that does not parse (graphql-transport-ws closes
+            # with 4400), but it costs one request of the budget first, as over HTTP.
+            refusal = self.view.charge(context_value)
+            if refusal is not None:
+                return _single(refusal)
         return await self.schema.stream(
             query,
             variable_values=variable_values,
@@ -115,6 +128,21 @@ class OperationsOverWebSocket:
         self, connection: Any, request_data: GraphQLRequestData
     ) -> AsyncGenerator[ExecutionResult, None]:
         yield await self.view.run_over_websocket(connection, request_data)
+
+
+def well_formed(request_data: GraphQLRequestData) -> bool:
+    """Whether a message's payload has the shapes a GraphQL request has over HTTP (anything
+    may arrive in a WebSocket message)."""
+    return (
+        isinstance(request_data.query, str)
+        and isinstance(request_data.variables, dict | None)
+        and isinstance(request_data.operation_name, str | None)
+        and isinstance(request_data.extensions, dict | None)
+    )
+
+
+async def _single(result: ExecutionResult) -> AsyncGenerator[ExecutionResult, None]:
+    yield result
 
 
 def log_operation(

@@ -516,3 +516,70 @@ async def test_refusals_over_the_legacy_graphql_ws_protocol(
                 "extensions": {"code": "UNAUTHENTICATED"},
             },
         }
+
+
+async def test_refused_operations_spend_the_budget_as_over_http(
+    live_settings: Settings, make_token: Any, session_factory: Any
+) -> None:
+    """A document that does not parse spends the token's budget, and a revoked token the
+    client address's, as over HTTP: refusals cost the server a statement or a parse each."""
+    settings = live_settings.model_copy(update={"rate_limit_partner": 2, "rate_limit_anonymous": 1})
+    async for server in run_server(settings):
+        token = await make_token(Role.PARTNER)
+        async with connect(server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
+            await connection.send(
+                json.dumps(
+                    {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+                )
+            )
+            assert json.loads(await connection.recv()) == {"type": "connection_ack"}
+            codes = []
+            for number, query in enumerate(["{ viewer {", "{ viewer {", VIEWER], start=1):
+                await connection.send(
+                    json.dumps({"id": str(number), "type": "start", "payload": {"query": query}})
+                )
+                message = json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT))
+                codes.append(message["payload"]["extensions"]["code"])
+            assert codes == ["GRAPHQL_PARSE_FAILED", "GRAPHQL_PARSE_FAILED", "RATE_LIMITED"]
+        subscriber = await Subscriber.open(server.ws, await make_token(Role.PARTNER))
+        async with session_factory() as session, session.begin():
+            owner = await authenticate(session, subscriber_token := await make_token(Role.ADMIN))
+            assert owner is not None
+        revoked = await Subscriber.open(server.ws, subscriber_token)
+        async with session_factory() as session, session.begin():
+            await revoke_token(session, owner.token_id)
+        answers = [await answer(revoked, VIEWER) for _ in range(2)]
+        assert [error["extensions"]["code"] for [error] in answers] == [
+            "UNAUTHENTICATED",
+            "RATE_LIMITED",
+        ]
+        await revoked.close()
+        await subscriber.close()
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"query": VIEWER, "variables": "x"}, "BAD_REQUEST"),
+        ({"query": VIEWER, "variables": [1]}, "BAD_REQUEST"),
+        ({"query": 5}, "BAD_REQUEST"),
+        ({"query": VIEWER, "operationName": 7}, "BAD_REQUEST"),
+        ({"query": "query A { viewer { role } } query B { viewer { role } }"}, None),
+        ({"query": VIEWER, "operationName": "B"}, None),
+    ],
+)
+async def test_a_malformed_or_unresolvable_operation_is_refused_with_a_code(
+    live_server: LiveServer, make_token: Any, payload: dict[str, Any], code: str | None
+) -> None:
+    """Over HTTP these get 400 with a code; over WebSocket, an `error` with the same code,
+    and the connection (and its other operations) goes on."""
+    subscriber = await Subscriber.open(live_server.ws, await make_token(Role.PARTNER))
+    await subscriber.send({"id": "bad", "type": "subscribe", "payload": payload})
+    message = await subscriber.receive()
+    assert (message["type"], message["id"]) == ("error", "bad"), message
+    [error] = message["payload"]
+    assert error["extensions"]["code"] == (code or "OPERATION_RESOLUTION_FAILURE"), error
+    assert await answer(subscriber, VIEWER) == {
+        "data": {"viewer": {"role": "PARTNER", "organization": None}}
+    }
+    await subscriber.close()
