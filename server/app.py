@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
+from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.datastructures import Headers, State
@@ -84,6 +84,7 @@ from server.websockets import (
     GraphQLTransportWSHandler,
     LegacyGraphQLWSHandler,
     log_operation,
+    single_result,
     well_formed,
 )
 
@@ -298,7 +299,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         # A query or mutation the client asked to get as a stream: run as over plain HTTP
         # (limits, timeout, persisted documents, cache, metrics), sent as one event.
         request.state.streamed = True
-        return _one_event(result)
+        return single_result(result)
 
     async def execute_single(  # type: ignore[override]
         self,
@@ -324,17 +325,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         )
 
     def _is_subscription(self, query: str | None, operation_name: str | None) -> bool:
-        if query is None:
-            return False
-        try:
-            document = self._parse(query)
-        except GraphQLError:
-            return False  # the schema's own parse reports it
-        operation = get_operation_ast(document, operation_name)
-        return (
-            operation is not None
-            and OperationType(operation.operation.value) is OperationType.SUBSCRIPTION
-        )
+        return self.operation_type(query, operation_name) is OperationType.SUBSCRIPTION
 
     def _operation_is_ambiguous(self, query: str | None, operation_name: str | None) -> bool:
         if query is None or operation_name is not None:
@@ -640,13 +631,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         return OperationType(operation.operation.value) if operation is not None else None
 
     def parses(self, query: str | None) -> bool:
-        if query is None:
-            return False
-        try:
-            self._parse(query)
-        except GraphQLError:
-            return False
-        return True
+        return self._document(query) is not None
 
     def charge(self, connection: Context) -> ExecutionResult | None:
         """One request of the connection's principal's budget, for an operation the schema
@@ -660,13 +645,18 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
     def _operation(
         self, query: str | None, operation_name: str | None
     ) -> OperationDefinitionNode | None:
+        document = self._document(query)
+        return None if document is None else get_operation_ast(document, operation_name)
+
+    def _document(self, query: str | None) -> DocumentNode | None:
+        """The parsed document, or None when there is none (the schema's own parse reports
+        why)."""
         if query is None:
             return None
         try:
-            document = self._parse(query)
+            return cast(DocumentNode, self._parse(query))
         except GraphQLError:
             return None
-        return get_operation_ast(document, operation_name)
 
     async def run_over_websocket(
         self, connection: Context, request_data: GraphQLRequestData
@@ -749,11 +739,6 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         if operation is None:
             return request_data.operation_name, None
         return (operation.name.value if operation.name else None), operation.operation.value
-
-
-async def _one_event(result: ExecutionResult) -> AsyncIterator[ExecutionResult]:
-    """A single result as a stream (one `next`, then `complete`)."""
-    yield result
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -99,7 +99,7 @@ class OperationsOverWebSocket:
             # with 4400), but it costs one request of the budget first, as over HTTP.
             refusal = self.view.charge(context_value)
             if refusal is not None:
-                return _single(refusal)
+                return single_result(refusal)
         return await self.schema.stream(
             query,
             variable_values=variable_values,
@@ -141,7 +141,8 @@ def well_formed(request_data: GraphQLRequestData) -> bool:
     )
 
 
-async def _single(result: ExecutionResult) -> AsyncGenerator[ExecutionResult, None]:
+async def single_result(result: ExecutionResult) -> AsyncGenerator[ExecutionResult, None]:
+    """One result as a stream: one `next` (or an `error`), then `complete`."""
     yield result
 
 
