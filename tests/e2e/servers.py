@@ -76,3 +76,18 @@ def wait_for(url: str, process: subprocess.Popen[Any], log: Path, timeout: float
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{url} did not come up:\n{log.read_text()}")
         time.sleep(0.1)
+
+
+def clubjustice(
+    *args: str, cwd: Path, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """One `clubjustice` command run to its end, with `env` added to ours."""
+    return subprocess.run(
+        [CLUBJUSTICE, *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -12,23 +12,11 @@ import httpx
 import pytest
 
 from tests.e2e.demo import DemoServer, demo
-from tests.e2e.servers import CLUBJUSTICE, free_port, wait_until_ready
+from tests.e2e.servers import CLUBJUSTICE, clubjustice, free_port, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def clubjustice(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CLUBJUSTICE, *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 only its own: each demo database has its own secret), revocation respected, and --reset for
 fresh data and fresh tokens. On SQLite, and on PostgreSQL when it is configured."""
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from tests.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL
 from tests.e2e.demo import DemoServer, demo
 from tests.e2e.postgres import scratch_database
-from tests.e2e.servers import CLUBJUSTICE
+from tests.e2e.servers import clubjustice
 
 pytestmark = pytest.mark.e2e
 
@@ -46,15 +45,7 @@ def viewers(server: DemoServer, tokens: dict[str, str]) -> dict[str, object]:
 
 
 def cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [CLUBJUSTICE, *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return clubjustice(*args, cwd=cwd, timeout=120, **env)
 
 
 @pytest.fixture(

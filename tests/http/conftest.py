@@ -1,13 +1,17 @@
 """The Starlette app in-process, lifespan included, over httpx; tokens made as the CLI does."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+import resolvers.loaders
 from db.enums import Role
 from server.app import create_app
 from server.settings import Settings
@@ -66,3 +70,20 @@ def error(code: str, message: str, **extensions: Any) -> dict[str, Any]:
         "data": None,
         "errors": [{"message": message, "extensions": {"code": code} | extensions}],
     }
+
+
+def slow_loader_fetch(engine: AsyncEngine) -> Callable[[Any, Any], Awaitable[Any]]:
+    """A replacement for the loaders' fetch that first waits 30 s: in the database on
+    PostgreSQL (a running statement the execution timeout must cancel), asleep on SQLite."""
+    original = resolvers.loaders._fetch
+    on_postgresql = engine.dialect.name == "postgresql"
+
+    async def slow_fetch(factory: Any, statement: Any) -> Any:
+        async with factory() as session:
+            if on_postgresql:
+                await session.execute(text("SELECT pg_sleep(30)"))
+            else:
+                await asyncio.sleep(30)
+        return await original(factory, statement)
+
+    return slow_fetch

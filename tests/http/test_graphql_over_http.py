@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text
 
 import resolvers.loaders
 from db.activity import append_activity
@@ -21,7 +20,7 @@ from schema.live import activity_cursor
 from server.persisted import sha256
 from server.settings import Settings
 from tests.factories import add, country_ids, organization
-from tests.http.conftest import MakeToken, bearer, open_client
+from tests.http.conftest import MakeToken, bearer, open_client, slow_loader_fetch
 from tests.ws.conftest import LiveServer, run_server, until_subscribed
 
 GR = "application/graphql-response+json"
@@ -620,16 +619,7 @@ async def test_the_execution_timeout_applies_over_a_stream(
     engine: Any,
     stream: str,
 ) -> None:
-    original = resolvers.loaders._fetch
-    on_postgresql = engine.dialect.name == "postgresql"
-
-    async def slow_fetch(factory: Any, statement: Any) -> Any:
-        async with factory() as session:
-            if on_postgresql:
-                await session.execute(text("SELECT pg_sleep(30)"))
-            else:
-                await asyncio.sleep(30)
-        return await original(factory, statement)
+    slow_fetch = slow_loader_fetch(engine)
 
     async for client in open_client(settings.model_copy(update={"execution_timeout": 0.5})):
         headers = bearer(await make_token(Role.PARTNER)) | {"accept": stream}

@@ -14,7 +14,7 @@ import resolvers.loaders
 from db.enums import Role
 from schema.countries import Country
 from server.settings import Settings
-from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client
+from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client, slow_loader_fetch
 
 VIEWER = "{ viewer { role } }"
 AS_PARTNER = {"data": {"viewer": {"role": "PARTNER"}}}
@@ -380,14 +380,7 @@ async def test_a_slow_operation_is_stopped_and_leaves_no_work_behind(
 ) -> None:
     original = resolvers.loaders._fetch
     on_postgresql = engine.dialect.name == "postgresql"
-
-    async def slow_fetch(factory: Any, statement: Any) -> Any:
-        async with factory() as session:
-            if on_postgresql:
-                await session.execute(text("SELECT pg_sleep(30)"))
-            else:
-                await asyncio.sleep(30)
-        return await original(factory, statement)
+    slow_fetch = slow_loader_fetch(engine)
 
     async for client in client_with(settings, execution_timeout=0.5):
         partner = bearer(await make_token(Role.PARTNER))
