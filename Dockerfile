@@ -5,6 +5,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml constraints.txt README.md ./
+COPY club club
 COPY schema schema
 COPY resolvers resolvers
 COPY db db

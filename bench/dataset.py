@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, text
 
+from club.enums import AttendanceRole, EventKind, EventStatus, FocusArea, OrganizationKind, Role
+from club.enums import OrganizationStatus as Status
 from db.engine import Database
-from db.enums import AttendanceRole, EventKind, EventStatus, FocusArea, OrganizationKind, Role
-from db.enums import OrganizationStatus as Status
 from db.migrate import upgrade
 from db.models import (
     ApiToken,

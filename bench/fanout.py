@@ -28,8 +28,7 @@ from websockets.asyncio.client import ClientConnection, connect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from db.engine import Database, SessionFactory  # noqa: E402
-from db.enums import (  # noqa: E402
+from club.enums import (  # noqa: E402
     AttendanceRole,
     EventKind,
     EventStatus,
@@ -37,6 +36,7 @@ from db.enums import (  # noqa: E402
     OrganizationStatus,
     Role,
 )
+from db.engine import Database, SessionFactory  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Attendance, Country, Event, Organization  # noqa: E402
 from db.tokens import create_token  # noqa: E402

@@ -18,12 +18,12 @@ from typing import Any
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 
 from bench.dataset import load
+from club.access import Principal
+from club.enums import Role
+from club.settings import Settings
 from db.engine import Database
-from db.enums import Role
 from resolvers.context import Context
-from resolvers.visibility import Principal
 from schema.root import build_schema
-from server.settings import Settings
 
 QUERY = "{ countries { code name organizations(first: 5) { name } } }"
 

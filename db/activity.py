@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.enums import ActivityKind
+from club.enums import ActivityKind
 from db.models import ActivityLogEntry
 
 # Key of the transaction-level advisory lock that serializes appends on PostgreSQL, so that

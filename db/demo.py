@@ -21,9 +21,9 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from club.enums import Role
 from db.base import Base
 from db.engine import SessionFactory
-from db.enums import Role
 from db.models import ApiToken, DemoSecret, Organization
 from db.tokens import TOKEN_PREFIX, find_token, store_token
 

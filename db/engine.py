@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from club.settings import ASYNC_DRIVERS
+
 SessionFactory = async_sessionmaker[AsyncSession]
 # Where reads get a session: a factory of short sessions, or one request's shared session
 # (RequestReads). Either way, `async with sessions() as session:` reads.
@@ -32,10 +34,7 @@ DEFAULT_POOL_SIZE = 10
 def normalize_database_url(url: str) -> str:
     """Accept the URLs people paste (postgresql://, sqlite:///) and pick the async drivers."""
     parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
-        parsed = parsed.set(drivername="postgresql+asyncpg")
-    elif parsed.drivername in ("sqlite", "sqlite+pysqlite"):
-        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    parsed = parsed.set(drivername=ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
     return parsed.render_as_string(hide_password=False)
 
 

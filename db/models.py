@@ -18,8 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import Base, enum_column
-from db.enums import (
+from club.enums import (
     ActionItemStatus,
     AttendanceRole,
     EventKind,
@@ -30,6 +29,7 @@ from db.enums import (
     OrganizationStatus,
     Role,
 )
+from db.base import Base, enum_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit sequence.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

@@ -19,9 +19,9 @@ from typing import Any
 import asyncpg
 from sqlalchemy import func, select
 
+from club.enums import ActivityKind
 from db.activity import NOTIFY_CHANNEL
 from db.engine import Database
-from db.enums import ActivityKind
 from db.models import ActivityLogEntry, Event, Invitation, Organization
 
 logger = logging.getLogger("clubjustice.notifier")

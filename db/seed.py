@@ -7,8 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import SessionFactory
-from db.enums import (
+from club.enums import (
     ActionItemStatus,
     AttendanceRole,
     EventKind,
@@ -18,6 +17,7 @@ from db.enums import (
     OrganizationKind,
     OrganizationStatus,
 )
+from db.engine import SessionFactory
 from db.models import (
     ActionItem,
     Attendance,

@@ -9,9 +9,9 @@ from typing import Any, Protocol
 from sqlalchemy import Dialect, Result, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from club.enums import ActivityKind, OrganizationStatus, Role
 from db.activity import append_activity
 from db.engine import RequestReads
-from db.enums import ActivityKind, OrganizationStatus, Role
 from db.models import ActivityLogEntry, ApiToken, Organization
 
 TOKEN_PREFIX = "cj_"

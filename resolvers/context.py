@@ -6,14 +6,14 @@ from typing import Any
 
 import strawberry
 
+from club.access import Principal
+from club.metrics import Metrics
+from club.persisted import PersistedDocuments
+from club.ratelimit import RateLimiter
+from club.settings import Settings
 from db.engine import ReadSessions, RequestReads, SessionFactory
 from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
-from resolvers.visibility import Principal
-from server.metrics import Metrics
-from server.persisted import PersistedDocuments
-from server.ratelimit import RateLimiter
-from server.settings import Settings
 
 
 @dataclass(slots=True)

@@ -9,10 +9,12 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
+from club import rules
+from club.enums import ActivityKind, EventStatus, Role
+from club.rules import ErrorCode, Refusal
+from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import append_activity
-from db.enums import ActivityKind, EventStatus, Role
-from resolvers import rules
 from resolvers.context import Info
 from resolvers.mutations import (
     TIME_INPUT,
@@ -27,8 +29,6 @@ from resolvers.mutations import (
     utc_time,
 )
 from resolvers.pagination import SortOrder, page_size, paginate
-from resolvers.rules import ErrorCode, Refusal
-from resolvers.validation import optional_text, text, web_address
 from schema.errors import BadUserInput
 from schema.events import (
     Attendance,

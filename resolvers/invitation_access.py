@@ -1,9 +1,9 @@
 """Looking up an invitation for the caller: only admins, the inviter and the invitee see it.
 (Apart from the invitation mutations so that the schema's types can use it too.)"""
 
+from club.access import Audience, can_see
 from db import models
 from resolvers.context import Info
-from resolvers.visibility import Audience, can_see
 
 
 def owners(row: models.Invitation) -> frozenset[int]:

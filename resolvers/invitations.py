@@ -7,9 +7,9 @@ import strawberry
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import models
-from db.activity import append_activity
-from db.enums import (
+from club import rules
+from club.access import Audience, can_see
+from club.enums import (
     ActivityKind,
     AttendanceRole,
     EventStatus,
@@ -17,7 +17,10 @@ from db.enums import (
     OrganizationStatus,
     Role,
 )
-from resolvers import rules
+from club.rules import ErrorCode, InvitationFacts, Refusal
+from club.validation import optional_text
+from db import models
+from db.activity import append_activity
 from resolvers.context import Info
 from resolvers.invitation_access import owners, visible_invitation
 from resolvers.mutations import (
@@ -29,9 +32,6 @@ from resolvers.mutations import (
     organization_acted_for,
     transaction,
 )
-from resolvers.rules import ErrorCode, InvitationFacts, Refusal
-from resolvers.validation import optional_text
-from resolvers.visibility import Audience, can_see
 from schema.ids import decode_id
 from schema.invitations import Invitation, InvitationPayload, InviteOrganizationInput
 

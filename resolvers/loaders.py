@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, Executable, func, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from strawberry.dataloader import DataLoader
 
+from club.enums import OrganizationStatus
 from db.engine import ReadSessions
-from db.enums import OrganizationStatus
 from db.models import (
     ActionItem,
     Attendance,

@@ -9,12 +9,12 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from club.access import Principal
+from club.enums import Role
+from club.rules import ErrorCode, OrganizationFacts, Refusal
 from db import models
-from db.enums import Role
 from resolvers.context import Info
 from resolvers.loaders import Loaders
-from resolvers.rules import ErrorCode, OrganizationFacts, Refusal
-from resolvers.visibility import Principal
 from schema.errors import Forbidden
 from schema.ids import parse_id
 

@@ -6,9 +6,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
+from club.enums import ActivityKind, OrganizationStatus, Role
+from club.rules import ErrorCode, Refusal
+from club.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
 from db import models
 from db.activity import append_activity
-from db.enums import ActivityKind, OrganizationStatus, Role
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
 from resolvers.mutations import (
@@ -20,8 +22,6 @@ from resolvers.mutations import (
     transaction,
 )
 from resolvers.pagination import SortOrder, page_size, paginate
-from resolvers.rules import ErrorCode, Refusal
-from resolvers.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
 from schema.ids import decode_id
 from schema.organizations import (
     Organization,

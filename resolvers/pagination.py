@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from club.settings import Settings
 from db.engine import ReadSessions
 from schema.errors import BadUserInput
 from schema.ids import MAX_PK
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
-from server.settings import Settings
 
 NodeT = TypeVar("NodeT")
 

@@ -7,8 +7,8 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import func, select
 
+from club.enums import ActivityKind, Role
 from db import models
-from db.enums import ActivityKind, Role
 from db.notifier import (
     LiveEvent,
     Mailbox,

@@ -11,10 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
+from club import rules
+from club.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
+from club.rules import ErrorCode, OrganizationFacts, Refusal
+from club.validation import optional_text, slug_for, text
 from db import models
 from db.activity import append_activity
-from db.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
-from resolvers import rules
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
 from resolvers.mutations import (
@@ -27,8 +29,6 @@ from resolvers.mutations import (
     optional_organization_acted_for,
     transaction,
 )
-from resolvers.rules import ErrorCode, OrganizationFacts, Refusal
-from resolvers.validation import optional_text, slug_for, text
 from schema.ids import decode_id
 from schema.working_groups import (
     ActionItem,

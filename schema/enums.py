@@ -1,9 +1,9 @@
-"""The club's enums exposed to GraphQL. The Python enums live in db.enums; strawberry.enum
+"""The club's enums exposed to GraphQL. The Python enums live in club.enums; strawberry.enum
 marks them in place, so the same classes serve storage, rules and schema."""
 
 import strawberry
 
-from db.enums import (
+from club.enums import (
     ActionItemStatus,
     AttendanceRole,
     EventKind,

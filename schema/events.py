@@ -7,9 +7,9 @@ import strawberry
 
 import schema.organizations as organization_types
 import schema.working_groups as working_group_types
+from club.access import Audience
 from db import models
 from resolvers.context import Info
-from resolvers.visibility import Audience
 from schema.enums import AttendanceRole, EventKind, EventStatus
 from schema.ids import decode_id, encode_id
 from schema.payloads import Payload, UserError

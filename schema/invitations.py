@@ -7,10 +7,10 @@ from typing import Self
 import strawberry
 
 import schema.organizations as organization_types
+from club.rules import effective_invitation_status
 from db import models
 from resolvers.context import Info
 from resolvers.invitation_access import visible_invitation
-from resolvers.rules import effective_invitation_status
 from schema.enums import InvitationStatus
 from schema.ids import decode_id, encode_id
 from schema.payloads import Payload, UserError

@@ -28,9 +28,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from club.ratelimit import Verdict
+from club.settings import Settings
 from schema.cost import OperationSize, measure
-from server.ratelimit import Verdict
-from server.settings import Settings
 
 VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
 

@@ -10,7 +10,7 @@ import strawberry
 import schema.events as event_types
 import schema.invitations as invitation_types
 import schema.organizations as organization_types
-from db.enums import ActivityKind
+from club.enums import ActivityKind
 from db.notifier import LiveEvent
 from resolvers.context import Info
 from schema.ids import decode_id, encode_id

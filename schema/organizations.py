@@ -9,10 +9,10 @@ import schema.countries as country_types
 import schema.events as event_types
 import schema.invitations as invitation_types
 import schema.working_groups as working_group_types
+from club.access import Audience
 from db import models
 from resolvers.context import Info
 from resolvers.loaders import InviterYearKey
-from resolvers.visibility import Audience
 from schema.enums import OrganizationKind, OrganizationStatus
 from schema.ids import decode_id, encode_id
 from schema.payloads import Payload, UserError

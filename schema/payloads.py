@@ -5,7 +5,7 @@ from typing import Any, Self
 
 import strawberry
 
-from resolvers.rules import ErrorCode, Refusal
+from club.rules import ErrorCode, Refusal
 
 strawberry.enum(ErrorCode, description="Why a mutation was refused; clients branch on it.")
 

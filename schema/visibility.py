@@ -5,8 +5,8 @@ from typing import Any, Protocol
 
 from strawberry.extensions import FieldExtension
 
+from club.access import Audience, can_see
 from resolvers.context import Info
-from resolvers.visibility import Audience, can_see
 
 
 class Owned(Protocol):

@@ -8,7 +8,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -48,13 +48,17 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
+from club.access import Principal
+from club.enums import Role
+from club.metrics import Metrics
+from club.persisted import SHA256, PersistedDocuments, sha256
+from club.ratelimit import RateLimiter
+from club.settings import Settings
 from db.engine import Database, RequestReads
-from db.enums import Role
 from db.migrate import ensure_migrated, migration_state, upgrade
 from db.notifier import ActivityFeed
 from resolvers.context import Context
 from resolvers.loaders import Loaders
-from resolvers.visibility import Principal
 from schema.limits import rate_limit_refusal
 from schema.root import build_schema
 from server import tracing
@@ -75,11 +79,7 @@ from server.media import (
     is_request_error,
     request_error_status,
 )
-from server.metrics import Metrics
-from server.persisted import SHA256, PersistedDocuments, sha256
-from server.ratelimit import RateLimiter
 from server.response_cache import ResponseCache
-from server.settings import Settings
 from server.websockets import (
     GraphQLTransportWSHandler,
     LegacyGraphQLWSHandler,
@@ -741,6 +741,14 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         return (operation.name.value if operation.name else None), operation.operation.value
 
 
+def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        body, media_type = metrics.exposition()
+        return Response(body, media_type=media_type)
+
+    return endpoint
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     limiter = RateLimiter()
@@ -815,7 +823,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ),
                 methods=["GET", "POST"],
             ),
-            Route("/metrics", metrics.endpoint),
+            Route("/metrics", metrics_endpoint(metrics)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

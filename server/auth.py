@@ -15,13 +15,13 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from club.access import Principal
+from club.metrics import Metrics
+from club.ratelimit import RateLimiter, Verdict
+from club.settings import Settings
 from db.engine import Database, RequestReads
 from db.tokens import Reader, TokenOwner, authenticate
-from resolvers.visibility import Principal
 from server.guard import HTTPRefusal, bearer_token, is_graphiql_page, send_refusal
-from server.metrics import Metrics
-from server.ratelimit import RateLimiter, Verdict
-from server.settings import Settings
 
 logger = logging.getLogger("clubjustice.auth")
 

@@ -17,15 +17,15 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.enums import Role
+from club.settings import Settings
 from db.demo import demo_tokens, is_demo_database, wipe
 from db.engine import create_engine, create_session_factory, create_write_session_factory
-from db.enums import Role
 from db.migrate import ensure_migrated, upgrade
 from db.models import ApiToken, Organization
 from db.seed import seed as seed_demo_data
 from db.tokens import create_token, list_tokens, revoke_token
 from server.logs import configure_logging, error_line, logging_config
-from server.settings import Settings
 from server.startup import (
     DatabaseLocation,
     StartupError,

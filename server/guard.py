@@ -24,9 +24,9 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from club.metrics import Metrics
 from server.logs import REQUEST_ID
 from server.media import DEFAULT, GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
-from server.metrics import Metrics
 
 access_log = logging.getLogger("clubjustice.access")
 

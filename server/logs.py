@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from server.settings import Settings
+from club.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 

@@ -31,7 +31,7 @@ from graphql import (
     visit,
 )
 
-from resolvers.visibility import Principal
+from club.access import Principal
 from schema.cost import measure
 
 # Fields whose value can change with no write (so no new activity-log entry).

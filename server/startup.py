@@ -18,15 +18,15 @@ from pydantic import ValidationError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
-from db.engine import normalize_database_url
-from db.migrate import DatabaseNotMigrated
-from server.persisted import ManifestError
-from server.settings import (
+from club.persisted import ManifestError
+from club.settings import (
     DATABASE_DRIVERS,
     Settings,
     describe_invalid_settings,
     unknown_variables,
 )
+from db.engine import normalize_database_url
+from db.migrate import DatabaseNotMigrated
 from server.tracing import TracingUnavailable
 
 DATABASE_FIX = "or set CLUBJUSTICE_DATABASE_URL"

@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.access import Principal
+from club.enums import Role
+from club.settings import Settings
 from db.base import Base
 from db.engine import (
     READ_WITHOUT_TRANSACTION,
@@ -26,12 +29,9 @@ from db.engine import (
     create_write_session_factory,
     normalize_database_url,
 )
-from db.enums import Role
 from db.migrate import upgrade
 from db.tokens import create_token
 from resolvers.context import Context
-from resolvers.visibility import Principal
-from server.settings import Settings
 
 POSTGRES_URL = os.environ.get("CLUBJUSTICE_TEST_DATABASE_URL")
 POSTGRES_SKIP_REASON = (

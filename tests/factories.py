@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.engine import SessionFactory
-from db.enums import (
+from club.enums import (
     AttendanceRole,
     EventKind,
     EventStatus,
@@ -17,6 +16,7 @@ from db.enums import (
     OrganizationKind,
     OrganizationStatus,
 )
+from db.engine import SessionFactory
 from db.models import (
     Attendance,
     Country,

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.settings import Settings
+from club.settings import Settings
 
 DEFAULTS = Settings()
 

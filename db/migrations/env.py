@@ -27,7 +27,7 @@ def run_migrations(connection: Connection) -> None:
 def database_url() -> str:
     # `clubjustice db upgrade` passes the URL in; the plain `alembic` command reads the
     # same setting as the service.
-    from server.settings import Settings
+    from club.settings import Settings
 
     return config.get_main_option("sqlalchemy.url") or Settings().database_url
 

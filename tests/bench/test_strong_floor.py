@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.dataset import TINY, Tokens, load
 from bench.scenarios import OURS, bodies
 from bench.strong_floor import create_floor_app
+from club.settings import Settings
 from schema.ids import encode_id
 from server.app import create_app
-from server.settings import Settings
 
 UNKNOWN_ORGANIZATION = {"__typename": "Organization", "id": encode_id("Organization", 10**6)}
 

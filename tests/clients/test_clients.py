@@ -25,8 +25,8 @@ from gql.transport.websockets import WebsocketsTransport
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.enums import Role
 from db.engine import create_session_factory
-from db.enums import Role
 from db.models import ActivityLogEntry, Organization
 from db.seed import seed
 from db.tokens import create_token

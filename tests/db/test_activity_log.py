@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.enums import ActivityKind
 from db.activity import append_activity
 from db.engine import Database, create_session_factory, create_write_session_factory
-from db.enums import ActivityKind
 from db.notifier import read_events
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from db.enums import AttendanceRole, InvitationStatus
+from club.enums import AttendanceRole, InvitationStatus
 from db.models import Attendance, Event, Organization
 from tests.factories import T0, add, country_ids, event, invitation, organization
 

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from db.enums import Role
+from club.enums import Role
 from db.models import ApiToken
 from db.tokens import TokenOwner, authenticate, create_token, revoke_token, token_hash
 from tests.factories import add, country_ids, organization

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.enums import Role
 from db.engine import SessionFactory
-from db.enums import Role
 from db.tokens import list_tokens
 from tests.docs.blocks import blocks_of
 from tests.docs.demo import run

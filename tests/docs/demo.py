@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from club.enums import Role
 from db.engine import SessionFactory
-from db.enums import Role
 from db.models import Organization
 from db.seed import seed as seed_demo_data
 from db.tokens import create_token

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, OperationType
 
+from club.settings import Settings
 from db.engine import SessionFactory
-from server.settings import Settings
 from tests.docs.blocks import HOW_TO, Block, blocks_run_by, graphql_document
 from tests.docs.demo import DemoTokens, guest_joins, seed_with_tokens
 from tests.ws.conftest import LiveServer, Subscriber, run_server, until_subscribed

@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 from websockets.asyncio.client import connect
 
-from db.enums import Role
+from club.enums import Role
 from db.tokens import create_token
 from schema.ids import encode_id
 from tests.e2e.servers import CLUBJUSTICE, free_port, wait_for

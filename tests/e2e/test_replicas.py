@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.enums import Role
+from club.enums import Role
 from db.models import Invitation
 from db.tokens import create_token
 from schema.ids import encode_id

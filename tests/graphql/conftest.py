@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from strawberry.federation import Schema
 
-from resolvers.visibility import Principal
+from club.access import Principal
 from schema.root import build_schema
 
 

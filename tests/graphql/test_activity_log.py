@@ -5,9 +5,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.enums import Role
+from club.access import Principal
+from club.enums import Role
 from db.models import ActivityLogEntry
-from resolvers.visibility import Principal
 from schema.ids import encode_id
 from tests.factories import add, country_ids, organization
 

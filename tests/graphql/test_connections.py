@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Any
 
-from db.enums import EventStatus
+from club.enums import EventStatus
 from schema.ids import encode_id
 from tests.factories import T0, add, build_club, country_ids, event, organization
 

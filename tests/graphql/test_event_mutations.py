@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from db.enums import Role
-from resolvers.visibility import Principal
+from club.access import Principal
+from club.enums import Role
 from schema.ids import encode_id
 from tests.factories import add, country_ids, organization
 from tests.snapshots import snapshot

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.federation import Schema
 
+from club.access import Principal
+from club.enums import Role
+from club.settings import Settings
 from db.engine import create_engine, create_session_factory, create_write_session_factory
-from db.enums import Role
 from db.models import ActivityLogEntry, Invitation, Organization
 from resolvers.context import Context
-from resolvers.visibility import Principal
 from schema.ids import encode_id
-from server.settings import Settings
 from tests.factories import add, country_ids, guests_of_a_member, organization
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

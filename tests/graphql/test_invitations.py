@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from db.enums import AttendanceRole, EventStatus, OrganizationStatus, Role
+from club.access import Principal
+from club.enums import AttendanceRole, EventStatus, OrganizationStatus, Role
 from db.models import ActivityLogEntry, Attendance, Organization
-from resolvers.visibility import Principal
 from schema.ids import encode_id, parse_id
 from tests.factories import add, country_ids, event, organization
 from tests.snapshots import snapshot

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from db.enums import Role
+from club.access import Principal
+from club.enums import Role
 from db.seed import seed
-from resolvers.visibility import Principal
 from schema.ids import parse_id
 
 ADMIN = Principal(Role.ADMIN)

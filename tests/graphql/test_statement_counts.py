@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 
-from db.enums import Role
-from resolvers.visibility import Principal
-from server.settings import Settings
+from club.access import Principal
+from club.enums import Role
+from club.settings import Settings
 from tests.factories import build_club
 
 WALK = """

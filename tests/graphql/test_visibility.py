@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from db.enums import AttendanceRole, Role
+from club.access import Principal
+from club.enums import AttendanceRole, Role
 from db.models import Attendance
-from resolvers.visibility import Principal
 from schema.ids import encode_id
 from tests.factories import T0, add, country_ids, event, invitation, organization
 

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import resolvers.loaders
-from db.enums import Role
+from club.enums import Role
+from club.settings import Settings
 from server.app import create_app
-from server.settings import Settings
 
 MakeToken = Callable[..., Awaitable[str]]
 

@@ -8,11 +8,11 @@ from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
+from club.settings import Settings
 from db.engine import create_engine
 from db.migrate import DatabaseNotMigrated, alembic_config, upgrade
 from schema.pagination import encode_cursor
 from server.app import create_app
-from server.settings import Settings
 from tests.http.conftest import PREFLIGHT, open_client
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

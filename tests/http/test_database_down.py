@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
-from server.settings import Settings
+from club.settings import Settings
 from tests.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL, postgres_url
 from tests.http.conftest import open_client
 

@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 from sqlalchemy import select
 
+from club.enums import OrganizationStatus, Role
+from club.settings import Settings
 from db.engine import Database
-from db.enums import OrganizationStatus, Role
 from db.models import Organization
 from db.seed import seed
 from db.tokens import create_token
 from schema.root import build_schema
 from server.app import create_app
-from server.settings import Settings
 
 EXAMPLES = int(os.environ.get("CLUBJUSTICE_FUZZ_EXAMPLES", "150"))
 SCHEMA = build_schema()._schema

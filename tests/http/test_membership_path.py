@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db.enums import Role
+from club.enums import Role
 from db.tokens import authenticate, revoke_token
 from schema.ids import parse_id
 from tests.factories import add, country_ids, organization

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from db.enums import Role
+from club.enums import Role
 from schema.countries import Country
 from server.logs import JsonFormatter, RequestIdFilter
 from tests.factories import guests_of_a_member

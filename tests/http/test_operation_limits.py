@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from db.enums import Role
+from club.enums import Role
 from tests.http.conftest import MakeToken, bearer
 from tests.limit_cases import CASES, PARSER_LIMITS, LimitCase, over
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from db.enums import Role
-from server.persisted import ManifestError, load_manifest, sha256
-from server.settings import Settings
+from club.enums import Role
+from club.persisted import ManifestError, load_manifest, sha256
+from club.settings import Settings
 from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client
 from tests.ws.conftest import Subscriber, run_server, until_subscribed
 

@@ -15,11 +15,11 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.enums import Role
+from club.enums import Role
+from club.settings import Settings
 from db.models import Country
 from schema.ids import encode_id
 from server.app import create_app
-from server.settings import Settings
 from tests.conftest import wire_on
 from tests.factories import add, country_ids, organization
 from tests.http.conftest import MakeToken, bearer, copying_state

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from db.enums import Role
+from club.enums import Role
 from schema.ids import encode_id
 from tests.factories import guests_of_a_member
 from tests.http.conftest import MakeToken, bearer

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 
 import resolvers.loaders
-from db.enums import Role
+from club.enums import Role
+from club.settings import Settings
 from schema.countries import Country
-from server.settings import Settings
 from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client, slow_loader_fetch
 
 VIEWER = "{ viewer { role } }"

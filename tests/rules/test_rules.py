@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
-from resolvers import rules
-from resolvers.rules import ErrorCode, InvitationFacts, OrganizationFacts
+from club import rules
+from club.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
+from club.rules import ErrorCode, InvitationFacts, OrganizationFacts
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 MEMBER = OrganizationFacts(1, "Member", OrganizationStatus.MEMBER)

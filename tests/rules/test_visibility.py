@@ -2,8 +2,8 @@
 
 import pytest
 
-from db.enums import Role
-from resolvers.visibility import Audience, Principal, can_see
+from club.access import Audience, Principal, can_see
+from club.enums import Role
 
 OWNER, OTHER = 1, 2
 

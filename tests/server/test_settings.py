@@ -5,8 +5,8 @@ from typing import get_args, get_origin
 import pytest
 from pydantic import ValidationError
 
-from db.enums import Role
-from server.settings import Settings, describe_invalid_settings, unknown_variables
+from club.enums import Role
+from club.settings import Settings, describe_invalid_settings, unknown_variables
 
 # Every list setting, comma-separated and as JSON: both give the same value.
 LIST_SETTINGS = {

@@ -12,10 +12,10 @@ import pytest
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from club.settings import Settings
 from db.engine import SessionFactory
 from db.notifier import ActivityFeed
 from server.app import create_app, uvicorn_options
-from server.settings import Settings
 from tests.e2e.servers import free_port
 
 EVENT_TIMEOUT = 10.0

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from club.enums import ActivityKind, Role
+from club.settings import Settings
 from db.activity import append_activity
-from db.enums import ActivityKind, Role
 from db.models import ActivityLogEntry
 from db.notifier import LiveEvent, Mailbox, SubscriberOverflow
 from schema.ids import encode_id
-from server.settings import Settings
 from tests.conftest import statements_on
 from tests.factories import add, build_club, country_ids, organization
 from tests.ws.conftest import LiveServer, Subscriber, graphql, run_server, until_subscribed

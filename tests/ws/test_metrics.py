@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from db.enums import Role
+from club.enums import Role
 from tests.ws.conftest import LiveServer, Subscriber, until_subscribed
 
 

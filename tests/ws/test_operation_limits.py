@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from db.enums import Role
-from server.settings import Settings
+from club.enums import Role
+from club.settings import Settings
 from tests.limit_cases import CASES, PARSER_LIMITS, LimitCase, over
 from tests.ws.conftest import LiveServer, Subscriber, run_server, until_subscribed
 

@@ -20,10 +20,10 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from websockets.asyncio.client import connect
 
 import resolvers.loaders
-from db.enums import Role
+from club.enums import Role
+from club.settings import Settings
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
-from server.settings import Settings
 from server.websockets import STRAWBERRY_VERSION
 from tests.factories import add, country_ids, organization
 from tests.limit_cases import CASES, over

@@ -6,7 +6,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from server.settings import Settings
+from club.settings import Settings
 from tests.ws.conftest import LiveServer, run_server
 
 PROTOCOL = ["graphql-transport-ws"]

@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from db.enums import AttendanceRole, Role
+from club.enums import AttendanceRole, Role
 from db.models import Attendance
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id

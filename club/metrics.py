@@ -20,8 +20,6 @@ from prometheus_client import (
     ProcessCollector,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
 
 # Operation names come from clients: beyond this many distinct ones, the rest are counted
 # as OTHER, so that a client inventing names cannot grow the series without bound.
@@ -108,5 +106,6 @@ class Metrics:
         self._names.add(name)
         return name
 
-    async def endpoint(self, request: Request) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+    def exposition(self) -> tuple[bytes, str]:
+        """The registry in Prometheus's text format, and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

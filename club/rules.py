@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from db.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
+from club.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
 
 
 class ErrorCode(StrEnum):

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from server.settings import Settings
+from club.settings import Settings
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -7,6 +7,7 @@ refused value is explained in one line (`describe_invalid_settings`).
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args, get_origin
@@ -14,11 +15,8 @@ from typing import Annotated, Any, Literal, Self, get_args, get_origin
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from db.engine import normalize_database_url
-from db.enums import Role
+from club.enums import Role
 
 ALL_ROLES = frozenset(Role)
 PREFIX = "CLUBJUSTICE_"
@@ -42,6 +40,26 @@ OTHER_VARIABLES = frozenset(
         "CLUBJUSTICE_WS_URL",
     }
 )
+
+
+# The URLs people paste name a synchronous driver or none; the service runs the async ones.
+ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+}
+_URL_SCHEME = re.compile(r"^(?P<driver>[\w+]+)://")
+
+
+def async_driver(url: str) -> str:
+    """The async driver a database URL runs on (`postgresql://…` → `postgresql+asyncpg`)."""
+    match = _URL_SCHEME.match(url)
+    if match is None:
+        raise ValueError("not a database URL")
+    driver = match["driver"]
+    return ASYNC_DRIVERS.get(driver, driver)
 
 
 class Settings(BaseSettings):
@@ -219,10 +237,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
-        try:
-            driver = make_url(normalize_database_url(value)).drivername
-        except ArgumentError:
-            raise ValueError("not a database URL") from None
+        driver = async_driver(value)
         if driver not in DATABASE_DRIVERS:
             raise ValueError(f"unknown database driver {driver.split('+')[0]!r}")
         return value

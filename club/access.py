@@ -8,7 +8,7 @@ host owns its event, inviter and invitee own their invitation.
 from dataclasses import dataclass
 from enum import Enum
 
-from db.enums import Role
+from club.enums import Role
 
 
 @dataclass(frozen=True, slots=True)

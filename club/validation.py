@@ -5,7 +5,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 from slugify import slugify
 
-from resolvers.rules import ErrorCode, Refusal
+from club.rules import ErrorCode, Refusal
 
 _HTTP_URL = TypeAdapter(HttpUrl)
 
