@@ -1,51 +1,15 @@
 """The club's rules as pure functions over plain values.
 
-Each check returns None when the action is allowed, or a `Refusal` naming the contract's
+Each check returns None when the action is allowed, or a `PayloadRefusal` naming the contract's
 error code. Mutations raise the refusal, which rolls their transaction back, and report it
 as a payload error. Nothing here touches the database or GraphQL.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from club.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
-
-
-class ErrorCode(StrEnum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    FORBIDDEN = "FORBIDDEN"
-    INVITER_NOT_MEMBER = "INVITER_NOT_MEMBER"
-    INVITEE_ALREADY_MEMBER = "INVITEE_ALREADY_MEMBER"
-    GUEST_ATTENDANCE_REQUIRED = "GUEST_ATTENDANCE_REQUIRED"
-    INVITATION_QUOTA_EXCEEDED = "INVITATION_QUOTA_EXCEEDED"
-    ALREADY_INVITED = "ALREADY_INVITED"
-    SELF_INVITATION = "SELF_INVITATION"
-    INVITATION_NOT_PENDING = "INVITATION_NOT_PENDING"
-    INVITATION_EXPIRED = "INVITATION_EXPIRED"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-    MEMBERSHIP_REQUIRED = "MEMBERSHIP_REQUIRED"
-    EVENT_NOT_SCHEDULED = "EVENT_NOT_SCHEDULED"
-    EVENT_NOT_STARTED = "EVENT_NOT_STARTED"
-    ATTENDANCE_ALREADY_RECORDED = "ATTENDANCE_ALREADY_RECORDED"
-    ATTENDANCE_ROLE_MISMATCH = "ATTENDANCE_ROLE_MISMATCH"
-    ALREADY_IN_WORKING_GROUP = "ALREADY_IN_WORKING_GROUP"
-    NOT_IN_WORKING_GROUP = "NOT_IN_WORKING_GROUP"
-    NAME_TAKEN = "NAME_TAKEN"
-
-
-class Refusal(Exception):
-    """A typed refusal: the action breaks a rule; nothing may change."""
-
-    def __init__(self, code: ErrorCode, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-    def __repr__(self) -> str:
-        return f"Refusal({self.code}, {self.message!r}, field={self.field!r})"
+from club.errors import ErrorCode, PayloadRefusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,31 +49,31 @@ def check_invitation(
     *,
     invitee_was_guest: bool,
     invitee_has_pending_invitation: bool,
-) -> Refusal | None:
+) -> PayloadRefusal | None:
     """Rules 2 and 4: a member invites a guest who attended a club event as a guest, not
     itself, not a member, not one that already holds a pending invitation."""
     if inviter.id == invitee.id:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.SELF_INVITATION, "An organization cannot invite itself.", "inviteeId"
         )
     if not inviter.is_member:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.INVITER_NOT_MEMBER,
             f"{inviter.name} is not a member; only members invite.",
             "inviterId",
         )
     if invitee.is_member:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.INVITEE_ALREADY_MEMBER, f"{invitee.name} is already a member.", "inviteeId"
         )
     if not invitee_was_guest:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.GUEST_ATTENDANCE_REQUIRED,
             f"{invitee.name} has not attended a club event as a guest yet.",
             "inviteeId",
         )
     if invitee_has_pending_invitation:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.ALREADY_INVITED,
             f"{invitee.name} already holds a pending invitation.",
             "inviteeId",
@@ -117,11 +81,11 @@ def check_invitation(
     return None
 
 
-def check_quota(*, used: int, limit: int, year: int) -> Refusal | None:
+def check_quota(*, used: int, limit: int, year: int) -> PayloadRefusal | None:
     """Rule 3: at most `limit` invitations per member per calendar year. (The database
     enforces it atomically; this states it and words the refusal.)"""
     if used >= limit:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.INVITATION_QUOTA_EXCEEDED,
             f"The invitation quota for {year} ({limit}) is used up.",
         )
@@ -138,14 +102,14 @@ def effective_invitation_status(
     return status
 
 
-def check_still_pending(invitation: InvitationFacts, now: datetime) -> Refusal | None:
+def check_still_pending(invitation: InvitationFacts, now: datetime) -> PayloadRefusal | None:
     if invitation.status is not InvitationStatus.PENDING:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.INVITATION_NOT_PENDING,
             f"The invitation is {invitation.status.value.lower()}, no longer pending.",
         )
     if invitation.expires_at <= now:
-        return Refusal(ErrorCode.INVITATION_EXPIRED, "The invitation has expired.")
+        return PayloadRefusal(ErrorCode.INVITATION_EXPIRED, "The invitation has expired.")
     return None
 
 
@@ -154,15 +118,17 @@ def check_acceptance(
     inviter: OrganizationFacts,
     invitee: OrganizationFacts,
     now: datetime,
-) -> Refusal | None:
+) -> PayloadRefusal | None:
     """Rule 5: a pending, unexpired invitation from an organization that is still a member,
     to one that is not a member yet."""
     if refusal := check_still_pending(invitation, now):
         return refusal
     if invitee.is_member:
-        return Refusal(ErrorCode.INVITEE_ALREADY_MEMBER, f"{invitee.name} is already a member.")
+        return PayloadRefusal(
+            ErrorCode.INVITEE_ALREADY_MEMBER, f"{invitee.name} is already a member."
+        )
     if not inviter.is_member:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.INVITER_NOT_MEMBER, f"{inviter.name}, who invited you, is no longer a member."
         )
     return None
@@ -173,13 +139,15 @@ def check_acceptance(
 
 def check_schedule(
     starts_at: datetime, ends_at: datetime, *, now: datetime, may_backdate: bool
-) -> Refusal | None:
+) -> PayloadRefusal | None:
     """An event ends after it starts. Members schedule meetings ahead; only the secretariat
     records past ones (a back-dated meeting would make guest attendance trivial to claim)."""
     if starts_at >= ends_at:
-        return Refusal(ErrorCode.INVALID_INPUT, "An event must end after it starts.", "endsAt")
+        return PayloadRefusal(
+            ErrorCode.INVALID_INPUT, "An event must end after it starts.", "endsAt"
+        )
     if starts_at <= now and not may_backdate:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.INVALID_INPUT,
             "Meetings are scheduled ahead; the secretariat records past ones.",
             "startsAt",
@@ -187,9 +155,9 @@ def check_schedule(
     return None
 
 
-def check_host(host: OrganizationFacts) -> Refusal | None:
+def check_host(host: OrganizationFacts) -> PayloadRefusal | None:
     if not host.is_member:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.MEMBERSHIP_REQUIRED,
             f"{host.name} is not a member; only members host.",
             "hostId",
@@ -197,21 +165,23 @@ def check_host(host: OrganizationFacts) -> Refusal | None:
     return None
 
 
-def check_event_open(status: EventStatus) -> Refusal | None:
+def check_event_open(status: EventStatus) -> PayloadRefusal | None:
     """Only a scheduled event changes: cancelled and completed ones are history."""
     if status is not EventStatus.SCHEDULED:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.EVENT_NOT_SCHEDULED,
             f"The event is {status.value.lower()}, no longer scheduled.",
         )
     return None
 
 
-def check_completion(status: EventStatus, starts_at: datetime, now: datetime) -> Refusal | None:
+def check_completion(
+    status: EventStatus, starts_at: datetime, now: datetime
+) -> PayloadRefusal | None:
     if refusal := check_event_open(status):
         return refusal
     if starts_at > now:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.EVENT_NOT_STARTED, "An event cannot be completed before it starts."
         )
     return None
@@ -225,20 +195,20 @@ def check_attendance(
     attendee: OrganizationFacts,
     role: AttendanceRole,
     already_recorded: bool,
-) -> Refusal | None:
+) -> PayloadRefusal | None:
     """Attendance of a club event that took place (it has started and was not cancelled),
     one per organization, in a role that fits: HOST is the host, MEMBER a member, GUEST an
     organization that is not one."""
     if event_status is EventStatus.CANCELLED:
-        return Refusal(ErrorCode.EVENT_NOT_SCHEDULED, "The event was cancelled.", "eventId")
+        return PayloadRefusal(ErrorCode.EVENT_NOT_SCHEDULED, "The event was cancelled.", "eventId")
     if not event_started:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.EVENT_NOT_STARTED,
             "Attendance is recorded once the event has started.",
             "eventId",
         )
     if already_recorded:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.ATTENDANCE_ALREADY_RECORDED,
             f"{attendee.name}'s attendance is already recorded.",
             "organizationId",
@@ -250,7 +220,7 @@ def check_attendance(
         AttendanceRole.SPEAKER: False,
     }[role]
     if mismatch:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.ATTENDANCE_ROLE_MISMATCH,
             f"{attendee.name} cannot attend as {role.value}.",
             "role",
@@ -261,17 +231,19 @@ def check_attendance(
 # --- working groups --------------------------------------------------------------------
 
 
-def check_joining(organization: OrganizationFacts, *, already_in: bool) -> Refusal | None:
+def check_joining(organization: OrganizationFacts, *, already_in: bool) -> PayloadRefusal | None:
     if not organization.is_member:
-        return Refusal(
+        return PayloadRefusal(
             ErrorCode.MEMBERSHIP_REQUIRED, "Working groups are for member organizations."
         )
     if already_in:
-        return Refusal(ErrorCode.ALREADY_IN_WORKING_GROUP, f"{organization.name} is already in it.")
+        return PayloadRefusal(
+            ErrorCode.ALREADY_IN_WORKING_GROUP, f"{organization.name} is already in it."
+        )
     return None
 
 
-def check_leaving(organization: OrganizationFacts, *, is_in: bool) -> Refusal | None:
+def check_leaving(organization: OrganizationFacts, *, is_in: bool) -> PayloadRefusal | None:
     if not is_in:
-        return Refusal(ErrorCode.NOT_IN_WORKING_GROUP, f"{organization.name} is not in it.")
+        return PayloadRefusal(ErrorCode.NOT_IN_WORKING_GROUP, f"{organization.name} is not in it.")
     return None

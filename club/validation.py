@@ -5,7 +5,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 from slugify import slugify
 
-from club.rules import ErrorCode, Refusal
+from club.errors import ErrorCode, PayloadRefusal
 
 _HTTP_URL = TypeAdapter(HttpUrl)
 
@@ -13,7 +13,7 @@ _HTTP_URL = TypeAdapter(HttpUrl)
 def text(value: str, field: str, *, min_length: int = 1, max_length: int) -> str:
     cleaned = value.strip()
     if not min_length <= len(cleaned) <= max_length:
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.INVALID_INPUT,
             f"`{field}` must be {min_length} to {max_length} characters long.",
             field,
@@ -34,7 +34,7 @@ def email(value: str | None, field: str) -> str | None:
         # Syntax only: the club's data may name addresses whose domain is not reachable here.
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.INVALID_INPUT, f"`{field}` is not an e-mail address: {error}", field
         ) from None
 
@@ -46,11 +46,13 @@ def web_address(value: str | None, field: str) -> str | None:
     try:
         _HTTP_URL.validate_python(cleaned)
     except ValidationError:
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.INVALID_INPUT, f"`{field}` must be an http:// or https:// address.", field
         ) from None
     if len(cleaned) > 300:
-        raise Refusal(ErrorCode.INVALID_INPUT, f"`{field}` is longer than 300 characters.", field)
+        raise PayloadRefusal(
+            ErrorCode.INVALID_INPUT, f"`{field}` is longer than 300 characters.", field
+        )
     return cleaned
 
 
@@ -60,5 +62,5 @@ SLUG_LENGTH = 80  # the slug columns' length
 def slug_for(name: str, *, max_length: int = SLUG_LENGTH) -> str:
     slug = slugify(name, max_length=max_length, word_boundary=True)
     if not slug:
-        raise Refusal(ErrorCode.INVALID_INPUT, "The name needs letters or digits.", "name")
+        raise PayloadRefusal(ErrorCode.INVALID_INPUT, "The name needs letters or digits.", "name")
     return slug

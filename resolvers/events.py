@@ -11,7 +11,7 @@ from strawberry import UNSET
 
 from club import rules
 from club.enums import ActivityKind, EventStatus, Role
-from club.rules import ErrorCode, Refusal
+from club.errors import ErrorCode, PayloadRefusal, RequestError
 from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import append_activity
@@ -29,7 +29,6 @@ from resolvers.mutations import (
     utc_time,
 )
 from resolvers.pagination import SortOrder, page_size, paginate
-from schema.errors import BadUserInput
 from schema.events import (
     Attendance,
     AttendancePayload,
@@ -78,7 +77,7 @@ async def events(
 def _aware(moment: datetime) -> datetime:
     converted = as_utc(moment)
     if converted is None:
-        raise BadUserInput(TIME_INPUT)
+        raise RequestError.bad_input(TIME_INPUT)
     return converted
 
 
@@ -156,7 +155,9 @@ async def _event_for_change(info: Info, session: AsyncSession, id: str) -> model
     )
     principal = info.context.principal
     if principal.role is not Role.ADMIN and acting_organization(principal) != row.host_id:
-        raise Refusal(ErrorCode.FORBIDDEN, "Only the host or the secretariat may do this.", "id")
+        raise PayloadRefusal(
+            ErrorCode.FORBIDDEN, "Only the host or the secretariat may do this.", "id"
+        )
     return row
 
 
@@ -168,13 +169,15 @@ async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -
         changes["title"] = text(input.title or "", "title", min_length=3, max_length=200)
     if input.kind is not UNSET:
         if input.kind is None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
+            raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
         changes["kind"] = input.kind
     for field, column in (("startsAt", "starts_at"), ("endsAt", "ends_at")):
         value = getattr(input, column)
         if value is not UNSET:
             if value is None:
-                raise Refusal(ErrorCode.INVALID_INPUT, f"`{field}` cannot be cleared.", field)
+                raise PayloadRefusal(
+                    ErrorCode.INVALID_INPUT, f"`{field}` cannot be cleared.", field
+                )
             changes[column] = utc_time(value, field)
     if input.meeting_url is not UNSET:
         changes["meeting_url"] = web_address(input.meeting_url, "meetingUrl")

@@ -17,7 +17,8 @@ from club.enums import (
     OrganizationStatus,
     Role,
 )
-from club.rules import ErrorCode, InvitationFacts, Refusal
+from club.errors import ErrorCode, PayloadRefusal
+from club.rules import InvitationFacts
 from club.validation import optional_text
 from db import models
 from db.activity import append_activity
@@ -68,7 +69,7 @@ async def _lock_invitation(info: Info, session: AsyncSession, pk: int) -> models
         .execution_options(populate_existing=True)
     )
     if row is None or not can_see(Audience.OWNERS, info.context.principal, owners(row)):
-        raise Refusal(ErrorCode.NOT_FOUND, "No such invitation.", "id")
+        raise PayloadRefusal(ErrorCode.NOT_FOUND, "No such invitation.", "id")
     return row
 
 
@@ -142,7 +143,7 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
             )
             if earlier is not None:
                 if earlier.invitee_id != invitee_id:
-                    raise Refusal(
+                    raise PayloadRefusal(
                         ErrorCode.IDEMPOTENCY_KEY_REUSED,
                         "This idempotency key was used for another invitation.",
                         "idempotencyKey",
@@ -199,7 +200,7 @@ def _invitation_facts(row: models.Invitation) -> InvitationFacts:
 
 def _require_side(row: models.Invitation, organization_id: int, side: str) -> None:
     if organization_id != getattr(row, f"{side}_id"):
-        raise Refusal(ErrorCode.FORBIDDEN, f"Only the {side} may do this.", "id")
+        raise PayloadRefusal(ErrorCode.FORBIDDEN, f"Only the {side} may do this.", "id")
 
 
 async def _close(

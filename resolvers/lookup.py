@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from schema.errors import BadUserInput
+from club.errors import RequestError
 
 
 def exactly_one_key(**keys: Any) -> tuple[str, Any]:
     given = [(name, value) for name, value in keys.items() if value is not None]
     if len(given) != 1:
         names = " or ".join(f"`{name}`" for name in keys)
-        raise BadUserInput(f"Give exactly one of {names}.")
+        raise RequestError.bad_input(f"Give exactly one of {names}.")
     return given[0]

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from club.access import Principal
 from club.enums import Role
-from club.rules import ErrorCode, OrganizationFacts, Refusal
+from club.errors import ErrorCode, PayloadRefusal, RequestError
+from club.rules import OrganizationFacts
 from db import models
 from resolvers.context import Info
 from resolvers.loaders import Loaders
-from schema.errors import Forbidden
 from schema.ids import parse_id
 
 T = TypeVar("T")
@@ -25,7 +25,7 @@ def mutation(
     payload: Any, *roles: Role
 ) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
     """Wrap a mutation body: refuse roles outside `roles` with a top-level FORBIDDEN; turn a
-    `Refusal` (raised inside the transaction, so it rolled back) into a payload error; on
+    `PayloadRefusal` (raised inside the transaction, so it rolled back) into a payload error; on
     success wrap the returned object in `payload` and start fresh loaders, so that what the
     client selects on it reflects the change."""
 
@@ -35,7 +35,7 @@ def mutation(
             require_role(info.context.principal, *roles)
             try:
                 value = await body(info, **arguments)
-            except Refusal as refusal:
+            except PayloadRefusal as refusal:
                 if info.context.metrics is not None:
                     info.context.metrics.refusals.labels(info.field_name, refusal.code.value).inc()
                 return payload.refused(refusal)
@@ -54,13 +54,15 @@ def mutation(
 def require_role(principal: Principal, *roles: Role) -> None:
     if principal.role not in roles:
         allowed = ", ".join(role.value for role in roles)
-        raise Forbidden(f"The {principal.role.value} role may not do this (it needs {allowed}).")
+        raise RequestError.forbidden(
+            f"The {principal.role.value} role may not do this (it needs {allowed})."
+        )
 
 
 @asynccontextmanager
 async def transaction(info: Info) -> AsyncIterator[AsyncSession]:
     """The mutation's one transaction: committed when the block ends, rolled back when it
-    raises (a Refusal included)."""
+    raises (a PayloadRefusal included)."""
     await info.context.release_reads()
     async with info.context.write_session_factory() as session, session.begin():
         yield session
@@ -70,7 +72,9 @@ def id_of(type_name: str, value: str, field: str) -> int:
     """The primary key inside a global ID given as mutation input, or INVALID_INPUT."""
     pk = parse_id(type_name, value)
     if pk is None:
-        raise Refusal(ErrorCode.INVALID_INPUT, f"`{value}` is not a valid {type_name} ID.", field)
+        raise PayloadRefusal(
+            ErrorCode.INVALID_INPUT, f"`{value}` is not a valid {type_name} ID.", field
+        )
     return pk
 
 
@@ -81,14 +85,14 @@ def facts(row: models.Organization) -> OrganizationFacts:
 
 def found(row: T | None, what: str, field: str | None = "id") -> T:
     if row is None:
-        raise Refusal(ErrorCode.NOT_FOUND, f"No such {what}.", field)
+        raise PayloadRefusal(ErrorCode.NOT_FOUND, f"No such {what}.", field)
     return row
 
 
 def acting_organization(principal: Principal) -> int:
     """The organization an ORGANIZATION token acts as; admins act for none."""
     if principal.organization_id is None:
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.FORBIDDEN, "This acts for an organization; use that organization's token."
         )
     return principal.organization_id
@@ -99,7 +103,7 @@ def organization_acted_for(principal: Principal, given: str | None, field: str) 
     token acts as itself and may name only itself."""
     acted_for = optional_organization_acted_for(principal, given, field)
     if acted_for is None:
-        raise Refusal(ErrorCode.INVALID_INPUT, f"Name the organization in `{field}`.", field)
+        raise PayloadRefusal(ErrorCode.INVALID_INPUT, f"Name the organization in `{field}`.", field)
     return acted_for
 
 
@@ -111,7 +115,7 @@ def optional_organization_acted_for(
         return None if given is None else id_of("Organization", given, field)
     own = acting_organization(principal)
     if given is not None and id_of("Organization", given, field) != own:
-        raise Refusal(ErrorCode.FORBIDDEN, "An organization acts only as itself.", field)
+        raise PayloadRefusal(ErrorCode.FORBIDDEN, "An organization acts only as itself.", field)
     return own
 
 
@@ -133,7 +137,7 @@ def utc_time(moment: datetime, field: str) -> datetime:
     has no offset or falls outside the years 1 to 9999 once in UTC."""
     converted = as_utc(moment)
     if converted is None:
-        raise Refusal(ErrorCode.INVALID_INPUT, TIME_INPUT, field)
+        raise PayloadRefusal(ErrorCode.INVALID_INPUT, TIME_INPUT, field)
     return converted
 
 

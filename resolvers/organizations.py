@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
 from club.enums import ActivityKind, OrganizationStatus, Role
-from club.rules import ErrorCode, Refusal
+from club.errors import ErrorCode, PayloadRefusal
 from club.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
 from db import models
 from db.activity import append_activity
@@ -80,7 +80,7 @@ async def _country_id(session: AsyncSession, code: str) -> int:
         select(models.Country.id).where(models.Country.code == code.strip().upper())
     )
     if country_id is None:
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.INVALID_INPUT, f"`{code}` is not an ISO 3166-1 alpha-2 code.", "countryCode"
         )
     return country_id
@@ -96,7 +96,9 @@ async def _free_slug(session: AsyncSession, name: str, country_code: str) -> str
         taken = await session.scalar(select(exists().where(models.Organization.slug == candidate)))
         if not taken:
             return candidate
-    raise Refusal(ErrorCode.NAME_TAKEN, f"An organization named {name!r} is registered.", "name")
+    raise PayloadRefusal(
+        ErrorCode.NAME_TAKEN, f"An organization named {name!r} is registered.", "name"
+    )
 
 
 @mutation(OrganizationPayload, Role.ADMIN, Role.ORGANIZATION)
@@ -104,7 +106,9 @@ async def register_organization(info: Info, input: RegisterOrganizationInput) ->
     """Registers a guest. The secretariat and member organizations may register one."""
     context = info.context
     if context.principal.role is Role.ORGANIZATION and not context.principal.organization_is_member:
-        raise Refusal(ErrorCode.MEMBERSHIP_REQUIRED, "Only members register new organizations.")
+        raise PayloadRefusal(
+            ErrorCode.MEMBERSHIP_REQUIRED, "Only members register new organizations."
+        )
     name = text(input.name, "name", min_length=2, max_length=200)
     website = web_address(input.website, "website")
     description = optional_text(input.description, "description", max_length=5000)
@@ -128,7 +132,7 @@ async def register_organization(info: Info, input: RegisterOrganizationInput) ->
             # The same slug, registered a moment ago by someone else; anything else is a bug.
             if not is_unique_violation(error, "uq_organizations_slug", "organizations.slug"):
                 raise
-            raise Refusal(
+            raise PayloadRefusal(
                 ErrorCode.NAME_TAKEN, f"An organization named {name!r} is registered.", "name"
             ) from None
         await append_activity(
@@ -148,13 +152,15 @@ async def update_organization(
     context = info.context
     pk = id_of("Organization", id, "id")
     if context.principal.role is Role.ORGANIZATION and acting_organization(context.principal) != pk:
-        raise Refusal(ErrorCode.FORBIDDEN, "An organization changes only its own details.", "id")
+        raise PayloadRefusal(
+            ErrorCode.FORBIDDEN, "An organization changes only its own details.", "id"
+        )
     changes: dict[str, object] = {}
     if input.name is not UNSET:
         changes["name"] = text(input.name or "", "name", min_length=2, max_length=200)
     if input.kind is not UNSET:
         if input.kind is None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
+            raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
         changes["kind"] = input.kind
     if input.website is not UNSET:
         changes["website"] = web_address(input.website, "website")

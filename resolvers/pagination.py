@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from club.errors import RequestError
 from club.settings import Settings
 from db.engine import ReadSessions
-from schema.errors import BadUserInput
 from schema.ids import MAX_PK
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
 
@@ -45,7 +45,9 @@ class SortOrder:
                 elif _out_of_range(value):
                     raise ValueError
             except (TypeError, ValueError):
-                raise BadUserInput("The cursor is not one of this list.", field="after") from None
+                raise RequestError.bad_input(
+                    "The cursor is not one of this list.", field="after"
+                ) from None
             parsed.append(value)
         return parsed
 
@@ -61,7 +63,7 @@ def page_size(first: int | None, settings: Settings) -> int:
     if first is None:
         return settings.default_page_size
     if first < 0 or first > settings.max_page_size:
-        raise BadUserInput(
+        raise RequestError.bad_input(
             f"`first` must be between 0 and {settings.max_page_size}.", field="first"
         )
     return first

@@ -8,6 +8,7 @@ from graphql import GraphQLError
 from sqlalchemy import func, select
 
 from club.enums import ActivityKind, Role
+from club.errors import RequestError
 from db import models
 from db.notifier import (
     LiveEvent,
@@ -20,7 +21,6 @@ from db.notifier import (
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 from resolvers.mutations import require_role
-from schema.errors import BadUserInput
 from schema.ids import decode_id
 from schema.live import (
     INVITATION_KINDS,
@@ -55,7 +55,7 @@ async def _stream(
     else:
         position = parse_activity_cursor(after)
         if position > feed.high_water and position > await _last_log_id(info):
-            raise BadUserInput("This cursor is ahead of the activity log.", field="after")
+            raise RequestError.bad_input("This cursor is ahead of the activity log.", field="after")
         while position < feed.high_water:  # catch up with the feed, in as many rounds as it takes
             upto = feed.high_water
             async for live in replay(feed.database, after=position, upto=upto, wants=wants):
@@ -135,7 +135,7 @@ async def member_joined(
                 select(models.Country.id).where(models.Country.code == country_code.strip().upper())
             )
         if country_id is None:
-            raise BadUserInput(
+            raise RequestError.bad_input(
                 f"`{country_code}` is not an ISO 3166-1 alpha-2 code.", field="countryCode"
             )
 

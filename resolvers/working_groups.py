@@ -13,7 +13,8 @@ from strawberry import UNSET
 
 from club import rules
 from club.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
-from club.rules import ErrorCode, OrganizationFacts, Refusal
+from club.errors import ErrorCode, PayloadRefusal
+from club.rules import OrganizationFacts
 from club.validation import optional_text, slug_for, text
 from db import models
 from db.activity import append_activity
@@ -112,11 +113,13 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
         if lead_id is not None:
             lead = found(await session.get(models.Organization, lead_id), "organization", "leadId")
             if lead.status is not OrganizationStatus.MEMBER:
-                raise Refusal(
+                raise PayloadRefusal(
                     ErrorCode.MEMBERSHIP_REQUIRED, f"{lead.name} is not a member.", "leadId"
                 )
         if await session.scalar(select(exists().where(models.WorkingGroup.slug == slug))):
-            raise Refusal(ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name")
+            raise PayloadRefusal(
+                ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name"
+            )
         row = models.WorkingGroup(
             slug=slug,
             name=name,
@@ -132,7 +135,7 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
             # The same slug, created a moment ago by someone else; anything else is a bug.
             if not is_unique_violation(error, "uq_working_groups_slug", "working_groups.slug"):
                 raise
-            raise Refusal(
+            raise PayloadRefusal(
                 ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name"
             ) from None
         if lead_id is not None:
@@ -207,7 +210,7 @@ async def _require_participant(info: Info, session: AsyncSession, group_id: int)
     if principal.role is Role.ADMIN:
         return
     if not await _membership(session, group_id, acting_organization(principal)):
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.NOT_IN_WORKING_GROUP, "Only the group's organizations change its plan."
         )
 
@@ -217,7 +220,7 @@ async def _owner_id(session: AsyncSession, group_id: int, given: str | None) -> 
         return None
     owner_id = id_of("Organization", given, "ownerId")
     if not await _membership(session, group_id, owner_id):
-        raise Refusal(
+        raise PayloadRefusal(
             ErrorCode.NOT_IN_WORKING_GROUP, "An item's owner must belong to the group.", "ownerId"
         )
     return owner_id
@@ -229,7 +232,7 @@ async def add_action_item(
 ) -> ActionItem:
     now = info.context.now
     if input.title is UNSET or input.title is None:
-        raise Refusal(ErrorCode.INVALID_INPUT, "An action item needs a title.", "title")
+        raise PayloadRefusal(ErrorCode.INVALID_INPUT, "An action item needs a title.", "title")
     title = text(input.title, "title", min_length=3, max_length=200)
     async with transaction(info) as session:
         group = await _locked_group(session, working_group_id, "workingGroupId")
@@ -266,7 +269,7 @@ async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInp
         changes["title"] = text(input.title or "", "title", min_length=3, max_length=200)
     if input.status is not UNSET:
         if input.status is None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "`status` cannot be cleared.", "status")
+            raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`status` cannot be cleared.", "status")
         changes["status"] = input.status
     if input.due_date is not UNSET:
         changes["due_date"] = input.due_date

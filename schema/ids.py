@@ -6,7 +6,7 @@ import binascii
 
 import strawberry
 
-from schema.errors import BadUserInput
+from club.errors import RequestError
 
 # Primary keys are 32-bit integers; a larger number cannot name a row.
 MAX_PK = 2**31 - 1
@@ -38,5 +38,5 @@ def decode_id(type_name: str, value: str, *, field: str = "id") -> int:
     """The primary key inside a global ID of `type_name`, or BAD_USER_INPUT."""
     pk = parse_id(type_name, value)
     if pk is None:
-        raise BadUserInput(f"`{value}` is not a valid {type_name} ID.", field=field)
+        raise RequestError.bad_input(f"`{value}` is not a valid {type_name} ID.", field=field)
     return pk

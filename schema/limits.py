@@ -7,6 +7,7 @@ checks come before graphql-core's validation, whose overlapping-fields rule is q
 in the fields of a selection set: an alias bomb is refused before it can cost that.
 """
 
+import contextlib
 import functools
 import hashlib
 from collections import OrderedDict
@@ -15,33 +16,42 @@ from typing import Any
 
 import orjson
 from graphql import (
+    BREAK,
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
+    GraphQLSyntaxError,
     Lexer,
     Source,
+    StringValueNode,
     TokenKind,
+    Visitor,
     specified_rules,
     validate,
+    visit,
 )
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.types import ExecutionContext
 
+from club.errors import RequestError
 from club.ratelimit import Verdict
 from club.settings import Settings
 from schema.cost import OperationSize, measure
+from schema.errors import as_graphql_error
 
 VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
 
 
-def refusal(code: str, message: str, **details: object) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code, **details})
+def limit_error(code: str, message: str, **details: object) -> GraphQLError:
+    """A limit's refusal, before execution: a RequestError as graphql-core reports errors."""
+    return as_graphql_error(RequestError(code, message, **details))
 
 
 def rate_limit_refusal(verdict: Verdict) -> GraphQLError:
     """An operation over a WebSocket beyond its token's budget."""
-    return refusal(
+    return limit_error(
         "RATE_LIMITED",
         f"Too many requests; retry in {verdict.retry_after_header} s.",
         retryAfter=int(verdict.retry_after_header),
@@ -149,7 +159,7 @@ def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]
         ),
     ]
     return [
-        refusal(
+        limit_error(
             code,
             f"{name} {what.format(measured)}; the limit is {limit}.",
             limit=limit,
@@ -185,7 +195,7 @@ class OperationLimits(SchemaExtension):
             persisted is None or query is None or not persisted.is_trusted(query)
         ):
             return [
-                refusal(
+                limit_error(
                     "PERSISTED_QUERY_NOT_IN_LIST",
                     f"{role} tokens may run only registered operations; send a registered "
                     "document or its `persistedQuery` hash.",
@@ -209,7 +219,9 @@ class OperationLimits(SchemaExtension):
         )
         may_introspect = role in settings.introspection_roles
         if not may_introspect and any(size.introspection for size in sizes):
-            return [refusal("INTROSPECTION_DISABLED", f"Introspection is off for {role} tokens.")]
+            return [
+                limit_error("INTROSPECTION_DISABLED", f"Introspection is off for {role} tokens.")
+            ]
         refused = [error for size in sizes for error in size_refusals(size, settings)]
         if refused:
             return refused
@@ -222,7 +234,7 @@ class OperationLimits(SchemaExtension):
 
         budget = settings.cost_budget(role)
         return [
-            refusal(
+            limit_error(
                 "COST_LIMIT_EXCEEDED",
                 f"{f'`{size.name}`' if size.name else 'The operation'} could return about "
                 f"{size.cost} objects; the budget of {role} tokens is {budget}. Ask for smaller "
@@ -233,3 +245,109 @@ class OperationLimits(SchemaExtension):
             for size in sizes
             if size.cost > budget
         ]
+
+
+class _StoppedAtLimit(GraphQLError):
+    """A syntax error that was a limit: the class only stops it counting as a syntax error
+    (a GraphQLError's own layout differs from GraphQLSyntaxError's, so it cannot be one)."""
+
+
+class ParseCache(ParserCache):
+    """strawberry's ParserCache, with the document length and token limits, except that a
+    syntax error is left to strawberry's own parse step, where it becomes an ordinary error
+    result: raised from the cache's hook it would skip every extension's `on_operation`, so
+    it would leave without an error code."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        settings = context.context.settings
+        tokens, length = settings.max_tokens, settings.max_document_length
+        # graphql-core refuses a longer document before reading it, and stops parsing at the
+        # token limit; strawberry's own parse uses these options too. (The length bounds the
+        # memory of the parse, validation and persisted-query caches: comments are not
+        # tokens.)
+        context.parse_options["max_lexical_tokens"] = tokens  # type: ignore[typeddict-unknown-key]
+        context.parse_options["max_source_length"] = length  # type: ignore[typeddict-unknown-key]
+        # On a syntax error strawberry parses again and reports it like any other error.
+        with contextlib.suppress(GraphQLSyntaxError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+        errors = context.pre_execution_errors
+        query = context.query
+        if context.graphql_document is not None or not errors or query is None:
+            return
+        if len(query) > length:
+            refusal = (
+                "DOCUMENT_TOO_LARGE",
+                f"The document has {len(query)} characters; the limit is {length}.",
+                length,
+            )
+        elif count_tokens(query, tokens) > tokens:
+            refusal = (
+                "TOKEN_LIMIT_EXCEEDED",
+                f"The document has more than {tokens} tokens; the limit is {tokens}.",
+                tokens,
+            )
+        else:
+            return
+        code, message, limit = refusal
+        # strawberry already holds this error in the result it returns: change it in place
+        # into the refusal it is. Not a syntax error any more, or the WebSocket transport
+        # would close the connection as if sent garbage.
+        for error in errors:
+            error.__class__ = _StoppedAtLimit
+            error.message = message
+            error.extensions = {"code": code, "limit": limit}
+
+
+class _FindNul(Visitor):
+    found = False
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> Any:
+        if "\x00" in node.value:
+            self.found = True
+            return BREAK
+        return None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def reject_nul_characters(context: ExecutionContext) -> None:
+    """No input string may hold U+0000: PostgreSQL cannot store or compare it, so it would
+    fail deep in a query (failing the other lookups batched with it), while SQLite would
+    accept it. Refused up front, the same way on both (added to what was refused before)."""
+    finder = _FindNul()
+    # The lexer refuses a raw NUL in a string: only an escape (`\u0000`, `\u{0}`) makes
+    # one, so a document without `\u` needs no walk.
+    if context.graphql_document is not None and (context.query is None or "\\u" in context.query):
+        visit(context.graphql_document, finder)
+    if finder.found or _has_nul(context.variables):
+        context.pre_execution_errors = [
+            *(context.pre_execution_errors or []),
+            GraphQLError(
+                "Strings may not contain the NUL character (U+0000).",
+                extensions={"code": "BAD_USER_INPUT"},
+            ),
+        ]
+
+
+class OperationChecks(OperationLimits):
+    """Every refusal before validation, in one extension: the operation's limits
+    (OperationLimits), then NUL characters. (Strawberry
+    spends about fifty calls per request on each extension, whatever its hooks do:
+    docs/request-path.md.)"""
+
+    def on_validate(self) -> Iterator[None]:
+        self.refuse_before_validation()
+        reject_nul_characters(self.execution_context)
+        yield

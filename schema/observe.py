@@ -10,7 +10,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.types.graphql import OperationType
 
-from schema.errors import INTERNAL_MESSAGE, ClientError
+from club.errors import RequestError
+from schema.errors import INTERNAL_MESSAGE
 
 
 class Observe(SchemaExtension):
@@ -69,6 +70,6 @@ class FederatedTracing(ApolloFederationTracingExtension):
         return super().resolve(_next, root, info, *args, **kwargs)
 
     def _make_error(self, e: Exception, info: GraphQLResolveInfo) -> Any:
-        if not isinstance(e, ClientError):
+        if not isinstance(e, RequestError):
             e = Exception(INTERNAL_MESSAGE)
         return super()._make_error(e, info)

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 import strawberry
 
-from schema.errors import BadUserInput
+from club.errors import RequestError
 
 NodeT = TypeVar("NodeT")
 
@@ -56,5 +56,5 @@ def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:
         or any(isinstance(part, (list, dict)) for part in value[1:])
         or encode_cursor(kind, value[1:]) != cursor  # only the exact text we hand out
     ):
-        raise BadUserInput(f"`{cursor}` is not a cursor of this list.", field="after")
+        raise RequestError.bad_input(f"`{cursor}` is not a cursor of this list.", field="after")
     return value[1:]

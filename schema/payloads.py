@@ -5,7 +5,7 @@ from typing import Any, Self
 
 import strawberry
 
-from club.rules import ErrorCode, Refusal
+from club.errors import ErrorCode, PayloadRefusal
 
 strawberry.enum(ErrorCode, description="Why a mutation was refused; clients branch on it.")
 
@@ -17,7 +17,7 @@ class UserError:
     field: str | None = strawberry.field(description="The input at fault, if one is.")
 
     @classmethod
-    def from_refusal(cls, refusal: Refusal) -> Self:
+    def from_refusal(cls, refusal: PayloadRefusal) -> Self:
         return cls(code=refusal.code, message=refusal.message, field=refusal.field)
 
 
@@ -35,5 +35,5 @@ class Payload:
         return cls(**{cls._object_field(): value, "errors": []})
 
     @classmethod
-    def refused(cls, refusal: Refusal) -> Self:
+    def refused(cls, refusal: PayloadRefusal) -> Self:
         return cls(**{cls._object_field(): None, "errors": [UserError.from_refusal(refusal)]})

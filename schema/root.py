@@ -11,6 +11,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.types import ExecutionContext, ExecutionResult
 
+from club.errors import RequestError
 from resolvers import countries as country_resolvers
 from resolvers import events as event_resolvers
 from resolvers import invitations as invitation_resolvers
@@ -18,14 +19,10 @@ from resolvers import organizations as organization_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import working_groups as working_group_resolvers
 from schema.countries import Country
-from schema.errors import (
-    BadUserInput,
-    ErrorCodes,
-    OperationChecks,
-    ParseCache,
-)
+from schema.errors import ErrorCodes
 from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
+from schema.limits import OperationChecks, ParseCache
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
 from schema.organizations import Organization, OrganizationPayload
@@ -136,12 +133,12 @@ class ClubSchema(Schema):
             ]
         return keys
 
-    def representation_error(self, position: int, representation: object) -> BadUserInput | None:
+    def representation_error(self, position: int, representation: object) -> RequestError | None:
         if not isinstance(representation, dict) or representation.get("__typename") not in (
             self.entity_keys
         ):
             names = ", ".join(sorted(self.entity_keys))
-            return BadUserInput(
+            return RequestError.bad_input(
                 f"Representation {position} needs a `__typename` among: {names}.",
                 field="representations",
             )
@@ -150,7 +147,7 @@ class ClubSchema(Schema):
             if all(isinstance(representation.get(field), str) for field in key):
                 return None
         wanted = " or ".join(", ".join(sorted(key)) for key in self.entity_keys[typename])
-        return BadUserInput(
+        return RequestError.bad_input(
             f"Representation {position} of {typename} needs its key as strings: {wanted}.",
             field="representations",
         )

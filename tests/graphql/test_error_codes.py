@@ -8,7 +8,8 @@ from collections.abc import AsyncGenerator
 import pytest
 import strawberry
 
-from schema.errors import BadUserInput, ErrorCodes
+from club.errors import RequestError
+from schema.errors import ErrorCodes
 
 
 @strawberry.type
@@ -23,7 +24,7 @@ class Query:
 
     @strawberry.field
     def refused(self) -> str:
-        raise BadUserInput("That is not allowed here.", field="x")
+        raise RequestError.bad_input("That is not allowed here.", field="x")
 
 
 @strawberry.type

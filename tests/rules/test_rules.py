@@ -6,7 +6,8 @@ import pytest
 
 from club import rules
 from club.enums import AttendanceRole, EventStatus, InvitationStatus, OrganizationStatus
-from club.rules import ErrorCode, InvitationFacts, OrganizationFacts
+from club.errors import ErrorCode, PayloadRefusal
+from club.rules import InvitationFacts, OrganizationFacts
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 MEMBER = OrganizationFacts(1, "Member", OrganizationStatus.MEMBER)
@@ -15,11 +16,11 @@ GUEST = OrganizationFacts(3, "Guest", OrganizationStatus.GUEST)
 OTHER_GUEST = OrganizationFacts(4, "Other guest", OrganizationStatus.GUEST)
 
 
-def code(refusal: rules.Refusal | None) -> ErrorCode | None:
+def code(refusal: PayloadRefusal | None) -> ErrorCode | None:
     return refusal.code if refusal else None
 
 
-def whole(refusal: rules.Refusal | None) -> tuple[ErrorCode, str, str | None] | None:
+def whole(refusal: PayloadRefusal | None) -> tuple[ErrorCode, str, str | None] | None:
     return (refusal.code, refusal.message, refusal.field) if refusal else None
 
 
