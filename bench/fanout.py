@@ -36,11 +36,11 @@ from club.enums import (  # noqa: E402
     OrganizationStatus,
     Role,
 )
+from club.ids import encode_id  # noqa: E402
 from db.engine import Database, SessionFactory  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Attendance, Country, Event, Organization  # noqa: E402
 from db.tokens import create_token  # noqa: E402
-from schema.ids import encode_id  # noqa: E402
 
 CLUBJUSTICE = str(Path(sys.executable).with_name("clubjustice"))
 SUBSCRIPTION = "subscription { memberJoined { cursor organization { slug } } }"

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from schema.ids import decode_id
+from club.ids import decode_id
 
 POOL_SIZE = 8  # wrk's connections: one database connection per request in flight
 S2_PAGE = 50

@@ -11,22 +11,20 @@ from strawberry import UNSET
 
 from club import rules
 from club.enums import ActivityKind, EventStatus, Role
-from club.errors import ErrorCode, PayloadRefusal, RequestError
+from club.errors import ErrorCode, PayloadRefusal
+from club.ids import decode_id, id_of
+from club.times import utc_argument, utc_time
 from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import append_activity
 from resolvers.context import Info
 from resolvers.mutations import (
-    TIME_INPUT,
     acting_organization,
-    as_utc,
     facts,
     found,
-    id_of,
     mutation,
     organization_acted_for,
     transaction,
-    utc_time,
 )
 from resolvers.pagination import SortOrder, page_size, paginate
 from schema.events import (
@@ -39,7 +37,6 @@ from schema.events import (
     ScheduleEventInput,
     UpdateEventInput,
 )
-from schema.ids import decode_id
 from schema.pagination import Connection
 
 BY_START = SortOrder("events", (models.Event.starts_at, models.Event.id))
@@ -54,9 +51,9 @@ async def events(
     statement = select(models.Event)
     if filter is not None:
         if filter.starts_after is not None:
-            statement = statement.where(models.Event.starts_at >= _aware(filter.starts_after))
+            statement = statement.where(models.Event.starts_at >= utc_argument(filter.starts_after))
         if filter.starts_before is not None:
-            statement = statement.where(models.Event.starts_at < _aware(filter.starts_before))
+            statement = statement.where(models.Event.starts_at < utc_argument(filter.starts_before))
         if filter.status is not None:
             statement = statement.where(models.Event.status == filter.status)
         if filter.working_group_id is not None:
@@ -72,13 +69,6 @@ async def events(
         after=after,
         to_node=Event.from_row,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    converted = as_utc(moment)
-    if converted is None:
-        raise RequestError.bad_input(TIME_INPUT)
-    return converted
 
 
 async def event(info: Info, id: strawberry.ID) -> Event | None:

@@ -18,6 +18,7 @@ from club.enums import (
     Role,
 )
 from club.errors import ErrorCode, PayloadRefusal
+from club.ids import decode_id, id_of
 from club.rules import InvitationFacts
 from club.validation import optional_text
 from db import models
@@ -28,12 +29,10 @@ from resolvers.mutations import (
     acting_organization,
     facts,
     found,
-    id_of,
     mutation,
     organization_acted_for,
     transaction,
 )
-from schema.ids import decode_id
 from schema.invitations import Invitation, InvitationPayload, InviteOrganizationInput
 
 

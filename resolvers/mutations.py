@@ -3,7 +3,6 @@
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -12,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from club.access import Principal
 from club.enums import Role
 from club.errors import ErrorCode, PayloadRefusal, RequestError
+from club.ids import id_of
 from club.rules import OrganizationFacts
 from db import models
 from resolvers.context import Info
 from resolvers.loaders import Loaders
-from schema.ids import parse_id
 
 T = TypeVar("T")
 
@@ -68,16 +67,6 @@ async def transaction(info: Info) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def id_of(type_name: str, value: str, field: str) -> int:
-    """The primary key inside a global ID given as mutation input, or INVALID_INPUT."""
-    pk = parse_id(type_name, value)
-    if pk is None:
-        raise PayloadRefusal(
-            ErrorCode.INVALID_INPUT, f"`{value}` is not a valid {type_name} ID.", field
-        )
-    return pk
-
-
 def facts(row: models.Organization) -> OrganizationFacts:
     """What the rules need to know of an organization."""
     return OrganizationFacts(row.id, row.name, row.status)
@@ -127,24 +116,3 @@ def is_unique_violation(error: IntegrityError, constraint: str, columns: str) ->
     if name is not None:
         return bool(name == constraint)
     return f"UNIQUE constraint failed: {columns}" in str(error.orig)
-
-
-TIME_INPUT = "Give a time with a UTC offset, e.g. 2021-10-28T12:00:00Z, within the years 1 to 9999."
-
-
-def utc_time(moment: datetime, field: str) -> datetime:
-    """A time given as input, in UTC (as every response gives times); INVALID_INPUT when it
-    has no offset or falls outside the years 1 to 9999 once in UTC."""
-    converted = as_utc(moment)
-    if converted is None:
-        raise PayloadRefusal(ErrorCode.INVALID_INPUT, TIME_INPUT, field)
-    return converted
-
-
-def as_utc(moment: datetime) -> datetime | None:
-    if moment.tzinfo is None:
-        return None
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        return None

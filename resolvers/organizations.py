@@ -8,6 +8,7 @@ from strawberry import UNSET
 
 from club.enums import ActivityKind, OrganizationStatus, Role
 from club.errors import ErrorCode, PayloadRefusal
+from club.ids import decode_id, id_of
 from club.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
 from db import models
 from db.activity import append_activity
@@ -16,13 +17,11 @@ from resolvers.lookup import exactly_one_key
 from resolvers.mutations import (
     acting_organization,
     found,
-    id_of,
     is_unique_violation,
     mutation,
     transaction,
 )
 from resolvers.pagination import SortOrder, page_size, paginate
-from schema.ids import decode_id
 from schema.organizations import (
     Organization,
     OrganizationFilter,

@@ -9,9 +9,9 @@ from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from club.errors import RequestError
+from club.ids import MAX_PK
 from club.settings import Settings
 from db.engine import ReadSessions
-from schema.ids import MAX_PK
 from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
 
 NodeT = TypeVar("NodeT")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from club.enums import ActivityKind, Role
 from club.errors import RequestError
+from club.ids import decode_id
 from db import models
 from db.notifier import (
     LiveEvent,
@@ -21,7 +22,6 @@ from db.notifier import (
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 from resolvers.mutations import require_role
-from schema.ids import decode_id
 from schema.live import (
     INVITATION_KINDS,
     MEETING_KINDS,

@@ -14,6 +14,7 @@ from strawberry import UNSET
 from club import rules
 from club.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
 from club.errors import ErrorCode, PayloadRefusal
+from club.ids import decode_id, id_of
 from club.rules import OrganizationFacts
 from club.validation import optional_text, slug_for, text
 from db import models
@@ -24,13 +25,11 @@ from resolvers.mutations import (
     acting_organization,
     facts,
     found,
-    id_of,
     is_unique_violation,
     mutation,
     optional_organization_acted_for,
     transaction,
 )
-from schema.ids import decode_id
 from schema.working_groups import (
     ActionItem,
     ActionItemInput,

@@ -5,12 +5,13 @@ from typing import Self
 import strawberry
 
 import schema.organizations as organization_types
+from club.ids import decode_id
 from db import models
 from resolvers.context import Info
 from resolvers.loaders import CountryOrganizationsKey
 from resolvers.pagination import page_size
 from schema.enums import OrganizationStatus
-from schema.ids import decode_id, encode_id
+from schema.ids import encode_id
 from schema.refs import OrganizationRef
 
 

@@ -8,10 +8,11 @@ import strawberry
 import schema.organizations as organization_types
 import schema.working_groups as working_group_types
 from club.access import Audience
+from club.ids import decode_id
 from db import models
 from resolvers.context import Info
 from schema.enums import AttendanceRole, EventKind, EventStatus
-from schema.ids import decode_id, encode_id
+from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import OrganizationRef, WorkingGroupRef
 from schema.visibility import restricted

@@ -1,42 +1,9 @@
-"""Opaque, typed global IDs: base64("Organization:42"). Passing an event's id where an
-organization's is expected is an error, not a silent miss."""
-
-import base64
-import binascii
+"""Global IDs as strawberry's `ID` scalar; parsing them is `club.ids`'s."""
 
 import strawberry
 
-from club.errors import RequestError
-
-# Primary keys are 32-bit integers; a larger number cannot name a row.
-MAX_PK = 2**31 - 1
+from club import ids
 
 
 def encode_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode())
-
-
-def parse_id(type_name: str, value: object) -> int | None:
-    """The primary key inside a global ID of `type_name`, or None. Only the exact text
-    `encode_id` produces is accepted (no lenient base64, no leading zeros)."""
-    if not isinstance(value, str):
-        return None
-    try:
-        decoded = base64.b64decode(value, altchars=b"-_", validate=True).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    prefix, _, digits = decoded.partition(":")
-    if prefix != type_name or not digits.isdigit() or len(digits) > 10:
-        return None
-    pk = int(digits)
-    if not 1 <= pk <= MAX_PK or encode_id(type_name, pk) != value:
-        return None
-    return pk
-
-
-def decode_id(type_name: str, value: str, *, field: str = "id") -> int:
-    """The primary key inside a global ID of `type_name`, or BAD_USER_INPUT."""
-    pk = parse_id(type_name, value)
-    if pk is None:
-        raise RequestError.bad_input(f"`{value}` is not a valid {type_name} ID.", field=field)
-    return pk
+    return strawberry.ID(ids.encode_id(type_name, pk))

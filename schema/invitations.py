@@ -7,12 +7,13 @@ from typing import Self
 import strawberry
 
 import schema.organizations as organization_types
+from club.ids import decode_id
 from club.rules import effective_invitation_status
 from db import models
 from resolvers.context import Info
 from resolvers.invitation_access import visible_invitation
 from schema.enums import InvitationStatus
-from schema.ids import decode_id, encode_id
+from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import OrganizationRef
 

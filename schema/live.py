@@ -11,9 +11,10 @@ import schema.events as event_types
 import schema.invitations as invitation_types
 import schema.organizations as organization_types
 from club.enums import ActivityKind
+from club.ids import decode_id
 from db.notifier import LiveEvent
 from resolvers.context import Info
-from schema.ids import decode_id, encode_id
+from schema.ids import encode_id
 from schema.refs import EventRef, InvitationRef, OrganizationRef
 
 

@@ -10,11 +10,12 @@ import schema.events as event_types
 import schema.invitations as invitation_types
 import schema.working_groups as working_group_types
 from club.access import Audience
+from club.ids import decode_id
 from db import models
 from resolvers.context import Info
 from resolvers.loaders import InviterYearKey
 from schema.enums import OrganizationKind, OrganizationStatus
-from schema.ids import decode_id, encode_id
+from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import (
     AttendanceRef,

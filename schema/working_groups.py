@@ -7,10 +7,11 @@ import strawberry
 
 import schema.events as event_types
 import schema.organizations as organization_types
+from club.ids import decode_id
 from db import models
 from resolvers.context import Info
 from schema.enums import ActionItemStatus, FocusArea
-from schema.ids import decode_id, encode_id
+from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import EventRef, OrganizationRef
 

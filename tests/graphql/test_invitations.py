@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 
 from club.access import Principal
 from club.enums import AttendanceRole, EventStatus, OrganizationStatus, Role
+from club.ids import parse_id
 from db.models import ActivityLogEntry, Attendance, Organization
-from schema.ids import encode_id, parse_id
+from schema.ids import encode_id
 from tests.factories import add, country_ids, event, organization
 from tests.snapshots import snapshot
 

@@ -7,8 +7,8 @@ import pytest
 
 from club.access import Principal
 from club.enums import Role
+from club.ids import parse_id
 from db.seed import seed
-from schema.ids import parse_id
 
 ADMIN = Principal(Role.ADMIN)
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

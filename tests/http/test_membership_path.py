@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from club.enums import Role
+from club.ids import parse_id
 from db.tokens import authenticate, revoke_token
-from schema.ids import parse_id
 from tests.factories import add, country_ids, organization
 from tests.http.conftest import PREFLIGHT, MakeToken, bearer
 
