@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from club.enums import Role
+from club.errors import ErrorCode, PayloadRefusal, RequestError
+from club.ids import id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +46,41 @@ def can_see(audience: Audience, principal: Principal, owners: frozenset[int]) ->
     if principal.organization_id in owners:
         return True
     return audience is Audience.CLUB and principal.organization_is_member
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise RequestError.forbidden(
+            f"The {principal.role.value} role may not do this (it needs {allowed})."
+        )
+
+
+def acting_organization(principal: Principal) -> int:
+    """The organization an ORGANIZATION token acts as; admins act for none."""
+    if principal.organization_id is None:
+        raise PayloadRefusal(
+            ErrorCode.FORBIDDEN, "This acts for an organization; use that organization's token."
+        )
+    return principal.organization_id
+
+
+def organization_acted_for(principal: Principal, given: str | None, field: str) -> int:
+    """The organization a mutation acts for: ADMIN names it in `field`; an ORGANIZATION
+    token acts as itself and may name only itself."""
+    acted_for = optional_organization_acted_for(principal, given, field)
+    if acted_for is None:
+        raise PayloadRefusal(ErrorCode.INVALID_INPUT, f"Name the organization in `{field}`.", field)
+    return acted_for
+
+
+def optional_organization_acted_for(
+    principal: Principal, given: str | None, field: str
+) -> int | None:
+    """As `organization_acted_for`, but ADMIN may leave `field` out (None: no organization)."""
+    if principal.role is Role.ADMIN:
+        return None if given is None else id_of("Organization", given, field)
+    own = acting_organization(principal)
+    if given is not None and id_of("Organization", given, field) != own:
+        raise PayloadRefusal(ErrorCode.FORBIDDEN, "An organization acts only as itself.", field)
+    return own

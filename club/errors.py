@@ -13,6 +13,9 @@ All three carry a message that is safe to show; anything else that goes wrong is
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class ErrorCode(StrEnum):
@@ -83,3 +86,9 @@ class HTTPRejection(Exception):
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+
+
+def found(row: T | None, what: str, field: str | None = "id") -> T:
+    if row is None:
+        raise PayloadRefusal(ErrorCode.NOT_FOUND, f"No such {what}.", field)
+    return row

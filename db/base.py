@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -55,3 +56,13 @@ def enum_column(enum: type[StrEnum]) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+def is_unique_violation(error: IntegrityError, constraint: str, columns: str) -> bool:
+    """Whether the database refused a row because of the unique `constraint` (PostgreSQL
+    names it; SQLite names the `columns`, as "table.column")."""
+    cause = getattr(error.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None)
+    if name is not None:
+        return bool(name == constraint)
+    return f"UNIQUE constraint failed: {columns}" in str(error.orig)

@@ -29,6 +29,7 @@ from club.enums import (
     OrganizationStatus,
     Role,
 )
+from club.rules import OrganizationFacts
 from db.base import Base, enum_column
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit sequence.
@@ -67,6 +68,10 @@ class Organization(Base):
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime]
+
+    def facts(self) -> OrganizationFacts:
+        """What the club's rules need to know of it."""
+        return OrganizationFacts(self.id, self.name, self.status)
 
 
 class WorkingGroup(Base):

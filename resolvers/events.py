@@ -10,22 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
 from club import rules
+from club.access import acting_organization, organization_acted_for
 from club.enums import ActivityKind, EventStatus, Role
-from club.errors import ErrorCode, PayloadRefusal
+from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.times import utc_argument, utc_time
 from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import append_activity
 from resolvers.context import Info
-from resolvers.mutations import (
-    acting_organization,
-    facts,
-    found,
-    mutation,
-    organization_acted_for,
-    transaction,
-)
+from resolvers.mutations import mutation, transaction
 from resolvers.pagination import SortOrder, page_size, paginate
 from schema.events import (
     Attendance,
@@ -100,7 +94,7 @@ async def schedule_event(info: Info, input: ScheduleEventInput) -> Event:
     description = optional_text(input.description, "description", max_length=5000)
     async with transaction(info) as session:
         host = found(await session.get(models.Organization, host_id), "organization", "hostId")
-        if refusal := rules.check_host(facts(host)):
+        if refusal := rules.check_host(host.facts()):
             raise refusal
         row = models.Event(
             title=title,
@@ -246,7 +240,7 @@ async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attenda
             event_status=event.status,
             event_started=event.starts_at <= now,
             event_host_id=event.host_id,
-            attendee=facts(attendee),
+            attendee=attendee.facts(),
             role=input.role,
             already_recorded=bool(already),
         )

@@ -8,7 +8,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from club import rules
-from club.access import Audience, can_see
+from club.access import Audience, acting_organization, can_see, organization_acted_for
 from club.enums import (
     ActivityKind,
     AttendanceRole,
@@ -17,7 +17,7 @@ from club.enums import (
     OrganizationStatus,
     Role,
 )
-from club.errors import ErrorCode, PayloadRefusal
+from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.rules import InvitationFacts
 from club.validation import optional_text
@@ -25,14 +25,7 @@ from db import models
 from db.activity import append_activity
 from resolvers.context import Info
 from resolvers.invitation_access import owners, visible_invitation
-from resolvers.mutations import (
-    acting_organization,
-    facts,
-    found,
-    mutation,
-    organization_acted_for,
-    transaction,
-)
+from resolvers.mutations import mutation, transaction
 from schema.invitations import Invitation, InvitationPayload, InviteOrganizationInput
 
 
@@ -151,8 +144,8 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
 
         invitee = found(locked.get(invitee_id), "organization", "inviteeId")
         refusal = rules.check_invitation(
-            facts(inviter),
-            facts(invitee),
+            inviter.facts(),
+            invitee.facts(),
             invitee_was_guest=await _was_guest(session, invitee_id),
             invitee_has_pending_invitation=await _has_pending(session, invitee_id, now),
         )
@@ -239,7 +232,7 @@ async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
         _require_side(row, invitee_id, "invitee")
         inviter = found(await session.get(models.Organization, row.inviter_id), "organization")
         refusal = rules.check_acceptance(
-            _invitation_facts(row), facts(inviter), facts(invitee), now
+            _invitation_facts(row), inviter.facts(), invitee.facts(), now
         )
         if refusal:
             raise refusal

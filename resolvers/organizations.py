@@ -6,21 +6,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
+from club.access import acting_organization
 from club.enums import ActivityKind, OrganizationStatus, Role
-from club.errors import ErrorCode, PayloadRefusal
+from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
 from db import models
 from db.activity import append_activity
+from db.base import is_unique_violation
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
-from resolvers.mutations import (
-    acting_organization,
-    found,
-    is_unique_violation,
-    mutation,
-    transaction,
-)
+from resolvers.mutations import mutation, transaction
 from resolvers.pagination import SortOrder, page_size, paginate
 from schema.organizations import (
     Organization,

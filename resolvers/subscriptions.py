@@ -7,6 +7,7 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy import func, select
 
+from club.access import require_role
 from club.enums import ActivityKind, Role
 from club.errors import RequestError
 from club.ids import decode_id
@@ -21,7 +22,6 @@ from db.notifier import (
 )
 from resolvers.context import Info
 from resolvers.loaders import Loaders
-from resolvers.mutations import require_role
 from schema.live import (
     INVITATION_KINDS,
     MEETING_KINDS,

@@ -12,24 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import UNSET
 
 from club import rules
+from club.access import acting_organization, optional_organization_acted_for
 from club.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
-from club.errors import ErrorCode, PayloadRefusal
+from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.rules import OrganizationFacts
 from club.validation import optional_text, slug_for, text
 from db import models
 from db.activity import append_activity
+from db.base import is_unique_violation
 from resolvers.context import Info
 from resolvers.lookup import exactly_one_key
-from resolvers.mutations import (
-    acting_organization,
-    facts,
-    found,
-    is_unique_violation,
-    mutation,
-    optional_organization_acted_for,
-    transaction,
-)
+from resolvers.mutations import mutation, transaction
 from schema.working_groups import (
     ActionItem,
     ActionItemInput,
@@ -163,7 +157,7 @@ async def _membership_change(
         yield (
             session,
             group,
-            facts(organization),
+            organization.facts(),
             await _membership(session, group.id, organization_id),
         )
 
