@@ -1,11 +1,13 @@
 """Input checks shared by mutations: lengths, e-mail and web addresses. Each returns the
 cleaned value or raises an INVALID_INPUT refusal naming the field."""
 
+from typing import Any
+
 from email_validator import EmailNotValidError, validate_email
 from pydantic import HttpUrl, TypeAdapter, ValidationError
 from slugify import slugify
 
-from club.errors import ErrorCode, PayloadRefusal
+from club.errors import ErrorCode, PayloadRefusal, RequestError
 
 _HTTP_URL = TypeAdapter(HttpUrl)
 
@@ -64,3 +66,17 @@ def slug_for(name: str, *, max_length: int = SLUG_LENGTH) -> str:
     if not slug:
         raise PayloadRefusal(ErrorCode.INVALID_INPUT, "The name needs letters or digits.", "name")
     return slug
+
+
+def country_code_of(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code as given (any case, spaces around), as stored."""
+    return value.strip().upper()
+
+
+def exactly_one_key(**keys: Any) -> tuple[str, Any]:
+    """The one key given of several (`id` or `slug`), or BAD_USER_INPUT."""
+    given = [(name, value) for name, value in keys.items() if value is not None]
+    if len(given) != 1:
+        names = " or ".join(f"`{name}`" for name in keys)
+        raise RequestError.bad_input(f"Give exactly one of {names}.")
+    return given[0]

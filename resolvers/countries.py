@@ -1,18 +1,18 @@
 """Query resolvers for countries."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
+from club.validation import country_code_of
 from db import models
 from resolvers.context import Info
-from schema.countries import Country
 
 
-async def countries(info: Info) -> list[Country]:
+async def countries(info: Info) -> Sequence[models.Country]:
     async with info.context.session_factory() as session:
-        rows = await session.scalars(select(models.Country).order_by(models.Country.name))
-        return [Country.from_row(row) for row in rows]
+        return (await session.scalars(select(models.Country).order_by(models.Country.name))).all()
 
 
-async def country(info: Info, code: str) -> Country | None:
-    row = await info.context.loaders.country_by_code.load(code.strip().upper())
-    return Country.from_row(row) if row else None
+async def country(info: Info, code: str) -> models.Country | None:
+    return await info.context.loaders.country_by_code.load(country_code_of(code))

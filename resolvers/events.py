@@ -19,7 +19,7 @@ from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import append_activity
 from resolvers.context import Info
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import mutation_with_payload, transaction
 from resolvers.pagination import SortOrder, page_size, paginate
 from schema.events import (
     Attendance,
@@ -55,14 +55,14 @@ async def events(
                 "WorkingGroup", filter.working_group_id, field="workingGroupId"
             )
             statement = statement.where(models.Event.working_group_id == working_group)
-    return await paginate(
+    page = await paginate(
         info.context.session_factory,
         statement,
         BY_START,
         first=page_size(first, info.context.settings),
         after=after,
-        to_node=Event.from_row,
     )
+    return Connection.of(page, Event.from_row)
 
 
 async def event(info: Info, id: strawberry.ID) -> Event | None:
@@ -78,7 +78,7 @@ async def _working_group_id(session: AsyncSession, given: str | None) -> int | N
     return pk
 
 
-@mutation(EventPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
 async def schedule_event(info: Info, input: ScheduleEventInput) -> Event:
     """A member (or the secretariat for one) schedules a meeting it hosts."""
     context = info.context
@@ -145,7 +145,7 @@ async def _event_for_change(info: Info, session: AsyncSession, id: str) -> model
     return row
 
 
-@mutation(EventPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
 async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -> Event:
     now = info.context.now
     changes: dict[str, Any] = {}
@@ -190,7 +190,7 @@ async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -
     return Event.from_row(row)
 
 
-@mutation(EventPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
 async def cancel_event(info: Info, id: strawberry.ID, reason: str | None = None) -> Event:
     now = info.context.now
     cancellation_reason = optional_text(reason, "reason", max_length=2000)
@@ -205,7 +205,7 @@ async def cancel_event(info: Info, id: strawberry.ID, reason: str | None = None)
     return Event.from_row(row)
 
 
-@mutation(EventPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
 async def complete_event(info: Info, id: strawberry.ID) -> Event:
     now = info.context.now
     async with transaction(info) as session:
@@ -218,7 +218,7 @@ async def complete_event(info: Info, id: strawberry.ID) -> Event:
     return Event.from_row(row)
 
 
-@mutation(AttendancePayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(AttendancePayload, Role.ADMIN, Role.ORGANIZATION)
 async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attendance:
     """The host (or the secretariat) records who took part, and as what."""
     now = info.context.now

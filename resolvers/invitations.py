@@ -25,7 +25,7 @@ from db import models
 from db.activity import append_activity
 from resolvers.context import Info
 from resolvers.invitation_access import owners, visible_invitation
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import mutation_with_payload, transaction
 from schema.invitations import Invitation, InvitationPayload, InviteOrganizationInput
 
 
@@ -110,7 +110,7 @@ async def _expire_stale_invitations(session: AsyncSession, invitee_id: int, now:
         )
 
 
-@mutation(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
 async def invite_organization(info: Info, input: InviteOrganizationInput) -> Invitation:
     """A member invites a guest (rules 2 and 4), within its yearly quota (rule 3)."""
     context = info.context
@@ -218,7 +218,7 @@ async def _close(
     return Invitation.from_row(row)
 
 
-@mutation(InvitationPayload, Role.ORGANIZATION)
+@mutation_with_payload(InvitationPayload, Role.ORGANIZATION)
 async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
     """The invitee joins (rule 5): a pending, unexpired invitation from a member."""
     now = info.context.now
@@ -260,14 +260,14 @@ async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
     return Invitation.from_row(row)
 
 
-@mutation(InvitationPayload, Role.ORGANIZATION)
+@mutation_with_payload(InvitationPayload, Role.ORGANIZATION)
 async def decline_invitation(info: Info, id: strawberry.ID) -> Invitation:
     return await _close(
         info, id, InvitationStatus.DECLINED, ActivityKind.INVITATION_DECLINED, "invitee"
     )
 
 
-@mutation(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
 async def revoke_invitation(info: Info, id: strawberry.ID) -> Invitation:
     return await _close(
         info, id, InvitationStatus.REVOKED, ActivityKind.INVITATION_REVOKED, "inviter"

@@ -1,84 +1,83 @@
 """Organizations: the directory, single lookups, registration and updates."""
 
-import strawberry
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry import UNSET
 
 from club.access import acting_organization
-from club.enums import ActivityKind, OrganizationStatus, Role
+from club.enums import ActivityKind, OrganizationKind, OrganizationStatus, Role
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
-from club.validation import SLUG_LENGTH, email, optional_text, slug_for, text, web_address
+from club.validation import (
+    SLUG_LENGTH,
+    country_code_of,
+    email,
+    exactly_one_key,
+    optional_text,
+    slug_for,
+    text,
+    web_address,
+)
 from db import models
 from db.activity import append_activity
 from db.base import is_unique_violation
+from db.countries import country_id
 from resolvers.context import Info
-from resolvers.lookup import exactly_one_key
 from resolvers.mutations import mutation, transaction
-from resolvers.pagination import SortOrder, page_size, paginate
-from schema.organizations import (
-    Organization,
-    OrganizationFilter,
-    OrganizationPayload,
-    RegisterOrganizationInput,
-    UpdateOrganizationInput,
-)
-from schema.pagination import Connection
+from resolvers.pagination import Page, SortOrder, page_size, paginate
 
 BY_NAME = SortOrder("organizations", (models.Organization.name, models.Organization.id))
 
 
 async def organizations(
     info: Info,
+    *,
     first: int | None = None,
     after: str | None = None,
-    filter: OrganizationFilter | None = None,
-) -> Connection[Organization]:
+    status: OrganizationStatus | None = None,
+    country_code: str | None = None,
+    search: str | None = None,
+) -> Page[models.Organization]:
     statement = select(models.Organization)
-    if filter is not None:
-        if filter.status is not None:
-            statement = statement.where(models.Organization.status == filter.status)
-        if filter.country_code is not None:
-            statement = statement.join(models.Country).where(
-                models.Country.code == filter.country_code.strip().upper()
-            )
-        if filter.search:
-            statement = statement.where(
-                models.Organization.name.icontains(filter.search.strip(), autoescape=True)
-            )
+    if status is not None:
+        statement = statement.where(models.Organization.status == status)
+    if country_code is not None:
+        statement = statement.join(models.Country).where(
+            models.Country.code == country_code_of(country_code)
+        )
+    if search:
+        statement = statement.where(
+            models.Organization.name.icontains(search.strip(), autoescape=True)
+        )
     return await paginate(
         info.context.session_factory,
         statement,
         BY_NAME,
         first=page_size(first, info.context.settings),
         after=after,
-        to_node=Organization.from_row,
     )
 
 
 async def organization(
-    info: Info, id: strawberry.ID | None = None, slug: str | None = None
-) -> Organization | None:
+    info: Info, *, id: str | None = None, slug: str | None = None
+) -> models.Organization | None:
     key, value = exactly_one_key(id=id, slug=slug)
     loaders = info.context.loaders
     if key == "id":
-        row = await loaders.organization.load(decode_id("Organization", value))
-    else:
-        row = await loaders.organization_by_slug.load(value)
-    return Organization.from_row(row) if row else None
+        return await loaders.organization.load(decode_id("Organization", value))
+    return await loaders.organization_by_slug.load(value)
 
 
 async def _country_id(session: AsyncSession, code: str) -> int:
-    country_id = await session.scalar(
-        select(models.Country.id).where(models.Country.code == code.strip().upper())
-    )
-    if country_id is None:
+    found_id = await country_id(session, code)
+    if found_id is None:
         raise PayloadRefusal(
             ErrorCode.INVALID_INPUT, f"`{code}` is not an ISO 3166-1 alpha-2 code.", "countryCode"
         )
-    return country_id
+    return found_id
 
 
 async def _free_slug(session: AsyncSession, name: str, country_code: str) -> str:
@@ -96,25 +95,34 @@ async def _free_slug(session: AsyncSession, name: str, country_code: str) -> str
     )
 
 
-@mutation(OrganizationPayload, Role.ADMIN, Role.ORGANIZATION)
-async def register_organization(info: Info, input: RegisterOrganizationInput) -> Organization:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def register_organization(
+    info: Info,
+    *,
+    name: str,
+    country_code: str,
+    kind: OrganizationKind,
+    website: str | None = None,
+    description: str | None = None,
+    contact_email: str | None = None,
+) -> models.Organization:
     """Registers a guest. The secretariat and member organizations may register one."""
     context = info.context
     if context.principal.role is Role.ORGANIZATION and not context.principal.organization_is_member:
         raise PayloadRefusal(
             ErrorCode.MEMBERSHIP_REQUIRED, "Only members register new organizations."
         )
-    name = text(input.name, "name", min_length=2, max_length=200)
-    website = web_address(input.website, "website")
-    description = optional_text(input.description, "description", max_length=5000)
-    contact_email = email(input.contact_email, "contactEmail")
+    name = text(name, "name", min_length=2, max_length=200)
+    website = web_address(website, "website")
+    description = optional_text(description, "description", max_length=5000)
+    contact_email = email(contact_email, "contactEmail")
     async with transaction(info) as session:
         row = models.Organization(
-            slug=await _free_slug(session, name, input.country_code),
+            slug=await _free_slug(session, name, country_code),
             name=name,
-            kind=input.kind,
+            kind=kind,
             status=OrganizationStatus.GUEST,
-            country_id=await _country_id(session, input.country_code),
+            country_id=await _country_id(session, country_code),
             website=website,
             description=description,
             contact_email=contact_email,
@@ -136,14 +144,15 @@ async def register_organization(info: Info, input: RegisterOrganizationInput) ->
             occurred_at=context.now,
             organization_id=row.id,
         )
-    return Organization.from_row(row)
+    return row
 
 
-@mutation(OrganizationPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation(Role.ADMIN, Role.ORGANIZATION)
 async def update_organization(
-    info: Info, id: strawberry.ID, input: UpdateOrganizationInput
-) -> Organization:
-    """The secretariat, or the organization itself, changes its details (not its slug)."""
+    info: Info, *, id: str, given: Mapping[str, Any]
+) -> models.Organization:
+    """The secretariat, or the organization itself, changes its details (not its slug).
+    `given` holds the fields to change (python names); None clears one."""
     context = info.context
     pk = id_of("Organization", id, "id")
     if context.principal.role is Role.ORGANIZATION and acting_organization(context.principal) != pk:
@@ -151,18 +160,18 @@ async def update_organization(
             ErrorCode.FORBIDDEN, "An organization changes only its own details.", "id"
         )
     changes: dict[str, object] = {}
-    if input.name is not UNSET:
-        changes["name"] = text(input.name or "", "name", min_length=2, max_length=200)
-    if input.kind is not UNSET:
-        if input.kind is None:
+    if "name" in given:
+        changes["name"] = text(given["name"] or "", "name", min_length=2, max_length=200)
+    if "kind" in given:
+        if given["kind"] is None:
             raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
-        changes["kind"] = input.kind
-    if input.website is not UNSET:
-        changes["website"] = web_address(input.website, "website")
-    if input.description is not UNSET:
-        changes["description"] = optional_text(input.description, "description", max_length=5000)
-    if input.contact_email is not UNSET:
-        changes["contact_email"] = email(input.contact_email, "contactEmail")
+        changes["kind"] = given["kind"]
+    if "website" in given:
+        changes["website"] = web_address(given["website"], "website")
+    if "description" in given:
+        changes["description"] = optional_text(given["description"], "description", max_length=5000)
+    if "contact_email" in given:
+        changes["contact_email"] = email(given["contact_email"], "contactEmail")
     async with transaction(info) as session:
         row = found(
             await session.scalar(
@@ -172,8 +181,8 @@ async def update_organization(
             ),
             "organization",
         )
-        if input.country_code is not UNSET:
-            changes["country_id"] = await _country_id(session, input.country_code or "")
+        if "country_code" in given:
+            changes["country_id"] = await _country_id(session, given["country_code"] or "")
         for column, value in changes.items():
             setattr(row, column, value)
         await session.flush()
@@ -184,4 +193,4 @@ async def update_organization(
             organization_id=row.id,
             payload={"changed": sorted(changes)},
         )
-    return Organization.from_row(row)
+    return row

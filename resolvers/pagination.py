@@ -1,20 +1,20 @@
 """Keyset pagination for top-level lists: stable under inserts, one statement per page."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from club.cursors import decode_cursor, encode_cursor
 from club.errors import RequestError
 from club.ids import MAX_PK
 from club.settings import Settings
 from db.engine import ReadSessions
-from schema.pagination import Connection, Edge, PageInfo, decode_cursor, encode_cursor
 
-NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,17 @@ def page_size(first: int | None, settings: Settings) -> int:
     return first
 
 
+@dataclass(frozen=True, slots=True)
+class Page(Generic[RowT]):
+    """One page of a list: its rows with their cursors, and what lies around it."""
+
+    rows: Sequence[tuple[str, RowT]]
+    has_next_page: bool
+    has_previous_page: bool
+    # Counted only when a client selects totalCount.
+    count_total: Callable[[], Awaitable[int]]
+
+
 async def paginate(
     session_factory: ReadSessions,
     statement: Select[Any],
@@ -76,8 +87,7 @@ async def paginate(
     *,
     first: int,
     after: str | None,
-    to_node: Callable[[Any], NodeT],
-) -> Connection[NodeT]:
+) -> Page[Any]:
     """One page of `statement` (a filtered select of one model) after the cursor `after`."""
     page = statement
     if after is not None:
@@ -97,18 +107,9 @@ async def paginate(
         async with session_factory() as session:
             return int((await session.execute(counting)).scalar_one())
 
-    visible = rows[:first]
-    edges = [
-        Edge(cursor=encode_cursor(order.name, order.key_of(row)), node=to_node(row))
-        for row in visible
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+    return Page(
+        rows=[(encode_cursor(order.name, order.key_of(row)), row) for row in rows[:first]],
+        has_next_page=len(rows) > first,
+        has_previous_page=after is not None,
         count_total=count_total,
     )

@@ -12,6 +12,7 @@ from club.enums import ActivityKind, Role
 from club.errors import RequestError
 from club.ids import decode_id
 from db import models
+from db.countries import country_id as country_id_of
 from db.notifier import (
     LiveEvent,
     Mailbox,
@@ -131,9 +132,7 @@ async def member_joined(
     country_id = None
     if country_code is not None:
         async with info.context.session_factory() as session:
-            country_id = await session.scalar(
-                select(models.Country.id).where(models.Country.code == country_code.strip().upper())
-            )
+            country_id = await country_id_of(session, country_code)
         if country_id is None:
             raise RequestError.bad_input(
                 f"`{country_code}` is not an ISO 3166-1 alpha-2 code.", field="countryCode"

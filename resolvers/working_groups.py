@@ -17,13 +17,12 @@ from club.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.rules import OrganizationFacts
-from club.validation import optional_text, slug_for, text
+from club.validation import exactly_one_key, optional_text, slug_for, text
 from db import models
 from db.activity import append_activity
 from db.base import is_unique_violation
 from resolvers.context import Info
-from resolvers.lookup import exactly_one_key
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import mutation_with_payload, transaction
 from schema.working_groups import (
     ActionItem,
     ActionItemInput,
@@ -93,7 +92,7 @@ async def _log(
     )
 
 
-@mutation(WorkingGroupPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(WorkingGroupPayload, Role.ADMIN, Role.ORGANIZATION)
 async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> WorkingGroup:
     """A member (or the secretariat for one) starts a group it leads and belongs to."""
     context = info.context
@@ -162,7 +161,7 @@ async def _membership_change(
         )
 
 
-@mutation(WorkingGroupPayload, Role.ORGANIZATION)
+@mutation_with_payload(WorkingGroupPayload, Role.ORGANIZATION)
 async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
     now = info.context.now
     async with _membership_change(info, id) as (session, group, organization, is_in):
@@ -178,7 +177,7 @@ async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
     return WorkingGroup.from_row(group)
 
 
-@mutation(WorkingGroupPayload, Role.ORGANIZATION)
+@mutation_with_payload(WorkingGroupPayload, Role.ORGANIZATION)
 async def leave_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
     """Leaving; a lead that leaves leaves the group without a lead."""
     now = info.context.now
@@ -219,7 +218,7 @@ async def _owner_id(session: AsyncSession, group_id: int, given: str | None) -> 
     return owner_id
 
 
-@mutation(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
 async def add_action_item(
     info: Info, working_group_id: strawberry.ID, input: ActionItemInput
 ) -> ActionItem:
@@ -253,7 +252,7 @@ async def add_action_item(
     return ActionItem.from_row(row)
 
 
-@mutation(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation_with_payload(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
 async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInput) -> ActionItem:
     now = info.context.now
     pk = id_of("ActionItem", id, "id")

@@ -1,18 +1,17 @@
-"""Country: ISO 3166-1 countries and the organizations based in them."""
+"""Country: ISO 3166-1 countries. (Their organizations: schema/organizations.py adds them.)"""
 
 from typing import Self
 
 import strawberry
 
-import schema.organizations as organization_types
 from club.ids import decode_id
+from club.validation import country_code_of
 from db import models
+from resolvers import countries
 from resolvers.context import Info
-from resolvers.loaders import CountryOrganizationsKey
-from resolvers.pagination import page_size
-from schema.enums import OrganizationStatus
+from schema.domain import Domain
+from schema.fields import field
 from schema.ids import encode_id
-from schema.refs import OrganizationRef
 
 
 @strawberry.federation.type(keys=["id", "code"], description="A country (ISO 3166-1).")
@@ -33,19 +32,7 @@ class Country:
             pk=row.id,
         )
 
-    @strawberry.field(
-        description="Organizations based here, by name (`first` defaults to the maximum page size)."
-    )
-    async def organizations(
-        self, info: Info, first: int | None = None, status: OrganizationStatus | None = None
-    ) -> list[OrganizationRef]:
-        settings = info.context.settings
-        limit = page_size(settings.max_page_size if first is None else first, settings)
-        key = CountryOrganizationsKey(self.pk, limit, status)
-        rows = await info.context.loaders.organizations_of_country.load(key)
-        return [organization_types.Organization.from_row(row) for row in rows]
-
-    @strawberry.field(description="Member organizations based here.")
+    @field(description="Member organizations based here.")
     async def member_count(self, info: Info) -> int:
         return await info.context.loaders.member_count_of_country.load(self.pk)
 
@@ -57,5 +44,20 @@ class Country:
         if id is not None:
             row = await loaders.country.load(decode_id("Country", id))
         else:
-            row = await loaders.country_by_code.load((code or "").upper())
+            row = await loaders.country_by_code.load(country_code_of(code or ""))
         return cls.from_row(row) if row else None
+
+
+@strawberry.type
+class CountryQueries:
+    @field(description="Every ISO 3166-1 country, by name.", list_size=250)
+    async def countries(self, info: Info) -> list[Country]:
+        return [Country.from_row(row) for row in await countries.countries(info)]
+
+    @field(description="A country by ISO alpha-2 code.")
+    async def country(self, info: Info, code: str) -> Country | None:
+        row = await countries.country(info, code)
+        return Country.from_row(row) if row else None
+
+
+DOMAIN = Domain(query=CountryQueries)

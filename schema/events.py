@@ -12,6 +12,7 @@ from club.ids import decode_id
 from db import models
 from resolvers.context import Info
 from schema.enums import AttendanceRole, EventKind, EventStatus
+from schema.fields import contributes_to, relation
 from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import OrganizationRef, WorkingGroupRef
@@ -172,3 +173,18 @@ class EventPayload(Payload):
 class AttendancePayload(Payload):
     attendance: Attendance | None
     errors: list[UserError]
+
+
+@contributes_to(organization_types.Organization)
+class OrganizationEvents(organization_types.Organization):
+    attendances: list[Attendance] = relation(
+        "attendances_of_organization",
+        key="pk",
+        to=Attendance.from_row,
+        many=True,
+        list_size=20,
+        description="Club events it attended, in any role.",
+    )
+    hosted_events: list[Event] = relation(
+        "events_hosted_by", key="pk", to=Event.from_row, many=True, list_size=10
+    )

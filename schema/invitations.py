@@ -7,12 +7,15 @@ from typing import Self
 import strawberry
 
 import schema.organizations as organization_types
+from club.access import Audience
 from club.ids import decode_id
 from club.rules import effective_invitation_status
 from db import models
 from resolvers.context import Info
 from resolvers.invitation_access import visible_invitation
+from resolvers.loaders import InviterYearKey
 from schema.enums import InvitationStatus
+from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import OrganizationRef
@@ -102,3 +105,40 @@ class InviteOrganizationInput:
 class InvitationPayload(Payload):
     invitation: Invitation | None
     errors: list[UserError]
+
+
+@contributes_to(organization_types.Organization)
+class OrganizationInvitations(organization_types.Organization):
+    @field(
+        description="Invitations it sent (in `year`, if given). Admins and itself only.",
+        audience=Audience.OWNERS,
+        list_size=10,
+    )
+    async def invitations_sent(
+        self, info: Info, year: int | None = None
+    ) -> list[Invitation] | None:
+        rows = await info.context.loaders.invitations_sent.load(InviterYearKey(self.pk, year))
+        return [Invitation.from_row(row) for row in rows]
+
+    invitations_received: list[Invitation] | None = relation(
+        "invitations_received",
+        key="pk",
+        to=Invitation.from_row,
+        many=True,
+        list_size=10,
+        audience=Audience.OWNERS,
+        description="Invitations it received. Admins and itself only.",
+    )
+
+    @field(
+        description="Invitations it may still send in `year` (default: this year, UTC). "
+        "Admins and itself only.",
+        audience=Audience.OWNERS,
+        clock=True,
+    )
+    async def invitation_quota(self, info: Info, year: int | None = None) -> InvitationQuota | None:
+        year = info.context.now.year if year is None else year
+        sent = await info.context.loaders.invitations_sent.load(InviterYearKey(self.pk, year))
+        return InvitationQuota.of(
+            year=year, limit=info.context.settings.invitation_quota, used=len(sent)
+        )

@@ -1,35 +1,27 @@
-"""Organization: guests and members of the club, their sponsors, events and invitations."""
+"""Organization: guests and members of the club, and their sponsors; the directory; the
+mutations that register and update one. (Their events, invitations and working groups: the
+modules of those domains add them.)"""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Self
 
 import strawberry
 
-import schema.countries as country_types
-import schema.events as event_types
-import schema.invitations as invitation_types
-import schema.working_groups as working_group_types
 from club.access import Audience
 from club.ids import decode_id
 from db import models
+from resolvers import organizations
 from resolvers.context import Info
-from resolvers.loaders import InviterYearKey
+from resolvers.loaders import CountryOrganizationsKey
+from resolvers.pagination import page_size
+from schema.countries import Country
+from schema.domain import Domain
 from schema.enums import OrganizationKind, OrganizationStatus
+from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
+from schema.inputs import given
+from schema.pagination import Connection
 from schema.payloads import Payload, UserError
-from schema.refs import (
-    AttendanceRef,
-    CountryRef,
-    EventRef,
-    InvitationQuotaRef,
-    InvitationRef,
-    WorkingGroupRef,
-)
-from schema.visibility import restricted
-
-
-def _current_year() -> int:
-    return datetime.now(UTC).year
 
 
 @strawberry.federation.type(keys=["id"], description="An access-to-justice organization.")
@@ -41,9 +33,9 @@ class Organization:
     status: OrganizationStatus
     website: str | None
     description: str | None
-    contact_email: str | None = strawberry.field(
+    contact_email: str | None = field(
         description="Visible to admins, member organizations and the organization itself.",
-        extensions=restricted(Audience.CLUB),
+        audience=Audience.CLUB,
     )
     joined_at: datetime | None = strawberry.field(description="When it became a member.")
     pk: strawberry.Private[int]
@@ -70,75 +62,43 @@ class Organization:
     def owner_ids(self) -> frozenset[int]:
         return frozenset((self.pk,))
 
-    @strawberry.field
-    async def country(self, info: Info) -> CountryRef:
-        row = await info.context.loaders.country.load(self.country_id)
-        assert row is not None, "organizations.country_id is a foreign key"
-        return country_types.Country.from_row(row)
-
-    @strawberry.field(description="The member whose invitation it accepted.")
-    async def sponsor(self, info: Info) -> "Organization | None":
-        if self.sponsor_id is None:
-            return None
-        row = await info.context.loaders.organization.load(self.sponsor_id)
-        return Organization.from_row(row) if row else None
-
-    @strawberry.field(description="Organizations that joined on its invitation.")
-    async def sponsored(self, info: Info) -> list["Organization"]:
-        rows = await info.context.loaders.organizations_sponsored_by.load(self.pk)
-        return [Organization.from_row(row) for row in rows]
-
-    @strawberry.field(
-        description="Invitations it sent (in `year`, if given). Admins and itself only.",
-        extensions=restricted(Audience.OWNERS),
+    country: Country = relation("country", key="country_id", to=Country.from_row)
+    sponsor: "Organization | None" = relation(
+        "organization",
+        key="sponsor_id",
+        to=lambda row: Organization.from_row(row),
+        description="The member whose invitation it accepted.",
     )
-    async def invitations_sent(
-        self, info: Info, year: int | None = None
-    ) -> list[InvitationRef] | None:
-        rows = await info.context.loaders.invitations_sent.load(InviterYearKey(self.pk, year))
-        return [invitation_types.Invitation.from_row(row) for row in rows]
-
-    @strawberry.field(
-        description="Invitations it received. Admins and itself only.",
-        extensions=restricted(Audience.OWNERS),
+    sponsored: list["Organization"] = relation(
+        "organizations_sponsored_by",
+        key="pk",
+        to=lambda row: Organization.from_row(row),
+        many=True,
+        list_size=20,
+        description="Organizations that joined on its invitation.",
     )
-    async def invitations_received(self, info: Info) -> list[InvitationRef] | None:
-        rows = await info.context.loaders.invitations_received.load(self.pk)
-        return [invitation_types.Invitation.from_row(row) for row in rows]
-
-    @strawberry.field(
-        description="Invitations it may still send in `year` (default: this year, UTC). "
-        "Admins and itself only.",
-        extensions=restricted(Audience.OWNERS),
-    )
-    async def invitation_quota(
-        self, info: Info, year: int | None = None
-    ) -> InvitationQuotaRef | None:
-        year = _current_year() if year is None else year
-        sent = await info.context.loaders.invitations_sent.load(InviterYearKey(self.pk, year))
-        return invitation_types.InvitationQuota.of(
-            year=year, limit=info.context.settings.invitation_quota, used=len(sent)
-        )
-
-    @strawberry.field(description="Club events it attended, in any role.")
-    async def attendances(self, info: Info) -> list[AttendanceRef]:
-        rows = await info.context.loaders.attendances_of_organization.load(self.pk)
-        return [event_types.Attendance.from_row(row) for row in rows]
-
-    @strawberry.field
-    async def hosted_events(self, info: Info) -> list[EventRef]:
-        rows = await info.context.loaders.events_hosted_by.load(self.pk)
-        return [event_types.Event.from_row(row) for row in rows]
-
-    @strawberry.field
-    async def working_groups(self, info: Info) -> list[WorkingGroupRef]:
-        rows = await info.context.loaders.working_groups_of_organization.load(self.pk)
-        return [working_group_types.WorkingGroup.from_row(row) for row in rows]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         row = await info.context.loaders.organization.load(decode_id("Organization", id))
         return cls.from_row(row) if row else None
+
+
+@contributes_to(Country)
+class CountryOrganizations(Country):
+    @field(
+        description="Organizations based here, by name (`first` defaults to the maximum page "
+        "size).",
+        list_size=100,  # its `first`, which defaults to the largest page
+    )
+    async def organizations(
+        self, info: Info, first: int | None = None, status: OrganizationStatus | None = None
+    ) -> list[Organization]:
+        settings = info.context.settings
+        limit = page_size(settings.max_page_size if first is None else first, settings)
+        key = CountryOrganizationsKey(self.pk, limit, status)
+        rows = await info.context.loaders.organizations_of_country.load(key)
+        return [Organization.from_row(row) for row in rows]
 
 
 @strawberry.input(description="Narrows `organizations`; all given conditions must hold.")
@@ -173,4 +133,52 @@ class UpdateOrganizationInput:
 @strawberry.type
 class OrganizationPayload(Payload):
     organization: Organization | None
-    errors: list[UserError]
+    errors: list[UserError] = field(list_size=5)
+
+
+@strawberry.type
+class OrganizationQueries:
+    @field(description="The directory, by name.")
+    async def organizations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: OrganizationFilter | None = None,
+    ) -> Connection[Organization]:
+        page = await organizations.organizations(info, first=first, after=after, **given(filter))
+        return Connection.of(page, Organization.from_row)
+
+    @field(description="An organization by `id` or `slug`.")
+    async def organization(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> Organization | None:
+        row = await organizations.organization(info, id=id, slug=slug)
+        return Organization.from_row(row) if row else None
+
+
+@strawberry.type
+class OrganizationMutations:
+    @strawberry.mutation(
+        description="Register an organization as a GUEST (the secretariat or a member)."
+    )
+    async def register_organization(
+        self, info: Info, input: RegisterOrganizationInput
+    ) -> OrganizationPayload:
+        return await OrganizationPayload.of(
+            organizations.register_organization(info, **given(input)), Organization.from_row
+        )
+
+    @strawberry.mutation(
+        description="Change an organization's details (the secretariat or itself)."
+    )
+    async def update_organization(
+        self, info: Info, id: strawberry.ID, input: UpdateOrganizationInput
+    ) -> OrganizationPayload:
+        return await OrganizationPayload.of(
+            organizations.update_organization(info, id=id, given=given(input)),
+            Organization.from_row,
+        )
+
+
+DOMAIN = Domain(query=OrganizationQueries, mutation=OrganizationMutations)

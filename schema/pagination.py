@@ -1,14 +1,12 @@
-"""Relay-style connections: edges with opaque cursors, pageInfo and a lazy totalCount."""
+"""Relay-style connections: edges with opaque cursors (club/cursors.py), pageInfo and a lazy
+totalCount, made from a page of rows (resolvers/pagination.py)."""
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-import orjson
 import strawberry
 
-from club.errors import RequestError
+from resolvers.pagination import Page
 
 NodeT = TypeVar("NodeT")
 
@@ -33,28 +31,21 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo
     count_total: strawberry.Private[Callable[[], Awaitable[int]]]
 
+    @classmethod
+    def of(cls, page: Page[Any], to_node: Callable[[Any], NodeT]) -> "Connection[NodeT]":
+        """A page of rows (resolvers/pagination.py), each row made a node by `to_node`."""
+        edges = [Edge(cursor=cursor, node=to_node(row)) for cursor, row in page.rows]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            count_total=page.count_total,
+        )
+
     @strawberry.field(description="Items matching the filter, across all pages.")
     async def total_count(self) -> int:
         return await self.count_total()
-
-
-def encode_cursor(kind: str, sort_key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([kind, *sort_key])).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:
-    """The sort key inside a cursor from this connection, or BAD_USER_INPUT."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = orjson.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
-    except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        value = None
-    if (
-        not isinstance(value, list)
-        or len(value) != arity + 1
-        or value[0] != kind
-        or any(isinstance(part, (list, dict)) for part in value[1:])
-        or encode_cursor(kind, value[1:]) != cursor  # only the exact text we hand out
-    ):
-        raise RequestError.bad_input(f"`{cursor}` is not a cursor of this list.", field="after")
-    return value[1:]

@@ -1,11 +1,14 @@
 """What every mutation returns: its object, or the typed reasons it was refused."""
 
 import dataclasses
-from typing import Any, Self
+from collections.abc import Awaitable, Callable
+from typing import Any, Self, TypeVar
 
 import strawberry
 
 from club.errors import ErrorCode, PayloadRefusal
+
+T = TypeVar("T")
 
 strawberry.enum(ErrorCode, description="Why a mutation was refused; clients branch on it.")
 
@@ -37,3 +40,13 @@ class Payload:
     @classmethod
     def refused(cls, refusal: PayloadRefusal) -> Self:
         return cls(**{cls._object_field(): None, "errors": [UserError.from_refusal(refusal)]})
+
+    @classmethod
+    async def of(cls, outcome: Awaitable[T], to: Callable[[T], Any]) -> Self:
+        """The payload of a mutation's resolver: its result made a type by `to`, or the
+        refusal it raised (the transaction rolled back)."""
+        try:
+            value = await outcome
+        except PayloadRefusal as refusal:
+            return cls.refused(refusal)
+        return cls.done(to(value))

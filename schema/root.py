@@ -12,41 +12,24 @@ from strawberry.federation.schema_directives import Key
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from club.errors import RequestError
-from resolvers import countries as country_resolvers
 from resolvers import events as event_resolvers
 from resolvers import invitations as invitation_resolvers
-from resolvers import organizations as organization_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import working_groups as working_group_resolvers
-from schema.countries import Country
+from schema import countries, organizations, viewer
+from schema.domain import Domain, merge
 from schema.errors import ErrorCodes
 from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
 from schema.limits import OperationChecks, ParseCache
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
-from schema.organizations import Organization, OrganizationPayload
 from schema.pagination import Connection
-from schema.viewer import Viewer, viewer
 from schema.working_groups import ActionItemPayload, WorkingGroup, WorkingGroupPayload
 
 
 @strawberry.type
-class Query:
-    viewer: Viewer = strawberry.field(resolver=viewer, description="The caller.")
-    countries: list[Country] = strawberry.field(
-        resolver=country_resolvers.countries, description="Every ISO 3166-1 country, by name."
-    )
-    country: Country | None = strawberry.field(
-        resolver=country_resolvers.country, description="A country by ISO alpha-2 code."
-    )
-    organizations: Connection[Organization] = strawberry.field(
-        resolver=organization_resolvers.organizations, description="The directory, by name."
-    )
-    organization: Organization | None = strawberry.field(
-        resolver=organization_resolvers.organization,
-        description="An organization by `id` or `slug`.",
-    )
+class RemainingQueries:
     events: Connection[Event] = strawberry.field(
         resolver=event_resolvers.events, description="The calendar, by start time."
     )
@@ -180,15 +163,7 @@ class ClubSchema(Schema):
 
 
 @strawberry.type
-class Mutation:
-    register_organization: OrganizationPayload = strawberry.mutation(
-        resolver=organization_resolvers.register_organization,
-        description="Register an organization as a GUEST (the secretariat or a member).",
-    )
-    update_organization: OrganizationPayload = strawberry.mutation(
-        resolver=organization_resolvers.update_organization,
-        description="Change an organization's details (the secretariat or itself).",
-    )
+class RemainingMutations:
     schedule_event: EventPayload = strawberry.mutation(
         resolver=event_resolvers.schedule_event,
         description="Schedule a club meeting hosted by a member.",
@@ -250,7 +225,7 @@ class Mutation:
 
 
 @strawberry.type
-class Subscription:
+class RemainingSubscriptions:
     # (strawberry's stubs type a subscription field as its generator; the schema sees the item)
     member_joined: MemberJoined = strawberry.subscription(  # type: ignore[assignment]
         resolver=subscription_resolvers.member_joined,
@@ -267,6 +242,16 @@ class Subscription:
         description="Invitations the caller's organization sent or received. With `after`, "
         "first every one since that cursor.",
     )
+
+
+REMAINING = Domain(
+    query=RemainingQueries, mutation=RemainingMutations, subscription=RemainingSubscriptions
+)
+# The domains, in the order their fields appear in the root types.
+DOMAINS = (viewer.DOMAIN, countries.DOMAIN, organizations.DOMAIN, REMAINING)
+Query = merge("Query", [domain.query for domain in DOMAINS])
+Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])
+Subscription = merge("Subscription", [domain.subscription for domain in DOMAINS])
 
 
 def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None) -> Schema:

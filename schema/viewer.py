@@ -2,10 +2,11 @@
 
 import strawberry
 
-import schema.organizations as organization_types
 from resolvers.context import Info
+from schema.domain import Domain
 from schema.enums import Role
-from schema.refs import OrganizationRef
+from schema.fields import field, relation
+from schema.organizations import Organization
 
 
 @strawberry.type(description="The caller: the role and organization of its token.")
@@ -13,14 +14,20 @@ class Viewer:
     role: Role
     organization_pk: strawberry.Private[int | None]
 
-    @strawberry.field(description="The organization an ORGANIZATION token acts as.")
-    async def organization(self, info: Info) -> OrganizationRef | None:
-        if self.organization_pk is None:
-            return None
-        row = await info.context.loaders.organization.load(self.organization_pk)
-        return organization_types.Organization.from_row(row) if row else None
+    organization: Organization | None = relation(
+        "organization",
+        key="organization_pk",
+        to=Organization.from_row,
+        description="The organization an ORGANIZATION token acts as.",
+    )
 
 
-def viewer(info: Info) -> Viewer:
-    principal = info.context.principal
-    return Viewer(role=principal.role, organization_pk=principal.organization_id)
+@strawberry.type
+class ViewerQueries:
+    @field(description="The caller.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = info.context.principal
+        return Viewer(role=principal.role, organization_pk=principal.organization_id)
+
+
+DOMAIN = Domain(query=ViewerQueries)

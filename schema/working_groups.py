@@ -11,6 +11,7 @@ from club.ids import decode_id
 from db import models
 from resolvers.context import Info
 from schema.enums import ActionItemStatus, FocusArea
+from schema.fields import contributes_to, relation
 from schema.ids import encode_id
 from schema.payloads import Payload, UserError
 from schema.refs import EventRef, OrganizationRef
@@ -123,3 +124,14 @@ class WorkingGroupPayload(Payload):
 class ActionItemPayload(Payload):
     action_item: ActionItem | None
     errors: list[UserError]
+
+
+@contributes_to(organization_types.Organization)
+class OrganizationWorkingGroups(organization_types.Organization):
+    working_groups: list[WorkingGroup] = relation(
+        "working_groups_of_organization",
+        key="pk",
+        to=WorkingGroup.from_row,
+        many=True,
+        list_size=10,
+    )

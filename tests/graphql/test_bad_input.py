@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
+from club.cursors import encode_cursor
 from schema.ids import encode_id
-from schema.pagination import encode_cursor
 
 ORGANIZATIONS = (
     "query($first: Int, $after: String) "

@@ -8,10 +8,10 @@ from alembic.script import ScriptDirectory
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
+from club.cursors import encode_cursor
 from club.settings import Settings
 from db.engine import create_engine
 from db.migrate import DatabaseNotMigrated, alembic_config, upgrade
-from schema.pagination import encode_cursor
 from server.app import create_app
 from tests.http.conftest import PREFLIGHT, open_client
 

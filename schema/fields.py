@@ -1,0 +1,128 @@
+"""Every fact about a field, declared once, next to the field.
+
+- `field(...)`: a field with its facts: the audience that may see it (club/access.py), the
+  length the cost limit assumes when it is a list (`list_size`), and whether its value
+  moves with the clock alone (`clock`; the response cache never stores such an answer).
+- `relation(...)`: a field that is one loader call: which loader, keyed by which attribute
+  of the parent, wrapped in which type. No hand-written resolver.
+- `contributes_to(Type)`: a domain adds its relation fields to a type of a domain below it
+  (`Organization.hostedEvents` is declared in schema/events.py), so modules import one way.
+
+The cost limit (schema/cost.py) and the response cache (server/response_cache.py) read these
+declarations from the built schema through `facts_of`; tests/graphql/test_declarations.py
+fails when a list field has no size or a field whose resolver reads the clock says nothing.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLField
+from strawberry.extensions.field_extension import FieldExtension
+
+from club.access import Audience
+from resolvers.context import Info
+from resolvers.loaders import Loaders
+from schema.strawberry_private import add_fields, strawberry_field_of
+from schema.visibility import restricted
+
+T = TypeVar("T")
+FACTS = "clubjustice"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldFacts:
+    audience: Audience = Audience.PUBLIC
+    # The length the cost limit assumes for a list (None: not a list, or a connection).
+    list_size: int | None = None
+    # Whether the value changes with time alone (an invitation's status once it expires).
+    clock: bool = False
+    # The loader (an attribute of resolvers.loaders.Loaders) behind a relation.
+    loader: str | None = None
+
+
+def _metadata(facts: FieldFacts) -> dict[str, Any]:
+    return {FACTS: facts}
+
+
+def _extensions(audience: Audience) -> list[FieldExtension]:
+    return restricted(audience) if audience is not Audience.PUBLIC else []
+
+
+def field(
+    resolver: Callable[..., Any] | None = None,
+    *,
+    description: str | None = None,
+    audience: Audience = Audience.PUBLIC,
+    list_size: int | None = None,
+    clock: bool = False,
+) -> Any:
+    """`strawberry.field` with the field's facts. Use it as a decorator or with `resolver=`."""
+    facts = FieldFacts(audience=audience, list_size=list_size, clock=clock)
+    options: dict[str, Any] = {
+        "description": description,
+        "extensions": _extensions(audience),
+        "metadata": _metadata(facts),
+    }
+    if resolver is not None:
+        return strawberry.field(resolver=resolver, **options)
+    return strawberry.field(**options)
+
+
+def relation(
+    loader: str,
+    *,
+    key: str,
+    to: Callable[[Any], Any],
+    many: bool = False,
+    list_size: int | None = None,
+    audience: Audience = Audience.PUBLIC,
+    description: str | None = None,
+) -> Any:
+    """A field answered by `Loaders.<loader>` for the parent's attribute `key`, each row made
+    into the field's type by `to` (its `from_row`). A parent whose key is None has none."""
+    if not isinstance(getattr(Loaders, loader, None), property | cached_property):
+        raise TypeError(f"Loaders has no loader {loader!r}")
+    if many and list_size is None:
+        raise TypeError(f"the list relation {loader!r} needs a list_size for the cost limit")
+
+    async def resolve(root: Any, info: Info) -> Any:
+        value = getattr(root, key)
+        if value is None:
+            return None
+        loaded = await getattr(info.context.loaders, loader).load(value)
+        if many:
+            return [to(row) for row in loaded]
+        return None if loaded is None else to(loaded)
+
+    # Without a return annotation strawberry takes the type from the class attribute.
+    del resolve.__annotations__["return"]
+    facts = FieldFacts(audience=audience, list_size=list_size, loader=loader)
+    return strawberry.field(
+        resolver=resolve,
+        description=description,
+        extensions=_extensions(audience),
+        metadata=_metadata(facts),
+    )
+
+
+def contributes_to(target: type) -> Callable[[type[T]], type[T]]:
+    """Add the fields of the decorated class, a subclass of `target` (a strawberry type of a
+    lower domain), to `target`. Subclassing types `self` as the target."""
+
+    def contribute(fields: type[T]) -> type[T]:
+        add_fields(target, strawberry.type(fields))
+        return fields
+
+    return contribute
+
+
+def facts_of(field_definition: GraphQLField) -> FieldFacts | None:
+    """The facts declared on a field of the built schema (None: none were declared)."""
+    strawberry_field = strawberry_field_of(field_definition)
+    if strawberry_field is None:
+        return None
+    facts = strawberry_field.metadata.get(FACTS)
+    return facts if isinstance(facts, FieldFacts) else None
