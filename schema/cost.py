@@ -40,6 +40,8 @@ from graphql import (
     is_list_type,
 )
 
+from schema.fields import facts_of
+
 # Expected lengths of the plain list fields: the club's real sizes where they are fixed
 # (countries), otherwise a generous estimate of a big entry. A test checks that every list
 # field of the schema is named here or is a connection's `edges`, so a new list field has
@@ -306,7 +308,10 @@ class _Measurer:
             return len(representations) if isinstance(representations, list) else 1
         if page is not None and parent.name.endswith(CONNECTION_SUFFIX):
             return page  # a connection's edges
-        declared = LIST_SIZES.get((parent.name, name))
+        facts = facts_of(definition)
+        declared = facts.list_size if facts is not None else None
+        if declared is None:
+            declared = LIST_SIZES.get((parent.name, name))
         if declared is None:
             return self.default_page_size
         if "first" in definition.args:

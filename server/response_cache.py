@@ -33,6 +33,7 @@ from graphql import (
 
 from club.access import Principal
 from schema.cost import measure
+from schema.fields import facts_of
 
 # Fields whose value can change with no write (so no new activity-log entry).
 CLOCK_FIELDS = frozenset({("Invitation", "status"), ("Organization", "invitationQuota")})
@@ -112,7 +113,14 @@ def _selects_clock_fields(schema: Any, document: DocumentNode) -> bool:
         def enter_field(self, node: Any, *_: Any) -> None:
             nonlocal found
             parent = type_info.get_parent_type()
-            if parent is not None and (parent.name, node.name.value) in CLOCK_FIELDS:
+            if parent is None or not hasattr(parent, "fields"):
+                return
+            definition = parent.fields.get(node.name.value)
+            facts = None if definition is None else facts_of(definition)
+            if (facts is not None and facts.clock) or (
+                parent.name,
+                node.name.value,
+            ) in CLOCK_FIELDS:
                 found = True
 
     visit(document, TypeInfoVisitor(type_info, Finder()))
