@@ -186,17 +186,27 @@ class Invitation(Base):
 
 
 class ActivityLogEntry(Base):
-    """Append-only: one row per committed change, the single source of live events."""
+    """Append-only: one row per committed change, the single source of live events.
+
+    A row names what it is about generically, as `(subject_type, subject_id)`: the name of
+    a mapped class above and its id ('Event', 7). A new kind of subject needs no column
+    here and no change to the feed (db/notifier.py), which loads subjects by that name.
+    Other rows a change touched are kept in `payload`, as `<table>_id` keys."""
 
     __tablename__ = "activity_log"
+    __table_args__ = (
+        CheckConstraint(
+            "(subject_type IS NULL) = (subject_id IS NULL)", name="subject_type_with_id"
+        ),
+        # One subject's history, newest last, without scanning the log.
+        Index("ix_activity_log_subject", "subject_type", "subject_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(64), index=True)
     occurred_at: Mapped[datetime]
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
-    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
-    working_group_id: Mapped[int | None] = mapped_column(ForeignKey("working_groups.id"))
+    subject_type: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[int | None] = mapped_column(BigId)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

@@ -14,29 +14,32 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import func, select
 
 from club.enums import ActivityKind
-from db.activity import NOTIFY_CHANNEL
+from db.activity import NOTIFY_CHANNEL, subject_models
+from db.base import Base
 from db.engine import Database
-from db.models import ActivityLogEntry, Event, Invitation, Organization
+from db.models import ActivityLogEntry
 
 logger = logging.getLogger("clubjustice.notifier")
 
 READ_BATCH = 500
 
+Row = TypeVar("Row", bound=Base)
+
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """A committed log row, with the rows it is about, read once for every subscriber."""
+    """A committed log row, with the row it is about, read once for every subscriber."""
 
     entry: ActivityLogEntry
-    organization: Organization | None = None
-    event: Event | None = None
-    invitation: Invitation | None = None
+    # The subject's row as read with the event (None: the row names no subject, or one of
+    # a type no mapped class has, or a row since gone).
+    subject: Base | None = None
     # State every subscriber of this event shares (the loaders its fields read through).
     shared: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -47,6 +50,10 @@ class LiveEvent:
     @property
     def kind(self) -> ActivityKind:
         return ActivityKind(self.entry.kind)
+
+    def subject_as(self, model: type[Row]) -> Row | None:
+        """The subject's row if it is a `model`, else None."""
+        return self.subject if isinstance(self.subject, model) else None
 
 
 class SubscriberOverflow(Exception):
@@ -219,7 +226,8 @@ class ActivityFeed:
 
 async def read_events(database: Database, *, after: int, limit: int) -> list[LiveEvent]:
     """Log rows with an id above `after`, in order, with their subjects: one statement per
-    kind of subject, whatever the number of rows."""
+    type of subject, whatever the number of rows. Any mapped class can be a subject: a new
+    type needs nothing here."""
     async with database.session_factory() as session:
         entries = (
             await session.scalars(
@@ -231,25 +239,21 @@ async def read_events(database: Database, *, after: int, limit: int) -> list[Liv
         ).all()
         if not entries:
             return []
-        organizations = await _by_id(session, Organization, {e.organization_id for e in entries})
-        events = await _by_id(session, Event, {e.event_id for e in entries})
-        invitations = await _by_id(session, Invitation, {e.invitation_id for e in entries})
+        wanted: dict[str, set[int]] = {}
+        for entry in entries:
+            if entry.subject_type is not None and entry.subject_id is not None:
+                wanted.setdefault(entry.subject_type, set()).add(entry.subject_id)
+        models = subject_models()
+        subjects: dict[tuple[str | None, int | None], Base] = {}
+        for subject_type, ids in wanted.items():
+            model: Any = models.get(subject_type)
+            if model is None:
+                continue  # a type with no table: its rows still flow, with no subject row
+            for row in await session.scalars(select(model).where(model.id.in_(sorted(ids)))):
+                subjects[subject_type, row.id] = row
     return [
-        LiveEvent(
-            entry,
-            organizations.get(entry.organization_id),
-            events.get(entry.event_id),
-            invitations.get(entry.invitation_id),
-        )
-        for entry in entries
+        LiveEvent(entry, subjects.get((entry.subject_type, entry.subject_id))) for entry in entries
     ]
-
-
-async def _by_id(session: Any, model: Any, ids: set[int | None]) -> dict[int | None, Any]:
-    wanted = {pk for pk in ids if pk is not None}
-    if not wanted:
-        return {}
-    return {row.id: row for row in await session.scalars(select(model).where(model.id.in_(wanted)))}
 
 
 async def replay(

@@ -17,7 +17,7 @@ from club.ids import decode_id, id_of
 from club.times import utc_argument, utc_time
 from club.validation import optional_text, text, web_address
 from db import models
-from db.activity import append_activity
+from db.activity import Subject, append_activity
 from resolvers.context import Info
 from resolvers.mutations import mutation_with_payload, transaction
 from resolvers.pagination import SortOrder, page_size, paginate
@@ -121,9 +121,8 @@ async def _log(
         session,
         kind,
         occurred_at=now,
-        organization_id=row.host_id,
-        event_id=row.id,
-        working_group_id=row.working_group_id,
+        subject=Subject.of(models.Event, row.id),
+        related={"organization_id": row.host_id, "working_group_id": row.working_group_id},
         payload=payload,
     )
 
@@ -255,9 +254,8 @@ async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attenda
             session,
             ActivityKind.ATTENDANCE_RECORDED,
             occurred_at=now,
-            organization_id=attendee_id,
-            event_id=event.id,
-            working_group_id=event.working_group_id,
+            subject=Subject.of(models.Event, event.id),
+            related={"organization_id": attendee_id, "working_group_id": event.working_group_id},
             payload={"role": input.role.value},
         )
     return Attendance.from_row(row)

@@ -22,7 +22,7 @@ from club.ids import decode_id, id_of
 from club.rules import InvitationFacts
 from club.validation import optional_text
 from db import models
-from db.activity import append_activity
+from db.activity import Subject, append_activity
 from resolvers.context import Info
 from resolvers.invitation_access import owners, visible_invitation
 from resolvers.mutations import mutation_with_payload, transaction
@@ -105,8 +105,8 @@ async def _expire_stale_invitations(session: AsyncSession, invitee_id: int, now:
             session,
             ActivityKind.INVITATION_EXPIRED,
             occurred_at=now,
-            organization_id=invitee_id,
-            invitation_id=invitation_id,
+            subject=Subject.of(models.Invitation, invitation_id),
+            related={"organization_id": invitee_id},
         )
 
 
@@ -179,8 +179,8 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
             session,
             ActivityKind.INVITATION_SENT,
             occurred_at=now,
-            organization_id=invitee_id,
-            invitation_id=row.id,
+            subject=Subject.of(models.Invitation, row.id),
+            related={"organization_id": invitee_id},
             payload={"inviter_id": inviter_id, "invitee_id": invitee_id},
         )
     return Invitation.from_row(row)
@@ -213,7 +213,11 @@ async def _close(
         row.responded_at = now
         await session.flush()
         await append_activity(
-            session, kind, occurred_at=now, organization_id=row.invitee_id, invitation_id=row.id
+            session,
+            kind,
+            occurred_at=now,
+            subject=Subject.of(models.Invitation, row.id),
+            related={"organization_id": row.invitee_id},
         )
     return Invitation.from_row(row)
 
@@ -246,15 +250,15 @@ async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
             session,
             ActivityKind.INVITATION_ACCEPTED,
             occurred_at=now,
-            organization_id=invitee.id,
-            invitation_id=row.id,
+            subject=Subject.of(models.Invitation, row.id),
+            related={"organization_id": invitee.id},
         )
         await append_activity(
             session,
             ActivityKind.MEMBER_JOINED,
             occurred_at=now,
-            organization_id=invitee.id,
-            invitation_id=row.id,
+            subject=Subject.of(models.Organization, invitee.id),
+            related={"invitation_id": row.id},
             payload={"sponsor_id": inviter.id, "country_id": invitee.country_id},
         )
     return Invitation.from_row(row)

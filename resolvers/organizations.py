@@ -22,7 +22,7 @@ from club.validation import (
     web_address,
 )
 from db import models
-from db.activity import append_activity
+from db.activity import Subject, append_activity
 from db.base import is_unique_violation
 from db.countries import country_id
 from resolvers.context import Info
@@ -142,7 +142,7 @@ async def register_organization(
             session,
             ActivityKind.ORGANIZATION_REGISTERED,
             occurred_at=context.now,
-            organization_id=row.id,
+            subject=Subject.of(models.Organization, row.id),
         )
     return row
 
@@ -190,7 +190,7 @@ async def update_organization(
             session,
             ActivityKind.ORGANIZATION_UPDATED,
             occurred_at=context.now,
-            organization_id=row.id,
+            subject=Subject.of(models.Organization, row.id),
             payload={"changed": sorted(changes)},
         )
     return row

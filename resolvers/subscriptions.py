@@ -139,10 +139,10 @@ async def member_joined(
             )
 
     def wants(live: LiveEvent) -> bool:
-        return live.kind is ActivityKind.MEMBER_JOINED and (
-            country_id is None
-            or (live.organization is not None and live.organization.country_id == country_id)
-        )
+        if live.kind is not ActivityKind.MEMBER_JOINED:
+            return False
+        joined = live.subject_as(models.Organization)
+        return country_id is None or (joined is not None and joined.country_id == country_id)
 
     async for live in _stream(info, wants, after):
         yield MemberJoined.from_live(live)
@@ -162,11 +162,12 @@ async def meeting_updates(
     )
 
     def wants(live: LiveEvent) -> bool:
+        event = live.subject_as(models.Event)
         return (
             live.kind in MEETING_KINDS
-            and live.event is not None
-            and (event_pk is None or live.event.id == event_pk)
-            and (group_pk is None or live.event.working_group_id == group_pk)
+            and event is not None
+            and (event_pk is None or event.id == event_pk)
+            and (group_pk is None or event.working_group_id == group_pk)
         )
 
     async for live in _stream(info, wants, after):
@@ -181,10 +182,11 @@ async def invitation_updates(
     own = info.context.principal.organization_id
 
     def wants(live: LiveEvent) -> bool:
+        invitation = live.subject_as(models.Invitation)
         return (
             live.kind in INVITATION_KINDS
-            and live.invitation is not None
-            and own in (live.invitation.inviter_id, live.invitation.invitee_id)
+            and invitation is not None
+            and own in (invitation.inviter_id, invitation.invitee_id)
         )
 
     async for live in _stream(info, wants, after):

@@ -19,7 +19,7 @@ from club.ids import decode_id, id_of
 from club.rules import OrganizationFacts
 from club.validation import exactly_one_key, optional_text, slug_for, text
 from db import models
-from db.activity import append_activity
+from db.activity import Subject, append_activity
 from db.base import is_unique_violation
 from resolvers.context import Info
 from resolvers.mutations import mutation_with_payload, transaction
@@ -86,8 +86,8 @@ async def _log(
         session,
         kind,
         occurred_at=now,
-        organization_id=organization_id,
-        working_group_id=group_id,
+        subject=Subject.of(models.WorkingGroup, group_id),
+        related={"organization_id": organization_id},
         payload=payload,
     )
 

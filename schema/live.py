@@ -12,6 +12,7 @@ import schema.invitations as invitation_types
 import schema.organizations as organization_types
 from club.enums import ActivityKind
 from club.ids import decode_id
+from db import models
 from db.notifier import LiveEvent
 from resolvers.context import Info
 from schema.ids import encode_id
@@ -42,12 +43,13 @@ class MemberJoined:
 
     @classmethod
     def from_live(cls, live: LiveEvent) -> Self:
-        assert live.organization is not None, "MEMBER_JOINED rows name the organization"
+        joined = live.subject_as(models.Organization)
+        assert joined is not None, "MEMBER_JOINED rows name the organization"
         return cls(
             cursor=cursor_of(live),
-            organization=organization_types.Organization.from_row(live.organization),
+            organization=organization_types.Organization.from_row(joined),
             joined_at=live.entry.occurred_at,
-            sponsor_id=live.organization.sponsor_id,
+            sponsor_id=joined.sponsor_id,
         )
 
     @strawberry.field(description="The member whose invitation it accepted.")
@@ -85,11 +87,12 @@ class MeetingUpdate:
 
     @classmethod
     def from_live(cls, live: LiveEvent) -> Self:
-        assert live.event is not None, "meeting rows name the event"
+        event = live.subject_as(models.Event)
+        assert event is not None, "meeting rows name the event"
         return cls(
             cursor=cursor_of(live),
             kind=MEETING_KINDS[live.kind],
-            event=event_types.Event.from_row(live.event),
+            event=event_types.Event.from_row(event),
             occurred_at=live.entry.occurred_at,
         )
 
@@ -121,10 +124,11 @@ class InvitationUpdate:
 
     @classmethod
     def from_live(cls, live: LiveEvent) -> Self:
-        assert live.invitation is not None, "invitation rows name the invitation"
+        invitation = live.subject_as(models.Invitation)
+        assert invitation is not None, "invitation rows name the invitation"
         return cls(
             cursor=cursor_of(live),
             kind=INVITATION_KINDS[live.kind],
-            invitation=invitation_types.Invitation.from_row(live.invitation),
+            invitation=invitation_types.Invitation.from_row(invitation),
             occurred_at=live.entry.occurred_at,
         )

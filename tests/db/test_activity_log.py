@@ -10,9 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from club.enums import ActivityKind
-from db.activity import append_activity
+from db.activity import Subject, append_activity
 from db.engine import Database, create_session_factory, create_write_session_factory
-from db.notifier import read_events
+from db.models import Country
+from db.notifier import ActivityFeed, Mailbox, read_events, replay
+from tests.factories import country_ids
 
 
 def database(engine: AsyncEngine) -> Database:
@@ -72,3 +74,47 @@ async def test_overlapping_transactions_become_visible_in_id_order(
     assert [live.id for live in await read_events(database(engine), after=first.id, limit=10)] == [
         second.id
     ]
+
+
+async def test_a_new_kind_of_subject_flows_through_the_feed(
+    engine: AsyncEngine, session_factory: Any
+) -> None:
+    """The feed names no subject type: rows about a type no writer uses yet (a country), or
+    one with no table at all (an initiative, say, before its migration), are read, fanned
+    out and replayed like any other, the first with its row."""
+    moldova = (await country_ids(session_factory, "MD"))["MD"]
+    async with session_factory() as session, session.begin():
+        for subject in (Subject("Initiative", 7), Subject.of(Country, moldova)):
+            await append_activity(
+                session,
+                ActivityKind.EVENT_UPDATED,
+                occurred_at=datetime.now(UTC),
+                subject=subject,
+                related={"organization_id": 3, "event_id": None},
+            )
+    feed = ActivityFeed(database(engine))
+    initiatives = Mailbox(lambda live: live.entry.subject_type == "Initiative", capacity=5)
+    countries = Mailbox(lambda live: live.subject_as(Country) is not None, capacity=5)
+    feed.subscribe(initiatives)
+    feed.subscribe(countries)
+    await feed.read_new()
+
+    initiative = await initiatives.next()
+    assert (initiative.entry.subject_type, initiative.entry.subject_id) == ("Initiative", 7)
+    assert initiative.subject is None
+    assert initiative.entry.payload == {"organization_id": 3}
+    country = await countries.next()
+    assert (country.entry.subject_type, country.entry.subject_id) == ("Country", moldova)
+    assert isinstance(country.subject, Country) and country.subject.code == "MD"
+    assert country.id == initiative.id + 1
+    assert (len(initiatives.items), len(countries.items)) == (0, 0)
+    # A subscriber resuming from the start replays the same.
+    replayed = [
+        live
+        async for live in replay(
+            feed.database, after=0, upto=feed.high_water, wants=lambda live: True
+        )
+    ]
+    assert [
+        (live.id, live.entry.subject_type, getattr(live.subject, "code", None)) for live in replayed
+    ] == [(initiative.id, "Initiative", None), (country.id, "Country", "MD")]

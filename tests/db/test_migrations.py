@@ -1,25 +1,35 @@
 """Migrations are the only way the schema changes, and they match the models."""
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Integer, String, column, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.base import Base
+from club.enums import ActivityKind, FocusArea
+from db.base import Base, UTCDateTime
 from db.countries import iso_countries
-from db.migrate import ensure_migrated, migration_state
-from db.models import Country
+from db.engine import Database, create_engine, create_session_factory, create_write_session_factory
+from db.migrate import alembic_config, ensure_migrated, migration_state, upgrade
+from db.models import ActivityLogEntry, Country, WorkingGroup
+from db.notifier import read_events
+from tests.conftest import BACKENDS, postgres_url
+from tests.factories import T0, add, country_ids, event, invitation, organization
+
+
+def model_differences(connection: Any) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, Base.metadata)
 
 
 async def test_the_migrated_database_matches_the_models(engine: AsyncEngine) -> None:
-    def differences(connection: Any) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, Base.metadata)
-
     async with engine.connect() as connection:
-        assert await connection.run_sync(differences) == []
+        assert await connection.run_sync(model_differences) == []
 
 
 async def test_the_database_is_at_the_head_revision(engine: AsyncEngine) -> None:
@@ -39,3 +49,191 @@ async def test_migrations_load_every_iso_country(session_factory: Any) -> None:
         )
         moldova = (await session.scalars(select(Country).where(Country.code == "MD"))).one()
     assert (moldova.name, moldova.region) == ("Moldova", "Europe")
+
+
+@pytest.fixture(params=BACKENDS)
+async def blank_engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[AsyncEngine]:
+    """An empty database of its own: a file on SQLite, a schema of its own on PostgreSQL
+    (the session's database stays at the head)."""
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}")
+        yield engine
+        await engine.dispose()
+        return
+    admin = create_engine(postgres_url())
+    async with admin.begin() as connection:
+        await connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    engine = create_engine(
+        postgres_url(), connect_args={"server_settings": {"search_path": SCHEMA}}
+    )
+    yield engine
+    await engine.dispose()
+    async with admin.begin() as connection:
+        await connection.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    await admin.dispose()
+
+
+SCHEMA = "migration_test"
+OLD_LOG = table(
+    "activity_log",
+    column("id", Integer()),
+    column("kind", String()),
+    column("occurred_at", UTCDateTime()),
+    column("organization_id", Integer()),
+    column("event_id", Integer()),
+    column("invitation_id", Integer()),
+    column("working_group_id", Integer()),
+    column("payload", JSON()),
+)
+OLD_COLUMNS = ("organization_id", "event_id", "invitation_id", "working_group_id")
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    def run(connection: Any) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+async def test_0004_names_each_rows_subject_and_moves_back(blank_engine: AsyncEngine) -> None:
+    """Rows of every kind, as the code before 0004 wrote them, get their subject and keep
+    the other rows they mentioned in their payload; the downgrade restores them exactly."""
+    await upgrade(blank_engine, "0003")
+    factory = create_session_factory(blank_engine)
+    md = (await country_ids(factory, "MD"))["MD"]
+    host = organization(md, member=True, slug="host")
+    guest = organization(md, slug="guest")
+    await add(factory, host, guest)
+    group = WorkingGroup(
+        slug="data", name="Data", focus_area=FocusArea.DATA_AND_EVIDENCE, created_at=T0
+    )
+    await add(factory, group)
+    meeting = event(host.id, working_group_id=group.id)
+    sent = invitation(host.id, guest.id)
+    await add(factory, meeting, sent)
+    h, g, e, i, w = host.id, guest.id, meeting.id, sent.id, group.id
+    old = [
+        # kind, organization_id, event_id, invitation_id, working_group_id, payload
+        ("ORGANIZATION_REGISTERED", g, None, None, None, {}),
+        ("ORGANIZATION_UPDATED", h, None, None, None, {"changed": ["website"]}),
+        ("EVENT_SCHEDULED", h, e, None, w, {}),
+        ("EVENT_UPDATED", h, e, None, w, {"changed": ["title"]}),
+        ("ATTENDANCE_RECORDED", g, e, None, w, {"role": "GUEST"}),
+        ("EVENT_CANCELLED", h, e, None, w, {"reason": "storm"}),
+        ("EVENT_COMPLETED", h, e, None, None, {}),
+        ("INVITATION_SENT", g, None, i, None, {"inviter_id": h, "invitee_id": g}),
+        ("INVITATION_DECLINED", g, None, i, None, {}),
+        ("INVITATION_REVOKED", g, None, i, None, {}),
+        ("INVITATION_EXPIRED", g, None, i, None, {}),
+        ("INVITATION_ACCEPTED", g, None, i, None, {}),
+        ("MEMBER_JOINED", g, None, i, None, {"sponsor_id": h, "country_id": md}),
+        ("WORKING_GROUP_CREATED", h, None, None, w, {}),
+        ("WORKING_GROUP_JOINED", g, None, None, w, {}),
+        ("WORKING_GROUP_LEFT", g, None, None, w, {}),
+        ("ACTION_ITEM_ADDED", None, None, None, w, {"action_item_id": 1}),
+        ("ACTION_ITEM_UPDATED", h, None, None, w, {"action_item_id": 1, "changed": ["owner"]}),
+        ("TOKEN_REVOKED", None, None, None, None, {"token_id": 3}),
+    ]
+    assert {kind for kind, *_ in old} == {kind.value for kind in ActivityKind}
+    async with blank_engine.begin() as connection:
+        await connection.execute(
+            OLD_LOG.insert(),
+            [
+                {"kind": kind, "occurred_at": T0, "payload": payload}
+                | dict(zip(OLD_COLUMNS, ids, strict=True))
+                for kind, *ids, payload in old
+            ],
+        )
+
+    await upgrade(blank_engine)
+    async with factory() as session:
+        new = (
+            await session.execute(
+                select(
+                    ActivityLogEntry.kind,
+                    ActivityLogEntry.subject_type,
+                    ActivityLogEntry.subject_id,
+                    ActivityLogEntry.payload,
+                ).order_by(ActivityLogEntry.id)
+            )
+        ).all()
+    assert [tuple(row) for row in new] == [
+        ("ORGANIZATION_REGISTERED", "Organization", g, {}),
+        ("ORGANIZATION_UPDATED", "Organization", h, {"changed": ["website"]}),
+        ("EVENT_SCHEDULED", "Event", e, {"organization_id": h, "working_group_id": w}),
+        (
+            "EVENT_UPDATED",
+            "Event",
+            e,
+            {"organization_id": h, "working_group_id": w, "changed": ["title"]},
+        ),
+        (
+            "ATTENDANCE_RECORDED",
+            "Event",
+            e,
+            {"organization_id": g, "working_group_id": w, "role": "GUEST"},
+        ),
+        (
+            "EVENT_CANCELLED",
+            "Event",
+            e,
+            {"organization_id": h, "working_group_id": w, "reason": "storm"},
+        ),
+        ("EVENT_COMPLETED", "Event", e, {"organization_id": h}),
+        (
+            "INVITATION_SENT",
+            "Invitation",
+            i,
+            {"organization_id": g, "inviter_id": h, "invitee_id": g},
+        ),
+        ("INVITATION_DECLINED", "Invitation", i, {"organization_id": g}),
+        ("INVITATION_REVOKED", "Invitation", i, {"organization_id": g}),
+        ("INVITATION_EXPIRED", "Invitation", i, {"organization_id": g}),
+        ("INVITATION_ACCEPTED", "Invitation", i, {"organization_id": g}),
+        (
+            "MEMBER_JOINED",
+            "Organization",
+            g,
+            {"invitation_id": i, "sponsor_id": h, "country_id": md},
+        ),
+        ("WORKING_GROUP_CREATED", "WorkingGroup", w, {"organization_id": h}),
+        ("WORKING_GROUP_JOINED", "WorkingGroup", w, {"organization_id": g}),
+        ("WORKING_GROUP_LEFT", "WorkingGroup", w, {"organization_id": g}),
+        ("ACTION_ITEM_ADDED", "WorkingGroup", w, {"action_item_id": 1}),
+        (
+            "ACTION_ITEM_UPDATED",
+            "WorkingGroup",
+            w,
+            {"organization_id": h, "action_item_id": 1, "changed": ["owner"]},
+        ),
+        ("TOKEN_REVOKED", None, None, {"token_id": 3}),
+    ]
+    # The feed reads the migrated rows with their subjects.
+    database = Database(blank_engine, factory, create_write_session_factory(blank_engine))
+    assert [
+        (type(live.subject).__name__, getattr(live.subject, "id", None))
+        for live in await read_events(database, after=0, limit=100)
+    ] == [(t or "NoneType", pk) for _, t, pk, _ in new]
+    async with blank_engine.connect() as connection:
+        assert await connection.run_sync(model_differences) == []
+
+    await downgrade(blank_engine, "0003")
+    async with blank_engine.connect() as connection:
+        back = (
+            await connection.execute(
+                select(
+                    OLD_LOG.c.kind,
+                    *(OLD_LOG.c[name] for name in OLD_COLUMNS),
+                    OLD_LOG.c.payload,
+                ).order_by(OLD_LOG.c.id)
+            )
+        ).all()
+    assert [tuple(row) for row in back] == old
+    await upgrade(blank_engine)  # and up again, from rows the downgrade wrote
+    assert (await migration_state(blank_engine)).at_head

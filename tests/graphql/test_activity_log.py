@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from club.access import Principal
 from club.enums import Role
+from club.ids import parse_id
 from db.models import ActivityLogEntry
 from schema.ids import encode_id
 from tests.factories import add, country_ids, organization
@@ -129,4 +130,23 @@ async def test_each_mutation_logs_what_it_changed(session_factory: Any, run: Any
     ]
     assert all(entry.occurred_at == NOW for entry in entries)
     assert entries[1].payload == {"changed": ["website"]}
-    assert entries[4].event_id is not None and entries[4].organization_id == host.id
+    assert [entry.subject_type for entry in entries] == [
+        "Organization",
+        "Organization",
+        "Event",
+        "Event",
+        "Event",
+        "WorkingGroup",
+        "WorkingGroup",
+        "Invitation",
+    ]
+    assert entries[1].subject_id == host.id
+    # The event is the subject; its host (the attendee, for an attendance) rides along.
+    assert (entries[4].subject_id, entries[4].payload) == (
+        parse_id("Event", event_id),
+        {"organization_id": host.id},
+    )
+    assert entries[3].payload == {
+        "organization_id": parse_id("Organization", guest["organization"]["id"]),
+        "role": "GUEST",
+    }

@@ -165,15 +165,30 @@ async def test_a_guest_becomes_a_member(session_factory: Any, club: Club, run: A
     async with session_factory() as session:
         log = (
             await session.execute(
-                select(ActivityLogEntry.kind, ActivityLogEntry.organization_id).order_by(
-                    ActivityLogEntry.id
-                )
+                select(
+                    ActivityLogEntry.kind,
+                    ActivityLogEntry.subject_type,
+                    ActivityLogEntry.subject_id,
+                    ActivityLogEntry.payload,
+                ).order_by(ActivityLogEntry.id)
             )
         ).all()
+    invitation_pk = parse_id("Invitation", invitation["id"])
+    md = (await country_ids(session_factory, "MD"))["MD"]
     assert [tuple(row) for row in log] == [
-        ("INVITATION_SENT", club.guest),
-        ("INVITATION_ACCEPTED", club.guest),
-        ("MEMBER_JOINED", club.guest),
+        (
+            "INVITATION_SENT",
+            "Invitation",
+            invitation_pk,
+            {"organization_id": club.guest, "inviter_id": club.member, "invitee_id": club.guest},
+        ),
+        ("INVITATION_ACCEPTED", "Invitation", invitation_pk, {"organization_id": club.guest}),
+        (
+            "MEMBER_JOINED",
+            "Organization",
+            club.guest,
+            {"invitation_id": invitation_pk, "sponsor_id": club.member, "country_id": md},
+        ),
     ]
 
 
@@ -463,19 +478,20 @@ async def test_writing_down_an_expiry_is_logged(session_factory: Any, club: Club
             await session.execute(
                 select(
                     ActivityLogEntry.kind,
-                    ActivityLogEntry.invitation_id,
+                    ActivityLogEntry.subject_type,
+                    ActivityLogEntry.subject_id,
                     ActivityLogEntry.occurred_at,
                 ).order_by(ActivityLogEntry.id)
             )
         ).all()
     first_pk = parse_id("Invitation", first["invitation"]["id"])
-    assert [(kind, pk) for kind, pk, _ in log][:2] == [
-        ("INVITATION_SENT", first_pk),
-        ("INVITATION_EXPIRED", first_pk),
+    assert [(kind, subject) for kind, *subject, _ in log][:2] == [
+        ("INVITATION_SENT", ["Invitation", first_pk]),
+        ("INVITATION_EXPIRED", ["Invitation", first_pk]),
     ]
-    assert [kind for kind, _, _ in log] == [
+    assert [kind for kind, *_ in log] == [
         "INVITATION_SENT",
         "INVITATION_EXPIRED",
         "INVITATION_SENT",
     ]
-    assert log[1][2] == later
+    assert log[1][3] == later

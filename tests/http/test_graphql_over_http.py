@@ -17,7 +17,8 @@ import resolvers.loaders
 from club.enums import ActivityKind, Role
 from club.persisted import sha256
 from club.settings import Settings
-from db.activity import append_activity
+from db.activity import Subject, append_activity
+from db.models import Organization
 from schema.live import activity_cursor
 from tests.factories import add, country_ids, organization
 from tests.http.conftest import MakeToken, bearer, open_client, slow_loader_fetch
@@ -764,7 +765,7 @@ async def test_a_subscription_streams_whenever_a_stream_is_acceptable(
             session,
             ActivityKind.MEMBER_JOINED,
             occurred_at=datetime.now(UTC),
-            organization_id=joined.id,
+            subject=Subject.of(Organization, joined.id),
         )
     token = await make_token(Role.PARTNER)
     async for server in run_server(settings):

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from club.enums import ActivityKind, Role
 from club.settings import Settings
-from db.activity import append_activity
-from db.models import ActivityLogEntry
+from db.activity import Subject, append_activity
+from db.models import ActivityLogEntry, Organization
 from db.notifier import LiveEvent, Mailbox, SubscriberOverflow
 from schema.ids import encode_id
 from tests.conftest import statements_on
@@ -32,7 +32,7 @@ async def log_member_joined(session_factory: Any, organization_id: int, times: i
                 session,
                 ActivityKind.MEMBER_JOINED,
                 occurred_at=datetime.now(UTC),
-                organization_id=organization_id,
+                subject=Subject.of(Organization, organization_id),
             )
 
 
