@@ -1,17 +1,19 @@
 """The per-request context: who is asking, how to reach the database, and the loaders."""
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from strawberry.types import ExecutionContext
 
 from club.access import Principal
 from club.metrics import Metrics
 from club.persisted import PersistedDocuments
 from club.ratelimit import RateLimiter
 from club.settings import Settings
-from db.engine import ReadSessions, RequestReads, SessionFactory
+from db.engine import Database, ReadSessions, RequestReads, SessionFactory
 from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
 
@@ -59,3 +61,87 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+def as_context(value: object) -> Context:
+    """`value` as the request's typed Context; a TypeError naming what it is otherwise."""
+    if not isinstance(value, Context):
+        raise TypeError(
+            "The schema runs with the request's Context (resolvers/context.py); "
+            f"got {type(value).__name__}."
+        )
+    return value
+
+
+def context_of(execution_context: ExecutionContext) -> Context:
+    """The request's Context, as a schema extension (`self.execution_context`) reaches it."""
+    return as_context(execution_context.context)
+
+
+# Starlette's per-request `state` (the ASGI scope's "state" dict) holds two of ours, each
+# under one key: what the process shares (from the lifespan) and what one request learns.
+PROCESS_KEY = "clubjustice.process"
+REQUEST_KEY = "clubjustice.request"
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessState:
+    """The process's database and activity feed, handed by the app's lifespan to every
+    request and WebSocket (Starlette copies the lifespan's state into each)."""
+
+    database: Database
+    feed: ActivityFeed
+
+    def as_lifespan_state(self) -> dict[str, object]:
+        return {PROCESS_KEY: self}
+
+
+def process_state(scope: MutableMapping[str, Any]) -> ProcessState:
+    """The process's state, from a request's or WebSocket's ASGI scope."""
+    found = scope.get("state", {}).get(PROCESS_KEY)
+    if not isinstance(found, ProcessState):
+        raise LookupError("No ProcessState: the app's lifespan has not run (server/app.py).")
+    return found
+
+
+@dataclass(slots=True)
+class RequestState:
+    """What one HTTP request (or one query or mutation over a WebSocket) learns on its way
+    through, for the stages after it and for its access-log line.
+
+    Mutable on purpose: the access log (server/guard.py) holds this one object from the start
+    of the request and reads, once the request is done, what later stages wrote into it (the
+    principal, the operation). Each field has one writer, named beside it; frozen, every writer
+    would have to store a copy back under the key and every reader look it up again."""
+
+    # GuardTransport: the id in the request's log lines and `x-request-id`.
+    request_id: str | None = None
+    # RequireToken (run_over_websocket: its own): the token's principal, the activity log's
+    # high-water mark read with it (the response cache's validity), and the request's one read
+    # connection, which the token check took.
+    principal: Principal | None = None
+    activity_high_water: int | None = None
+    reads: RequestReads | None = None
+    # schema/observe.py, or the view (a cached answer, a timeout): name and type of the
+    # operation, for the log line.
+    operation: tuple[str | None, str | None] | None = None
+    # The view: the answer is a stream (or one event of one), not a plain JSON body.
+    streamed: bool = False
+
+
+def start_request_state(scope: MutableMapping[str, Any], request_id: str) -> RequestState:
+    """A new state for the request (its first stage, GuardTransport, calls this)."""
+    created = RequestState(request_id=request_id)
+    scope.setdefault("state", {})[REQUEST_KEY] = created
+    return created
+
+
+def request_state(scope: MutableMapping[str, Any]) -> RequestState:
+    """The request's state, from its ASGI scope (`scope["state"]`), made on first use."""
+    state = scope.setdefault("state", {})
+    found = state.get(REQUEST_KEY)
+    if found is None:
+        found = state[REQUEST_KEY] = RequestState()
+    if not isinstance(found, RequestState):
+        raise TypeError(f"{REQUEST_KEY} holds a {type(found).__name__}, not a RequestState.")
+    return found

@@ -12,9 +12,10 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from club.errors import RequestError
+from resolvers.context import context_of
+from schema.strawberry_private import CannotGetOperationTypeError, InvalidOperationTypeError
 
 WRONG_OPERATION = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
 
@@ -83,9 +84,9 @@ class ErrorCodes(SchemaExtension):
     (each error once, however many hooks see it)."""
 
     def classify(self, errors: list[GraphQLError], phase: str) -> list[GraphQLError]:
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", None)
-        metrics = getattr(context, "metrics", None)
+        context = context_of(self.execution_context)
+        request_id = context.request_id
+        metrics = context.metrics
         classified = []
         for error in errors:
             shown = classify(error, phase=phase, request_id=request_id)

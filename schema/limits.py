@@ -31,17 +31,23 @@ from graphql import (
     visit,
 )
 from strawberry.extensions import ParserCache, SchemaExtension
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from club.errors import RequestError
 from club.ratelimit import Verdict
 from club.settings import Settings
+from resolvers.context import context_of
 from schema.cost import OperationSize, measure
 from schema.errors import as_graphql_error
+from schema.strawberry_private import (
+    STRAWBERRY_VALIDATION_RULES,
+    graphql_core_schema,
+    set_parse_limits,
+    shared_parse_cache,
+    validate_instead,
+)
 
-VALIDATION_RULES = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule)
+VALIDATION_RULES = (*specified_rules, *STRAWBERRY_VALIDATION_RULES)
 
 
 def limit_error(code: str, message: str, **details: object) -> GraphQLError:
@@ -181,16 +187,16 @@ class OperationLimits(SchemaExtension):
     def refuse_before_validation(self) -> None:
         execution = self.execution_context
         if execution.graphql_document is not None and execution.pre_execution_errors is None:
-            execution.pre_execution_errors = self._refusals(execution.graphql_document)
+            validate_instead(execution, self._refusals(execution.graphql_document))
 
     def _refusals(self, document: DocumentNode) -> list[GraphQLError]:
         execution = self.execution_context
-        context = execution.context
+        context = context_of(execution)
         settings = context.settings
         role = context.principal.role
         query = execution.query
 
-        persisted = getattr(context, "persisted", None)
+        persisted = context.persisted
         if role in settings.trusted_documents_roles and (
             persisted is None or query is None or not persisted.is_trusted(query)
         ):
@@ -202,7 +208,7 @@ class OperationLimits(SchemaExtension):
                 )
             ]
 
-        limiter = getattr(context, "limiter", None)
+        limiter = context.limiter
         if limiter is not None and not context.budget_spent:
             # A subscription over a WebSocket; every other operation was counted before it got
             # here (server/auth.py, server/app.py).
@@ -211,7 +217,7 @@ class OperationLimits(SchemaExtension):
                 return [rate_limit_refusal(verdict)]
 
         sizes = _measure(
-            execution.schema._schema,
+            graphql_core_schema(execution.schema),
             query,
             document,
             execution.variables,
@@ -227,7 +233,10 @@ class OperationLimits(SchemaExtension):
             return refused
 
         errors = _validate_document(
-            execution.schema._schema, query, document, hide_suggestions=not may_introspect
+            graphql_core_schema(execution.schema),
+            query,
+            document,
+            hide_suggestions=not may_introspect,
         )
         if errors:
             return errors
@@ -260,17 +269,16 @@ class ParseCache(ParserCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        settings = context.context.settings
+        settings = context_of(context).settings
         tokens, length = settings.max_tokens, settings.max_document_length
         # graphql-core refuses a longer document before reading it, and stops parsing at the
         # token limit; strawberry's own parse uses these options too. (The length bounds the
         # memory of the parse, validation and persisted-query caches: comments are not
         # tokens.)
-        context.parse_options["max_lexical_tokens"] = tokens  # type: ignore[typeddict-unknown-key]
-        context.parse_options["max_source_length"] = length  # type: ignore[typeddict-unknown-key]
+        set_parse_limits(context, max_tokens=tokens, max_length=length)
         # On a syntax error strawberry parses again and reports it like any other error.
         with contextlib.suppress(GraphQLSyntaxError):
-            context.graphql_document = self.cached_parse_document(
+            context.graphql_document = shared_parse_cache(self)(
                 context.query, **context.parse_options
             )
         yield
@@ -332,13 +340,16 @@ def reject_nul_characters(context: ExecutionContext) -> None:
     if context.graphql_document is not None and (context.query is None or "\\u" in context.query):
         visit(context.graphql_document, finder)
     if finder.found or _has_nul(context.variables):
-        context.pre_execution_errors = [
-            *(context.pre_execution_errors or []),
-            GraphQLError(
-                "Strings may not contain the NUL character (U+0000).",
-                extensions={"code": "BAD_USER_INPUT"},
-            ),
-        ]
+        validate_instead(
+            context,
+            [
+                *(context.pre_execution_errors or []),
+                GraphQLError(
+                    "Strings may not contain the NUL character (U+0000).",
+                    extensions={"code": "BAD_USER_INPUT"},
+                ),
+            ],
+        )
 
 
 class OperationChecks(OperationLimits):

@@ -7,8 +7,6 @@ from typing import Any, cast
 import strawberry
 from graphql import GraphQLError
 from strawberry.federation import Schema
-from strawberry.federation.schema import FederationAny
-from strawberry.federation.schema_directives import Key
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from club.errors import RequestError
@@ -16,6 +14,7 @@ from resolvers import events as event_resolvers
 from resolvers import invitations as invitation_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers import working_groups as working_group_resolvers
+from resolvers.context import Context, as_context
 from schema import countries, organizations, viewer
 from schema.domain import Domain, merge
 from schema.errors import ErrorCodes
@@ -25,6 +24,7 @@ from schema.limits import OperationChecks, ParseCache
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
 from schema.pagination import Connection
+from schema.strawberry_private import SchemaHooks, entity_key_fields
 from schema.working_groups import ActionItemPayload, WorkingGroup, WorkingGroupPayload
 
 
@@ -55,13 +55,12 @@ _WANTS_TRACE: ContextVar[bool] = ContextVar("wants_trace", default=False)
 FTV1_HEADER = "apollo-federation-include-trace"
 
 
-def _wants_trace(context: Any) -> bool:
-    request = getattr(context, "request", None)
-    headers = getattr(request, "headers", None)
+def _wants_trace(context: Context) -> bool:
+    headers = getattr(context.request, "headers", None)
     return headers is not None and headers.get(FTV1_HEADER, "").lower() == "ftv1"
 
 
-class ClubSchema(Schema):
+class ClubSchema(SchemaHooks):
     async def execute(  # type: ignore[override]
         self,
         query: str | None,
@@ -70,51 +69,28 @@ class ClubSchema(Schema):
         *args: Any,
         **kwargs: Any,
     ) -> ExecutionResult:
-        settings = getattr(context_value, "settings", None)
-        principal = getattr(context_value, "principal", None)
-        hide = (
-            settings is not None
-            and principal is not None
-            and principal.role not in settings.introspection_roles
-        )
+        context = as_context(context_value)
+        hide = context.principal.role not in context.settings.introspection_roles
         reset = _HIDE_SUGGESTIONS.set(hide)
-        reset_trace = _WANTS_TRACE.set(_wants_trace(context_value))
+        reset_trace = _WANTS_TRACE.set(_wants_trace(context))
         try:
             return await super().execute(query, variable_values, context_value, *args, **kwargs)
         finally:
             _WANTS_TRACE.reset(reset_trace)
             _HIDE_SUGGESTIONS.reset(reset)
 
-    def get_extensions(self, sync: bool = False) -> list[Any]:
+    def runs_extension(self, extension: Any) -> bool:
         # The ftv1 extension only where a gateway asked for a trace: present, it wraps every
         # field's resolver in a middleware call, traced or not (docs/request-path.md).
-        extensions = super().get_extensions(sync)
-        if _WANTS_TRACE.get():
-            return extensions
-        return [
-            extension for extension in extensions if not isinstance(extension, FederatedTracing)
-        ]
+        return _WANTS_TRACE.get() or not isinstance(extension, FederatedTracing)
 
-    def _get_custom_context_kwargs(
-        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
-    ) -> dict[str, Any]:
-        return {
-            **super()._get_custom_context_kwargs(operation_extensions, sync=sync),
-            "hide_suggestions": _HIDE_SUGGESTIONS.get(),
-        }
+    def execution_options(self) -> dict[str, Any]:
+        return {"hide_suggestions": _HIDE_SUGGESTIONS.get()}
 
     @functools.cached_property
     def entity_keys(self) -> dict[str, list[frozenset[str]]]:
         """Each entity type's key field sets, from its @key directives."""
-        keys: dict[str, list[frozenset[str]]] = {}
-        for graphql_type in self._schema.type_map["_Entity"].types:  # type: ignore[attr-defined]
-            definition = self.get_type_by_name(graphql_type.name)
-            keys[graphql_type.name] = [
-                frozenset(directive.fields.split())
-                for directive in definition.directives or ()  # type: ignore[union-attr]
-                if isinstance(directive, Key)
-            ]
-        return keys
+        return entity_key_fields(self)
 
     def representation_error(self, position: int, representation: object) -> RequestError | None:
         if not isinstance(representation, dict) or representation.get("__typename") not in (
@@ -135,9 +111,7 @@ class ClubSchema(Schema):
             field="representations",
         )
 
-    def entities_resolver(
-        self, info: strawberry.Info, representations: list[FederationAny]
-    ) -> list[FederationAny]:
+    def resolve_entities(self, info: strawberry.Info, representations: list[Any]) -> list[Any]:
         """strawberry's resolver, one representation at a time so that a malformed one is a
         BAD_USER_INPUT at its own position (strawberry would fail with an internal error);
         only key fields are passed on, on copies (strawberry pops `__typename` from the
@@ -152,7 +126,7 @@ class ClubSchema(Schema):
             copy = {"__typename": given["__typename"]} | {
                 field: value for field, value in given.items() if field in fields
             }
-            results.extend(super().entities_resolver(info, [FederationAny(copy)]))
+            results.extend(self.strawberry_entities(info, [copy]))
         return results
 
     def process_errors(

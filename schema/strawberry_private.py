@@ -1,26 +1,398 @@
-"""Every use of strawberry's private or undocumented API, in one place.
+"""Every hook into strawberry-graphql's private or undocumented API, in one module.
 
-Written against strawberry-graphql 0.341.2 (`WRITTEN_FOR`). Each hook below says what it
-touches; tests/graphql/test_strawberry_private.py checks each one's shape on the installed
-version and fails loudly when strawberry has changed it.
+Written against strawberry-graphql 0.341.2 (`WRITTEN_FOR`). A strawberry upgrade changes these
+without notice: tests/graphql/test_strawberry_private.py checks, hook by hook, the shape each
+relies on (names, signatures, attributes, and what it does when exercised), and fails with
+"strawberry X changed <hook>; re-check schema/strawberry_private.py".
 
-Hooks:
-- `add_fields`: appends fields to an already-decorated type's definition
-  (`__strawberry_definition__.fields`), for fields a higher domain contributes, telling
-  them by the `origin` strawberry records on each field.
-- `strawberry_field_of`: the StrawberryField behind a graphql-core field (the
-  `"strawberry-definition"` back-reference strawberry's converter puts in `extensions`).
+Public, and used elsewhere without a hook: what strawberry's documentation shows or a
+package's `__init__` exports — `strawberry.type`/`field`/…, `strawberry.federation.Schema` and
+its `execute`, `stream`, `subscribe`, `process_errors`, `get_type_by_name`; `SchemaExtension`
+and its hooks (`on_operation`, `on_validate`, `on_parse`, `on_execute`, `on_stream_result`,
+`resolve`), `ExecutionContext` and `ExecutionResult` (`strawberry.types`); the built-in
+extensions used as shipped; `strawberry.exceptions`; `strawberry.http`'s exports; the ASGI
+view's constructor and documented overrides (`get_context`, `process_result`, `encode_json`,
+`decode_json`, `on_ws_connect`); `strawberry.subscriptions`' protocol names.
+
+The hooks (each below, with a docstring naming the private thing it touches):
+ 1. `graphql_core_schema`       — `Schema._schema`
+ 2. `STRAWBERRY_VALIDATION_RULES` — `strawberry.schema.validation_rules` (not exported)
+ 3. `validate_instead`          — strawberry skips its validation when an extension has set
+                                  `pre_execution_errors` in `on_validate` (`_run_validation`)
+ 4. `set_parse_limits`          — keys of `ExecutionContext.parse_options` beyond its TypedDict
+ 5. `shared_parse_cache`        — `ParserCache.cached_parse_document`, shared per `maxsize`
+ 6. `TracingHooks`              — `ApolloFederationTracingExtension._should_trace`,
+                                  `_make_error` and `resolve`
+ 7. `SchemaHooks.get_extensions` — `Schema.get_extensions`, called once per operation
+ 8. `SchemaHooks._get_custom_context_kwargs` — graphql-core's execution options
+ 9. `SchemaHooks.entities_resolver` — the federation schema's `_entities` resolver and
+                                  `strawberry.federation.schema.FederationAny`
+10. `entity_key_fields`         — the `_Entity` union and
+                                  `strawberry.federation.schema_directives.Key`
+11. `OperationType`, `CannotGetOperationTypeError`, `InvalidOperationTypeError`,
+    `allowed_operation_types`, `http_error_reason` — `strawberry.types.graphql`,
+    `strawberry.schema.exceptions`, `OperationType.from_http`, `as_http_error_reason`
+12. `PreExecutionError`, `UnsetType`, `HTTPStreamTransport`, `HTTPMethod` — types from
+    modules strawberry does not export
+13. `ViewHooks`                 — the ASGI view's undocumented methods and attributes
+                                  (`execute_operation`, `execute_single`, `parse_http_body`,
+                                  `_validate_batch_request`, `_get_stream_transport*`,
+                                  `create_response`, `should_render_graphql_ide`,
+                                  `graphql_ide_html`, `graphql_*_handler_class`)
+14. `BaseGraphQLTransportWSHandler`, `BaseGraphQLWSHandler` — the WebSocket protocol handlers
+    server/websockets.py subclasses
+15. `add_fields`                — appends fields to an already-decorated type's definition
+                                  (`__strawberry_definition__.fields`), for fields a higher
+                                  domain contributes, telling them by the `origin` strawberry
+                                  records on each field
+16. `strawberry_field_of`       — the StrawberryField behind a graphql-core field (the
+                                  `"strawberry-definition"` back-reference strawberry's
+                                  converter puts in `extensions`)
 """
 
 import copy
-from typing import Any
+import importlib.metadata
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
-from graphql import GraphQLField
+import strawberry
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    GraphQLField,
+    GraphQLSchema,
+    GraphQLUnionType,
+)
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
+from strawberry.federation import Schema
+from strawberry.federation.schema import FederationAny
+from strawberry.federation.schema_directives import Key
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http.streaming import HTTPStreamTransport
+from strawberry.http.types import HTTPMethod
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import get_object_definition
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UnsetType
 
 WRITTEN_FOR = "0.341.2"
+
+__all__ = [
+    "STRAWBERRY_VALIDATION_RULES",
+    "WRITTEN_FOR",
+    "BaseGraphQLTransportWSHandler",
+    "BaseGraphQLWSHandler",
+    "CannotGetOperationTypeError",
+    "HTTPMethod",
+    "HTTPStreamTransport",
+    "InvalidOperationTypeError",
+    "OperationType",
+    "PreExecutionError",
+    "SchemaHooks",
+    "TracingHooks",
+    "UnsetType",
+    "ViewHooks",
+    "add_fields",
+    "allowed_operation_types",
+    "entity_key_fields",
+    "graphql_core_schema",
+    "graphql_ide_page",
+    "http_error_reason",
+    "installed_version",
+    "set_parse_limits",
+    "shared_parse_cache",
+    "strawberry_field_of",
+    "validate_instead",
+]
+
+
+def installed_version() -> str:
+    """The strawberry-graphql installed (compare with WRITTEN_FOR)."""
+    return importlib.metadata.version("strawberry-graphql")
+
+
+def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
+    """Touches `Schema._schema`: the graphql-core schema strawberry builds and runs."""
+    return schema._schema  # type: ignore[attr-defined,no-any-return]
+
+
+STRAWBERRY_VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = (
+    MaybeNullValidationRule,
+    OneOfInputValidationRule,
+)
+"""Touches `strawberry.schema.validation_rules`: the rules strawberry adds to graphql-core's
+specified ones (`validate_document`), for an extension that validates instead of it."""
+
+
+def validate_instead(execution_context: ExecutionContext, errors: list[GraphQLError]) -> None:
+    """Touches strawberry's `_run_validation`: from `on_validate`, before it yields, an
+    extension sets the document's errors (none: an empty list), and strawberry then runs no
+    validation of its own."""
+    execution_context.pre_execution_errors = errors
+
+
+def set_parse_limits(
+    execution_context: ExecutionContext, *, max_tokens: int, max_length: int
+) -> None:
+    """Touches `ExecutionContext.parse_options`: strawberry passes it to graphql-core's
+    `parse` as keyword arguments; its TypedDict lists neither of these two."""
+    options: dict[str, Any] = execution_context.parse_options  # type: ignore[assignment]
+    options["max_lexical_tokens"] = max_tokens
+    options["max_source_length"] = max_length
+
+
+def shared_parse_cache(extension: ParserCache | None = None) -> Any:
+    """Touches `ParserCache.cached_parse_document`: graphql-core's `parse` behind an LRU cache
+    that every ParserCache of the same `maxsize` shares (the schema's and the view's)."""
+    return (extension or ParserCache()).cached_parse_document
+
+
+class TracingHooks(ApolloFederationTracingExtension):
+    """Touches `ApolloFederationTracingExtension`'s `_should_trace` (set in `on_request_start`
+    from the request's header), `resolve` (skipped when no trace is asked for) and
+    `_make_error` (the error recorded in the trace, given to `traced_error` first)."""
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self._should_trace:
+            return _next(root, info, *args, **kwargs)
+        return super().resolve(_next, root, info, *args, **kwargs)
+
+    def _make_error(self, e: Exception, info: Any) -> Any:
+        return super()._make_error(self.traced_error(e), info)
+
+    def traced_error(self, error: Exception) -> Exception:
+        """The error as the trace shows it (subclasses mask)."""
+        return error
+
+
+class SchemaHooks(Schema):
+    """The federation schema's undocumented methods, each handed to a method of ours."""
+
+    def get_extensions(self, sync: bool = False) -> list[Any]:
+        """Touches `Schema.get_extensions`: the extension instances of one operation, made
+        inside `execute`/`stream`/`subscribe` (a context variable set around them is seen)."""
+        return [
+            extension
+            for extension in super().get_extensions(sync)
+            if self.runs_extension(extension)
+        ]
+
+    def runs_extension(self, extension: Any) -> bool:
+        """Whether this operation runs `extension` (all do, unless a subclass says)."""
+        return True
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        """Touches `Schema._get_custom_context_kwargs`: keyword arguments strawberry passes on
+        to graphql-core's `execute` / `subscribe` (its ExecutionContext)."""
+        return {
+            **super()._get_custom_context_kwargs(operation_extensions, sync=sync),
+            **self.execution_options(),
+        }
+
+    def execution_options(self) -> dict[str, Any]:
+        """graphql-core execution options for this operation (`hide_suggestions`, say)."""
+        return {}
+
+    def entities_resolver(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Touches the federation schema's `entities_resolver`, the resolver of `_entities`
+        (strawberry rewrites its return annotation and builds the field from it)."""
+        return self.resolve_entities(info, representations)  # type: ignore[arg-type,return-value]
+
+    def resolve_entities(self, info: strawberry.Info, representations: list[Any]) -> list[Any]:
+        """`_entities` (subclasses check the representations first)."""
+        return self.strawberry_entities(info, representations)
+
+    def strawberry_entities(self, info: strawberry.Info, representations: list[Any]) -> list[Any]:
+        """strawberry's own `_entities`: it pops `__typename` from each representation and
+        calls the type's `resolve_reference` with the rest."""
+        return super().entities_resolver(info, [FederationAny(r) for r in representations])
+
+
+def entity_key_fields(schema: Schema) -> dict[str, list[frozenset[str]]]:
+    """Touches the `_Entity` union of the graphql-core schema and the `Key` directive objects
+    (`strawberry.federation.schema_directives`) on each entity's definition: each entity type's
+    key field sets."""
+    entity = graphql_core_schema(schema).type_map["_Entity"]
+    assert isinstance(entity, GraphQLUnionType)
+    keys: dict[str, list[frozenset[str]]] = {}
+    for graphql_type in entity.types:
+        definition = schema.get_type_by_name(graphql_type.name)
+        keys[graphql_type.name] = [
+            frozenset(directive.fields.split())
+            for directive in getattr(definition, "directives", None) or ()
+            if isinstance(directive, Key)
+        ]
+    return keys
+
+
+def allowed_operation_types(method: HTTPMethod) -> set[OperationType]:
+    """Touches `OperationType.from_http`: the operation types an HTTP method may run."""
+    return set(OperationType.from_http(method))
+
+
+def http_error_reason(
+    error: CannotGetOperationTypeError | InvalidOperationTypeError, method: HTTPMethod | None = None
+) -> str:
+    """Touches the exceptions' `as_http_error_reason`: strawberry's own wording of them."""
+    if isinstance(error, InvalidOperationTypeError):
+        return error.as_http_error_reason(method or "POST")
+    return error.as_http_error_reason()
+
+
+ContextT = TypeVar("ContextT")
+RootValueT = TypeVar("RootValueT")
+
+
+def graphql_ide_page(view: GraphQL[Any, Any]) -> str:
+    """Touches the view's `graphql_ide_html`: the IDE's page, as strawberry would serve it."""
+    return view.graphql_ide_html
+
+
+class ViewHooks(GraphQL[ContextT, RootValueT], Generic[ContextT, RootValueT]):
+    """strawberry's ASGI view, its undocumented methods each handed to a method of ours."""
+
+    def use_websocket_handlers(
+        self,
+        transport_ws: type[BaseGraphQLTransportWSHandler[Any, Any]],
+        legacy_ws: type[BaseGraphQLWSHandler[Any, Any]],
+    ) -> None:
+        """Touches the view's `graphql_transport_ws_handler_class` and
+        `graphql_ws_handler_class`: the classes that run each WebSocket protocol."""
+        self.graphql_transport_ws_handler_class = transport_ws
+        self.graphql_ws_handler_class = legacy_ws
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Touches `should_render_graphql_ide`: whether a request gets the IDE's page."""
+        return self.serves_graphql_ide(request)
+
+    def serves_graphql_ide(self, request: Any) -> bool:
+        return super().should_render_graphql_ide(request)
+
+    def _get_stream_transport_from_headers(
+        self, headers: Mapping[str, str]
+    ) -> HTTPStreamTransport | None:
+        """Touches `_get_stream_transport_from_headers` and `_get_stream_transport`: which
+        streaming transport answers a request (strawberry: any its `Accept` lists)."""
+        protocol = self.stream_protocol(headers)
+        return self._get_stream_transport(protocol) if protocol else None
+
+    def stream_protocol(self, headers: Mapping[str, str]) -> str | None:
+        """The streaming protocol to answer with, or None for a plain response."""
+        raise NotImplementedError
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Touches `parse_http_body`: the request's operation (or batch), as strawberry
+        reads it from the body or the URL."""
+        return self.checked_request_data(await super().parse_http_body(request))
+
+    def checked_request_data(
+        self, parsed: GraphQLRequestData | list[GraphQLRequestData]
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        return parsed
+
+    def _validate_batch_request(
+        self,
+        request_data: list[dict[str, Any]],  # type: ignore[override]
+        protocol: GraphQLRequestProtocol,
+    ) -> None:
+        """Touches `_validate_batch_request`: called with the decoded JSON array, before
+        strawberry reads its items (strawberry's own checks are replaced, not run)."""
+        self.check_batch(request_data, protocol)
+
+    def check_batch(self, request_data: list[dict[str, Any]], protocol: str) -> None:
+        super()._validate_batch_request(request_data, protocol)  # type: ignore[arg-type]
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: ContextT,
+        root_value: Any,
+        sub_response: Any,
+    ) -> Any:
+        """Touches `execute_operation`: the request's one operation, or its batch (whose items
+        strawberry hands to `execute_single`)."""
+        if isinstance(request_data, list):
+            self.before_batch(request, request_data, context)
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        return await self.run_operation(
+            request, request_adapter.method, request_data, context, root_value
+        )
+
+    def before_batch(
+        self, request: Any, request_data: list[GraphQLRequestData], context: ContextT
+    ) -> None:
+        """Called before a batch runs (refuse it by raising)."""
+
+    async def run_operation(
+        self,
+        request: Any,
+        method: HTTPMethod,
+        request_data: GraphQLRequestData,
+        context: ContextT,
+        root_value: Any,
+    ) -> Any:
+        """One operation of an HTTP request: its result, or a stream of them."""
+        raise NotImplementedError
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: ContextT,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Touches `execute_single`: one operation of a batch."""
+        return await self.run_batch_item(
+            request, request_adapter.method, request_data, context, root_value
+        )
+
+    async def run_batch_item(
+        self,
+        request: Any,
+        method: HTTPMethod,
+        request_data: GraphQLRequestData,
+        context: ContextT,
+        root_value: Any,
+    ) -> ExecutionResult:
+        raise NotImplementedError
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Any,
+    ) -> Any:
+        """Touches `create_response`: the HTTP response for a result that is not a stream."""
+        return self.response_for(response_data, sub_response)
+
+    def response_for(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Any,
+    ) -> Any:
+        return super().create_response(response_data, sub_response)
 
 
 def add_fields(target: type, source: type) -> None:

@@ -17,7 +17,7 @@ from cross_web import HTTPException
 from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, get_operation_ast
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.datastructures import Headers, State
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -25,18 +25,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry import UNSET
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.extensions import ParserCache
-from strawberry.http import (
-    GraphQLHTTPResponse,
-    GraphQLRequestData,
-    GraphQLRequestProtocol,
-    process_result,
-)
-from strawberry.http.streaming import HTTPStreamTransport
-from strawberry.http.types import HTTPMethod
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -44,9 +35,6 @@ from strawberry.subscriptions import (
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
-from strawberry.types.graphql import OperationType
-from strawberry.types.unset import UNSET, UnsetType
 
 from club.access import Principal
 from club.enums import Role
@@ -54,13 +42,27 @@ from club.metrics import Metrics
 from club.persisted import SHA256, PersistedDocuments, sha256
 from club.ratelimit import RateLimiter
 from club.settings import Settings
-from db.engine import Database, RequestReads
+from db.engine import Database
 from db.migrate import ensure_migrated, migration_state, upgrade
 from db.notifier import ActivityFeed
-from resolvers.context import Context
+from resolvers.context import Context, ProcessState, RequestState, process_state, request_state
 from resolvers.loaders import Loaders
 from schema.limits import rate_limit_refusal
 from schema.root import build_schema
+from schema.strawberry_private import (
+    CannotGetOperationTypeError,
+    HTTPMethod,
+    InvalidOperationTypeError,
+    OperationType,
+    PreExecutionError,
+    UnsetType,
+    ViewHooks,
+    allowed_operation_types,
+    graphql_core_schema,
+    graphql_ide_page,
+    http_error_reason,
+    shared_parse_cache,
+)
 from server import tracing
 from server.auth import (
     RequireToken,
@@ -104,7 +106,7 @@ def _authorization(connection_params: dict[str, object] | None) -> str | None:
     return authorization if isinstance(authorization, str) else None
 
 
-class ClubJusticeGraphQL(GraphQL[Context, None]):
+class ClubJusticeGraphQL(ViewHooks[Context, None]):
     """Strawberry's ASGI app with our typed per-request context; subscriptions over
     graphql-transport-ws, legacy graphql-ws, graphql-sse and multipart HTTP."""
 
@@ -132,24 +134,26 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 MULTIPART_SUBSCRIPTION_PROTOCOL,
             ),
             connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
-        self.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
         # Queries and mutations run too, each with a context of its own (run_over_websocket;
         # the handlers hook into strawberry 0.341, server/websockets.py).
-        self.graphql_transport_ws_handler_class = GraphQLTransportWSHandler
-        self.graphql_ws_handler_class = type(
-            "ConfiguredLegacyGraphQLWSHandler",
-            (LegacyGraphQLWSHandler,),
-            {"init_timeout": timedelta(seconds=settings.connection_init_timeout)},
+        self.use_websocket_handlers(
+            GraphQLTransportWSHandler,
+            type(
+                "ConfiguredLegacyGraphQLWSHandler",
+                (LegacyGraphQLWSHandler,),
+                {"init_timeout": timedelta(seconds=settings.connection_init_timeout)},
+            ),
         )
         self.settings = settings
         self.limiter = limiter
         self.persisted = persisted
         self.metrics = metrics
         self.cache = ResponseCache(
-            cast(Any, self.schema)._schema, max_entries=max(settings.response_cache_size, 1)
+            graphql_core_schema(self.schema), max_entries=max(settings.response_cache_size, 1)
         )
-        self._parse_document = ParserCache().cached_parse_document
+        self._parse_document = shared_parse_cache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -174,31 +178,29 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 headers=refusal.headers,
                 media_type=RESPONSE.get().content_type,
             )
-        reads: RequestReads | None = scope.get("state", {}).get("reads")
+        reads = request_state(scope).reads
         if reads is not None:
             # The answer is ready (a stream's reads have their own sessions): the connection
             # goes back before a slow reader of the response could keep it.
             await reads.release(finished=True)
         await response(scope, receive, send)
 
-    def should_render_graphql_ide(self, request: Any) -> bool:
+    def serves_graphql_ide(self, request: Any) -> bool:
         # RequireToken serves GraphiQL's page (to browsers asking for HTML); anything else that
         # reaches here is an operation, e.g. a persisted query sent by hash only.
         return False
 
-    def _get_stream_transport_from_headers(
-        self, headers: Mapping[str, str]
-    ) -> HTTPStreamTransport | None:
+    def stream_protocol(self, headers: Mapping[str, str]) -> str | None:
         """strawberry streams whenever `Accept` lists a stream type anywhere; we stream
         every operation only when the client prefers a stream (server/media.py), and a
-        subscription whenever it accepts one (`execute_operation`)."""
-        stream = RESPONSE.get().stream
-        return self._get_stream_transport(stream) if stream else None
+        subscription whenever it accepts one (`run_operation`)."""
+        return RESPONSE.get().stream
 
-    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+    def checked_request_data(
+        self, parsed: GraphQLRequestData | list[GraphQLRequestData]
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
         """strawberry's, with `operationName` checked as `query` is: not a string is a bad
         request (it failed later, as a 500); empty is none, as the spec says for GET."""
-        parsed = await super().parse_http_body(request)
         for request_data in parsed if isinstance(parsed, list) else [parsed]:
             if not isinstance(request_data.operation_name, str | None):
                 raise HTTPRefusal(
@@ -210,11 +212,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             request_data.operation_name = request_data.operation_name or None
         return parsed
 
-    def _validate_batch_request(
-        self,
-        request_data: list[dict[str, Any]],  # type: ignore[override]
-        protocol: GraphQLRequestProtocol,
-    ) -> None:
+    def check_batch(self, request_data: list[dict[str, Any]], protocol: str) -> None:
         """Called with the decoded JSON array, before strawberry reads its items."""
         limit = self.settings.max_batch_operations
         if limit == 1:
@@ -242,29 +240,27 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                     "`variables` and `extensions`, if given.",
                 )
 
-    async def execute_operation(  # type: ignore[override]
+    def before_batch(
+        self, request: Request, request_data: list[GraphQLRequestData], context: Context
+    ) -> None:
+        if len(request_data) > 1:
+            # The request itself was counted on the way in; the rest of the batch is here.
+            verdict = self.limiter.take(
+                caller_key(context.principal, request.scope),
+                self.settings.rate_limit(context.principal.role),
+                cost=len(request_data) - 1,
+            )
+            if not verdict.allowed:
+                raise rate_limited(verdict)
+
+    async def run_operation(
         self,
         request: Request,
-        request_adapter: Any,
-        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        method: HTTPMethod,
+        request_data: GraphQLRequestData,
         context: Context,
         root_value: Any,
-        sub_response: Any,
     ) -> Any:
-        if isinstance(request_data, list):
-            if len(request_data) > 1:
-                # The request itself was counted on the way in; the rest of the batch is here.
-                verdict = self.limiter.take(
-                    caller_key(context.principal, request.scope),
-                    self.settings.rate_limit(context.principal.role),
-                    cost=len(request_data) - 1,
-                )
-                if not verdict.allowed:
-                    raise rate_limited(verdict)
-            # strawberry runs each item through `execute_single`.
-            return await super().execute_operation(
-                request, request_adapter, request_data, context, root_value, sub_response
-            )
         operation = self._persisted_query(request_data, context)
         if not isinstance(operation, ExecutionResult) and self._is_subscription(
             operation[1], request_data.operation_name
@@ -280,7 +276,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                     "the WebSocket.",
                 )
             request_data.protocol = protocol
-            request.state.streamed = True
+            request_state(request.scope).streamed = True
             return await self._stream(operation[1], request_data, context, root_value)
         if isinstance(operation, ExecutionResult):
             result = operation
@@ -289,26 +285,25 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 context,
                 request_data,
                 *operation,
-                state=request.state,
+                state=request_state(request.scope),
                 headers=request.headers,
-                method=request_adapter.method,
+                method=method,
                 root_value=root_value,
             )
         if request_data.protocol == "http":
             return result
         # A query or mutation the client asked to get as a stream: run as over plain HTTP
         # (limits, timeout, persisted documents, cache, metrics), sent as one event.
-        request.state.streamed = True
+        request_state(request.scope).streamed = True
         return single_result(result)
 
-    async def execute_single(  # type: ignore[override]
+    async def run_batch_item(
         self,
         request: Request,
-        request_adapter: Any,
-        sub_response: Any,
+        method: HTTPMethod,
+        request_data: GraphQLRequestData,
         context: Context,
         root_value: Any,
-        request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """One operation of a batch."""
         operation = self._persisted_query(request_data, context)
@@ -318,9 +313,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             context,
             request_data,
             *operation,
-            state=request.state,
+            state=request_state(request.scope),
             headers=request.headers,
-            method=request_adapter.method,
+            method=method,
             root_value=root_value,
         )
 
@@ -344,7 +339,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         digest: str | None,
         query: str | None,
         *,
-        state: State,
+        state: RequestState,
         headers: Headers,
         method: HTTPMethod,
         root_value: Any = None,
@@ -353,7 +348,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         with its time bounded. `state` is the operation's own: it holds the activity log's
         high-water mark read with the token, and receives the operation's name and type for
         its log line."""
-        allowed = OperationType.from_http(method) - {OperationType.SUBSCRIPTION}
+        allowed = allowed_operation_types(method) - {OperationType.SUBSCRIPTION}
         if self._operation_is_ambiguous(query, request_data.operation_name):
             # strawberry would run the first one; the GraphQL spec's GetOperation() refuses.
             return self._error_result(
@@ -394,7 +389,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             )
         except CannotGetOperationTypeError as error:
             # A request error like a validation error (the spec: 200 for application/json).
-            return self._error_result("OPERATION_RESOLUTION_FAILURE", error.as_http_error_reason())
+            return self._error_result("OPERATION_RESOLUTION_FAILURE", http_error_reason(error))
         except InvalidOperationTypeError as error:
             if error.operation_type is OperationType.SUBSCRIPTION:
                 return self._error_result(
@@ -403,7 +398,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             raise HTTPRefusal(
                 405,
                 "METHOD_NOT_ALLOWED",
-                error.as_http_error_reason(method),
+                http_error_reason(error, method),
                 {"Allow": "POST"},
             ) from error
         except MissingQueryError as error:
@@ -431,13 +426,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         response = process_result(result)
         if (
             RESPONSE.get().body == GRAPHQL_RESPONSE_JSON
-            and not getattr(request.state, "streamed", False)
+            and not request_state(request.scope).streamed
             and is_request_error(result)
         ):
             del response["data"]
         return response
 
-    def create_response(
+    def response_for(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: Response,
@@ -460,7 +455,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         query: str | None,
         request_data: GraphQLRequestData,
         context: Context,
-        state: State,
+        state: RequestState,
         headers: Headers,
     ) -> ExecutionResult | tuple[tuple[Any, ...], int] | None:
         """The cached result of this query, or (key, high-water mark) to store it under
@@ -478,7 +473,9 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             self.metrics.response_cache.labels("bypass").inc()
             return None
         # Read with the token, in the same statement (server/auth.py, run_over_websocket).
-        mark: int = state.activity_high_water
+        mark = state.activity_high_water
+        if mark is None:
+            raise LookupError("No activity high-water mark: the token was not checked.")
         key = self.cache.key(
             plan, request_data.operation_name, request_data.variables, context.principal
         )
@@ -505,7 +502,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         # A subscription lives long: it reads in short sessions, as on a WebSocket, and does
         # not hold the request's connection.
         await context.release_reads()
-        context.session_factory = context.request.state.database.session_factory
+        context.session_factory = process_state(context.request.scope).database.session_factory
         context.loaders = Loaders.for_request(context.session_factory)
         return await self.schema.stream(
             query,
@@ -574,8 +571,10 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         raise json.JSONDecodeError("expected a JSON object", str(data)[:100], 0)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        database: Database = request.state.database
-        request_id = getattr(request.state, "request_id", None)
+        process = process_state(request.scope)
+        # HTTP: filled in by GuardTransport and RequireToken. A WebSocket: nothing yet.
+        state = request_state(request.scope)
+        request_id = state.request_id
         if request_id is None:
             # A WebSocket connection: one id for it, in every log line of its subscriptions
             # (their tasks start from this one's context); each query or mutation on it gets
@@ -591,11 +590,13 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             request=request,
             settings=self.settings,
             # HTTP: set by RequireToken. WebSocket: set by on_ws_connect.
-            principal=getattr(request.state, "principal", NOT_YET_AUTHENTICATED),
+            principal=NOT_YET_AUTHENTICATED if state.principal is None else state.principal,
             # HTTP: the request's connection, taken by RequireToken's token check.
-            session_factory=getattr(request.state, "reads", None) or database.session_factory,
-            write_session_factory=database.write_session_factory,
-            feed=request.state.feed,
+            session_factory=process.database.session_factory
+            if state.reads is None
+            else state.reads,
+            write_session_factory=process.database.write_session_factory,
+            feed=process.feed,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -606,7 +607,8 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"message": "The connection is already initialised."})
         try:
             outcome = await principal_for(
-                context.request.state.database, _authorization(context.connection_params)
+                process_state(context.request.scope).database,
+                _authorization(context.connection_params),
             )
         except Exception:
             logger.exception("authenticating a WebSocket connection failed")
@@ -669,11 +671,11 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
         request_id = uuid.uuid4().hex
         REQUEST_ID.set(request_id)
         began = time.perf_counter()
-        state = State()
+        state = RequestState(request_id=request_id)
         principal: Principal | None = None
         # One connection for the operation's reads, as for an HTTP request (db/engine.py):
         # the token check takes it, the loaders share it, and it goes back when it is done.
-        reads = connection.request.state.database.request_reads()
+        reads = process_state(connection.request.scope).database.request_reads()
         try:
             try:
                 owner = await owner_of(reads, _authorization(connection.connection_params))
@@ -728,7 +730,7 @@ class ClubJusticeGraphQL(GraphQL[Context, None]):
                 request_id,
                 began,
                 principal,
-                getattr(state, "operation", None) or self._named(request_data),
+                state.operation or self._named(request_data),
             )
 
     def _named(self, request_data: GraphQLRequestData) -> tuple[str | None, str | None]:
@@ -777,7 +779,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             metrics.subscriptions.set_function(lambda: len(feed.mailboxes))
             app.state.feed = feed  # for diagnostics and tests
             # Starlette copies this into every request's and websocket's `state`.
-            yield {"database": database, "feed": feed}
+            yield ProcessState(database, feed).as_lifespan_state()
         finally:
             await feed.stop()
             await database.engine.dispose()
@@ -787,7 +789,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def readyz(request: Request) -> JSONResponse:
         try:
-            engine = request.state.database.engine
+            engine = process_state(request.scope).database.engine
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             state = await migration_state(engine)
@@ -812,7 +814,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 GuardTransport(
                     RequireToken(
                         graphql,
-                        graphiql_html=graphql.graphql_ide_html if settings.graphiql else None,
+                        graphiql_html=graphql_ide_page(graphql) if settings.graphiql else None,
                         settings=settings,
                         limiter=limiter,
                         metrics=metrics,

@@ -8,7 +8,6 @@ page itself loads without a token (its requests carry one).
 
 import logging
 from collections.abc import Hashable
-from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
@@ -21,6 +20,7 @@ from club.ratelimit import RateLimiter, Verdict
 from club.settings import Settings
 from db.engine import Database, RequestReads
 from db.tokens import Reader, TokenOwner, authenticate
+from resolvers.context import RequestState, process_state, request_state
 from server.guard import HTTPRefusal, bearer_token, is_graphiql_page, send_refusal
 
 logger = logging.getLogger("clubjustice.auth")
@@ -121,8 +121,7 @@ class RequireToken:
         if self.graphiql_html is not None and is_graphiql_page(scope, headers):
             await HTMLResponse(self.graphiql_html)(scope, receive, send)
             return
-        state: dict[str, Any] = scope.setdefault("state", {})
-        database: Database = state["database"]
+        database = process_state(scope).database
         # The body first (GuardTransport bounds it): a client that sends it slowly must not
         # hold a pooled connection meanwhile, or a few of them would starve everyone.
         receive = await buffered(receive)
@@ -131,7 +130,7 @@ class RequireToken:
         # for the same reason as above).
         reads = database.request_reads()
         try:
-            await self.authenticated(reads, scope, receive, send, headers, state)
+            await self.authenticated(reads, scope, receive, send, headers, request_state(scope))
         finally:
             await reads.release(finished=True)
 
@@ -142,7 +141,7 @@ class RequireToken:
         receive: Receive,
         send: Send,
         headers: Headers,
-        state: dict[str, Any],
+        state: RequestState,
     ) -> None:
         try:
             outcome = await owner_of(reads, headers.get("authorization"))
@@ -180,7 +179,7 @@ class RequireToken:
         if not verdict.allowed:
             await send_refusal(send, rate_limited(verdict), self.metrics)
             return
-        state["principal"] = principal
-        state["activity_high_water"] = outcome.activity_high_water
-        state["reads"] = reads
+        state.principal = principal
+        state.activity_high_water = outcome.activity_high_water
+        state.reads = reads
         await self.app(scope, receive, send)

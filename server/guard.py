@@ -25,6 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from club.metrics import Metrics
+from resolvers.context import start_request_state
 from server.logs import REQUEST_ID
 from server.media import DEFAULT, GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
 
@@ -137,8 +138,7 @@ class GuardTransport:
         headers = Headers(scope=scope)
         given = headers.get(REQUEST_ID_HEADER, "")
         request_id = given if CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        state = start_request_state(scope, request_id)
         reset = REQUEST_ID.set(request_id)
         graphiql_page = self.graphiql and is_graphiql_page(scope, headers)
         negotiated = negotiate(headers.get("accept"))
@@ -178,8 +178,8 @@ class GuardTransport:
             # access line says so; no traceback, no error.
             disconnected = True
         finally:
-            principal = state.get("principal")
-            operation_name, operation_type = state.get("operation", (None, None))
+            principal = state.principal
+            operation_name, operation_type = state.operation or (None, None)
             # One reading of each field, for the text line and for its JSON keys alike.
             fields: dict[str, Any] = {
                 "method": scope["method"],

@@ -3,11 +3,11 @@ query or a mutation with a context of its own, server/app.py), the `extensions` 
 `subscribe`/`start` message reach it, and the legacy graphql-ws protocol gets the same
 connection_init deadline (4408) as graphql-transport-ws.
 
-Written against strawberry-graphql 0.341's private handler API
-(strawberry/subscriptions/protocols/*/handlers.py): both handlers hand every operation to
-`self.schema` (graphql-transport-ws calls `stream`, graphql-ws calls `subscribe`) with the
-connection's one context, from a task of its own created in `handle_subscribe` /
-`handle_start`. tests/ws/test_operations.py checks the version.
+Written against strawberry-graphql's private handler API (schema/strawberry_private.py names
+the version): both handlers hand every operation to `self.schema` (graphql-transport-ws calls
+`stream`, graphql-ws calls `subscribe`) with the connection's one context, from a task of its
+own created in `handle_subscribe` / `handle_start`. tests/graphql/test_strawberry_private.py
+checks that shape.
 """
 
 import asyncio
@@ -21,14 +21,13 @@ from typing import Any, Protocol
 
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 
-STRAWBERRY_VERSION = "0.341"
+from schema.strawberry_private import (
+    BaseGraphQLTransportWSHandler,
+    BaseGraphQLWSHandler,
+    OperationType,
+)
 
 access_log = logging.getLogger("clubjustice.access")
 

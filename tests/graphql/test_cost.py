@@ -11,8 +11,9 @@ from schema.cost import LIST_SIZES, MUTATION_COST, OperationSize, measure
 from schema.fields import facts_of
 from schema.limits import _MEASURED, _measure
 from schema.root import build_schema
+from schema.strawberry_private import graphql_core_schema
 
-SCHEMA = build_schema()._schema
+SCHEMA = graphql_core_schema(build_schema())
 
 
 def size_of(query: str, variables: dict[str, object] | None = None) -> OperationSize:

@@ -4,6 +4,7 @@ should never have."""
 
 import logging
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import pytest
 import strawberry
@@ -40,10 +41,10 @@ SCHEMA = strawberry.Schema(query=Query, subscription=Subscription, extensions=[E
 
 @pytest.mark.parametrize("field", ["tooLarge", "broken"])
 async def test_server_faults_are_masked_and_logged(
-    field: str, caplog: pytest.LogCaptureFixture
+    field: str, caplog: pytest.LogCaptureFixture, make_context: Any
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="clubjustice.errors"):
-        result = await SCHEMA.execute(f"{{ {field} }}")
+        result = await SCHEMA.execute(f"{{ {field} }}", context_value=make_context())
     assert result.data is None
     assert [error.formatted for error in result.errors or []] == [
         {
@@ -58,8 +59,8 @@ async def test_server_faults_are_masked_and_logged(
     assert record.exc_info is not None  # the traceback is in the log, not the response
 
 
-async def test_client_errors_keep_their_message_and_field() -> None:
-    result = await SCHEMA.execute("{ refused }")
+async def test_client_errors_keep_their_message_and_field(make_context: Any) -> None:
+    result = await SCHEMA.execute("{ refused }", context_value=make_context())
     assert [error.formatted for error in result.errors or []] == [
         {
             "message": "That is not allowed here.",
@@ -70,8 +71,8 @@ async def test_client_errors_keep_their_message_and_field() -> None:
     ]
 
 
-async def test_a_subscription_that_fails_mid_stream_is_masked_too() -> None:
-    stream = await SCHEMA.subscribe("subscription { ticks }")
+async def test_a_subscription_that_fails_mid_stream_is_masked_too(make_context: Any) -> None:
+    stream = await SCHEMA.subscribe("subscription { ticks }", context_value=make_context())
     results = [result async for result in stream]  # type: ignore[union-attr]
     assert [(r.data, [e.formatted for e in r.errors or []]) for r in results] == [
         ({"ticks": 1}, []),

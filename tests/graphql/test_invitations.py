@@ -233,6 +233,35 @@ def one(code: str, field: str | None, message: str | None = None) -> Any:
     return check
 
 
+async def test_the_quota_year_by_default_is_the_request_clocks(club: Club, run: Any) -> None:
+    """Without `year`, the year of the request's clock (UTC): the invitation made at NOW (2026)
+    counts, and a request whose clock reads 2027 starts a fresh year."""
+    await invite(run, club.inviter, club.guest)
+    this_year = await run(QUOTA, {"id": org_id(club.member)}, principal=club.inviter, now=NOW)
+    next_year = await run(
+        QUOTA,
+        {"id": org_id(club.member)},
+        principal=club.inviter,
+        now=datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
+    )
+    assert [this_year, next_year] == [
+        {
+            "data": {
+                "organization": {
+                    "invitationQuota": {"year": 2026, "limit": 5, "used": 1, "remaining": 4}
+                }
+            }
+        },
+        {
+            "data": {
+                "organization": {
+                    "invitationQuota": {"year": 2027, "limit": 5, "used": 0, "remaining": 5}
+                }
+            }
+        },
+    ]
+
+
 async def test_each_invitation_rule_refuses_with_its_code_and_changes_nothing(
     session_factory: Any, club: Club, run: Any
 ) -> None:

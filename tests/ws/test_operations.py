@@ -4,19 +4,13 @@ cache, authorization, a token revoked since connection_init, metrics and the acc
 
 import asyncio
 import hashlib
-import inspect
 import json
 import logging
-from importlib.metadata import version
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-)
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from websockets.asyncio.client import connect
 
 import resolvers.loaders
@@ -24,7 +18,6 @@ from club.enums import Role
 from club.settings import Settings
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
-from server.websockets import STRAWBERRY_VERSION
 from tests.factories import add, country_ids, organization
 from tests.limit_cases import CASES, over
 from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, Subscriber, run_server, until_subscribed
@@ -68,22 +61,6 @@ async def answer(
     assert await subscriber.receive() == {"id": operation, "type": "complete"}
     assert first["type"] == "next", first
     return first["payload"]
-
-
-def test_the_hooks_were_written_for_this_strawberry() -> None:
-    """server/websockets.py hands strawberry's protocol handlers a stand-in for the schema
-    and wraps the methods that start an operation: another version may name or call them
-    differently, and the stand-in would silently stop being used."""
-    assert version("strawberry-graphql").startswith(STRAWBERRY_VERSION + ".")
-    for handler, starts, runs, call in (
-        (BaseGraphQLTransportWSHandler, "handle_subscribe", "run_operation", "self.schema.stream("),
-        (BaseGraphQLWSHandler, "handle_start", "handle_async_results", "self.schema.subscribe("),
-    ):
-        assert list(inspect.signature(getattr(handler, starts)).parameters) == ["self", "message"]
-        assert "schema" in inspect.signature(handler.__init__).parameters
-        source = inspect.getsource(getattr(handler, runs))
-        assert call in source and "context_value=self.context" in source
-        assert "asyncio.create_task" in inspect.getsource(getattr(handler, starts))
 
 
 async def test_a_query_over_graphql_transport_ws(

@@ -1,0 +1,336 @@
+"""Each hook of schema/strawberry_private.py against the strawberry installed: the names,
+signatures and behaviour it relies on, as of the version it was written for (WRITTEN_FOR).
+A failure names the hook: re-check it there, then update WRITTEN_FOR."""
+
+import enum
+import inspect
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import GraphQLSchema
+from strawberry.asgi import GraphQL
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
+from strawberry.http import async_base_view
+from strawberry.schema import schema as strawberry_schema
+from strawberry.schema import validation_rules
+from strawberry.types import ExecutionResult
+
+from schema import strawberry_private as private
+from schema.root import build_schema
+
+INSTALLED = private.installed_version()
+
+
+def changed(hook: str) -> str:
+    return (
+        f"strawberry {INSTALLED} changed {hook} (written for {private.WRITTEN_FOR}); "
+        "re-check schema/strawberry_private.py"
+    )
+
+
+def parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+@strawberry.enum
+class Kind(enum.Enum):
+    MEMBER = "MEMBER"
+    GUEST = "GUEST"
+
+
+@strawberry.federation.type(keys=["id"])
+class Thing:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> "Thing":
+        return cls(id=id)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def echo(self, kind: Kind) -> Kind:
+        return kind
+
+    @strawberry.field
+    def thing(self) -> Thing:
+        return Thing(id=strawberry.ID("1"))
+
+
+class Recording(SchemaExtension):
+    """Records that its hooks ran."""
+
+    ran: list[str] = []
+
+    def on_operation(self) -> Iterator[None]:
+        Recording.ran.append("on_operation")
+        yield
+
+
+def test_graphql_core_schema() -> None:
+    assert isinstance(private.graphql_core_schema(build_schema()), GraphQLSchema), changed(
+        "Schema._schema"
+    )
+
+
+def test_strawberry_validation_rules() -> None:
+    rules = {name for name in dir(validation_rules) if not name.startswith("_")}
+    source = inspect.getsource(strawberry_schema.validate_document)
+    assert {"maybe_null", "one_of"} <= rules, changed("strawberry.schema.validation_rules")
+    assert all(rule.__name__ in source for rule in private.STRAWBERRY_VALIDATION_RULES), changed(
+        "the rules validate_document adds"
+    )
+    assert source.count("ValidationRule,") == len(private.STRAWBERRY_VALIDATION_RULES), changed(
+        "the rules validate_document adds"
+    )
+
+
+class ValidatesInstead(SchemaExtension):
+    def on_validate(self) -> Iterator[None]:
+        private.validate_instead(self.execution_context, [])
+        yield
+
+
+async def test_validate_instead() -> None:
+    query = "{ echo(kind: MEMBER) missing }"
+    validated = await strawberry.federation.Schema(query=Query).execute(query)
+    assert [error.message for error in validated.errors or []] == [
+        "Cannot query field 'missing' on type 'Query'."
+    ]
+    taken_over = await strawberry.federation.Schema(
+        query=Query, extensions=[ValidatesInstead]
+    ).execute(query)
+    assert (taken_over.data, taken_over.errors) == ({"echo": "MEMBER"}, None), changed(
+        "skipping validation once pre_execution_errors is set (_run_validation)"
+    )
+
+
+class ThreeTokens(SchemaExtension):
+    def on_parse(self) -> Iterator[None]:
+        private.set_parse_limits(self.execution_context, max_tokens=3, max_length=100)
+        yield
+
+
+async def test_set_parse_limits() -> None:
+    schema = strawberry.federation.Schema(query=Query, extensions=[ThreeTokens])
+    too_many = await schema.execute("{ echo(kind: MEMBER) }")
+    assert [error.message for error in too_many.errors or []] == [
+        "Syntax Error: Document contains more than 3 tokens. Parsing aborted."
+    ], changed("ExecutionContext.parse_options")
+    too_long = await schema.execute("{" + " " * 100 + "}")
+    assert [error.message for error in too_long.errors or []] == [
+        "Syntax Error: Source contains more than 100 code points. Parsing aborted."
+    ], changed("ExecutionContext.parse_options")
+
+
+def test_shared_parse_cache() -> None:
+    parse = private.shared_parse_cache()
+    assert parse is private.shared_parse_cache(ParserCache()), changed(
+        "ParserCache.cached_parse_document (one cache per maxsize)"
+    )
+    assert parse("{ a }", max_lexical_tokens=5) is parse("{ a }", max_lexical_tokens=5), changed(
+        "ParserCache.cached_parse_document"
+    )
+
+
+def test_tracing_hooks() -> None:
+    extension = ApolloFederationTracingExtension
+    assert parameters(extension._make_error) == ["self", "e", "info"], changed(
+        "ApolloFederationTracingExtension._make_error"
+    )
+    assert parameters(extension.resolve) == ["self", "_next", "root", "info", "args", "kwargs"], (
+        changed("ApolloFederationTracingExtension.resolve")
+    )
+    assert "self._should_trace = self._check_should_trace()" in inspect.getsource(
+        extension.on_operation
+    ), changed("ApolloFederationTracingExtension._should_trace")
+    module = inspect.getmodule(extension)
+    assert inspect.getsource(module).count("self._make_error(e, info)") == 2, changed(
+        "where ApolloFederationTracingExtension records an error"
+    )
+    assert not private.TracingHooks()._should_trace, changed(
+        "ApolloFederationTracingExtension._should_trace"
+    )
+
+
+class WithoutRecording(private.SchemaHooks):
+    def runs_extension(self, extension: Any) -> bool:
+        return not isinstance(extension, Recording)
+
+    def execution_options(self) -> dict[str, Any]:
+        return {"hide_suggestions": True}
+
+
+BAD_KIND = "query ($kind: Kind!) { echo(kind: $kind) }"
+
+
+async def test_schema_hooks_get_extensions() -> None:
+    Recording.ran.clear()
+    await private.SchemaHooks(query=Query, extensions=[Recording]).execute("{ thing { id } }")
+    assert Recording.ran == ["on_operation"]
+    Recording.ran.clear()
+    await WithoutRecording(query=Query, extensions=[Recording]).execute("{ thing { id } }")
+    assert Recording.ran == [], changed("Schema.get_extensions")
+
+
+async def test_schema_hooks_custom_context_kwargs() -> None:
+    assert parameters(strawberry.federation.Schema._get_custom_context_kwargs) == [
+        "self",
+        "operation_extensions",
+        "sync",
+    ], changed("Schema._get_custom_context_kwargs")
+    variables = {"kind": "MEMBR"}
+    shown = await private.SchemaHooks(query=Query).execute(BAD_KIND, variable_values=variables)
+    hidden = await WithoutRecording(query=Query).execute(BAD_KIND, variable_values=variables)
+    assert [error.message for error in shown.errors or []] == [
+        "Variable '$kind' has invalid value: Value 'MEMBR' does not exist in 'Kind' enum. "
+        "Did you mean the enum value 'MEMBER'?"
+    ]
+    assert [error.message for error in hidden.errors or []] == [
+        "Variable '$kind' has invalid value: Value 'MEMBR' does not exist in 'Kind' enum."
+    ], changed("Schema._get_custom_context_kwargs (graphql-core's execution options)")
+
+
+class CheckedEntities(private.SchemaHooks):
+    seen: list[Any] = []
+
+    def resolve_entities(self, info: strawberry.Info, representations: list[Any]) -> list[Any]:
+        CheckedEntities.seen = [dict(representation) for representation in representations]
+        return self.strawberry_entities(info, representations)
+
+
+async def test_schema_hooks_entities_resolver() -> None:
+    assert parameters(strawberry.federation.Schema.entities_resolver) == [
+        "self",
+        "info",
+        "representations",
+    ], changed("the federation Schema.entities_resolver")
+    schema = CheckedEntities(query=Query)
+    result = await schema.execute(
+        'query { _entities(representations: [{__typename: "Thing", id: "7"}]) '
+        "{ ... on Thing { id } } }"
+    )
+    assert (result.data, result.errors) == ({"_entities": [{"id": "7"}]}, None), changed(
+        "the federation Schema.entities_resolver"
+    )
+    assert CheckedEntities.seen == [{"__typename": "Thing", "id": "7"}], changed(
+        "the federation Schema.entities_resolver"
+    )
+
+
+def test_entity_key_fields() -> None:
+    assert private.entity_key_fields(build_schema()) == {
+        "Country": [frozenset({"id"}), frozenset({"code"})],
+        "Event": [frozenset({"id"})],
+        "Invitation": [frozenset({"id"})],
+        "Organization": [frozenset({"id"})],
+        "WorkingGroup": [frozenset({"id"})],
+    }, changed("the _Entity union or the Key directive objects")
+
+
+def test_operation_types_and_their_errors() -> None:
+    operation = private.OperationType
+    assert private.allowed_operation_types("GET") == {
+        operation.QUERY,
+        operation.SUBSCRIPTION,
+    }, changed("OperationType.from_http")
+    assert private.allowed_operation_types("POST") == set(operation), changed(
+        "OperationType.from_http"
+    )
+    assert (
+        private.http_error_reason(private.InvalidOperationTypeError(operation.MUTATION), "GET")
+        == "mutations are not allowed when using GET"
+    ), changed("InvalidOperationTypeError.as_http_error_reason")
+    assert private.InvalidOperationTypeError(operation.MUTATION).operation_type is (
+        operation.MUTATION
+    ), changed("InvalidOperationTypeError.operation_type")
+    assert (
+        private.http_error_reason(private.CannotGetOperationTypeError("Missing"))
+        == 'Unknown operation named "Missing".'
+    ), changed("CannotGetOperationTypeError.as_http_error_reason")
+
+
+def test_types_from_unexported_modules() -> None:
+    assert issubclass(private.PreExecutionError, ExecutionResult), changed("PreExecutionError")
+    assert private.PreExecutionError(data=None, errors=[]).errors == [], changed(
+        "PreExecutionError"
+    )
+    assert isinstance(strawberry.UNSET, private.UnsetType), changed("UnsetType")
+    assert set(private.HTTPMethod.__args__) >= {"GET", "POST"}, changed("HTTPMethod")
+    assert hasattr(private.HTTPStreamTransport, "accepts"), changed("HTTPStreamTransport")
+
+
+VIEW_METHODS = {
+    "execute_operation": [
+        "self",
+        "request",
+        "request_adapter",
+        "request_data",
+        "context",
+        "root_value",
+        "sub_response",
+    ],
+    "execute_single": [
+        "self",
+        "request",
+        "request_adapter",
+        "sub_response",
+        "context",
+        "root_value",
+        "request_data",
+    ],
+    "parse_http_body": ["self", "request"],
+    "_validate_batch_request": ["self", "request_data", "protocol"],
+    "_get_stream_transport_from_headers": ["self", "headers"],
+    "_get_stream_transport": ["self", "protocol"],
+    "create_response": ["self", "response_data", "sub_response"],
+    "should_render_graphql_ide": ["self", "request"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEW_METHODS))
+def test_view_hooks(name: str) -> None:
+    assert parameters(getattr(GraphQL, name)) == VIEW_METHODS[name], changed(f"the view's {name}")
+    calls = inspect.getsource(async_base_view).count(f"self.{name}(")
+    assert calls >= 1, changed(f"where the view calls {name}")
+
+
+def test_view_attributes() -> None:
+    assert isinstance(inspect.getattr_static(GraphQL, "graphql_ide_html"), property), changed(
+        "the view's graphql_ide_html"
+    )
+    for name in ("graphql_transport_ws_handler_class", "graphql_ws_handler_class"):
+        assert f"self.{name}(" in inspect.getsource(async_base_view), changed(f"the view's {name}")
+
+
+def test_websocket_handlers() -> None:
+    """server/websockets.py hands strawberry's protocol handlers a stand-in for the schema
+    and wraps the methods that start an operation: another version may name or call them
+    differently, and the stand-in would silently stop being used."""
+    for handler, starts, runs, call in (
+        (
+            private.BaseGraphQLTransportWSHandler,
+            "handle_subscribe",
+            "run_operation",
+            "self.schema.stream(",
+        ),
+        (
+            private.BaseGraphQLWSHandler,
+            "handle_start",
+            "handle_async_results",
+            "self.schema.subscribe(",
+        ),
+    ):
+        hook = f"{handler.__name__}.{starts}"
+        assert parameters(getattr(handler, starts)) == ["self", "message"], changed(hook)
+        assert "schema" in inspect.signature(handler.__init__).parameters, changed(hook)
+        source = inspect.getsource(getattr(handler, runs))
+        assert call in source and "context_value=self.context" in source, changed(hook)
+        assert "asyncio.create_task" in inspect.getsource(getattr(handler, starts)), changed(hook)
+    legacy = inspect.getsource(private.BaseGraphQLWSHandler)
+    for used in ("self.connection_acknowledged", "self.websocket", "async def send_message"):
+        assert used in legacy, changed(f"BaseGraphQLWSHandler ({used})")
