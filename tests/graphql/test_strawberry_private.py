@@ -334,3 +334,44 @@ def test_websocket_handlers() -> None:
     legacy = inspect.getsource(private.BaseGraphQLWSHandler)
     for used in ("self.connection_acknowledged", "self.websocket", "async def send_message"):
         assert used in legacy, changed(f"BaseGraphQLWSHandler ({used})")
+
+
+@strawberry.type
+class Lower:
+    id: int
+
+
+@strawberry.type
+class Contributed(Lower):
+    @strawberry.field
+    def doubled(self) -> int:
+        return self.id * 2
+
+
+@strawberry.type
+class LowerQuery:
+    @strawberry.field
+    def lower(self) -> Lower:
+        return Lower(id=21)
+
+
+async def test_add_fields() -> None:
+    private.add_fields(Lower, Contributed)
+    result = await strawberry.federation.Schema(query=LowerQuery).execute(
+        "{ lower { id doubled } }"
+    )
+    assert (result.data, result.errors) == ({"lower": {"id": 21, "doubled": 42}}, None), changed(
+        "a type's __strawberry_definition__.fields or a field's origin"
+    )
+    with pytest.raises(TypeError, match="Lower already has a field 'doubled'"):
+        private.add_fields(Lower, Contributed)
+
+
+def test_strawberry_field_of() -> None:
+    schema = private.graphql_core_schema(strawberry.federation.Schema(query=Query))
+    query_type = schema.query_type
+    assert query_type is not None
+    field = private.strawberry_field_of(query_type.fields["echo"])
+    assert field is not None and field.python_name == "echo", changed(
+        "the converter's strawberry-definition back-reference"
+    )
