@@ -38,6 +38,7 @@ from strawberry.types import ExecutionResult
 
 from club.access import Principal
 from club.enums import Role
+from club.errors import HTTPRejection
 from club.metrics import Metrics
 from club.persisted import SHA256, PersistedDocuments, sha256
 from club.ratelimit import RateLimiter
@@ -72,7 +73,7 @@ from server.auth import (
     principal_of,
     rate_limited,
 )
-from server.guard import PREFLIGHT_HEADERS, GuardTransport, HTTPRefusal, refusal_body, refusal_for
+from server.guard import PREFLIGHT_HEADERS, GuardTransport, refusal_body, refusal_for
 from server.logs import REQUEST_ID, configure_logging
 from server.media import (
     GRAPHQL_RESPONSE_JSON,
@@ -168,12 +169,12 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             return
         try:
             response = await self.run(Request(scope=scope, receive=receive))
-        except HTTPException as error:
+        except (HTTPRejection, HTTPException) as error:
             # strawberry's own refusals are plain text: give them a GraphQL body and a code.
             refusal = refusal_for(error)
             self.metrics.errors.labels(refusal.code).inc()
             response = Response(
-                refusal_body(refusal.code, refusal.reason),
+                refusal_body(refusal.code, refusal.message),
                 status_code=refusal.status_code,
                 headers=refusal.headers,
                 media_type=RESPONSE.get().content_type,
@@ -203,7 +204,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         request (it failed later, as a 500); empty is none, as the spec says for GET."""
         for request_data in parsed if isinstance(parsed, list) else [parsed]:
             if not isinstance(request_data.operation_name, str | None):
-                raise HTTPRefusal(
+                raise HTTPRejection(
                     400,
                     "BAD_REQUEST",
                     "The GraphQL operation's `operationName` must be a string or null, if "
@@ -216,13 +217,13 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         """Called with the decoded JSON array, before strawberry reads its items."""
         limit = self.settings.max_batch_operations
         if limit == 1:
-            raise HTTPRefusal(400, "BATCHING_DISABLED", "Send one operation per request.")
+            raise HTTPRejection(400, "BATCHING_DISABLED", "Send one operation per request.")
         if protocol != "http":
-            raise HTTPRefusal(
+            raise HTTPRejection(
                 400, "BAD_REQUEST", "A batch cannot be streamed; ask for JSON in `Accept`."
             )
         if not 1 <= len(request_data) <= limit:
-            raise HTTPRefusal(
+            raise HTTPRejection(
                 400,
                 "BATCH_LIMIT_EXCEEDED",
                 f"A batch holds 1 to {limit} operations; this one holds {len(request_data)}.",
@@ -233,7 +234,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 and isinstance(item.get("variables"), dict | None)
                 and isinstance(item.get("extensions"), dict | None)
             ):
-                raise HTTPRefusal(
+                raise HTTPRejection(
                     400,
                     "BAD_REQUEST",
                     "Each operation of a batch has a string `query` and objects for "
@@ -268,7 +269,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             negotiated = RESPONSE.get()
             protocol = negotiated.stream or negotiated.subscription_stream
             if protocol is None:
-                raise HTTPRefusal(
+                raise HTTPRejection(
                     406,
                     "NOT_ACCEPTABLE",
                     "A subscription answers with a stream of events: accept text/event-stream "
@@ -395,14 +396,14 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 return self._error_result(
                     "BAD_REQUEST", "A subscription cannot be part of a batch; send it alone."
                 )
-            raise HTTPRefusal(
+            raise HTTPRejection(
                 405,
                 "METHOD_NOT_ALLOWED",
                 http_error_reason(error, method),
                 {"Allow": "POST"},
             ) from error
         except MissingQueryError as error:
-            raise HTTPRefusal(400, "BAD_REQUEST", "No GraphQL query found in the request.") from (
+            raise HTTPRejection(400, "BAD_REQUEST", "No GraphQL query found in the request.") from (
                 error
             )
         if (

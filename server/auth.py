@@ -15,19 +15,20 @@ from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from club.access import Principal
+from club.errors import HTTPRejection
 from club.metrics import Metrics
 from club.ratelimit import RateLimiter, Verdict
 from club.settings import Settings
 from db.engine import Database, RequestReads
 from db.tokens import Reader, TokenOwner, authenticate
 from resolvers.context import RequestState, process_state, request_state
-from server.guard import HTTPRefusal, bearer_token, is_graphiql_page, send_refusal
+from server.guard import bearer_token, is_graphiql_page, send_refusal
 
 logger = logging.getLogger("clubjustice.auth")
 
 
-def rate_limited(verdict: Verdict) -> HTTPRefusal:
-    return HTTPRefusal(
+def rate_limited(verdict: Verdict) -> HTTPRejection:
+    return HTTPRejection(
         429,
         "RATE_LIMITED",
         f"Too many requests; retry in {verdict.retry_after_header} s.",
@@ -150,7 +151,7 @@ class RequireToken:
             logger.exception("authentication failed")
             await send_refusal(
                 send,
-                HTTPRefusal(503, "INTERNAL_SERVER_ERROR", "Internal server error."),
+                HTTPRejection(503, "INTERNAL_SERVER_ERROR", "Internal server error."),
                 self.metrics,
             )
             return
@@ -163,7 +164,7 @@ class RequireToken:
                 return
             await send_refusal(
                 send,
-                HTTPRefusal(
+                HTTPRejection(
                     401,
                     "UNAUTHENTICATED",
                     outcome,

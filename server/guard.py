@@ -24,6 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders, QueryParams
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from club.errors import HTTPRejection
 from club.metrics import Metrics
 from resolvers.context import start_request_state
 from server.logs import REQUEST_ID
@@ -54,17 +55,6 @@ STATUS_CODES: Mapping[int, str] = {
 }
 
 
-class HTTPRefusal(HTTPException):
-    """An HTTP-level refusal with its error code and headers (e.g. Retry-After)."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(status, message)
-        self.code = code
-        self.headers = dict(headers or {})
-
-
 def bearer_token(authorization: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header."""
     if authorization is None or not authorization.lower().startswith(BEARER):
@@ -83,10 +73,10 @@ def refusal_body(code: str, message: str, **extensions: Any) -> bytes:
     return orjson.dumps(body)
 
 
-async def send_refusal(send: Send, refusal: HTTPRefusal, metrics: Metrics | None) -> None:
+async def send_refusal(send: Send, refusal: HTTPRejection, metrics: Metrics | None) -> None:
     if metrics is not None:
         metrics.errors.labels(refusal.code).inc()
-    body = refusal_body(refusal.code, refusal.reason)
+    body = refusal_body(refusal.code, refusal.message)
     headers = [
         (b"content-type", RESPONSE.get().content_type.encode()),
         (b"content-length", str(len(body)).encode()),
@@ -96,11 +86,12 @@ async def send_refusal(send: Send, refusal: HTTPRefusal, metrics: Metrics | None
     await send({"type": "http.response.body", "body": body})
 
 
-def refusal_for(error: HTTPException) -> HTTPRefusal:
-    """strawberry's own HTTP errors (plain text) as refusals with a code."""
-    if isinstance(error, HTTPRefusal):
+def refusal_for(error: HTTPRejection | HTTPException) -> HTTPRejection:
+    """Our rejections, and strawberry's own HTTP errors (plain text) as rejections with a
+    code."""
+    if isinstance(error, HTTPRejection):
         return error
-    return HTTPRefusal(
+    return HTTPRejection(
         error.status_code, STATUS_CODES.get(error.status_code, "BAD_REQUEST"), error.reason
     )
 
@@ -201,17 +192,17 @@ class GuardTransport:
             RESPONSE.reset(reset_response)
             REQUEST_ID.reset(reset)
 
-    def too_large(self) -> HTTPRefusal:
-        return HTTPRefusal(
+    def too_large(self) -> HTTPRejection:
+        return HTTPRejection(
             413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_body_bytes} bytes."
         )
 
     def refusal(
         self, scope: Scope, headers: Headers, negotiated: Negotiated | None
-    ) -> HTTPRefusal | None:
+    ) -> HTTPRejection | None:
         length = headers.get("content-length")
         if length is not None and not length.isdigit():
-            return HTTPRefusal(400, "BAD_REQUEST", "Content-Length is not a number.")
+            return HTTPRejection(400, "BAD_REQUEST", "Content-Length is not a number.")
         if length is not None and int(length) > self.max_body_bytes:
             return self.too_large()
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -222,11 +213,11 @@ class GuardTransport:
         )
         if preflighted:
             if scope["method"] == "POST" and content_type not in JSON_TYPES:
-                return HTTPRefusal(
+                return HTTPRejection(
                     415, "UNSUPPORTED_MEDIA_TYPE", "Send the operation as application/json."
                 )
         elif content_type not in JSON_TYPES:
-            return HTTPRefusal(
+            return HTTPRejection(
                 400,
                 "PREFLIGHT_REQUIRED",
                 "This request could have been sent by a page on another site (it has neither "
@@ -235,7 +226,7 @@ class GuardTransport:
                 "or the header `GraphQL-Require-Preflight: 1`.",
             )
         if negotiated is None:
-            return HTTPRefusal(
+            return HTTPRejection(
                 406,
                 "NOT_ACCEPTABLE",
                 "`Accept` names no media type this endpoint answers with: "
