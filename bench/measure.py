@@ -100,8 +100,8 @@ class PostgresMonitor:
         self.runner = asyncio.Runner()
         self.connection: asyncpg.Connection = self.runner.run(asyncpg.connect(url))
 
-    def _run(self, query: str, *args: Any) -> list[Any]:
-        return self.runner.run(self.connection.fetch(query, *args))  # type: ignore[no-any-return]
+    def _run(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        return self.runner.run(self.connection.fetch(query, *args))
 
     def sessions(self) -> int:
         rows = self._run("SELECT sessions FROM pg_stat_database WHERE datname = $1", self.database)
@@ -130,7 +130,7 @@ class PostgresMonitor:
         (current,) = self._run("SELECT pg_current_logfile()")[0]
         (data,) = self._run("SHOW data_directory")[0]
         (version,) = self._run("SHOW server_version_num")[0]
-        candidates = []
+        candidates: list[Path] = []
         if current:
             candidates.append(Path(data) / current)
         candidates += sorted(

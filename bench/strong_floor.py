@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -70,13 +70,24 @@ PG_S3_ATTENDANCES = S3_ATTENDANCES.replace("IN ({0})", "= ANY($1::int[])")
 PG_S4 = S4.replace("IN ({0})", "= ANY($1::int[])")
 
 
+class Row(Protocol):
+    """A row as either driver gives it (asyncpg's Record, sqlite3's Row): read by position
+    or unpacked."""
+
+    def __getitem__(self, index: int) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
 class Store(Protocol):
     """One pooled way to run a statement: `fetch(sql, *args)` returns rows as tuples.
     `in_list(sql, values)` fills a statement's `{0}` list of integers."""
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]: ...
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]: ...
 
-    async def fetch_in(self, sql: str, pg_sql: str, values: list[int]) -> Sequence[Any]: ...
+    async def fetch_in(self, sql: str, pg_sql: str, values: list[int]) -> Sequence[Row]: ...
 
     async def close(self) -> None: ...
 
@@ -99,13 +110,13 @@ class PostgresStore:
         )
         return cls(pool)
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         if args:
             sql = sql.format("$1")
-        return await self.pool.fetch(sql, *args)  # type: ignore[no-any-return]
+        return await self.pool.fetch(sql, *args)
 
-    async def fetch_in(self, sql: str, pg_sql: str, values: list[int]) -> Sequence[Any]:
-        return await self.pool.fetch(pg_sql, values)  # type: ignore[no-any-return]
+    async def fetch_in(self, sql: str, pg_sql: str, values: list[int]) -> Sequence[Row]:
+        return await self.pool.fetch(pg_sql, values)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -126,7 +137,7 @@ class SqliteStore:
             queue.put_nowait(await aiosqlite.connect(path))
         return cls(queue)
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
         if args:
             sql = sql.format("?")
         connection = await self.connections.get()
@@ -135,7 +146,7 @@ class SqliteStore:
         finally:
             self.connections.put_nowait(connection)
 
-    async def fetch_in(self, sql: str, pg_sql: str, values: list[int]) -> Sequence[Any]:
+    async def fetch_in(self, sql: str, pg_sql: str, values: list[int]) -> Sequence[Row]:
         # Integers only, so inlining them is safe; SQLite caps bound parameters.
         return await self.fetch(sql.format(",".join(str(int(v)) for v in values) or "NULL"))
 
@@ -162,7 +173,7 @@ UNAUTHENTICATED = Response(
 )
 
 
-async def token_owner(store: Store, authorization: str | None) -> Sequence[Any] | None:
+async def token_owner(store: Store, authorization: str | None) -> Row | None:
     """The token's row (role, organization id, its status), or None: one statement."""
     if authorization is None or not authorization.lower().startswith("bearer "):
         return None

@@ -5,7 +5,7 @@ whose name contains "test" (it is wiped at the start of the session).
 """
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, make_url, text
+from sqlalchemy import QueuePool, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from club.access import Principal
@@ -193,6 +193,13 @@ def _sends_begin(connection: Any) -> bool:
     return bool(options.get("isolation_level") != "AUTOCOMMIT")
 
 
+def checked_out(engine: AsyncEngine) -> int:
+    """Connections taken from `engine`'s pool and not given back yet."""
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, QueuePool), pool
+    return pool.checkedout()
+
+
 @contextmanager
 def wire_on(engine: AsyncEngine) -> Iterator[WireLog]:
     """Records what `engine` sends: every statement and transaction-control message, and
@@ -219,7 +226,7 @@ def wire_on(engine: AsyncEngine) -> Iterator[WireLog]:
     def connect(*args: Any) -> None:
         log.connections += 1
 
-    listeners = [
+    listeners: list[tuple[str, Callable[..., None]]] = [
         ("before_cursor_execute", statement),
         ("begin", begin),
         ("commit", end),

@@ -24,7 +24,8 @@ from tests.factories import T0, add, country_ids, event, invitation, organizatio
 
 def model_differences(connection: Any) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return compare_metadata(context, Base.metadata)
+    found: list[Any] = compare_metadata(context, Base.metadata)
+    return found
 
 
 async def test_the_migrated_database_matches_the_models(engine: AsyncEngine) -> None:

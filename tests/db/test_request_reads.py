@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import RequestFinished, RequestReads, reads_without_transaction
 from db.models import Country
-from tests.conftest import wire_on
+from tests.conftest import checked_out, wire_on
 
 
 async def test_concurrent_reads_take_turns_on_one_connection_without_a_transaction(
@@ -27,11 +27,11 @@ async def test_concurrent_reads_take_turns_on_one_connection_without_a_transacti
         first = await reads.execute(text("SELECT 1"))
         assert first.scalar_one() == 1
         counts = await asyncio.gather(*(count_countries() for _ in range(8)))
-        checked_out = engine.sync_engine.pool.checkedout()
+        in_use = checked_out(engine)
         await reads.release(finished=True)
     assert counts == [counts[0]] * 8 and counts[0] >= 249
-    assert checked_out == 1
-    assert engine.sync_engine.pool.checkedout() == 0
+    assert in_use == 1
+    assert checked_out(engine) == 0
     # Nine statements, nine round trips: no BEGIN, no ROLLBACK.
     assert (len(wire.statements), wire.round_trips) == (9, 9)
 
@@ -45,7 +45,7 @@ async def test_a_finished_request_reads_no_more(engine: AsyncEngine, session_fac
     with pytest.raises(RequestFinished):
         async with reads():
             pass
-    assert engine.sync_engine.pool.checkedout() == 0
+    assert checked_out(engine) == 0
 
 
 async def test_a_failed_read_starts_the_next_one_on_a_new_session(
@@ -55,7 +55,7 @@ async def test_a_failed_read_starts_the_next_one_on_a_new_session(
     with pytest.raises(Exception, match="no_such_table"):
         async with reads() as session:
             await session.execute(text("SELECT * FROM no_such_table"))
-    assert engine.sync_engine.pool.checkedout() == 0
+    assert checked_out(engine) == 0
     async with reads() as session:
         assert await session.scalar(text("SELECT 2")) == 2
     await reads.release(finished=True)

@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,13 +79,13 @@ def wait_for(url: str, process: subprocess.Popen[Any], log: Path, timeout: float
 
 
 def clubjustice(
-    *args: str, cwd: Path, timeout: float = 60, **env: str
+    *args: str, cwd: Path, timeout: float = 60, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """One `clubjustice` command run to its end, with `env` added to ours."""
     return subprocess.run(
         [CLUBJUSTICE, *args],
         cwd=cwd,
-        env={**os.environ, **env},
+        env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -169,7 +169,7 @@ def test_every_command_has_short_help_even_with_a_broken_setting(workdir: Path) 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = {
             " ".join(args): pool.submit(
-                clubjustice, *args, "-h", cwd=workdir, CLUBJUSTICE_PORT="eighty"
+                clubjustice, *args, "-h", cwd=workdir, env={"CLUBJUSTICE_PORT": "eighty"}
             )
             for args in COMMAND_LINES
         }
@@ -224,7 +224,7 @@ def test_json_logs_from_the_first_line_comma_separated_origins_and_process_metri
         # A list setting, comma-separated (a JSON list works too: tests/server).
         "CLUBJUSTICE_CORS_ORIGINS": "https://a.example, https://b.example",
     }
-    upgrade = clubjustice("db", "upgrade", cwd=workdir, **env)
+    upgrade = clubjustice("db", "upgrade", cwd=workdir, env=env)
     assert upgrade.returncode == 0
     port = free_port()
     log = workdir / "serve.log"

@@ -45,7 +45,7 @@ def viewers(server: DemoServer, tokens: dict[str, str]) -> dict[str, object]:
 
 
 def cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return clubjustice(*args, cwd=cwd, timeout=120, **env)
+    return clubjustice(*args, cwd=cwd, timeout=120, env=env)
 
 
 @pytest.fixture(

@@ -57,7 +57,8 @@ async def test_two_replicas_issue_exactly_five_of_forty_racing_invitations(
                 assert response.status_code == 200
                 body = response.json()
                 assert "errors" not in body, body  # nothing lost to a database error
-                return body["data"]["inviteOrganization"]
+                payload: dict[str, Any] = body["data"]["inviteOrganization"]
+                return payload
 
             payloads = await asyncio.gather(*(invite(n) for n in range(RACERS)))
 

@@ -73,6 +73,7 @@ async def test_each_mutation_logs_what_it_changed(session_factory: Any, run: Any
     ) -> dict[str, Any]:
         response = await run(query, variables, principal=principal, now=NOW)
         assert "errors" not in response, response
+        payload: dict[str, Any]
         (payload,) = response["data"].values()
         assert payload["errors"] == [], payload
         return payload

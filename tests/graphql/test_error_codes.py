@@ -73,7 +73,7 @@ async def test_client_errors_keep_their_message_and_field(make_context: Any) -> 
 
 async def test_a_subscription_that_fails_mid_stream_is_masked_too(make_context: Any) -> None:
     stream = await SCHEMA.subscribe("subscription { ticks }", context_value=make_context())
-    results = [result async for result in stream]  # type: ignore[union-attr]
+    results = [result async for result in stream]
     assert [(r.data, [e.formatted for e in r.errors or []]) for r in results] == [
         ({"ticks": 1}, []),
         (

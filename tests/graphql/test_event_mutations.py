@@ -82,7 +82,8 @@ async def club(session_factory: Any) -> Club:
 
 async def schedule(run: Any, principal: Principal, **change: Any) -> dict[str, Any]:
     response = await run(SCHEDULE, {"input": {**MEETING, **change}}, principal=principal, now=NOW)
-    return response["data"]["scheduleEvent"]
+    payload: dict[str, Any] = response["data"]["scheduleEvent"]
+    return payload
 
 
 async def test_a_member_hosts_a_meeting_from_schedule_to_completion(club: Club, run: Any) -> None:

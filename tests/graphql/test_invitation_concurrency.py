@@ -46,7 +46,7 @@ def race(engine: AsyncEngine, settings: Settings, schema: Schema) -> Any:
 
         async def attempt(
             n: int, principal: Principal, query: str, variables: dict[str, Any]
-        ) -> Any:
+        ) -> dict[str, Any]:
             replica = engines[n % replicas]
             context = Context(
                 settings=settings,
@@ -58,6 +58,7 @@ def race(engine: AsyncEngine, settings: Settings, schema: Schema) -> Any:
             result = await schema.execute(query, variable_values=variables, context_value=context)
             assert result.errors is None, result.errors  # nothing lost to a database error
             assert result.data is not None
+            payload: dict[str, Any]
             (payload,) = result.data.values()
             return payload
 

@@ -122,7 +122,8 @@ async def invite(
         INVITE, {"input": {"inviteeId": org_id(invitee), **extra}}, principal=principal, now=now
     )
     assert "errors" not in response, response
-    return response["data"]["inviteOrganization"]
+    payload: dict[str, Any] = response["data"]["inviteOrganization"]
+    return payload
 
 
 async def test_a_guest_becomes_a_member(session_factory: Any, club: Club, run: Any) -> None:
@@ -211,8 +212,8 @@ async def refused(
     variables: dict[str, Any],
     principal: Principal,
     now: datetime = NOW,
-) -> dict[str, Any]:
-    """Run a mutation that must be refused; check that nothing changed; return its payload."""
+) -> list[dict[str, Any]]:
+    """Run a mutation that must be refused; check that nothing changed; return its errors."""
     before = await snapshot(session_factory)
     response = await run(query, variables, principal=principal, now=now)
     assert await snapshot(session_factory) == before
@@ -220,7 +221,8 @@ async def refused(
     (payload,) = response["data"].values()
     (object_value,) = [value for key, value in payload.items() if key != "errors"]
     assert object_value is None
-    return payload["errors"]
+    errors: list[dict[str, Any]] = payload["errors"]
+    return errors
 
 
 def one(code: str, field: str | None, message: str | None = None) -> Any:

@@ -72,9 +72,9 @@ async def club(session_factory: Any) -> Club:
 
 async def create(run: Any, principal: Principal, **input: Any) -> dict[str, Any]:
     variables = {"input": {"name": "Legal design", "focusArea": "TECH_SOLUTIONS", **input}}
-    return (await run(CREATE, variables, principal=principal, now=NOW))["data"][
-        "createWorkingGroup"
-    ]
+    response = await run(CREATE, variables, principal=principal, now=NOW)
+    payload: dict[str, Any] = response["data"]["createWorkingGroup"]
+    return payload
 
 
 async def test_a_group_from_creation_to_its_plan(club: Club, run: Any) -> None:

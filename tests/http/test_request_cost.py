@@ -20,7 +20,7 @@ from club.settings import Settings
 from db.models import Country
 from schema.ids import encode_id
 from server.app import create_app
-from tests.conftest import wire_on
+from tests.conftest import checked_out, wire_on
 from tests.factories import add, country_ids, organization
 from tests.http.conftest import MakeToken, bearer, copying_state
 
@@ -175,7 +175,7 @@ async def test_concurrent_clients_open_no_connection_beyond_the_pool(
         assert answers == [directory] * (CLIENTS * REQUESTS)
         assert wire.round_trips == len(wire.statements) == CLIENTS * REQUESTS * S2_COST[0]
         assert wire.connections <= POOL_SIZE
-        assert engine.sync_engine.pool.checkedout() == 0  # every request gave its back
+        assert checked_out(engine) == 0  # every request gave its back
 
 
 async def test_a_connection_killed_in_the_pool_is_replaced_and_the_request_succeeds(
@@ -257,7 +257,7 @@ async def test_a_slow_body_holds_no_connection(settings: Settings, make_token: M
     async with LifespanManager(copying_state(app)) as manager:
         await app.state.feed.stop()
         pool = app.state.feed.database.engine.sync_engine.pool
-        slow = asyncio.create_task(manager.app(dict(scope), receive, send))
+        slow = asyncio.ensure_future(manager.app(dict(scope), receive, send))
         for _ in range(20):  # let it run until it waits for its body
             await asyncio.sleep(0)
         assert not slow.done()
