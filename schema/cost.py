@@ -300,7 +300,7 @@ class _Measurer:
         """How many times the field's value is repeated: 1 unless it is a list."""
         if definition is None or parent is None:
             return 1
-        if not is_list_type(get_nullable_type(definition.type)):  # type: ignore[arg-type]
+        if not is_list_type(get_nullable_type(definition.type)):
             return 1
         name = node.name.value
         if name == "_entities":
@@ -357,7 +357,8 @@ class _Measurer:
 
 def _field(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:
     if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
-        return parent.fields.get(name)
+        field: GraphQLField | None = parent.fields.get(name)
+        return field
     return None
 
 

@@ -61,7 +61,7 @@ def _wants_trace(context: Context) -> bool:
 
 
 class ClubSchema(SchemaHooks):
-    async def execute(  # type: ignore[override]
+    async def execute(
         self,
         query: str | None,
         variable_values: dict[str, Any] | None = None,

@@ -213,7 +213,7 @@ class SchemaHooks(Schema):
     ) -> list[FederationAny]:
         """Touches the federation schema's `entities_resolver`, the resolver of `_entities`
         (strawberry rewrites its return annotation and builds the field from it)."""
-        return self.resolve_entities(info, representations)  # type: ignore[arg-type,return-value]
+        return self.resolve_entities(info, representations)
 
     def resolve_entities(self, info: strawberry.Info, representations: list[Any]) -> list[Any]:
         """`_entities` (subclasses check the representations first)."""
@@ -319,7 +319,7 @@ class ViewHooks(GraphQL[ContextT, RootValueT], Generic[ContextT, RootValueT]):
     def check_batch(self, request_data: list[dict[str, Any]], protocol: str) -> None:
         super()._validate_batch_request(request_data, protocol)  # type: ignore[arg-type]
 
-    async def execute_operation(  # type: ignore[override]
+    async def execute_operation(
         self,
         request: Any,
         request_adapter: Any,
@@ -355,7 +355,7 @@ class ViewHooks(GraphQL[ContextT, RootValueT], Generic[ContextT, RootValueT]):
         """One operation of an HTTP request: its result, or a stream of them."""
         raise NotImplementedError
 
-    async def execute_single(  # type: ignore[override]
+    async def execute_single(
         self,
         request: Any,
         request_adapter: Any,

@@ -25,7 +25,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry import UNSET
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.subscriptions import (
@@ -418,7 +417,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             self.cache.put(key, mark, result.data)
         return result
 
-    async def process_result(  # type: ignore[override]
+    async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         """A request error answered as application/graphql-response+json has no `data`
@@ -625,7 +624,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             raise ConnectionRejectionError({"message": outcome, "code": "UNAUTHENTICATED"})
         context.principal = outcome
         context.budget_spent = False  # each subscription spends it (OperationLimits)
-        return UNSET
+        return UnsetType()  # UNSET itself (a singleton), which strawberry types as Any
 
     def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
         """The type of the operation a WebSocket message asks for, or None when the

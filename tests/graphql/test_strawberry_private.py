@@ -5,7 +5,7 @@ A failure names the hook: re-check it there, then update WRITTEN_FOR."""
 import enum
 import inspect
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import strawberry
@@ -149,6 +149,7 @@ def test_tracing_hooks() -> None:
         extension.on_operation
     ), changed("ApolloFederationTracingExtension._should_trace")
     module = inspect.getmodule(extension)
+    assert module is not None
     assert inspect.getsource(module).count("self._make_error(e, info)") == 2, changed(
         "where ApolloFederationTracingExtension records an error"
     )
@@ -260,7 +261,7 @@ def test_types_from_unexported_modules() -> None:
         "PreExecutionError"
     )
     assert isinstance(strawberry.UNSET, private.UnsetType), changed("UnsetType")
-    assert set(private.HTTPMethod.__args__) >= {"GET", "POST"}, changed("HTTPMethod")
+    assert set(get_args(private.HTTPMethod)) >= {"GET", "POST"}, changed("HTTPMethod")
     assert hasattr(private.HTTPStreamTransport, "accepts"), changed("HTTPStreamTransport")
 
 
