@@ -1,17 +1,16 @@
 """Events: the calendar, single lookups, and the host's mutations (schedule, change,
 cancel, complete, record attendance)."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import strawberry
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry import UNSET
 
 from club import rules
 from club.access import acting_organization, organization_acted_for
-from club.enums import ActivityKind, EventStatus, Role
+from club.enums import ActivityKind, AttendanceRole, EventKind, EventStatus, Role
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.times import utc_argument, utc_time
@@ -19,55 +18,43 @@ from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import Subject, append_activity
 from resolvers.context import Info
-from resolvers.mutations import mutation_with_payload, transaction
-from resolvers.pagination import SortOrder, page_size, paginate
-from schema.events import (
-    Attendance,
-    AttendancePayload,
-    Event,
-    EventFilter,
-    EventPayload,
-    RecordAttendanceInput,
-    ScheduleEventInput,
-    UpdateEventInput,
-)
-from schema.pagination import Connection
+from resolvers.mutations import mutation, transaction
+from resolvers.pagination import Page, SortOrder, page_size, paginate
 
 BY_START = SortOrder("events", (models.Event.starts_at, models.Event.id))
 
 
 async def events(
     info: Info,
+    *,
     first: int | None = None,
     after: str | None = None,
-    filter: EventFilter | None = None,
-) -> Connection[Event]:
+    starts_after: datetime | None = None,
+    starts_before: datetime | None = None,
+    status: EventStatus | None = None,
+    working_group_id: str | None = None,
+) -> Page[models.Event]:
     statement = select(models.Event)
-    if filter is not None:
-        if filter.starts_after is not None:
-            statement = statement.where(models.Event.starts_at >= utc_argument(filter.starts_after))
-        if filter.starts_before is not None:
-            statement = statement.where(models.Event.starts_at < utc_argument(filter.starts_before))
-        if filter.status is not None:
-            statement = statement.where(models.Event.status == filter.status)
-        if filter.working_group_id is not None:
-            working_group = decode_id(
-                "WorkingGroup", filter.working_group_id, field="workingGroupId"
-            )
-            statement = statement.where(models.Event.working_group_id == working_group)
-    page = await paginate(
+    if starts_after is not None:
+        statement = statement.where(models.Event.starts_at >= utc_argument(starts_after))
+    if starts_before is not None:
+        statement = statement.where(models.Event.starts_at < utc_argument(starts_before))
+    if status is not None:
+        statement = statement.where(models.Event.status == status)
+    if working_group_id is not None:
+        working_group = decode_id("WorkingGroup", working_group_id, field="workingGroupId")
+        statement = statement.where(models.Event.working_group_id == working_group)
+    return await paginate(
         info.context.session_factory,
         statement,
         BY_START,
         first=page_size(first, info.context.settings),
         after=after,
     )
-    return Connection.of(page, Event.from_row)
 
 
-async def event(info: Info, id: strawberry.ID) -> Event | None:
-    row = await info.context.loaders.event.load(decode_id("Event", id))
-    return Event.from_row(row) if row else None
+async def event(info: Info, *, id: str) -> models.Event | None:
+    return await info.context.loaders.event.load(decode_id("Event", id))
 
 
 async def _working_group_id(session: AsyncSession, given: str | None) -> int | None:
@@ -78,40 +65,51 @@ async def _working_group_id(session: AsyncSession, given: str | None) -> int | N
     return pk
 
 
-@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
-async def schedule_event(info: Info, input: ScheduleEventInput) -> Event:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def schedule_event(
+    info: Info,
+    *,
+    title: str,
+    kind: EventKind,
+    starts_at: datetime,
+    ends_at: datetime,
+    host_id: str | None = None,
+    working_group_id: str | None = None,
+    meeting_url: str | None = None,
+    description: str | None = None,
+) -> models.Event:
     """A member (or the secretariat for one) schedules a meeting it hosts."""
     context = info.context
-    host_id = organization_acted_for(context.principal, input.host_id, "hostId")
-    title = text(input.title, "title", min_length=3, max_length=200)
-    starts_at = utc_time(input.starts_at, "startsAt")
-    ends_at = utc_time(input.ends_at, "endsAt")
+    host_pk = organization_acted_for(context.principal, host_id, "hostId")
+    title = text(title, "title", min_length=3, max_length=200)
+    starts_at = utc_time(starts_at, "startsAt")
+    ends_at = utc_time(ends_at, "endsAt")
     may_backdate = context.principal.role is Role.ADMIN
     refusal = rules.check_schedule(starts_at, ends_at, now=context.now, may_backdate=may_backdate)
     if refusal:
         raise refusal
-    meeting_url = web_address(input.meeting_url, "meetingUrl")
-    description = optional_text(input.description, "description", max_length=5000)
+    meeting_url = web_address(meeting_url, "meetingUrl")
+    description = optional_text(description, "description", max_length=5000)
     async with transaction(info) as session:
-        host = found(await session.get(models.Organization, host_id), "organization", "hostId")
+        host = found(await session.get(models.Organization, host_pk), "organization", "hostId")
         if refusal := rules.check_host(host.facts()):
             raise refusal
         row = models.Event(
             title=title,
             description=description,
-            kind=input.kind,
+            kind=kind,
             status=EventStatus.SCHEDULED,
             starts_at=starts_at,
             ends_at=ends_at,
             meeting_url=meeting_url,
-            host_id=host_id,
-            working_group_id=await _working_group_id(session, input.working_group_id),
+            host_id=host_pk,
+            working_group_id=await _working_group_id(session, working_group_id),
             created_at=context.now,
         )
         session.add(row)
         await session.flush()
         await _log(session, ActivityKind.EVENT_SCHEDULED, row, context.now)
-    return Event.from_row(row)
+    return row
 
 
 async def _log(
@@ -144,34 +142,37 @@ async def _event_for_change(info: Info, session: AsyncSession, id: str) -> model
     return row
 
 
-@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
-async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -> Event:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> models.Event:
+    """The host (or the secretariat) changes an open event. `given` holds the fields to
+    change (python names); None clears one."""
     now = info.context.now
     changes: dict[str, Any] = {}
-    if input.title is not UNSET:
-        changes["title"] = text(input.title or "", "title", min_length=3, max_length=200)
-    if input.kind is not UNSET:
-        if input.kind is None:
+    if "title" in given:
+        changes["title"] = text(given["title"] or "", "title", min_length=3, max_length=200)
+    if "kind" in given:
+        if given["kind"] is None:
             raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
-        changes["kind"] = input.kind
+        changes["kind"] = given["kind"]
     for field, column in (("startsAt", "starts_at"), ("endsAt", "ends_at")):
-        value = getattr(input, column)
-        if value is not UNSET:
-            if value is None:
+        if column in given:
+            if given[column] is None:
                 raise PayloadRefusal(
                     ErrorCode.INVALID_INPUT, f"`{field}` cannot be cleared.", field
                 )
-            changes[column] = utc_time(value, field)
-    if input.meeting_url is not UNSET:
-        changes["meeting_url"] = web_address(input.meeting_url, "meetingUrl")
-    if input.description is not UNSET:
-        changes["description"] = optional_text(input.description, "description", max_length=5000)
+            changes[column] = utc_time(given[column], field)
+    if "meeting_url" in given:
+        changes["meeting_url"] = web_address(given["meeting_url"], "meetingUrl")
+    if "description" in given:
+        changes["description"] = optional_text(given["description"], "description", max_length=5000)
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
         if refusal := rules.check_event_open(row.status):
             raise refusal
-        if input.working_group_id is not UNSET:
-            changes["working_group_id"] = await _working_group_id(session, input.working_group_id)
+        if "working_group_id" in given:
+            changes["working_group_id"] = await _working_group_id(
+                session, given["working_group_id"]
+            )
         refusal = rules.check_schedule(
             changes.get("starts_at", row.starts_at),
             changes.get("ends_at", row.ends_at),
@@ -186,11 +187,11 @@ async def update_event(info: Info, id: strawberry.ID, input: UpdateEventInput) -
             setattr(row, column, value)
         await session.flush()
         await _log(session, ActivityKind.EVENT_UPDATED, row, now, changed=sorted(changes))
-    return Event.from_row(row)
+    return row
 
 
-@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
-async def cancel_event(info: Info, id: strawberry.ID, reason: str | None = None) -> Event:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def cancel_event(info: Info, *, id: str, reason: str | None = None) -> models.Event:
     now = info.context.now
     cancellation_reason = optional_text(reason, "reason", max_length=2000)
     async with transaction(info) as session:
@@ -201,11 +202,11 @@ async def cancel_event(info: Info, id: strawberry.ID, reason: str | None = None)
         row.cancellation_reason = cancellation_reason
         await session.flush()
         await _log(session, ActivityKind.EVENT_CANCELLED, row, now)
-    return Event.from_row(row)
+    return row
 
 
-@mutation_with_payload(EventPayload, Role.ADMIN, Role.ORGANIZATION)
-async def complete_event(info: Info, id: strawberry.ID) -> Event:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def complete_event(info: Info, *, id: str) -> models.Event:
     now = info.context.now
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
@@ -214,16 +215,18 @@ async def complete_event(info: Info, id: strawberry.ID) -> Event:
         row.status = EventStatus.COMPLETED
         await session.flush()
         await _log(session, ActivityKind.EVENT_COMPLETED, row, now)
-    return Event.from_row(row)
+    return row
 
 
-@mutation_with_payload(AttendancePayload, Role.ADMIN, Role.ORGANIZATION)
-async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attendance:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def record_attendance(
+    info: Info, *, event_id: str, organization_id: str, role: AttendanceRole
+) -> models.Attendance:
     """The host (or the secretariat) records who took part, and as what."""
     now = info.context.now
-    attendee_id = id_of("Organization", input.organization_id, "organizationId")
+    attendee_id = id_of("Organization", organization_id, "organizationId")
     async with transaction(info) as session:
-        event = await _event_for_change(info, session, input.event_id)
+        event = await _event_for_change(info, session, event_id)
         attendee = found(
             await session.get(models.Organization, attendee_id), "organization", "organizationId"
         )
@@ -240,13 +243,13 @@ async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attenda
             event_started=event.starts_at <= now,
             event_host_id=event.host_id,
             attendee=attendee.facts(),
-            role=input.role,
+            role=role,
             already_recorded=bool(already),
         )
         if refusal:
             raise refusal
         row = models.Attendance(
-            event_id=event.id, organization_id=attendee_id, role=input.role, recorded_at=now
+            event_id=event.id, organization_id=attendee_id, role=role, recorded_at=now
         )
         session.add(row)
         await session.flush()
@@ -256,6 +259,6 @@ async def record_attendance(info: Info, input: RecordAttendanceInput) -> Attenda
             occurred_at=now,
             subject=Subject.of(models.Event, event.id),
             related={"organization_id": attendee_id, "working_group_id": event.working_group_id},
-            payload={"role": input.role.value},
+            payload={"role": role.value},
         )
-    return Attendance.from_row(row)
+    return row

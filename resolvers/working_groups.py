@@ -1,19 +1,17 @@
 """Working groups: lookups, creating, joining and leaving, and the action plan."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-import strawberry
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from strawberry import UNSET
 
 from club import rules
 from club.access import acting_organization, optional_organization_acted_for
-from club.enums import ActionItemStatus, ActivityKind, OrganizationStatus, Role
+from club.enums import ActionItemStatus, ActivityKind, FocusArea, OrganizationStatus, Role
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.rules import OrganizationFacts
@@ -22,33 +20,23 @@ from db import models
 from db.activity import Subject, append_activity
 from db.base import is_unique_violation
 from resolvers.context import Info
-from resolvers.mutations import mutation_with_payload, transaction
-from schema.working_groups import (
-    ActionItem,
-    ActionItemInput,
-    ActionItemPayload,
-    CreateWorkingGroupInput,
-    WorkingGroup,
-    WorkingGroupPayload,
-)
+from resolvers.mutations import mutation, transaction
 
 
-async def working_groups(info: Info) -> list[WorkingGroup]:
+async def working_groups(info: Info) -> Sequence[models.WorkingGroup]:
     async with info.context.session_factory() as session:
-        rows = await session.scalars(select(models.WorkingGroup).order_by(models.WorkingGroup.name))
-        return [WorkingGroup.from_row(row) for row in rows]
+        statement = select(models.WorkingGroup).order_by(models.WorkingGroup.name)
+        return (await session.scalars(statement)).all()
 
 
 async def working_group(
-    info: Info, id: strawberry.ID | None = None, slug: str | None = None
-) -> WorkingGroup | None:
+    info: Info, *, id: str | None = None, slug: str | None = None
+) -> models.WorkingGroup | None:
     key, value = exactly_one_key(id=id, slug=slug)
     loaders = info.context.loaders
     if key == "id":
-        row = await loaders.working_group.load(decode_id("WorkingGroup", value))
-    else:
-        row = await loaders.working_group_by_slug.load(value)
-    return WorkingGroup.from_row(row) if row else None
+        return await loaders.working_group.load(decode_id("WorkingGroup", value))
+    return await loaders.working_group_by_slug.load(value)
 
 
 async def _membership(session: AsyncSession, group_id: int, organization_id: int) -> bool:
@@ -92,18 +80,25 @@ async def _log(
     )
 
 
-@mutation_with_payload(WorkingGroupPayload, Role.ADMIN, Role.ORGANIZATION)
-async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> WorkingGroup:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def create_working_group(
+    info: Info,
+    *,
+    name: str,
+    focus_area: FocusArea,
+    description: str | None = None,
+    lead_id: str | None = None,
+) -> models.WorkingGroup:
     """A member (or the secretariat for one) starts a group it leads and belongs to."""
     context = info.context
     principal = context.principal
-    name = text(input.name, "name", min_length=3, max_length=200)
+    name = text(name, "name", min_length=3, max_length=200)
     slug = slug_for(name)
-    description = optional_text(input.description, "description", max_length=5000)
-    lead_id = optional_organization_acted_for(principal, input.lead_id, "leadId")
+    description = optional_text(description, "description", max_length=5000)
+    lead_pk = optional_organization_acted_for(principal, lead_id, "leadId")
     async with transaction(info) as session:
-        if lead_id is not None:
-            lead = found(await session.get(models.Organization, lead_id), "organization", "leadId")
+        if lead_pk is not None:
+            lead = found(await session.get(models.Organization, lead_pk), "organization", "leadId")
             if lead.status is not OrganizationStatus.MEMBER:
                 raise PayloadRefusal(
                     ErrorCode.MEMBERSHIP_REQUIRED, f"{lead.name} is not a member.", "leadId"
@@ -115,9 +110,9 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
         row = models.WorkingGroup(
             slug=slug,
             name=name,
-            focus_area=input.focus_area,
+            focus_area=focus_area,
             description=description,
-            lead_id=lead_id,
+            lead_id=lead_pk,
             created_at=context.now,
         )
         session.add(row)
@@ -130,15 +125,15 @@ async def create_working_group(info: Info, input: CreateWorkingGroupInput) -> Wo
             raise PayloadRefusal(
                 ErrorCode.NAME_TAKEN, f"A working group named {name!r} exists.", "name"
             ) from None
-        if lead_id is not None:
+        if lead_pk is not None:
             session.add(
                 models.WorkingGroupMember(
-                    working_group_id=row.id, organization_id=lead_id, joined_at=context.now
+                    working_group_id=row.id, organization_id=lead_pk, joined_at=context.now
                 )
             )
             await session.flush()
-        await _log(session, ActivityKind.WORKING_GROUP_CREATED, row.id, lead_id, context.now)
-    return WorkingGroup.from_row(row)
+        await _log(session, ActivityKind.WORKING_GROUP_CREATED, row.id, lead_pk, context.now)
+    return row
 
 
 @asynccontextmanager
@@ -161,8 +156,8 @@ async def _membership_change(
         )
 
 
-@mutation_with_payload(WorkingGroupPayload, Role.ORGANIZATION)
-async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
+@mutation(Role.ORGANIZATION)
+async def join_working_group(info: Info, *, id: str) -> models.WorkingGroup:
     now = info.context.now
     async with _membership_change(info, id) as (session, group, organization, is_in):
         if refusal := rules.check_joining(organization, already_in=is_in):
@@ -174,11 +169,11 @@ async def join_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
         )
         await session.flush()
         await _log(session, ActivityKind.WORKING_GROUP_JOINED, group.id, organization.id, now)
-    return WorkingGroup.from_row(group)
+    return group
 
 
-@mutation_with_payload(WorkingGroupPayload, Role.ORGANIZATION)
-async def leave_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
+@mutation(Role.ORGANIZATION)
+async def leave_working_group(info: Info, *, id: str) -> models.WorkingGroup:
     """Leaving; a lead that leaves leaves the group without a lead."""
     now = info.context.now
     async with _membership_change(info, id) as (session, group, organization, is_in):
@@ -194,7 +189,7 @@ async def leave_working_group(info: Info, id: strawberry.ID) -> WorkingGroup:
             group.lead_id = None
         await session.flush()
         await _log(session, ActivityKind.WORKING_GROUP_LEFT, group.id, organization.id, now)
-    return WorkingGroup.from_row(group)
+    return group
 
 
 async def _require_participant(info: Info, session: AsyncSession, group_id: int) -> None:
@@ -218,25 +213,31 @@ async def _owner_id(session: AsyncSession, group_id: int, given: str | None) -> 
     return owner_id
 
 
-@mutation_with_payload(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
+@mutation(Role.ADMIN, Role.ORGANIZATION)
 async def add_action_item(
-    info: Info, working_group_id: strawberry.ID, input: ActionItemInput
-) -> ActionItem:
+    info: Info,
+    *,
+    working_group_id: str,
+    title: str | None = None,
+    status: ActionItemStatus | None = None,
+    owner_id: str | None = None,
+    due_date: date | None = None,
+) -> models.ActionItem:
+    """One of the group's organizations (or the secretariat) adds an item to its plan; it
+    starts PLANNED unless `status` says otherwise."""
     now = info.context.now
-    if input.title is UNSET or input.title is None:
+    if title is None:
         raise PayloadRefusal(ErrorCode.INVALID_INPUT, "An action item needs a title.", "title")
-    title = text(input.title, "title", min_length=3, max_length=200)
+    title = text(title, "title", min_length=3, max_length=200)
     async with transaction(info) as session:
         group = await _locked_group(session, working_group_id, "workingGroupId")
         await _require_participant(info, session, group.id)
         row = models.ActionItem(
             working_group_id=group.id,
             title=title,
-            status=ActionItemStatus.PLANNED if input.status in (UNSET, None) else input.status,
-            owner_id=await _owner_id(
-                session, group.id, None if input.owner_id is UNSET else input.owner_id
-            ),
-            due_date=None if input.due_date is UNSET else input.due_date,
+            status=ActionItemStatus.PLANNED if status is None else status,
+            owner_id=await _owner_id(session, group.id, owner_id),
+            due_date=due_date,
             created_at=now,
         )
         session.add(row)
@@ -249,22 +250,24 @@ async def add_action_item(
             now,
             action_item_id=row.id,
         )
-    return ActionItem.from_row(row)
+    return row
 
 
-@mutation_with_payload(ActionItemPayload, Role.ADMIN, Role.ORGANIZATION)
-async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInput) -> ActionItem:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def update_action_item(info: Info, *, id: str, given: Mapping[str, Any]) -> models.ActionItem:
+    """One of the group's organizations (or the secretariat) changes an item. `given` holds
+    the fields to change (python names); None clears one."""
     now = info.context.now
     pk = id_of("ActionItem", id, "id")
     changes: dict[str, Any] = {}
-    if input.title is not UNSET:
-        changes["title"] = text(input.title or "", "title", min_length=3, max_length=200)
-    if input.status is not UNSET:
-        if input.status is None:
+    if "title" in given:
+        changes["title"] = text(given["title"] or "", "title", min_length=3, max_length=200)
+    if "status" in given:
+        if given["status"] is None:
             raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`status` cannot be cleared.", "status")
-        changes["status"] = input.status
-    if input.due_date is not UNSET:
-        changes["due_date"] = input.due_date
+        changes["status"] = given["status"]
+    if "due_date" in given:
+        changes["due_date"] = given["due_date"]
     async with transaction(info) as session:
         row = found(
             await session.scalar(
@@ -275,8 +278,8 @@ async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInp
             "action item",
         )
         await _require_participant(info, session, row.working_group_id)
-        if input.owner_id is not UNSET:
-            changes["owner_id"] = await _owner_id(session, row.working_group_id, input.owner_id)
+        if "owner_id" in given:
+            changes["owner_id"] = await _owner_id(session, row.working_group_id, given["owner_id"])
         for column, value in changes.items():
             setattr(row, column, value)
         await session.flush()
@@ -289,4 +292,4 @@ async def update_action_item(info: Info, id: strawberry.ID, input: ActionItemInp
             action_item_id=row.id,
             changed=sorted(changes),
         )
-    return ActionItem.from_row(row)
+    return row

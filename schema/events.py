@@ -1,22 +1,24 @@
-"""Event and Attendance: club meetings and who took part, in which role."""
+"""Event and Attendance: club meetings and who took part, in which role; the calendar; the
+host's mutations. (An event's working group: schema/working_groups.py adds it.)"""
 
 from datetime import datetime
 from typing import Self
 
 import strawberry
 
-import schema.organizations as organization_types
-import schema.working_groups as working_group_types
 from club.access import Audience
 from club.ids import decode_id
 from db import models
+from resolvers import events
 from resolvers.context import Info
+from schema.domain import Domain
 from schema.enums import AttendanceRole, EventKind, EventStatus
-from schema.fields import contributes_to, relation
+from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
+from schema.inputs import given
+from schema.organizations import Organization
+from schema.pagination import Connection
 from schema.payloads import Payload, UserError
-from schema.refs import OrganizationRef, WorkingGroupRef
-from schema.visibility import restricted
 
 
 @strawberry.federation.type(keys=["id"], description="A club meeting: online, in person or both.")
@@ -28,9 +30,9 @@ class Event:
     status: EventStatus
     starts_at: datetime
     ends_at: datetime
-    meeting_url: str | None = strawberry.field(
+    meeting_url: str | None = field(
         description="Visible to admins, member organizations and the host.",
-        extensions=restricted(Audience.CLUB),
+        audience=Audience.CLUB,
     )
     cancellation_reason: str | None
     pk: strawberry.Private[int]
@@ -57,30 +59,26 @@ class Event:
     def owner_ids(self) -> frozenset[int]:
         return frozenset((self.host_id,))
 
-    @strawberry.field(description="The organization that hosts it.")
-    async def host(self, info: Info) -> OrganizationRef:
-        row = await info.context.loaders.organization.load(self.host_id)
-        assert row is not None, "events.host_id is a foreign key"
-        return organization_types.Organization.from_row(row)
+    host: Organization = relation(
+        "organization",
+        key="host_id",
+        to=Organization.from_row,
+        description="The organization that hosts it.",
+    )
+    attendances: list["Attendance"] = relation(
+        "attendances_of_event",
+        key="pk",
+        to=lambda row: Attendance.from_row(row),
+        many=True,
+        list_size=50,
+    )
 
-    @strawberry.field
-    async def working_group(self, info: Info) -> WorkingGroupRef | None:
-        if self.working_group_id is None:
-            return None
-        row = await info.context.loaders.working_group.load(self.working_group_id)
-        return working_group_types.WorkingGroup.from_row(row) if row else None
-
-    @strawberry.field
-    async def attendances(self, info: Info) -> list["Attendance"]:
-        rows = await info.context.loaders.attendances_of_event.load(self.pk)
-        return [Attendance.from_row(row) for row in rows]
-
-    @strawberry.field(description="Organizations that attended as guests.")
-    async def guests(self, info: Info) -> list[OrganizationRef]:
+    @field(description="Organizations that attended as guests.", list_size=50)
+    async def guests(self, info: Info) -> list[Organization]:
         rows = await info.context.loaders.attendances_of_event.load(self.pk)
         guest_ids = [row.organization_id for row in rows if row.role is AttendanceRole.GUEST]
         organizations = await info.context.loaders.organization.load_many(guest_ids)
-        return [organization_types.Organization.from_row(row) for row in organizations if row]
+        return [Organization.from_row(row) for row in organizations if row]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
@@ -106,17 +104,25 @@ class Attendance:
             organization_id=row.organization_id,
         )
 
-    @strawberry.field
-    async def event(self, info: Info) -> Event:
-        row = await info.context.loaders.event.load(self.event_id)
-        assert row is not None, "attendances.event_id is a foreign key"
-        return Event.from_row(row)
+    event: Event = relation("event", key="event_id", to=Event.from_row)
+    organization: Organization = relation(
+        "organization", key="organization_id", to=Organization.from_row
+    )
 
-    @strawberry.field
-    async def organization(self, info: Info) -> OrganizationRef:
-        row = await info.context.loaders.organization.load(self.organization_id)
-        assert row is not None, "attendances.organization_id is a foreign key"
-        return organization_types.Organization.from_row(row)
+
+@contributes_to(Organization)
+class OrganizationEvents(Organization):
+    attendances: list[Attendance] = relation(
+        "attendances_of_organization",
+        key="pk",
+        to=Attendance.from_row,
+        many=True,
+        list_size=20,
+        description="Club events it attended, in any role.",
+    )
+    hosted_events: list[Event] = relation(
+        "events_hosted_by", key="pk", to=Event.from_row, many=True, list_size=10
+    )
 
 
 @strawberry.input(description="Narrows `events`; all given conditions must hold.")
@@ -166,25 +172,71 @@ class RecordAttendanceInput:
 @strawberry.type
 class EventPayload(Payload):
     event: Event | None
-    errors: list[UserError]
+    errors: list[UserError] = field(list_size=5)
 
 
 @strawberry.type
 class AttendancePayload(Payload):
     attendance: Attendance | None
-    errors: list[UserError]
+    errors: list[UserError] = field(list_size=5)
 
 
-@contributes_to(organization_types.Organization)
-class OrganizationEvents(organization_types.Organization):
-    attendances: list[Attendance] = relation(
-        "attendances_of_organization",
-        key="pk",
-        to=Attendance.from_row,
-        many=True,
-        list_size=20,
-        description="Club events it attended, in any role.",
+@strawberry.type
+class EventQueries:
+    @field(description="The calendar, by start time.")
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: EventFilter | None = None,
+    ) -> Connection[Event]:
+        page = await events.events(info, first=first, after=after, **given(filter))
+        return Connection.of(page, Event.from_row)
+
+    @field
+    async def event(self, info: Info, id: strawberry.ID) -> Event | None:
+        row = await events.event(info, id=id)
+        return Event.from_row(row) if row else None
+
+
+@strawberry.type
+class EventMutations:
+    @strawberry.mutation(description="Schedule a club meeting hosted by a member.")
+    async def schedule_event(self, info: Info, input: ScheduleEventInput) -> EventPayload:
+        return await EventPayload.of(events.schedule_event(info, **given(input)), Event.from_row)
+
+    @strawberry.mutation(description="Change a scheduled event (its host or the secretariat).")
+    async def update_event(
+        self, info: Info, id: strawberry.ID, input: UpdateEventInput
+    ) -> EventPayload:
+        return await EventPayload.of(
+            events.update_event(info, id=id, given=given(input)), Event.from_row
+        )
+
+    @strawberry.mutation(description="Cancel a scheduled event (its host or the secretariat).")
+    async def cancel_event(
+        self, info: Info, id: strawberry.ID, reason: str | None = None
+    ) -> EventPayload:
+        return await EventPayload.of(
+            events.cancel_event(info, id=id, reason=reason), Event.from_row
+        )
+
+    @strawberry.mutation(
+        description="Mark a started event completed (its host or the secretariat)."
     )
-    hosted_events: list[Event] = relation(
-        "events_hosted_by", key="pk", to=Event.from_row, many=True, list_size=10
+    async def complete_event(self, info: Info, id: strawberry.ID) -> EventPayload:
+        return await EventPayload.of(events.complete_event(info, id=id), Event.from_row)
+
+    @strawberry.mutation(
+        description="Record who took part in an event, and as what (its host or the secretariat)."
     )
+    async def record_attendance(
+        self, info: Info, input: RecordAttendanceInput
+    ) -> AttendancePayload:
+        return await AttendancePayload.of(
+            events.record_attendance(info, **given(input)), Attendance.from_row
+        )
+
+
+DOMAIN = Domain(query=EventQueries, mutation=EventMutations)

@@ -10,37 +10,21 @@ from strawberry.federation import Schema
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from club.errors import RequestError
-from resolvers import events as event_resolvers
 from resolvers import invitations as invitation_resolvers
 from resolvers import subscriptions as subscription_resolvers
-from resolvers import working_groups as working_group_resolvers
 from resolvers.context import Context, as_context
-from schema import countries, organizations, viewer
+from schema import countries, events, organizations, viewer, working_groups
 from schema.domain import Domain, merge
 from schema.errors import ErrorCodes
-from schema.events import AttendancePayload, Event, EventPayload
 from schema.invitations import Invitation, InvitationPayload
 from schema.limits import OperationChecks, ParseCache
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
-from schema.pagination import Connection
 from schema.strawberry_private import SchemaHooks, entity_key_fields
-from schema.working_groups import ActionItemPayload, WorkingGroup, WorkingGroupPayload
 
 
 @strawberry.type
 class RemainingQueries:
-    events: Connection[Event] = strawberry.field(
-        resolver=event_resolvers.events, description="The calendar, by start time."
-    )
-    event: Event | None = strawberry.field(resolver=event_resolvers.event)
-    working_groups: list[WorkingGroup] = strawberry.field(
-        resolver=working_group_resolvers.working_groups, description="Every working group, by name."
-    )
-    working_group: WorkingGroup | None = strawberry.field(
-        resolver=working_group_resolvers.working_group,
-        description="A working group by `id` or `slug`.",
-    )
     invitation: Invitation | None = strawberry.field(
         resolver=invitation_resolvers.invitation,
         description="An invitation; null unless the caller is an admin, its inviter or invitee.",
@@ -138,26 +122,6 @@ class ClubSchema(SchemaHooks):
 
 @strawberry.type
 class RemainingMutations:
-    schedule_event: EventPayload = strawberry.mutation(
-        resolver=event_resolvers.schedule_event,
-        description="Schedule a club meeting hosted by a member.",
-    )
-    update_event: EventPayload = strawberry.mutation(
-        resolver=event_resolvers.update_event,
-        description="Change a scheduled event (its host or the secretariat).",
-    )
-    cancel_event: EventPayload = strawberry.mutation(
-        resolver=event_resolvers.cancel_event,
-        description="Cancel a scheduled event (its host or the secretariat).",
-    )
-    complete_event: EventPayload = strawberry.mutation(
-        resolver=event_resolvers.complete_event,
-        description="Mark a started event completed (its host or the secretariat).",
-    )
-    record_attendance: AttendancePayload = strawberry.mutation(
-        resolver=event_resolvers.record_attendance,
-        description="Record who took part in an event, and as what (its host or the secretariat).",
-    )
     invite_organization: InvitationPayload = strawberry.mutation(
         resolver=invitation_resolvers.invite_organization,
         description="A member invites a guest that attended a club event as a guest. "
@@ -174,27 +138,6 @@ class RemainingMutations:
     revoke_invitation: InvitationPayload = strawberry.mutation(
         resolver=invitation_resolvers.revoke_invitation,
         description="The inviter withdraws a pending invitation; its quota slot stays used.",
-    )
-
-    create_working_group: WorkingGroupPayload = strawberry.mutation(
-        resolver=working_group_resolvers.create_working_group,
-        description="Start a working group, led by a member.",
-    )
-    join_working_group: WorkingGroupPayload = strawberry.mutation(
-        resolver=working_group_resolvers.join_working_group,
-        description="The caller's organization (a member) joins a working group.",
-    )
-    leave_working_group: WorkingGroupPayload = strawberry.mutation(
-        resolver=working_group_resolvers.leave_working_group,
-        description="The caller's organization leaves a working group.",
-    )
-    add_action_item: ActionItemPayload = strawberry.mutation(
-        resolver=working_group_resolvers.add_action_item,
-        description="Add an item to a working group's action plan (its organizations).",
-    )
-    update_action_item: ActionItemPayload = strawberry.mutation(
-        resolver=working_group_resolvers.update_action_item,
-        description="Change an action item (its group's organizations).",
     )
 
 
@@ -222,7 +165,14 @@ REMAINING = Domain(
     query=RemainingQueries, mutation=RemainingMutations, subscription=RemainingSubscriptions
 )
 # The domains, in the order their fields appear in the root types.
-DOMAINS = (viewer.DOMAIN, countries.DOMAIN, organizations.DOMAIN, REMAINING)
+DOMAINS = (
+    viewer.DOMAIN,
+    countries.DOMAIN,
+    organizations.DOMAIN,
+    events.DOMAIN,
+    working_groups.DOMAIN,
+    REMAINING,
+)
 Query = merge("Query", [domain.query for domain in DOMAINS])
 Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])
 Subscription = merge("Subscription", [domain.subscription for domain in DOMAINS])

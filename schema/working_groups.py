@@ -1,20 +1,23 @@
-"""WorkingGroup and ActionItem: the club's standing groups and their plans."""
+"""WorkingGroup and ActionItem: the club's standing groups and their plans; creating,
+joining and leaving one, and changing its plan. (An event's working group: added here.)"""
 
 from datetime import date
 from typing import Self
 
 import strawberry
 
-import schema.events as event_types
-import schema.organizations as organization_types
 from club.ids import decode_id
 from db import models
+from resolvers import working_groups
 from resolvers.context import Info
+from schema.domain import Domain
 from schema.enums import ActionItemStatus, FocusArea
-from schema.fields import contributes_to, relation
+from schema.events import Event
+from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
+from schema.inputs import given
+from schema.organizations import Organization
 from schema.payloads import Payload, UserError
-from schema.refs import EventRef, OrganizationRef
 
 
 @strawberry.federation.type(keys=["id"], description="A standing group of the club.")
@@ -39,27 +42,36 @@ class WorkingGroup:
             lead_id=row.lead_id,
         )
 
-    @strawberry.field(description="The organization that leads it.")
-    async def lead(self, info: Info) -> OrganizationRef | None:
-        if self.lead_id is None:
-            return None
-        row = await info.context.loaders.organization.load(self.lead_id)
-        return organization_types.Organization.from_row(row) if row else None
-
-    @strawberry.field(description="Organizations taking part, by name.")
-    async def members(self, info: Info) -> list[OrganizationRef]:
-        rows = await info.context.loaders.members_of_working_group.load(self.pk)
-        return [organization_types.Organization.from_row(row) for row in rows]
-
-    @strawberry.field(description="Its events, by start time.")
-    async def meetings(self, info: Info) -> list[EventRef]:
-        rows = await info.context.loaders.meetings_of_working_group.load(self.pk)
-        return [event_types.Event.from_row(row) for row in rows]
-
-    @strawberry.field(description="Its action items, by due date.")
-    async def action_plan(self, info: Info) -> list["ActionItem"]:
-        rows = await info.context.loaders.action_items_of_working_group.load(self.pk)
-        return [ActionItem.from_row(row) for row in rows]
+    lead: Organization | None = relation(
+        "organization",
+        key="lead_id",
+        to=Organization.from_row,
+        description="The organization that leads it.",
+    )
+    members: list[Organization] = relation(
+        "members_of_working_group",
+        key="pk",
+        to=Organization.from_row,
+        many=True,
+        list_size=100,
+        description="Organizations taking part, by name.",
+    )
+    meetings: list[Event] = relation(
+        "meetings_of_working_group",
+        key="pk",
+        to=Event.from_row,
+        many=True,
+        list_size=20,
+        description="Its events, by start time.",
+    )
+    action_plan: list["ActionItem"] = relation(
+        "action_items_of_working_group",
+        key="pk",
+        to=lambda row: ActionItem.from_row(row),
+        many=True,
+        list_size=20,
+        description="Its action items, by due date.",
+    )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
@@ -85,12 +97,30 @@ class ActionItem:
             owner_id=row.owner_id,
         )
 
-    @strawberry.field(description="The organization responsible for it.")
-    async def owner(self, info: Info) -> OrganizationRef | None:
-        if self.owner_id is None:
-            return None
-        row = await info.context.loaders.organization.load(self.owner_id)
-        return organization_types.Organization.from_row(row) if row else None
+    owner: Organization | None = relation(
+        "organization",
+        key="owner_id",
+        to=Organization.from_row,
+        description="The organization responsible for it.",
+    )
+
+
+@contributes_to(Organization)
+class OrganizationWorkingGroups(Organization):
+    working_groups: list[WorkingGroup] = relation(
+        "working_groups_of_organization",
+        key="pk",
+        to=WorkingGroup.from_row,
+        many=True,
+        list_size=10,
+    )
+
+
+@contributes_to(Event)
+class EventWorkingGroup(Event):
+    working_group: WorkingGroup | None = relation(
+        "working_group", key="working_group_id", to=WorkingGroup.from_row
+    )
 
 
 @strawberry.input(description="A new working group.")
@@ -117,21 +147,70 @@ class ActionItemInput:
 @strawberry.type
 class WorkingGroupPayload(Payload):
     working_group: WorkingGroup | None
-    errors: list[UserError]
+    errors: list[UserError] = field(list_size=5)
 
 
 @strawberry.type
 class ActionItemPayload(Payload):
     action_item: ActionItem | None
-    errors: list[UserError]
+    errors: list[UserError] = field(list_size=5)
 
 
-@contributes_to(organization_types.Organization)
-class OrganizationWorkingGroups(organization_types.Organization):
-    working_groups: list[WorkingGroup] = relation(
-        "working_groups_of_organization",
-        key="pk",
-        to=WorkingGroup.from_row,
-        many=True,
-        list_size=10,
+@strawberry.type
+class WorkingGroupQueries:
+    @field(description="Every working group, by name.", list_size=50)
+    async def working_groups(self, info: Info) -> list[WorkingGroup]:
+        return [WorkingGroup.from_row(row) for row in await working_groups.working_groups(info)]
+
+    @field(description="A working group by `id` or `slug`.")
+    async def working_group(
+        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+    ) -> WorkingGroup | None:
+        row = await working_groups.working_group(info, id=id, slug=slug)
+        return WorkingGroup.from_row(row) if row else None
+
+
+@strawberry.type
+class WorkingGroupMutations:
+    @strawberry.mutation(description="Start a working group, led by a member.")
+    async def create_working_group(
+        self, info: Info, input: CreateWorkingGroupInput
+    ) -> WorkingGroupPayload:
+        return await WorkingGroupPayload.of(
+            working_groups.create_working_group(info, **given(input)), WorkingGroup.from_row
+        )
+
+    @strawberry.mutation(description="The caller's organization (a member) joins a working group.")
+    async def join_working_group(self, info: Info, id: strawberry.ID) -> WorkingGroupPayload:
+        return await WorkingGroupPayload.of(
+            working_groups.join_working_group(info, id=id), WorkingGroup.from_row
+        )
+
+    @strawberry.mutation(description="The caller's organization leaves a working group.")
+    async def leave_working_group(self, info: Info, id: strawberry.ID) -> WorkingGroupPayload:
+        return await WorkingGroupPayload.of(
+            working_groups.leave_working_group(info, id=id), WorkingGroup.from_row
+        )
+
+    @strawberry.mutation(
+        description="Add an item to a working group's action plan (its organizations)."
     )
+    async def add_action_item(
+        self, info: Info, working_group_id: strawberry.ID, input: ActionItemInput
+    ) -> ActionItemPayload:
+        return await ActionItemPayload.of(
+            working_groups.add_action_item(info, working_group_id=working_group_id, **given(input)),
+            ActionItem.from_row,
+        )
+
+    @strawberry.mutation(description="Change an action item (its group's organizations).")
+    async def update_action_item(
+        self, info: Info, id: strawberry.ID, input: ActionItemInput
+    ) -> ActionItemPayload:
+        return await ActionItemPayload.of(
+            working_groups.update_action_item(info, id=id, given=given(input)),
+            ActionItem.from_row,
+        )
+
+
+DOMAIN = Domain(query=WorkingGroupQueries, mutation=WorkingGroupMutations)
