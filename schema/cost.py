@@ -48,26 +48,13 @@ from schema.fields import facts_of
 # to be given a size.
 LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("Query", "countries"): 250,
-    ("Query", "workingGroups"): 50,
     ("Country", "organizations"): 100,  # its `first`, which defaults to the largest page
-    ("Event", "attendances"): 50,
-    ("Event", "guests"): 50,
     ("Organization", "sponsored"): 20,
     ("Organization", "invitationsSent"): 10,
     ("Organization", "invitationsReceived"): 10,
-    ("Organization", "attendances"): 20,
-    ("Organization", "hostedEvents"): 10,
-    ("Organization", "workingGroups"): 10,
-    ("WorkingGroup", "members"): 100,
-    ("WorkingGroup", "meetings"): 20,
-    ("WorkingGroup", "actionPlan"): 20,
     # Refusals in a mutation payload: a handful at most.
-    ("ActionItemPayload", "errors"): 5,
-    ("AttendancePayload", "errors"): 5,
-    ("EventPayload", "errors"): 5,
     ("InvitationPayload", "errors"): 5,
     ("OrganizationPayload", "errors"): 5,
-    ("WorkingGroupPayload", "errors"): 5,
 }
 MUTATION_COST = 10
 # `_service { sdl }` is the federation's way to read the whole schema: introspection too.
