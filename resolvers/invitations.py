@@ -3,7 +3,6 @@ mutations by which a guest becomes a member."""
 
 from datetime import datetime
 
-import strawberry
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,14 +23,20 @@ from club.validation import optional_text
 from db import models
 from db.activity import Subject, append_activity
 from resolvers.context import Info
-from resolvers.invitation_access import owners, visible_invitation
-from resolvers.mutations import mutation_with_payload, transaction
-from schema.invitations import Invitation, InvitationPayload, InviteOrganizationInput
+from resolvers.mutations import mutation, transaction
 
 
-async def invitation(info: Info, id: strawberry.ID) -> Invitation | None:
-    row = await visible_invitation(info, decode_id("Invitation", id))
-    return Invitation.from_row(row) if row else None
+def owners(row: models.Invitation) -> frozenset[int]:
+    return frozenset((row.inviter_id, row.invitee_id))
+
+
+async def invitation(info: Info, *, id: str) -> models.Invitation | None:
+    """The invitation, or None when it does not exist or the caller may not see it (only
+    admins, its inviter and its invitee may)."""
+    row = await info.context.loaders.invitation.load(decode_id("Invitation", id))
+    if row is None or not can_see(Audience.OWNERS, info.context.principal, owners(row)):
+        return None
+    return row
 
 
 async def _lock_organizations(session: AsyncSession, *ids: int) -> dict[int, models.Organization]:
@@ -110,44 +115,52 @@ async def _expire_stale_invitations(session: AsyncSession, invitee_id: int, now:
         )
 
 
-@mutation_with_payload(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
-async def invite_organization(info: Info, input: InviteOrganizationInput) -> Invitation:
-    """A member invites a guest (rules 2 and 4), within its yearly quota (rule 3)."""
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def invite_organization(
+    info: Info,
+    *,
+    invitee_id: str,
+    message: str | None = None,
+    inviter_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> models.Invitation:
+    """A member invites a guest (rules 2 and 4), within its yearly quota (rule 3). A retry
+    with the same idempotency key returns the first invitation and uses no second slot."""
     context = info.context
-    inviter_id = organization_acted_for(context.principal, input.inviter_id, "inviterId")
-    invitee_id = id_of("Organization", input.invitee_id, "inviteeId")
-    message = optional_text(input.message, "message", max_length=2000)
-    key = optional_text(input.idempotency_key, "idempotencyKey", max_length=100)
+    inviter_pk = organization_acted_for(context.principal, inviter_id, "inviterId")
+    invitee_pk = id_of("Organization", invitee_id, "inviteeId")
+    message = optional_text(message, "message", max_length=2000)
+    key = optional_text(idempotency_key, "idempotencyKey", max_length=100)
     now = context.now
 
     async with transaction(info) as session:
         # Every invitation by this inviter, and every change to this invitee, queues here, in
         # one process or many: the quota count and the invitee's state below cannot be
         # overtaken by a concurrent transaction.
-        locked = await _lock_organizations(session, inviter_id, invitee_id)
-        inviter = found(locked.get(inviter_id), "organization", "inviterId")
+        locked = await _lock_organizations(session, inviter_pk, invitee_pk)
+        inviter = found(locked.get(inviter_pk), "organization", "inviterId")
         if key is not None:
             earlier = await session.scalar(
                 select(models.Invitation).where(
-                    models.Invitation.inviter_id == inviter_id,
+                    models.Invitation.inviter_id == inviter_pk,
                     models.Invitation.idempotency_key == key,
                 )
             )
             if earlier is not None:
-                if earlier.invitee_id != invitee_id:
+                if earlier.invitee_id != invitee_pk:
                     raise PayloadRefusal(
                         ErrorCode.IDEMPOTENCY_KEY_REUSED,
                         "This idempotency key was used for another invitation.",
                         "idempotencyKey",
                     )
-                return Invitation.from_row(earlier)  # a retry: nothing new, no slot used
+                return earlier  # a retry: nothing new, no slot used
 
-        invitee = found(locked.get(invitee_id), "organization", "inviteeId")
+        invitee = found(locked.get(invitee_pk), "organization", "inviteeId")
         refusal = rules.check_invitation(
             inviter.facts(),
             invitee.facts(),
-            invitee_was_guest=await _was_guest(session, invitee_id),
-            invitee_has_pending_invitation=await _has_pending(session, invitee_id, now),
+            invitee_was_guest=await _was_guest(session, invitee_pk),
+            invitee_has_pending_invitation=await _has_pending(session, invitee_pk, now),
         )
         if refusal:
             raise refusal
@@ -155,17 +168,17 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
         year = rules.invitation_year(now)
         used = await session.scalar(
             select(func.count()).where(
-                models.Invitation.inviter_id == inviter_id, models.Invitation.year == year
+                models.Invitation.inviter_id == inviter_pk, models.Invitation.year == year
             )
         )
         limit = context.settings.invitation_quota
         if refusal := rules.check_quota(used=used or 0, limit=limit, year=year):
             raise refusal
 
-        await _expire_stale_invitations(session, invitee_id, now)
+        await _expire_stale_invitations(session, invitee_pk, now)
         row = models.Invitation(
-            inviter_id=inviter_id,
-            invitee_id=invitee_id,
+            inviter_id=inviter_pk,
+            invitee_id=invitee_pk,
             status=InvitationStatus.PENDING,
             message=message,
             year=year,
@@ -180,10 +193,10 @@ async def invite_organization(info: Info, input: InviteOrganizationInput) -> Inv
             ActivityKind.INVITATION_SENT,
             occurred_at=now,
             subject=Subject.of(models.Invitation, row.id),
-            related={"organization_id": invitee_id},
-            payload={"inviter_id": inviter_id, "invitee_id": invitee_id},
+            related={"organization_id": invitee_pk},
+            payload={"inviter_id": inviter_pk, "invitee_id": invitee_pk},
         )
-    return Invitation.from_row(row)
+    return row
 
 
 def _invitation_facts(row: models.Invitation) -> InvitationFacts:
@@ -197,7 +210,7 @@ def _require_side(row: models.Invitation, organization_id: int, side: str) -> No
 
 async def _close(
     info: Info, id: str, status: InvitationStatus, kind: ActivityKind, side: str
-) -> Invitation:
+) -> models.Invitation:
     """Decline (the invitee) or revoke (the inviter, or the secretariat): a pending,
     unexpired invitation ends. A revoked invitation's quota slot stays used."""
     principal = info.context.principal
@@ -219,11 +232,11 @@ async def _close(
             subject=Subject.of(models.Invitation, row.id),
             related={"organization_id": row.invitee_id},
         )
-    return Invitation.from_row(row)
+    return row
 
 
-@mutation_with_payload(InvitationPayload, Role.ORGANIZATION)
-async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
+@mutation(Role.ORGANIZATION)
+async def accept_invitation(info: Info, *, id: str) -> models.Invitation:
     """The invitee joins (rule 5): a pending, unexpired invitation from a member."""
     now = info.context.now
     invitee_id = acting_organization(info.context.principal)
@@ -261,18 +274,18 @@ async def accept_invitation(info: Info, id: strawberry.ID) -> Invitation:
             related={"invitation_id": row.id},
             payload={"sponsor_id": inviter.id, "country_id": invitee.country_id},
         )
-    return Invitation.from_row(row)
+    return row
 
 
-@mutation_with_payload(InvitationPayload, Role.ORGANIZATION)
-async def decline_invitation(info: Info, id: strawberry.ID) -> Invitation:
+@mutation(Role.ORGANIZATION)
+async def decline_invitation(info: Info, *, id: str) -> models.Invitation:
     return await _close(
         info, id, InvitationStatus.DECLINED, ActivityKind.INVITATION_DECLINED, "invitee"
     )
 
 
-@mutation_with_payload(InvitationPayload, Role.ADMIN, Role.ORGANIZATION)
-async def revoke_invitation(info: Info, id: strawberry.ID) -> Invitation:
+@mutation(Role.ADMIN, Role.ORGANIZATION)
+async def revoke_invitation(info: Info, *, id: str) -> models.Invitation:
     return await _close(
         info, id, InvitationStatus.REVOKED, ActivityKind.INVITATION_REVOKED, "inviter"
     )

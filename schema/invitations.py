@@ -1,24 +1,25 @@
 """Invitation and InvitationQuota: how a guest becomes a member. Visible to admins and to
-the inviter and the invitee only."""
+the inviter and the invitee only. The `invitation` query and the mutations that invite,
+accept, decline and revoke; an organization's invitations and quota."""
 
 from datetime import datetime
 from typing import Self
 
 import strawberry
 
-import schema.organizations as organization_types
 from club.access import Audience
-from club.ids import decode_id
 from club.rules import effective_invitation_status
 from db import models
+from resolvers import invitations
 from resolvers.context import Info
-from resolvers.invitation_access import visible_invitation
 from resolvers.loaders import InviterYearKey
+from schema.domain import Domain
 from schema.enums import InvitationStatus
 from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
+from schema.inputs import given
+from schema.organizations import Organization
 from schema.payloads import Payload, UserError
-from schema.refs import OrganizationRef
 
 
 @strawberry.federation.type(keys=["id"], description="A member's invitation to a guest.")
@@ -29,6 +30,15 @@ class Invitation:
     created_at: datetime
     expires_at: datetime
     responded_at: datetime | None
+
+    def _status(self, info: Info) -> InvitationStatus:
+        return effective_invitation_status(self.stored_status, self.expires_at, info.context.now)
+
+    status: InvitationStatus = field(
+        resolver=_status,
+        description="EXPIRED once a pending invitation passes `expiresAt`.",
+        clock=True,
+    )
     stored_status: strawberry.Private[InvitationStatus]
     pk: strawberry.Private[int]
     inviter_id: strawberry.Private[int]
@@ -52,25 +62,13 @@ class Invitation:
     def owner_ids(self) -> frozenset[int]:
         return frozenset((self.inviter_id, self.invitee_id))
 
-    @strawberry.field(description="EXPIRED once a pending invitation passes `expiresAt`.")
-    def status(self, info: Info) -> InvitationStatus:
-        return effective_invitation_status(self.stored_status, self.expires_at, info.context.now)
-
-    @strawberry.field
-    async def inviter(self, info: Info) -> OrganizationRef:
-        row = await info.context.loaders.organization.load(self.inviter_id)
-        assert row is not None, "invitations.inviter_id is a foreign key"
-        return organization_types.Organization.from_row(row)
-
-    @strawberry.field
-    async def invitee(self, info: Info) -> OrganizationRef:
-        row = await info.context.loaders.organization.load(self.invitee_id)
-        assert row is not None, "invitations.invitee_id is a foreign key"
-        return organization_types.Organization.from_row(row)
+    # Foreign keys: the organizations exist.
+    inviter: Organization = relation("organization", key="inviter_id", to=Organization.from_row)
+    invitee: Organization = relation("organization", key="invitee_id", to=Organization.from_row)
 
     @classmethod
-    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> "Invitation | None":
-        row = await visible_invitation(info, decode_id("Invitation", id))
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
+        row = await invitations.invitation(info, id=id)
         return cls.from_row(row) if row else None
 
 
@@ -104,11 +102,11 @@ class InviteOrganizationInput:
 @strawberry.type
 class InvitationPayload(Payload):
     invitation: Invitation | None
-    errors: list[UserError]
+    errors: list[UserError] = field(list_size=5)
 
 
-@contributes_to(organization_types.Organization)
-class OrganizationInvitations(organization_types.Organization):
+@contributes_to(Organization)
+class OrganizationInvitations(Organization):
     @field(
         description="Invitations it sent (in `year`, if given). Admins and itself only.",
         audience=Audience.OWNERS,
@@ -142,3 +140,50 @@ class OrganizationInvitations(organization_types.Organization):
         return InvitationQuota.of(
             year=year, limit=info.context.settings.invitation_quota, used=len(sent)
         )
+
+
+@strawberry.type
+class InvitationQueries:
+    @field(description="An invitation; null unless the caller is an admin, its inviter or invitee.")
+    async def invitation(self, info: Info, id: strawberry.ID) -> Invitation | None:
+        row = await invitations.invitation(info, id=id)
+        return Invitation.from_row(row) if row else None
+
+
+@strawberry.type
+class InvitationMutations:
+    @strawberry.mutation(
+        description="A member invites a guest that attended a club event as a guest. "
+        "Organizations invite as themselves; ADMIN names the inviter."
+    )
+    async def invite_organization(
+        self, info: Info, input: InviteOrganizationInput
+    ) -> InvitationPayload:
+        return await InvitationPayload.of(
+            invitations.invite_organization(info, **given(input)), Invitation.from_row
+        )
+
+    @strawberry.mutation(
+        description="The invitee accepts a pending invitation and becomes a member."
+    )
+    async def accept_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
+        return await InvitationPayload.of(
+            invitations.accept_invitation(info, id=id), Invitation.from_row
+        )
+
+    @strawberry.mutation(description="The invitee declines a pending invitation.")
+    async def decline_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
+        return await InvitationPayload.of(
+            invitations.decline_invitation(info, id=id), Invitation.from_row
+        )
+
+    @strawberry.mutation(
+        description="The inviter withdraws a pending invitation; its quota slot stays used."
+    )
+    async def revoke_invitation(self, info: Info, id: strawberry.ID) -> InvitationPayload:
+        return await InvitationPayload.of(
+            invitations.revoke_invitation(info, id=id), Invitation.from_row
+        )
+
+
+DOMAIN = Domain(query=InvitationQueries, mutation=InvitationMutations)

@@ -10,26 +10,15 @@ from strawberry.federation import Schema
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from club.errors import RequestError
-from resolvers import invitations as invitation_resolvers
 from resolvers import subscriptions as subscription_resolvers
 from resolvers.context import Context, as_context
-from schema import countries, events, organizations, viewer, working_groups
+from schema import countries, events, invitations, organizations, viewer, working_groups
 from schema.domain import Domain, merge
 from schema.errors import ErrorCodes
-from schema.invitations import Invitation, InvitationPayload
 from schema.limits import OperationChecks, ParseCache
 from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
 from schema.strawberry_private import SchemaHooks, entity_key_fields
-
-
-@strawberry.type
-class RemainingQueries:
-    invitation: Invitation | None = strawberry.field(
-        resolver=invitation_resolvers.invitation,
-        description="An invitation; null unless the caller is an admin, its inviter or invitee.",
-    )
-
 
 # Whether the running operation's caller may not introspect: graphql-core then leaves
 # "Did you mean …?" out of its errors while coercing variables too (validation: schema/limits.py).
@@ -121,27 +110,6 @@ class ClubSchema(SchemaHooks):
 
 
 @strawberry.type
-class RemainingMutations:
-    invite_organization: InvitationPayload = strawberry.mutation(
-        resolver=invitation_resolvers.invite_organization,
-        description="A member invites a guest that attended a club event as a guest. "
-        "Organizations invite as themselves; ADMIN names the inviter.",
-    )
-    accept_invitation: InvitationPayload = strawberry.mutation(
-        resolver=invitation_resolvers.accept_invitation,
-        description="The invitee accepts a pending invitation and becomes a member.",
-    )
-    decline_invitation: InvitationPayload = strawberry.mutation(
-        resolver=invitation_resolvers.decline_invitation,
-        description="The invitee declines a pending invitation.",
-    )
-    revoke_invitation: InvitationPayload = strawberry.mutation(
-        resolver=invitation_resolvers.revoke_invitation,
-        description="The inviter withdraws a pending invitation; its quota slot stays used.",
-    )
-
-
-@strawberry.type
 class RemainingSubscriptions:
     # (strawberry's stubs type a subscription field as its generator; the schema sees the item)
     member_joined: MemberJoined = strawberry.subscription(  # type: ignore[assignment]
@@ -161,9 +129,7 @@ class RemainingSubscriptions:
     )
 
 
-REMAINING = Domain(
-    query=RemainingQueries, mutation=RemainingMutations, subscription=RemainingSubscriptions
-)
+REMAINING = Domain(subscription=RemainingSubscriptions)
 # The domains, in the order their fields appear in the root types.
 DOMAINS = (
     viewer.DOMAIN,
@@ -171,6 +137,7 @@ DOMAINS = (
     organizations.DOMAIN,
     events.DOMAIN,
     working_groups.DOMAIN,
+    invitations.DOMAIN,
     REMAINING,
 )
 Query = merge("Query", [domain.query for domain in DOMAINS])
