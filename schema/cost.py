@@ -50,10 +50,7 @@ LIST_SIZES: Mapping[tuple[str, str], int] = {
     ("Query", "countries"): 250,
     ("Country", "organizations"): 100,  # its `first`, which defaults to the largest page
     ("Organization", "sponsored"): 20,
-    ("Organization", "invitationsSent"): 10,
-    ("Organization", "invitationsReceived"): 10,
     # Refusals in a mutation payload: a handful at most.
-    ("InvitationPayload", "errors"): 5,
     ("OrganizationPayload", "errors"): 5,
 }
 MUTATION_COST = 10

@@ -78,6 +78,12 @@ def test_every_list_field_has_a_declared_size() -> None:
         ("{ __typename viewer { __typename role } }", None, 1),
         ("{ __schema { types { name fields { name } } } }", None, 0),
         ("mutation { cancelEvent(id: \"x\") { errors { code } } }", None, MUTATION_COST + 1 + 5),
+        # Sizes declared next to the field (schema/fields.py): invitations 10, errors 5.
+        ("{ organizations { edges { node { invitationsSent { id } invitationsReceived { id } }"
+         " } } }",
+         None, 1 + 20 * (2 + 10 + 10)),
+        ("mutation { acceptInvitation(id: \"x\") { errors { code } } }", None,
+         MUTATION_COST + 1 + 5),
     ],
 )  # fmt: skip
 def test_cost(query: str, variables: dict[str, object] | None, cost: int) -> None:
