@@ -31,6 +31,7 @@ class Invitation:
     expires_at: datetime
     responded_at: datetime | None
 
+    # Declared as an attribute, not a decorated method, so that it keeps its place in the SDL.
     def _status(self, info: Info) -> InvitationStatus:
         return effective_invitation_status(self.stored_status, self.expires_at, info.context.now)
 
