@@ -3,7 +3,7 @@
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import ParamSpec, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,36 +42,6 @@ def mutation(
             if context.feed is not None:
                 context.feed.wake()  # committed: this process's subscribers hear it at once
             return value
-
-        return run
-
-    return decorate
-
-
-def mutation_with_payload(
-    payload: Any, *roles: Role
-) -> Callable[[Callable[..., Awaitable[Any]]], Callable[..., Awaitable[Any]]]:
-    """Wrap a mutation body: refuse roles outside `roles` with a top-level FORBIDDEN; turn a
-    `PayloadRefusal` (raised inside the transaction, so it rolled back) into a payload error; on
-    success wrap the returned object in `payload` and start fresh loaders, so that what the
-    client selects on it reflects the change."""
-
-    def decorate(body: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-        @functools.wraps(body)
-        async def run(info: Info, **arguments: Any) -> Any:
-            require_role(info.context.principal, *roles)
-            try:
-                value = await body(info, **arguments)
-            except PayloadRefusal as refusal:
-                if info.context.metrics is not None:
-                    info.context.metrics.refusals.labels(info.field_name, refusal.code.value).inc()
-                return payload.refused(refusal)
-            context = info.context
-            await context.release_reads()
-            context.loaders = Loaders.for_request(context.session_factory)
-            if context.feed is not None:
-                context.feed.wake()  # committed: this process's subscribers hear it at once
-            return payload.done(value)
 
         return run
 
