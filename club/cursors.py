@@ -1,4 +1,5 @@
-"""Opaque cursors of paginated lists: base64 of the list's name and the row's sort key."""
+"""Opaque cursors: of paginated lists (base64 of the list's name and the row's sort key),
+and of points in the activity log (a global id of type `Activity`)."""
 
 import base64
 import binascii
@@ -7,6 +8,7 @@ from typing import Any
 import orjson
 
 from club.errors import RequestError
+from club.ids import decode_id, encode_id
 
 
 def encode_cursor(kind: str, sort_key: list[Any]) -> str:
@@ -29,3 +31,15 @@ def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:
     ):
         raise RequestError.bad_input(f"`{cursor}` is not a cursor of this list.", field="after")
     return value[1:]
+
+
+def activity_cursor(log_id: int) -> str:
+    """The opaque cursor of a point in the activity log (0: its beginning)."""
+    return encode_id("Activity", log_id)
+
+
+def parse_activity_cursor(cursor: str) -> int:
+    """The activity log id inside a subscription's `after`, or BAD_USER_INPUT."""
+    if cursor == activity_cursor(0):
+        return 0
+    return decode_id("Activity", cursor, field="after")

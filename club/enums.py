@@ -88,3 +88,39 @@ class ActivityKind(StrEnum):
     ACTION_ITEM_ADDED = "ACTION_ITEM_ADDED"
     ACTION_ITEM_UPDATED = "ACTION_ITEM_UPDATED"
     TOKEN_REVOKED = "TOKEN_REVOKED"
+
+
+class MeetingUpdateKind(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    UPDATED = "UPDATED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    ATTENDANCE_RECORDED = "ATTENDANCE_RECORDED"
+
+
+# The activity a `meetingUpdates` subscription delivers, as the kind it reports.
+MEETING_UPDATES = {
+    ActivityKind.EVENT_SCHEDULED: MeetingUpdateKind.SCHEDULED,
+    ActivityKind.EVENT_UPDATED: MeetingUpdateKind.UPDATED,
+    ActivityKind.EVENT_CANCELLED: MeetingUpdateKind.CANCELLED,
+    ActivityKind.EVENT_COMPLETED: MeetingUpdateKind.COMPLETED,
+    ActivityKind.ATTENDANCE_RECORDED: MeetingUpdateKind.ATTENDANCE_RECORDED,
+}
+
+
+class InvitationUpdateKind(StrEnum):
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    REVOKED = "REVOKED"
+    EXPIRED = "EXPIRED"
+
+
+# The activity an `invitationUpdates` subscription delivers, as the kind it reports.
+INVITATION_UPDATES = {
+    ActivityKind.INVITATION_SENT: InvitationUpdateKind.SENT,
+    ActivityKind.INVITATION_ACCEPTED: InvitationUpdateKind.ACCEPTED,
+    ActivityKind.INVITATION_DECLINED: InvitationUpdateKind.DECLINED,
+    ActivityKind.INVITATION_REVOKED: InvitationUpdateKind.REVOKED,
+    ActivityKind.INVITATION_EXPIRED: InvitationUpdateKind.EXPIRED,
+}

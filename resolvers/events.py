@@ -1,7 +1,8 @@
 """Events: the calendar, single lookups, and the host's mutations (schedule, change,
 cancel, complete, record attendance)."""
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -10,16 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from club import rules
 from club.access import acting_organization, organization_acted_for
-from club.enums import ActivityKind, AttendanceRole, EventKind, EventStatus, Role
+from club.enums import (
+    MEETING_UPDATES,
+    ActivityKind,
+    AttendanceRole,
+    EventKind,
+    EventStatus,
+    Role,
+)
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.times import utc_argument, utc_time
 from club.validation import optional_text, text, web_address
 from db import models
 from db.activity import Subject, append_activity
+from db.notifier import LiveEvent
 from resolvers.context import Info
 from resolvers.mutations import mutation, transaction
 from resolvers.pagination import Page, SortOrder, page_size, paginate
+from resolvers.subscriptions import follow
 
 BY_START = SortOrder("events", (models.Event.starts_at, models.Event.id))
 
@@ -262,3 +272,32 @@ async def record_attendance(
             payload={"role": role.value},
         )
     return row
+
+
+async def meeting_updates(
+    info: Info,
+    *,
+    event_id: str | None = None,
+    working_group_id: str | None = None,
+    after: str | None = None,
+) -> AsyncGenerator[LiveEvent, None]:
+    """Changes to meetings (of one event or working group, if given), from the activity log."""
+    event_pk = None if event_id is None else decode_id("Event", event_id, field="eventId")
+    group_pk = (
+        None
+        if working_group_id is None
+        else decode_id("WorkingGroup", working_group_id, field="workingGroupId")
+    )
+
+    def wants(live: LiveEvent) -> bool:
+        event = live.subject_as(models.Event)
+        return (
+            live.kind in MEETING_UPDATES
+            and event is not None
+            and (event_pk is None or event.id == event_pk)
+            and (group_pk is None or event.working_group_id == group_pk)
+        )
+
+    async with aclosing(follow(info, wants, after)) as events:
+        async for live in events:
+            yield live

@@ -1,14 +1,23 @@
 """Invitations: lookups (visible to admins, the inviter and the invitee only) and the
 mutations by which a guest becomes a member."""
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from club import rules
-from club.access import Audience, acting_organization, can_see, organization_acted_for
+from club.access import (
+    Audience,
+    acting_organization,
+    can_see,
+    organization_acted_for,
+    require_role,
+)
 from club.enums import (
+    INVITATION_UPDATES,
     ActivityKind,
     AttendanceRole,
     EventStatus,
@@ -22,8 +31,10 @@ from club.rules import InvitationFacts
 from club.validation import optional_text
 from db import models
 from db.activity import Subject, append_activity
+from db.notifier import LiveEvent
 from resolvers.context import Info
 from resolvers.mutations import mutation, transaction
+from resolvers.subscriptions import follow
 
 
 def owners(row: models.Invitation) -> frozenset[int]:
@@ -289,3 +300,23 @@ async def revoke_invitation(info: Info, *, id: str) -> models.Invitation:
     return await _close(
         info, id, InvitationStatus.REVOKED, ActivityKind.INVITATION_REVOKED, "inviter"
     )
+
+
+async def invitation_updates(
+    info: Info, *, after: str | None = None
+) -> AsyncGenerator[LiveEvent, None]:
+    """The caller's organization's invitations, sent or received, from the activity log."""
+    require_role(info.context.principal, Role.ORGANIZATION)
+    own = info.context.principal.organization_id
+
+    def wants(live: LiveEvent) -> bool:
+        invitation = live.subject_as(models.Invitation)
+        return (
+            live.kind in INVITATION_UPDATES
+            and invitation is not None
+            and own in (invitation.inviter_id, invitation.invitee_id)
+        )
+
+    async with aclosing(follow(info, wants, after)) as events:
+        async for live in events:
+            yield live

@@ -1,6 +1,7 @@
 """Organizations: the directory, single lookups, registration and updates."""
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from club.access import acting_organization
 from club.enums import ActivityKind, OrganizationKind, OrganizationStatus, Role
-from club.errors import ErrorCode, PayloadRefusal, found
+from club.errors import ErrorCode, PayloadRefusal, RequestError, found
 from club.ids import decode_id, id_of
 from club.validation import (
     SLUG_LENGTH,
@@ -25,9 +26,11 @@ from db import models
 from db.activity import Subject, append_activity
 from db.base import is_unique_violation
 from db.countries import country_id
+from db.notifier import LiveEvent
 from resolvers.context import Info
 from resolvers.mutations import mutation, transaction
 from resolvers.pagination import Page, SortOrder, page_size, paginate
+from resolvers.subscriptions import follow
 
 BY_NAME = SortOrder("organizations", (models.Organization.name, models.Organization.id))
 
@@ -194,3 +197,27 @@ async def update_organization(
             payload={"changed": sorted(changes)},
         )
     return row
+
+
+async def member_joined(
+    info: Info, *, country_code: str | None = None, after: str | None = None
+) -> AsyncGenerator[LiveEvent, None]:
+    """Organizations becoming members (of one country, if given), from the activity log."""
+    country = None
+    if country_code is not None:
+        async with info.context.session_factory() as session:
+            country = await country_id(session, country_code)
+        if country is None:
+            raise RequestError.bad_input(
+                f"`{country_code}` is not an ISO 3166-1 alpha-2 code.", field="countryCode"
+            )
+
+    def wants(live: LiveEvent) -> bool:
+        if live.kind is not ActivityKind.MEMBER_JOINED:
+            return False
+        joined = live.subject_as(models.Organization)
+        return country is None or (joined is not None and joined.country_id == country)
+
+    async with aclosing(follow(info, wants, after)) as events:
+        async for live in events:
+            yield live

@@ -1,18 +1,15 @@
-"""Subscriptions: the activity feed, filtered per subscriber, resumable from a cursor."""
+"""Following the activity feed: what every subscription shares. A domain's subscription
+resolver says which events it wants (`follow(info, wants, after)`); the schema wraps them."""
 
 from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 
-import strawberry
 from graphql import GraphQLError
 from sqlalchemy import func, select
 
-from club.access import require_role
-from club.enums import ActivityKind, Role
+from club.cursors import activity_cursor, parse_activity_cursor
 from club.errors import RequestError
-from club.ids import decode_id
 from db import models
-from db.countries import country_id as country_id_of
 from db.notifier import (
     LiveEvent,
     Mailbox,
@@ -23,18 +20,9 @@ from db.notifier import (
 )
 from resolvers.context import Info
 from resolvers.loaders import Loaders
-from schema.live import (
-    INVITATION_KINDS,
-    MEETING_KINDS,
-    InvitationUpdate,
-    MeetingUpdate,
-    MemberJoined,
-    activity_cursor,
-    parse_activity_cursor,
-)
 
 
-async def _stream(
+async def follow(
     info: Info, wants: Callable[[LiveEvent], bool], after: str | None
 ) -> AsyncGenerator[LiveEvent, None]:
     """Matching events: first those after the cursor `after`, read from the log, then live
@@ -124,70 +112,3 @@ async def _refuse_revoked_token(info: Info) -> None:
 async def _last_log_id(info: Info) -> int:
     async with info.context.session_factory() as session:
         return await session.scalar(select(func.max(models.ActivityLogEntry.id))) or 0
-
-
-async def member_joined(
-    info: Info, country_code: str | None = None, after: str | None = None
-) -> AsyncGenerator[MemberJoined, None]:
-    country_id = None
-    if country_code is not None:
-        async with info.context.session_factory() as session:
-            country_id = await country_id_of(session, country_code)
-        if country_id is None:
-            raise RequestError.bad_input(
-                f"`{country_code}` is not an ISO 3166-1 alpha-2 code.", field="countryCode"
-            )
-
-    def wants(live: LiveEvent) -> bool:
-        if live.kind is not ActivityKind.MEMBER_JOINED:
-            return False
-        joined = live.subject_as(models.Organization)
-        return country_id is None or (joined is not None and joined.country_id == country_id)
-
-    async for live in _stream(info, wants, after):
-        yield MemberJoined.from_live(live)
-
-
-async def meeting_updates(
-    info: Info,
-    event_id: strawberry.ID | None = None,
-    working_group_id: strawberry.ID | None = None,
-    after: str | None = None,
-) -> AsyncGenerator[MeetingUpdate, None]:
-    event_pk = None if event_id is None else decode_id("Event", event_id, field="eventId")
-    group_pk = (
-        None
-        if working_group_id is None
-        else decode_id("WorkingGroup", working_group_id, field="workingGroupId")
-    )
-
-    def wants(live: LiveEvent) -> bool:
-        event = live.subject_as(models.Event)
-        return (
-            live.kind in MEETING_KINDS
-            and event is not None
-            and (event_pk is None or event.id == event_pk)
-            and (group_pk is None or event.working_group_id == group_pk)
-        )
-
-    async for live in _stream(info, wants, after):
-        yield MeetingUpdate.from_live(live)
-
-
-async def invitation_updates(
-    info: Info, after: str | None = None
-) -> AsyncGenerator[InvitationUpdate, None]:
-    """The caller's organization's invitations, sent or received."""
-    require_role(info.context.principal, Role.ORGANIZATION)
-    own = info.context.principal.organization_id
-
-    def wants(live: LiveEvent) -> bool:
-        invitation = live.subject_as(models.Invitation)
-        return (
-            live.kind in INVITATION_KINDS
-            and invitation is not None
-            and own in (invitation.inviter_id, invitation.invitee_id)
-        )
-
-    async for live in _stream(info, wants, after):
-        yield InvitationUpdate.from_live(live)

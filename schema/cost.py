@@ -4,7 +4,8 @@ aliases, directives, root fields, introspection, and an estimated cost.
 The cost estimates how many objects the response could hold, the way GitHub's and
 Shopify's APIs count: every object a field returns costs 1, scalars cost nothing, and a
 list multiplies everything selected inside it by its expected length. Connections use
-their `first` argument; other lists use the sizes declared in `LIST_SIZES`; `_entities`
+their `first` argument; other lists the size declared next to the field (`list_size`,
+schema/fields.py); `_entities`
 uses the number of representations. A mutation's root field costs `MUTATION_COST`.
 Introspection (`__schema`, `__type`) is not costed and not counted in depth; it is bounded
 separately (see schema/limits.py). Fragments are measured once per spread context, so a
@@ -42,17 +43,6 @@ from graphql import (
 
 from schema.fields import facts_of
 
-# Expected lengths of the plain list fields: the club's real sizes where they are fixed
-# (countries), otherwise a generous estimate of a big entry. A test checks that every list
-# field of the schema is named here or is a connection's `edges`, so a new list field has
-# to be given a size.
-LIST_SIZES: Mapping[tuple[str, str], int] = {
-    ("Query", "countries"): 250,
-    ("Country", "organizations"): 100,  # its `first`, which defaults to the largest page
-    ("Organization", "sponsored"): 20,
-    # Refusals in a mutation payload: a handful at most.
-    ("OrganizationPayload", "errors"): 5,
-}
 MUTATION_COST = 10
 # `_service { sdl }` is the federation's way to read the whole schema: introspection too.
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "_service"})
@@ -294,8 +284,6 @@ class _Measurer:
             return page  # a connection's edges
         facts = facts_of(definition)
         declared = facts.list_size if facts is not None else None
-        if declared is None:
-            declared = LIST_SIZES.get((parent.name, name))
         if declared is None:
             return self.default_page_size
         if "first" in definition.args:

@@ -10,6 +10,8 @@ from club.enums import (
     EventStatus,
     FocusArea,
     InvitationStatus,
+    InvitationUpdateKind,
+    MeetingUpdateKind,
     OrganizationKind,
     OrganizationStatus,
     Role,
@@ -30,6 +32,8 @@ strawberry.enum(
 strawberry.enum(FocusArea)
 strawberry.enum(ActionItemStatus)
 strawberry.enum(Role, description="What the caller's token acts as.")
+strawberry.enum(MeetingUpdateKind, description="What happened to a meeting.")
+strawberry.enum(InvitationUpdateKind, description="What happened to an invitation.")
 
 __all__ = [
     "ActionItemStatus",
@@ -38,6 +42,8 @@ __all__ = [
     "EventStatus",
     "FocusArea",
     "InvitationStatus",
+    "InvitationUpdateKind",
+    "MeetingUpdateKind",
     "OrganizationKind",
     "OrganizationStatus",
     "Role",

@@ -1,18 +1,23 @@
 """Event and Attendance: club meetings and who took part, in which role; the calendar; the
 host's mutations. (An event's working group: schema/working_groups.py adds it.)"""
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Self
 
 import strawberry
 
 from club.access import Audience
+from club.cursors import activity_cursor
+from club.enums import MEETING_UPDATES
 from club.ids import decode_id
 from db import models
+from db.notifier import LiveEvent
 from resolvers import events
 from resolvers.context import Info
 from schema.domain import Domain
-from schema.enums import AttendanceRole, EventKind, EventStatus
+from schema.enums import AttendanceRole, EventKind, EventStatus, MeetingUpdateKind
 from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
 from schema.inputs import given
@@ -239,4 +244,44 @@ class EventMutations:
         )
 
 
-DOMAIN = Domain(query=EventQueries, mutation=EventMutations)
+@strawberry.type(description="A meeting was scheduled, changed, cancelled, completed or attended.")
+class MeetingUpdate:
+    cursor: str
+    kind: MeetingUpdateKind
+    event: Event
+    occurred_at: datetime
+
+    @classmethod
+    def from_live(cls, live: LiveEvent) -> Self:
+        event = live.subject_as(models.Event)
+        assert event is not None, "meeting rows name the event"
+        return cls(
+            cursor=activity_cursor(live.id),
+            kind=MEETING_UPDATES[live.kind],
+            event=Event.from_row(event),
+            occurred_at=live.entry.occurred_at,
+        )
+
+
+@strawberry.type
+class EventSubscriptions:
+    @strawberry.subscription(
+        description="Changes to meetings (of one event or working group, if given). With "
+        "`after`, first every one since that cursor."
+    )
+    async def meeting_updates(
+        self,
+        info: Info,
+        event_id: strawberry.ID | None = None,
+        working_group_id: strawberry.ID | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[MeetingUpdate, None]:
+        updates = events.meeting_updates(
+            info, event_id=event_id, working_group_id=working_group_id, after=after
+        )
+        async with aclosing(updates):
+            async for live in updates:
+                yield MeetingUpdate.from_live(live)
+
+
+DOMAIN = Domain(query=EventQueries, mutation=EventMutations, subscription=EventSubscriptions)

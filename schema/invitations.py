@@ -2,19 +2,24 @@
 the inviter and the invitee only. The `invitation` query and the mutations that invite,
 accept, decline and revoke; an organization's invitations and quota."""
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Self
 
 import strawberry
 
 from club.access import Audience
+from club.cursors import activity_cursor
+from club.enums import INVITATION_UPDATES
 from club.rules import effective_invitation_status
 from db import models
+from db.notifier import LiveEvent
 from resolvers import invitations
 from resolvers.context import Info
 from resolvers.loaders import InviterYearKey
 from schema.domain import Domain
-from schema.enums import InvitationStatus
+from schema.enums import InvitationStatus, InvitationUpdateKind
 from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
 from schema.inputs import given
@@ -187,4 +192,40 @@ class InvitationMutations:
         )
 
 
-DOMAIN = Domain(query=InvitationQueries, mutation=InvitationMutations)
+@strawberry.type(description="An invitation to or from the caller's organization changed.")
+class InvitationUpdate:
+    cursor: str
+    kind: InvitationUpdateKind
+    invitation: Invitation
+    occurred_at: datetime
+
+    @classmethod
+    def from_live(cls, live: LiveEvent) -> Self:
+        invitation = live.subject_as(models.Invitation)
+        assert invitation is not None, "invitation rows name the invitation"
+        return cls(
+            cursor=activity_cursor(live.id),
+            kind=INVITATION_UPDATES[live.kind],
+            invitation=Invitation.from_row(invitation),
+            occurred_at=live.entry.occurred_at,
+        )
+
+
+@strawberry.type
+class InvitationSubscriptions:
+    @strawberry.subscription(
+        description="Invitations the caller's organization sent or received. With `after`, "
+        "first every one since that cursor."
+    )
+    async def invitation_updates(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[InvitationUpdate, None]:
+        updates = invitations.invitation_updates(info, after=after)
+        async with aclosing(updates):
+            async for live in updates:
+                yield InvitationUpdate.from_live(live)
+
+
+DOMAIN = Domain(
+    query=InvitationQueries, mutation=InvitationMutations, subscription=InvitationSubscriptions
+)

@@ -2,14 +2,18 @@
 mutations that register and update one. (Their events, invitations and working groups: the
 modules of those domains add them.)"""
 
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from datetime import datetime
 from typing import Self
 
 import strawberry
 
 from club.access import Audience
+from club.cursors import activity_cursor
 from club.ids import decode_id
 from db import models
+from db.notifier import LiveEvent
 from resolvers import organizations
 from resolvers.context import Info
 from resolvers.loaders import CountryOrganizationsKey
@@ -181,4 +185,49 @@ class OrganizationMutations:
         )
 
 
-DOMAIN = Domain(query=OrganizationQueries, mutation=OrganizationMutations)
+@strawberry.type(description="An organization became a member.")
+class MemberJoined:
+    cursor: str
+    organization: Organization
+    joined_at: datetime
+    sponsor_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_live(cls, live: LiveEvent) -> Self:
+        joined = live.subject_as(models.Organization)
+        assert joined is not None, "MEMBER_JOINED rows name the organization"
+        return cls(
+            cursor=activity_cursor(live.id),
+            organization=Organization.from_row(joined),
+            joined_at=live.entry.occurred_at,
+            sponsor_id=joined.sponsor_id,
+        )
+
+    sponsor: Organization | None = relation(
+        "organization",
+        key="sponsor_id",
+        to=Organization.from_row,
+        description="The member whose invitation it accepted.",
+    )
+
+
+@strawberry.type
+class OrganizationSubscriptions:
+    @strawberry.subscription(
+        description="Organizations becoming members (of one country, if given). With "
+        "`after`, first every one since that cursor."
+    )
+    async def member_joined(
+        self, info: Info, country_code: str | None = None, after: str | None = None
+    ) -> AsyncGenerator[MemberJoined, None]:
+        events = organizations.member_joined(info, country_code=country_code, after=after)
+        async with aclosing(events):
+            async for live in events:
+                yield MemberJoined.from_live(live)
+
+
+DOMAIN = Domain(
+    query=OrganizationQueries,
+    mutation=OrganizationMutations,
+    subscription=OrganizationSubscriptions,
+)

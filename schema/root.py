@@ -10,13 +10,11 @@ from strawberry.federation import Schema
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from club.errors import RequestError
-from resolvers import subscriptions as subscription_resolvers
 from resolvers.context import Context, as_context
 from schema import countries, events, invitations, organizations, viewer, working_groups
-from schema.domain import Domain, merge
+from schema.domain import merge
 from schema.errors import ErrorCodes
 from schema.limits import OperationChecks, ParseCache
-from schema.live import InvitationUpdate, MeetingUpdate, MemberJoined
 from schema.observe import FederatedTracing, Observe
 from schema.strawberry_private import SchemaHooks, entity_key_fields
 
@@ -109,28 +107,6 @@ class ClubSchema(SchemaHooks):
         with their traceback; strawberry's default would log every error."""
 
 
-@strawberry.type
-class RemainingSubscriptions:
-    # (strawberry's stubs type a subscription field as its generator; the schema sees the item)
-    member_joined: MemberJoined = strawberry.subscription(  # type: ignore[assignment]
-        resolver=subscription_resolvers.member_joined,
-        description="Organizations becoming members (of one country, if given). With `after`, "
-        "first every one since that cursor.",
-    )
-    meeting_updates: MeetingUpdate = strawberry.subscription(  # type: ignore[assignment]
-        resolver=subscription_resolvers.meeting_updates,
-        description="Changes to meetings (of one event or working group, if given). With "
-        "`after`, first every one since that cursor.",
-    )
-    invitation_updates: InvitationUpdate = strawberry.subscription(  # type: ignore[assignment]
-        resolver=subscription_resolvers.invitation_updates,
-        description="Invitations the caller's organization sent or received. With `after`, "
-        "first every one since that cursor.",
-    )
-
-
-REMAINING = Domain(subscription=RemainingSubscriptions)
-# The domains, in the order their fields appear in the root types.
 DOMAINS = (
     viewer.DOMAIN,
     countries.DOMAIN,
@@ -138,7 +114,6 @@ DOMAINS = (
     events.DOMAIN,
     working_groups.DOMAIN,
     invitations.DOMAIN,
-    REMAINING,
 )
 Query = merge("Query", [domain.query for domain in DOMAINS])
 Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])

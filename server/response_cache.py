@@ -35,9 +35,6 @@ from club.access import Principal
 from schema.cost import measure
 from schema.fields import facts_of
 
-# Fields whose value can change with no write (so no new activity-log entry).
-CLOCK_FIELDS = frozenset({("Invitation", "status"), ("Organization", "invitationQuota")})
-
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -117,10 +114,8 @@ def _selects_clock_fields(schema: Any, document: DocumentNode) -> bool:
                 return
             definition = parent.fields.get(node.name.value)
             facts = None if definition is None else facts_of(definition)
-            if (facts is not None and facts.clock) or (
-                parent.name,
-                node.name.value,
-            ) in CLOCK_FIELDS:
+            # Its value can change with no write (so no new activity-log entry).
+            if facts is not None and facts.clock:
                 found = True
 
     visit(document, TypeInfoVisitor(type_info, Finder()))

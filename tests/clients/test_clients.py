@@ -25,12 +25,12 @@ from gql.transport.websockets import WebsocketsTransport
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.cursors import activity_cursor
 from club.enums import Role
 from db.engine import create_session_factory
 from db.models import ActivityLogEntry, Organization
 from db.seed import seed
 from db.tokens import create_token
-from schema.live import activity_cursor
 from tests.conftest import clean_tables
 from tests.e2e.servers import servers
 

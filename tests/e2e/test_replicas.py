@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.cursors import activity_cursor
 from club.enums import Role
 from db.models import Invitation
 from db.tokens import create_token
 from schema.ids import encode_id
-from schema.live import activity_cursor
 from tests.e2e.servers import servers
 from tests.factories import guests_of_a_member
 from tests.ws.conftest import Subscriber

@@ -5,10 +5,9 @@ import gc
 import tracemalloc
 
 import pytest
-from graphql import GraphQLList, GraphQLNonNull, get_nullable_type, parse
+from graphql import parse
 
-from schema.cost import LIST_SIZES, MUTATION_COST, OperationSize, measure
-from schema.fields import facts_of
+from schema.cost import MUTATION_COST, OperationSize, measure
 from schema.limits import _MEASURED, _measure
 from schema.root import build_schema
 from schema.strawberry_private import graphql_core_schema
@@ -19,29 +18,6 @@ SCHEMA = graphql_core_schema(build_schema())
 def size_of(query: str, variables: dict[str, object] | None = None) -> OperationSize:
     (size,) = measure(SCHEMA, parse(query), variables, default_page_size=20, max_page_size=100)
     return size
-
-
-def test_every_list_field_has_a_declared_size() -> None:
-    """A new list field must be given an expected length (or be a connection's edges)."""
-    undeclared = []
-    for type_name, graphql_type in SCHEMA.type_map.items():
-        if type_name.startswith("__") or not hasattr(graphql_type, "fields"):
-            continue
-        for field_name, field in graphql_type.fields.items():
-            field_type = (
-                field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-            )
-            if not isinstance(get_nullable_type(field_type), GraphQLList):
-                continue
-            if type_name.endswith("Connection") and field_name == "edges":
-                continue
-            if (type_name, field_name) in {("Query", "_entities")}:
-                continue
-            facts = facts_of(field)
-            declared = facts is not None and facts.list_size is not None
-            if not declared and (type_name, field_name) not in LIST_SIZES:
-                undeclared.append(f"{type_name}.{field_name}")
-    assert undeclared == []
 
 
 @pytest.mark.parametrize(

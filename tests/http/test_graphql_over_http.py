@@ -14,12 +14,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import resolvers.loaders
+from club.cursors import activity_cursor
 from club.enums import ActivityKind, Role
 from club.persisted import sha256
 from club.settings import Settings
 from db.activity import Subject, append_activity
 from db.models import Organization
-from schema.live import activity_cursor
 from tests.factories import add, country_ids, organization
 from tests.http.conftest import MakeToken, bearer, open_client, slow_loader_fetch
 from tests.ws.conftest import LiveServer, run_server, until_subscribed
