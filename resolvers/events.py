@@ -2,7 +2,6 @@
 cancel, complete, record attendance)."""
 
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -281,7 +280,8 @@ async def meeting_updates(
     working_group_id: str | None = None,
     after: str | None = None,
 ) -> AsyncGenerator[LiveEvent, None]:
-    """Changes to meetings (of one event or working group, if given), from the activity log."""
+    """Changes to meetings (of one event or working group, if given), from the activity log:
+    await it, then iterate (closing the generator unsubscribes)."""
     event_pk = None if event_id is None else decode_id("Event", event_id, field="eventId")
     group_pk = (
         None
@@ -298,6 +298,4 @@ async def meeting_updates(
             and (group_pk is None or event.working_group_id == group_pk)
         )
 
-    async with aclosing(follow(info, wants, after)) as events:
-        async for live in events:
-            yield live
+    return follow(info, wants, after)

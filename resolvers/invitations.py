@@ -2,7 +2,6 @@
 mutations by which a guest becomes a member."""
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
@@ -305,7 +304,8 @@ async def revoke_invitation(info: Info, *, id: str) -> models.Invitation:
 async def invitation_updates(
     info: Info, *, after: str | None = None
 ) -> AsyncGenerator[LiveEvent, None]:
-    """The caller's organization's invitations, sent or received, from the activity log."""
+    """The caller's organization's invitations, sent or received, from the activity log:
+    await it, then iterate (closing the generator unsubscribes)."""
     require_role(info.context.principal, Role.ORGANIZATION)
     own = info.context.principal.organization_id
 
@@ -317,6 +317,4 @@ async def invitation_updates(
             and own in (invitation.inviter_id, invitation.invitee_id)
         )
 
-    async with aclosing(follow(info, wants, after)) as events:
-        async for live in events:
-            yield live
+    return follow(info, wants, after)

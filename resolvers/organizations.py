@@ -1,7 +1,6 @@
 """Organizations: the directory, single lookups, registration and updates."""
 
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import aclosing
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -202,7 +201,8 @@ async def update_organization(
 async def member_joined(
     info: Info, *, country_code: str | None = None, after: str | None = None
 ) -> AsyncGenerator[LiveEvent, None]:
-    """Organizations becoming members (of one country, if given), from the activity log."""
+    """Organizations becoming members (of one country, if given), from the activity log:
+    await it, then iterate (closing the generator unsubscribes)."""
     country = None
     if country_code is not None:
         async with info.context.session_factory() as session:
@@ -218,6 +218,4 @@ async def member_joined(
         joined = live.subject_as(models.Organization)
         return country is None or (joined is not None and joined.country_id == country)
 
-    async with aclosing(follow(info, wants, after)) as events:
-        async for live in events:
-            yield live
+    return follow(info, wants, after)

@@ -5,10 +5,16 @@ and merges their parts into the root types (strawberry's `merge_types`), so a ne
 one line there.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import TypeVar
 
 from strawberry.tools import merge_types
+
+from db.notifier import LiveEvent
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,3 +30,14 @@ def merge(name: str, parts: Sequence[type | None]) -> type | None:
     if not present:
         return None
     return merge_types(name, tuple(present))
+
+
+async def updates_as(
+    events: AsyncGenerator[LiveEvent, None], to: Callable[[LiveEvent], T]
+) -> AsyncGenerator[T, None]:
+    """A subscription field's answer: each event its resolver follows, made the domain's type
+    by `to`. Closing it (the client unsubscribes) closes the resolver's generator at once, so
+    the feed forgets the subscriber."""
+    async with aclosing(events):
+        async for live in events:
+            yield to(live)

@@ -2,7 +2,6 @@
 host's mutations. (An event's working group: schema/working_groups.py adds it.)"""
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from datetime import datetime
 from typing import Self
 
@@ -16,7 +15,7 @@ from db import models
 from db.notifier import LiveEvent
 from resolvers import events
 from resolvers.context import Info
-from schema.domain import Domain
+from schema.domain import Domain, updates_as
 from schema.enums import AttendanceRole, EventKind, EventStatus, MeetingUpdateKind
 from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
@@ -276,12 +275,10 @@ class EventSubscriptions:
         working_group_id: strawberry.ID | None = None,
         after: str | None = None,
     ) -> AsyncGenerator[MeetingUpdate, None]:
-        updates = events.meeting_updates(
+        followed = await events.meeting_updates(
             info, event_id=event_id, working_group_id=working_group_id, after=after
         )
-        async with aclosing(updates):
-            async for live in updates:
-                yield MeetingUpdate.from_live(live)
+        return updates_as(followed, MeetingUpdate.from_live)
 
 
 DOMAIN = Domain(query=EventQueries, mutation=EventMutations, subscription=EventSubscriptions)

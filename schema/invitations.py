@@ -3,7 +3,6 @@ the inviter and the invitee only. The `invitation` query and the mutations that 
 accept, decline and revoke; an organization's invitations and quota."""
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from datetime import datetime
 from typing import Self
 
@@ -18,7 +17,7 @@ from db.notifier import LiveEvent
 from resolvers import invitations
 from resolvers.context import Info
 from resolvers.loaders import InviterYearKey
-from schema.domain import Domain
+from schema.domain import Domain, updates_as
 from schema.enums import InvitationStatus, InvitationUpdateKind
 from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
@@ -220,10 +219,8 @@ class InvitationSubscriptions:
     async def invitation_updates(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[InvitationUpdate, None]:
-        updates = invitations.invitation_updates(info, after=after)
-        async with aclosing(updates):
-            async for live in updates:
-                yield InvitationUpdate.from_live(live)
+        followed = await invitations.invitation_updates(info, after=after)
+        return updates_as(followed, InvitationUpdate.from_live)
 
 
 DOMAIN = Domain(

@@ -3,7 +3,6 @@ mutations that register and update one. (Their events, invitations and working g
 modules of those domains add them.)"""
 
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from datetime import datetime
 from typing import Self
 
@@ -19,7 +18,7 @@ from resolvers.context import Info
 from resolvers.loaders import CountryOrganizationsKey
 from resolvers.pagination import page_size
 from schema.countries import Country
-from schema.domain import Domain
+from schema.domain import Domain, updates_as
 from schema.enums import OrganizationKind, OrganizationStatus
 from schema.fields import contributes_to, field, relation
 from schema.ids import encode_id
@@ -220,10 +219,8 @@ class OrganizationSubscriptions:
     async def member_joined(
         self, info: Info, country_code: str | None = None, after: str | None = None
     ) -> AsyncGenerator[MemberJoined, None]:
-        events = organizations.member_joined(info, country_code=country_code, after=after)
-        async with aclosing(events):
-            async for live in events:
-                yield MemberJoined.from_live(live)
+        events = await organizations.member_joined(info, country_code=country_code, after=after)
+        return updates_as(events, MemberJoined.from_live)
 
 
 DOMAIN = Domain(
