@@ -48,6 +48,9 @@ The hooks (each below, with a docstring naming the private thing it touches):
 16. `strawberry_field_of`       — the StrawberryField behind a graphql-core field (the
                                   `"strawberry-definition"` back-reference strawberry's
                                   converter puts in `extensions`)
+17. `returns_nullable`          — whether `Info.return_type` (a strawberry type) is
+                                  `StrawberryOptional`, for relations that must name a
+                                  missing row
 """
 
 import copy
@@ -82,7 +85,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionContext, ExecutionResult
-from strawberry.types.base import get_object_definition
+from strawberry.types.base import StrawberryOptional, get_object_definition
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
@@ -415,3 +418,8 @@ def strawberry_field_of(field: GraphQLField) -> StrawberryField | None:
     """The StrawberryField a graphql-core field was built from, if strawberry built it."""
     definition: Any = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     return definition if isinstance(definition, StrawberryField) else None
+
+
+def returns_nullable(info: strawberry.Info[Any, Any]) -> bool:
+    """Whether the field being resolved may answer null (its strawberry type is optional)."""
+    return isinstance(info.return_type, StrawberryOptional)

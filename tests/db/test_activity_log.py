@@ -80,11 +80,11 @@ async def test_a_new_kind_of_subject_flows_through_the_feed(
     engine: AsyncEngine, session_factory: Any
 ) -> None:
     """The feed names no subject type: rows about a type no writer uses yet (a country), or
-    one with no table at all (an initiative, say, before its migration), are read, fanned
+    one with no table at all (a kind of subject before its migration), are read, fanned
     out and replayed like any other, the first with its row."""
     moldova = (await country_ids(session_factory, "MD"))["MD"]
     async with session_factory() as session, session.begin():
-        for subject in (Subject("Initiative", 7), Subject.of(Country, moldova)):
+        for subject in (Subject("NoSuchModel", 7), Subject.of(Country, moldova)):
             await append_activity(
                 session,
                 ActivityKind.EVENT_UPDATED,
@@ -93,21 +93,21 @@ async def test_a_new_kind_of_subject_flows_through_the_feed(
                 related={"organization_id": 3, "event_id": None},
             )
     feed = ActivityFeed(database(engine))
-    initiatives = Mailbox(lambda live: live.entry.subject_type == "Initiative", capacity=5)
+    unmapped = Mailbox(lambda live: live.entry.subject_type == "NoSuchModel", capacity=5)
     countries = Mailbox(lambda live: live.subject_as(Country) is not None, capacity=5)
-    feed.subscribe(initiatives)
+    feed.subscribe(unmapped)
     feed.subscribe(countries)
     await feed.read_new()
 
-    initiative = await initiatives.next()
-    assert (initiative.entry.subject_type, initiative.entry.subject_id) == ("Initiative", 7)
-    assert initiative.subject is None
-    assert initiative.entry.payload == {"organization_id": 3}
+    unknown = await unmapped.next()
+    assert (unknown.entry.subject_type, unknown.entry.subject_id) == ("NoSuchModel", 7)
+    assert unknown.subject is None
+    assert unknown.entry.payload == {"organization_id": 3}
     country = await countries.next()
     assert (country.entry.subject_type, country.entry.subject_id) == ("Country", moldova)
     assert isinstance(country.subject, Country) and country.subject.code == "MD"
-    assert country.id == initiative.id + 1
-    assert (len(initiatives.items), len(countries.items)) == (0, 0)
+    assert country.id == unknown.id + 1
+    assert (len(unmapped.items), len(countries.items)) == (0, 0)
     # A subscriber resuming from the start replays the same.
     replayed = [
         live
@@ -117,4 +117,4 @@ async def test_a_new_kind_of_subject_flows_through_the_feed(
     ]
     assert [
         (live.id, live.entry.subject_type, getattr(live.subject, "code", None)) for live in replayed
-    ] == [(initiative.id, "Initiative", None), (country.id, "Country", "MD")]
+    ] == [(unknown.id, "NoSuchModel", None), (country.id, "Country", "MD")]

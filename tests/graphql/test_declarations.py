@@ -1,6 +1,7 @@
 """Facts about fields are declared next to them (schema/fields.py), and nothing is missed.
 
 - Every list field has the size the cost limit assumes (or is a connection's `edges`).
+- Every federation entity resolves its references.
 - Every field whose answer moves with the clock alone says so (`clock=True`): the response
   cache never stores those. Found by running one query that selects every field of the seeded
   club at two clocks twenty years apart: the fields whose values differ must be exactly the
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import strawberry
 from graphql import (
     GraphQLField,
     GraphQLList,
@@ -21,13 +23,15 @@ from graphql import (
     get_nullable_type,
 )
 from strawberry.federation import Schema
+from strawberry.types.base import StrawberryObjectDefinition
 
 from club.access import Principal
 from club.enums import Role
 from db.engine import SessionFactory
 from db.seed import seed
-from schema.fields import facts_of
-from schema.strawberry_private import graphql_core_schema
+from schema.countries import Country
+from schema.fields import facts_of, relation
+from schema.strawberry_private import entity_key_fields, graphql_core_schema
 
 ADMIN = Principal(Role.ADMIN)
 SEEDED_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -169,3 +173,47 @@ async def test_the_fields_that_move_with_the_clock_are_the_declared_ones(
     moved: set[str] = set()
     differences(roots, soon, later, declared, moved)
     assert moved == declared
+
+
+@strawberry.type
+class Probe:
+    country_id: strawberry.Private[int]
+    country: Country = relation("country", key="country_id", to=Country.from_row)
+    maybe_country: Country | None = relation("country", key="country_id", to=Country.from_row)
+
+
+@strawberry.type
+class ProbeQuery:
+    @strawberry.field
+    def probe(self) -> Probe:
+        return Probe(country_id=2**31 - 1)  # no such country
+
+
+async def test_a_relation_without_its_row_is_null_or_an_error_naming_the_key(
+    make_context: Any,
+) -> None:
+    probe = Schema(query=ProbeQuery)
+    result = await probe.execute(
+        "{ probe { maybeCountry { code } } }", context_value=make_context(ADMIN, None)
+    )
+    assert (result.data, result.errors) == ({"probe": {"maybeCountry": None}}, None)
+
+    result = await probe.execute(
+        "{ probe { country { code } } }", context_value=make_context(ADMIN, None)
+    )
+    assert result.data is None
+    assert [error.message for error in result.errors or []] == [
+        "country: no row for country_id = 2147483647"
+    ]
+
+
+def test_every_entity_resolves_its_references(schema: Schema) -> None:
+    """A federation entity without its own `resolve_reference` would answer `_entities` with
+    an internal error: each one goes through the request's loaders."""
+    missing = []
+    for name in entity_key_fields(schema):
+        definition = schema.get_type_by_name(name)
+        assert isinstance(definition, StrawberryObjectDefinition)
+        if "resolve_reference" not in vars(definition.origin):
+            missing.append(name)
+    assert missing == []
