@@ -393,3 +393,12 @@ async def test_returns_nullable() -> None:
     assert (result.data, result.errors) == ({"maybe": 1, "surely": 0}, None), changed(
         "Info.return_type or StrawberryOptional"
     )
+
+
+def test_run_streams_with_the_protocol_set_on_the_request_data() -> None:
+    # execute_operation picks a stream for a subscription by setting
+    # `request_data.protocol`; strawberry's run() must read it after execute_operation.
+    source = inspect.getsource(async_base_view.AsyncBaseHTTPView.run)
+    assert source.index("self.execute_operation(") < source.index(
+        "protocol=request_data.protocol"
+    ), changed("where the view's run reads request_data.protocol")
