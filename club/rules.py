@@ -118,9 +118,12 @@ def check_acceptance(
     inviter: OrganizationFacts,
     invitee: OrganizationFacts,
     now: datetime,
+    *,
+    invitee_was_guest: bool,
 ) -> PayloadRefusal | None:
     """Rule 5: a pending, unexpired invitation from an organization that is still a member,
-    to one that is not a member yet."""
+    to one that is not a member yet and still attended a club event as a guest (rule 2 is
+    asked again: the event it attended may have been cancelled since it was invited)."""
     if refusal := check_still_pending(invitation, now):
         return refusal
     if invitee.is_member:
@@ -130,6 +133,11 @@ def check_acceptance(
     if not inviter.is_member:
         return PayloadRefusal(
             ErrorCode.INVITER_NOT_MEMBER, f"{inviter.name}, who invited you, is no longer a member."
+        )
+    if not invitee_was_guest:
+        return PayloadRefusal(
+            ErrorCode.GUEST_ATTENDANCE_REQUIRED,
+            f"{invitee.name} no longer has a club event it attended as a guest.",
         )
     return None
 
@@ -150,6 +158,21 @@ def check_schedule(
         return PayloadRefusal(
             ErrorCode.INVALID_INPUT,
             "Meetings are scheduled ahead; the secretariat records past ones.",
+            "startsAt",
+        )
+    return None
+
+
+def check_start_change(
+    starts_at: datetime, *, now: datetime, attendance_recorded: bool
+) -> PayloadRefusal | None:
+    """An event whose attendance is recorded has taken place (attendance is recorded once it
+    has started): its start stays in the past. Moved into the future, it would leave an
+    attendance of an event that has not happened, still counted as one (a guest's, rule 2)."""
+    if attendance_recorded and starts_at > now:
+        return PayloadRefusal(
+            ErrorCode.EVENT_HAS_ATTENDANCE,
+            "Attendance of this event is recorded: it cannot start in the future.",
             "startsAt",
         )
     return None

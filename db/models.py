@@ -167,8 +167,9 @@ class Invitation(Base):
             postgresql_where=text("status = 'PENDING'"),
         ),
         Index("ix_invitations_inviter_id_year", "inviter_id", "year"),
-        # A retried inviteOrganization with the same key finds the invitation it made.
-        UniqueConstraint("inviter_id", "idempotency_key"),
+        # A retried inviteOrganization with the same key finds the invitation it made: a key
+        # is the inviter's for one quota year.
+        UniqueConstraint("inviter_id", "year", "idempotency_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

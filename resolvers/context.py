@@ -1,6 +1,6 @@
 """The per-request context: who is asking, how to reach the database, and the loaders."""
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,10 @@ from club.settings import Settings
 from db.engine import Database, ReadSessions, RequestReads, SessionFactory
 from db.notifier import ActivityFeed
 from resolvers.loaders import Loaders
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -46,7 +50,12 @@ class Context:
     # The Starlette request or WebSocket (its headers ask for federated tracing, ftv1).
     request: Any = None
     # One clock reading per request: every field of a response judges time alike.
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=utc_now)
+    # The clock itself, read by a mutation once it holds its locks: it may have waited for
+    # them, and what it decides (an invitation's quota year, whether an event has started,
+    # whether an invitation expired) holds for the moment it decides, not the request's start.
+    # Tests that fix `now` fix this too (tests/conftest.py), or give a clock of their own.
+    clock: Callable[[], datetime] = utc_now
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

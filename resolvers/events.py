@@ -151,11 +151,16 @@ async def _event_for_change(info: Info, session: AsyncSession, id: str) -> model
     return row
 
 
+async def _has_attendance(session: AsyncSession, event_id: int) -> bool:
+    return bool(
+        await session.scalar(select(exists().where(models.Attendance.event_id == event_id)))
+    )
+
+
 @mutation(Role.ADMIN, Role.ORGANIZATION)
 async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> models.Event:
     """The host (or the secretariat) changes an open event. `given` holds the fields to
     change (python names); None clears one."""
-    now = info.context.now
     changes: dict[str, Any] = {}
     if "title" in given:
         changes["title"] = text(given["title"] or "", "title", min_length=3, max_length=200)
@@ -176,6 +181,7 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
         changes["description"] = optional_text(given["description"], "description", max_length=5000)
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
+        now = info.context.clock()  # when the event's lock was obtained
         if refusal := rules.check_event_open(row.status):
             raise refusal
         if "working_group_id" in given:
@@ -192,6 +198,15 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
         )
         if refusal:
             raise refusal
+        if "starts_at" in changes:
+            # Attendance is recorded under this event's lock too, so none can appear meanwhile.
+            refusal = rules.check_start_change(
+                changes["starts_at"],
+                now=now,
+                attendance_recorded=await _has_attendance(session, row.id),
+            )
+            if refusal:
+                raise refusal
         for column, value in changes.items():
             setattr(row, column, value)
         await session.flush()
@@ -201,10 +216,10 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
 
 @mutation(Role.ADMIN, Role.ORGANIZATION)
 async def cancel_event(info: Info, *, id: str, reason: str | None = None) -> models.Event:
-    now = info.context.now
     cancellation_reason = optional_text(reason, "reason", max_length=2000)
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
+        now = info.context.clock()
         if refusal := rules.check_event_open(row.status):
             raise refusal
         row.status = EventStatus.CANCELLED
@@ -216,9 +231,9 @@ async def cancel_event(info: Info, *, id: str, reason: str | None = None) -> mod
 
 @mutation(Role.ADMIN, Role.ORGANIZATION)
 async def complete_event(info: Info, *, id: str) -> models.Event:
-    now = info.context.now
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
+        now = info.context.clock()  # started or not when the lock was obtained
         if refusal := rules.check_completion(row.status, row.starts_at, now):
             raise refusal
         row.status = EventStatus.COMPLETED
@@ -232,10 +247,10 @@ async def record_attendance(
     info: Info, *, event_id: str, organization_id: str, role: AttendanceRole
 ) -> models.Attendance:
     """The host (or the secretariat) records who took part, and as what."""
-    now = info.context.now
     attendee_id = id_of("Organization", organization_id, "organizationId")
     async with transaction(info) as session:
         event = await _event_for_change(info, session, event_id)
+        now = info.context.clock()  # started or not when the lock was obtained
         attendee = found(
             await session.get(models.Organization, attendee_id), "organization", "organizationId"
         )

@@ -80,7 +80,10 @@ async def _lock_invitation(info: Info, session: AsyncSession, pk: int) -> models
     return row
 
 
-async def _was_guest(session: AsyncSession, organization_id: int) -> bool:
+async def _was_guest(session: AsyncSession, organization_id: int, now: datetime) -> bool:
+    """Whether the organization attended a club event as a guest, judged now: an event that
+    was cancelled, or moved to start later, after its attendance was recorded no longer
+    counts (docs/security.md, "Rules that hold whatever happens later")."""
     attended = (
         select(models.Attendance.id)
         .join(models.Event, models.Event.id == models.Attendance.event_id)
@@ -88,6 +91,7 @@ async def _was_guest(session: AsyncSession, organization_id: int) -> bool:
             models.Attendance.organization_id == organization_id,
             models.Attendance.role == AttendanceRole.GUEST,
             models.Event.status != EventStatus.CANCELLED,
+            models.Event.starts_at <= now,
         )
     )
     return bool(await session.scalar(select(exists(attended))))
@@ -141,18 +145,23 @@ async def invite_organization(
     invitee_pk = id_of("Organization", invitee_id, "inviteeId")
     message = optional_text(message, "message", max_length=2000)
     key = optional_text(idempotency_key, "idempotencyKey", max_length=100)
-    now = context.now
 
     async with transaction(info) as session:
         # Every invitation by this inviter, and every change to this invitee, queues here, in
         # one process or many: the quota count and the invitee's state below cannot be
         # overtaken by a concurrent transaction.
         locked = await _lock_organizations(session, inviter_pk, invitee_pk)
+        # The time of the decision is when the lock was obtained: an invitation that waited
+        # for it past midnight on 31 December counts against the new year.
+        now = context.clock()
+        year = rules.invitation_year(now)
         inviter = found(locked.get(inviter_pk), "organization", "inviterId")
         if key is not None:
+            # A key is the inviter's for one quota year (as the unique constraint says).
             earlier = await session.scalar(
                 select(models.Invitation).where(
                     models.Invitation.inviter_id == inviter_pk,
+                    models.Invitation.year == year,
                     models.Invitation.idempotency_key == key,
                 )
             )
@@ -169,13 +178,12 @@ async def invite_organization(
         refusal = rules.check_invitation(
             inviter.facts(),
             invitee.facts(),
-            invitee_was_guest=await _was_guest(session, invitee_pk),
+            invitee_was_guest=await _was_guest(session, invitee_pk, now),
             invitee_has_pending_invitation=await _has_pending(session, invitee_pk, now),
         )
         if refusal:
             raise refusal
 
-        year = rules.invitation_year(now)
         used = await session.scalar(
             select(func.count()).where(
                 models.Invitation.inviter_id == inviter_pk, models.Invitation.year == year
@@ -224,10 +232,10 @@ async def _close(
     """Decline (the invitee) or revoke (the inviter, or the secretariat): a pending,
     unexpired invitation ends. A revoked invitation's quota slot stays used."""
     principal = info.context.principal
-    now = info.context.now
     pk = id_of("Invitation", id, "id")
     async with transaction(info) as session:
         row = await _lock_invitation(info, session, pk)
+        now = info.context.clock()  # expired or not when the lock was obtained
         if principal.role is not Role.ADMIN:
             _require_side(row, acting_organization(principal), side)
         if refusal := rules.check_still_pending(_invitation_facts(row), now):
@@ -248,7 +256,6 @@ async def _close(
 @mutation(Role.ORGANIZATION)
 async def accept_invitation(info: Info, *, id: str) -> models.Invitation:
     """The invitee joins (rule 5): a pending, unexpired invitation from a member."""
-    now = info.context.now
     invitee_id = acting_organization(info.context.principal)
     pk = id_of("Invitation", id, "id")
     async with transaction(info) as session:
@@ -256,10 +263,15 @@ async def accept_invitation(info: Info, *, id: str) -> models.Invitation:
             (await _lock_organizations(session, invitee_id)).get(invitee_id), "organization"
         )
         row = await _lock_invitation(info, session, pk)
+        now = info.context.clock()  # expired or not when the locks were obtained
         _require_side(row, invitee_id, "invitee")
         inviter = found(await session.get(models.Organization, row.inviter_id), "organization")
         refusal = rules.check_acceptance(
-            _invitation_facts(row), inviter.facts(), invitee.facts(), now
+            _invitation_facts(row),
+            inviter.facts(),
+            invitee.facts(),
+            now,
+            invitee_was_guest=await _was_guest(session, invitee_id, now),
         )
         if refusal:
             raise refusal

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -174,7 +174,8 @@ async def join_working_group(info: Info, *, id: str) -> models.WorkingGroup:
 
 @mutation(Role.ORGANIZATION)
 async def leave_working_group(info: Info, *, id: str) -> models.WorkingGroup:
-    """Leaving; a lead that leaves leaves the group without a lead."""
+    """Leaving; a lead that leaves leaves the group without a lead, and an owner of action
+    items leaves them without an owner."""
     now = info.context.now
     async with _membership_change(info, id) as (session, group, organization, is_in):
         if refusal := rules.check_leaving(organization, is_in=is_in):
@@ -187,6 +188,15 @@ async def leave_working_group(info: Info, *, id: str) -> models.WorkingGroup:
         )
         if group.lead_id == organization.id:
             group.lead_id = None
+        # An item's owner belongs to the group: the leaver's items are nobody's now.
+        await session.execute(
+            update(models.ActionItem)
+            .where(
+                models.ActionItem.working_group_id == group.id,
+                models.ActionItem.owner_id == organization.id,
+            )
+            .values(owner_id=None)
+        )
         await session.flush()
         await _log(session, ActivityKind.WORKING_GROUP_LEFT, group.id, organization.id, now)
     return group

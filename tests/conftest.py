@@ -121,7 +121,11 @@ def make_context(settings: Settings, session_factory: SessionFactory, engine: As
     """A fresh request context (new loaders) for a principal (default: a partner, who sees
     public fields only)."""
 
-    def make(principal: Principal | None = None, now: datetime | None = None) -> Context:
+    def make(
+        principal: Principal | None = None,
+        now: datetime | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> Context:
         context = Context(
             settings=settings,
             principal=principal or PARTNER,
@@ -129,7 +133,11 @@ def make_context(settings: Settings, session_factory: SessionFactory, engine: As
             write_session_factory=create_write_session_factory(engine),
         )
         if now is not None:
+            # A fixed request clock: a mutation that reads the clock after its locks reads it.
             context.now = now
+            context.clock = lambda: now
+        if clock is not None:
+            context.clock = clock
         return context
 
     return make

@@ -54,6 +54,7 @@ def race(engine: AsyncEngine, settings: Settings, schema: Schema) -> Any:
                 session_factory=create_session_factory(replica),
                 write_session_factory=create_write_session_factory(replica),
                 now=NOW,
+                clock=lambda: NOW,
             )
             result = await schema.execute(query, variable_values=variables, context_value=context)
             assert result.errors is None, result.errors  # nothing lost to a database error

@@ -195,3 +195,42 @@ async def test_refusals_change_nothing(session_factory: Any, club: Club, run: An
         )
     ]
     assert await snapshot(session_factory) == before
+
+
+PLAN = """
+query($id: ID!) { workingGroup(id: $id) { actionPlan { title owner { slug } } } }
+"""
+
+
+async def test_an_owner_that_leaves_leaves_its_items_without_an_owner(club: Club, run: Any) -> None:
+    """An item's owner belongs to the group (checked when it is named); leaving keeps that
+    true: the leaver's items are nobody's, the others' stay theirs."""
+    group_id = (await create(run, club.lead))["workingGroup"]["id"]
+    await run(JOIN, {"id": group_id}, principal=club.member, now=NOW)
+    for title, owner in (("Court forms", club.member), ("Glossary", club.lead)):
+        added = await run(
+            ADD_ITEM,
+            {
+                "group": group_id,
+                "input": {
+                    "title": title,
+                    "ownerId": encode_id("Organization", owner.organization_id or 0),
+                },
+            },
+            principal=club.lead,
+            now=NOW,
+        )
+        assert added["data"]["addActionItem"]["errors"] == []
+    left = await run(LEAVE, {"id": group_id}, principal=club.member, now=NOW)
+    assert left["data"]["leaveWorkingGroup"]["errors"] == []
+    plan = await run(PLAN, {"id": group_id}, principal=club.lead, now=NOW)
+    assert plan == {
+        "data": {
+            "workingGroup": {
+                "actionPlan": [
+                    {"title": "Court forms", "owner": None},
+                    {"title": "Glossary", "owner": {"slug": "lead"}},
+                ]
+            }
+        }
+    }

@@ -116,7 +116,32 @@ def test_check_acceptance(
     invitee: OrganizationFacts,
     expected: ErrorCode | None,
 ) -> None:
-    assert code(rules.check_acceptance(invitation, inviter, invitee, NOW)) == expected
+    assert (
+        code(rules.check_acceptance(invitation, inviter, invitee, NOW, invitee_was_guest=True))
+        == expected
+    )
+
+
+def test_acceptance_asks_again_whether_the_invitee_attended_as_a_guest() -> None:
+    """The event it attended may have been cancelled since it was invited."""
+    assert whole(
+        rules.check_acceptance(pending(), MEMBER, GUEST, NOW, invitee_was_guest=False)
+    ) == (
+        ErrorCode.GUEST_ATTENDANCE_REQUIRED,
+        f"{GUEST.name} no longer has a club event it attended as a guest.",
+        None,
+    )
+
+
+def test_an_attended_event_keeps_its_start_in_the_past() -> None:
+    later = NOW + timedelta(seconds=1)
+    assert rules.check_start_change(later, now=NOW, attendance_recorded=False) is None
+    assert rules.check_start_change(NOW, now=NOW, attendance_recorded=True) is None
+    assert whole(rules.check_start_change(later, now=NOW, attendance_recorded=True)) == (
+        ErrorCode.EVENT_HAS_ATTENDANCE,
+        "Attendance of this event is recorded: it cannot start in the future.",
+        "startsAt",
+    )
 
 
 def test_declining_or_revoking_needs_a_pending_unexpired_invitation() -> None:
