@@ -254,3 +254,28 @@ async def test_an_invitation_is_not_accepted_once_the_attended_event_is_cancelle
         ],
     }
     assert await snapshot(session_factory) == before
+
+
+async def test_attendance_judges_the_start_when_it_holds_the_events_lock(
+    club: Club, run: Any
+) -> None:
+    """A request that began a second before the start and got the event's lock a second
+    after it records the attendance: the event had started when it decided."""
+    meeting = {
+        "title": "Soon",
+        "kind": "ONLINE_MEETING",
+        "startsAt": "2026-09-01T09:01:00Z",
+        "endsAt": "2026-09-01T10:00:00Z",
+    }
+    scheduled = await payload_of(run, SCHEDULE, {"input": meeting}, principal=club.host, now=NOW)
+    starts_at = datetime(2026, 9, 1, 9, 1, tzinfo=UTC)
+    attend = {"eventId": scheduled["event"]["id"], "organizationId": club.guest_id, "role": "GUEST"}
+    recorded = await payload_of(
+        run,
+        RECORD,
+        {"input": attend},
+        principal=club.host,
+        now=starts_at - timedelta(seconds=1),
+        clock=lambda: starts_at + timedelta(seconds=1),
+    )
+    assert recorded == {"attendance": {"role": "GUEST"}, "errors": []}
