@@ -100,7 +100,8 @@ class InviteOrganizationInput:
     idempotency_key: str | None = strawberry.field(
         default=None,
         description="Any string up to 100 characters, unique per attempt: a retry with the same "
-        "key returns the first invitation and uses no second slot of the quota.",
+        "key in the same quota year returns the first invitation and uses no second slot of the "
+        "quota.",
     )
 
 

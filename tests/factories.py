@@ -158,7 +158,7 @@ async def guests_of_a_member(
     inviter = organization(md, member=True)
     invitees = [organization(md) for _ in range(guests)]
     await add(session_factory, inviter, *invitees)
-    meeting = event(inviter.id)
+    meeting = event(inviter.id, starts_at=T0)  # it took place: the attendances count
     await add(session_factory, meeting)
     await add(
         session_factory,

@@ -74,7 +74,7 @@ async def club(session_factory: Any) -> Club:
     stranger = organization(md, slug="stranger")
     cancelled_guest = organization(md, slug="cancelled-guest")
     await add(session_factory, member, other_member, guest, *guests, stranger, cancelled_guest)
-    meeting = event(member.id)
+    meeting = event(member.id, starts_at=NOW - timedelta(days=7))  # it took place
     cancelled = event(member.id, status=EventStatus.CANCELLED)
     await add(session_factory, meeting, cancelled)
     await add(
