@@ -1,6 +1,9 @@
-"""Input checks shared by mutations: lengths, e-mail and web addresses. Each returns the
-cleaned value or raises an INVALID_INPUT refusal naming the field."""
+"""Input checks: lengths, e-mail and web addresses, country codes. A mutation's input is
+refused with INVALID_INPUT in its payload (`text`, `web_address`, ...); a query's or
+subscription's argument with BAD_USER_INPUT (`argument`). Each returns the cleaned value
+and names the field at fault. docs/security.md lists every maximum length."""
 
+import re
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -11,6 +14,18 @@ from club.errors import ErrorCode, PayloadRefusal, RequestError
 
 _HTTP_URL = TypeAdapter(HttpUrl)
 
+# Maximum lengths of free text, in characters after trimming spaces around (the columns'
+# lengths where a column holds it).
+NAME_LENGTH = 200  # organizations' and working groups' names
+TITLE_LENGTH = 200  # events' and action items' titles
+DESCRIPTION_LENGTH = 5000
+MESSAGE_LENGTH = 2000  # an invitation's message, an event's cancellation reason
+IDEMPOTENCY_KEY_LENGTH = 100
+WEB_ADDRESS_LENGTH = 300  # as given and once normalized
+SEARCH_LENGTH = 200  # no longer text is a substring of a name
+SLUG_LENGTH = 80  # the slug columns' length
+COUNTRY_CODE_LENGTH = 2  # ISO 3166-1 alpha-2
+
 
 def text(value: str, field: str, *, min_length: int = 1, max_length: int) -> str:
     cleaned = value.strip()
@@ -19,6 +34,17 @@ def text(value: str, field: str, *, min_length: int = 1, max_length: int) -> str
             ErrorCode.INVALID_INPUT,
             f"`{field}` must be {min_length} to {max_length} characters long.",
             field,
+        )
+    return cleaned
+
+
+def argument(value: str, field: str, *, max_length: int) -> str:
+    """A query's or subscription's argument of free text, trimmed; longer than
+    `max_length` is BAD_USER_INPUT naming it (before it reaches the database)."""
+    cleaned = value.strip()
+    if len(cleaned) > max_length:
+        raise RequestError.bad_input(
+            f"`{field}` must be at most {max_length} characters long.", field=field
         )
     return cleaned
 
@@ -41,24 +67,50 @@ def email(value: str | None, field: str) -> str | None:
         ) from None
 
 
+class NotAWebAddress(ValueError):
+    """Why a text is not an address that `normalized_web_address` can store."""
+
+
+# What a normalized address may hold: printable ASCII, none of the characters that end an
+# HTML attribute or a tag (the WHATWG serializer percent-encodes all but `'`, done below).
+_SAFE_IN_HTML = re.compile(r"[!#-&(-;=?-_a-z|~]+")
+
+
+def normalized_web_address(value: str) -> str:
+    """The http(s) address as a browser reads it (the WHATWG URL Standard, through
+    pydantic's `HttpUrl`): scheme and host in lower case, an international host in
+    punycode, spaces, quotes and angle brackets percent-encoded; `'` too, which the
+    standard leaves in paths. Raises NotAWebAddress for anything else, and for an address
+    with a user name or password (a frontend must never show one in a link)."""
+    try:
+        url = _HTTP_URL.validate_python(value.strip())
+    except ValidationError:
+        raise NotAWebAddress("must be an http:// or https:// address") from None
+    if url.username is not None or url.password is not None:
+        raise NotAWebAddress("may not hold a user name or password")
+    normalized = str(url).replace("'", "%27")
+    if not _SAFE_IN_HTML.fullmatch(normalized):  # the standard encodes them
+        raise NotAWebAddress("holds characters that do not normalize")
+    return normalized
+
+
 def web_address(value: str | None, field: str) -> str | None:
+    """The normalized address (`normalized_web_address`) to store, or None to clear."""
     if value is None or not value.strip():
         return None
     cleaned = value.strip()
-    try:
-        _HTTP_URL.validate_python(cleaned)
-    except ValidationError:
+    if len(cleaned) <= WEB_ADDRESS_LENGTH:
+        try:
+            cleaned = normalized_web_address(cleaned)
+        except NotAWebAddress as error:
+            raise PayloadRefusal(ErrorCode.INVALID_INPUT, f"`{field}` {error}.", field) from None
+    if len(cleaned) > WEB_ADDRESS_LENGTH:
         raise PayloadRefusal(
-            ErrorCode.INVALID_INPUT, f"`{field}` must be an http:// or https:// address.", field
-        ) from None
-    if len(cleaned) > 300:
-        raise PayloadRefusal(
-            ErrorCode.INVALID_INPUT, f"`{field}` is longer than 300 characters.", field
+            ErrorCode.INVALID_INPUT,
+            f"`{field}` is longer than {WEB_ADDRESS_LENGTH} characters.",
+            field,
         )
     return cleaned
-
-
-SLUG_LENGTH = 80  # the slug columns' length
 
 
 def slug_for(name: str, *, max_length: int = SLUG_LENGTH) -> str:

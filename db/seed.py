@@ -374,7 +374,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
                 status=OrganizationStatus.MEMBER if demo.member_since else OrganizationStatus.GUEST,
                 joined_at=demo.member_since,
                 sponsor_id=orgs[demo.sponsor].id if demo.sponsor else None,
-                website=f"https://{demo.slug}.example.org",
+                website=f"https://{demo.slug}.example.org/",  # normalized, as the API stores it
                 contact_email=f"contact@{demo.slug}.example.org",
                 created_at=demo.member_since or LAUNCH,
             )

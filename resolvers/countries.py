@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from club.validation import country_code_of
+from club.validation import COUNTRY_CODE_LENGTH, argument, country_code_of
 from db import models
 from resolvers.context import Info
 
@@ -15,4 +15,6 @@ async def countries(info: Info) -> Sequence[models.Country]:
 
 
 async def country(info: Info, code: str) -> models.Country | None:
-    return await info.context.loaders.country_by_code.load(country_code_of(code))
+    return await info.context.loaders.country_by_code.load(
+        country_code_of(argument(code, "code", max_length=COUNTRY_CODE_LENGTH))
+    )

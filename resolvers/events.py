@@ -21,7 +21,14 @@ from club.enums import (
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.times import utc_argument, utc_time
-from club.validation import optional_text, text, web_address
+from club.validation import (
+    DESCRIPTION_LENGTH,
+    MESSAGE_LENGTH,
+    TITLE_LENGTH,
+    optional_text,
+    text,
+    web_address,
+)
 from db import models
 from db.activity import Subject, append_activity
 from db.notifier import LiveEvent
@@ -90,7 +97,7 @@ async def schedule_event(
     """A member (or the secretariat for one) schedules a meeting it hosts."""
     context = info.context
     host_pk = organization_acted_for(context.principal, host_id, "hostId")
-    title = text(title, "title", min_length=3, max_length=200)
+    title = text(title, "title", min_length=3, max_length=TITLE_LENGTH)
     starts_at = utc_time(starts_at, "startsAt")
     ends_at = utc_time(ends_at, "endsAt")
     may_backdate = context.principal.role is Role.ADMIN
@@ -98,7 +105,7 @@ async def schedule_event(
     if refusal:
         raise refusal
     meeting_url = web_address(meeting_url, "meetingUrl")
-    description = optional_text(description, "description", max_length=5000)
+    description = optional_text(description, "description", max_length=DESCRIPTION_LENGTH)
     async with transaction(info) as session:
         host = found(await session.get(models.Organization, host_pk), "organization", "hostId")
         if refusal := rules.check_host(host.facts()):
@@ -163,7 +170,9 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
     change (python names); None clears one."""
     changes: dict[str, Any] = {}
     if "title" in given:
-        changes["title"] = text(given["title"] or "", "title", min_length=3, max_length=200)
+        changes["title"] = text(
+            given["title"] or "", "title", min_length=3, max_length=TITLE_LENGTH
+        )
     if "kind" in given:
         if given["kind"] is None:
             raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
@@ -178,7 +187,9 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
     if "meeting_url" in given:
         changes["meeting_url"] = web_address(given["meeting_url"], "meetingUrl")
     if "description" in given:
-        changes["description"] = optional_text(given["description"], "description", max_length=5000)
+        changes["description"] = optional_text(
+            given["description"], "description", max_length=DESCRIPTION_LENGTH
+        )
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
         now = info.context.clock()  # when the event's lock was obtained
@@ -216,7 +227,7 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
 
 @mutation(Role.ADMIN, Role.ORGANIZATION)
 async def cancel_event(info: Info, *, id: str, reason: str | None = None) -> models.Event:
-    cancellation_reason = optional_text(reason, "reason", max_length=2000)
+    cancellation_reason = optional_text(reason, "reason", max_length=MESSAGE_LENGTH)
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
         now = info.context.clock()

@@ -27,7 +27,7 @@ from club.enums import (
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.rules import InvitationFacts
-from club.validation import optional_text
+from club.validation import IDEMPOTENCY_KEY_LENGTH, MESSAGE_LENGTH, optional_text
 from db import models
 from db.activity import Subject, append_activity
 from db.notifier import LiveEvent
@@ -143,8 +143,8 @@ async def invite_organization(
     context = info.context
     inviter_pk = organization_acted_for(context.principal, inviter_id, "inviterId")
     invitee_pk = id_of("Organization", invitee_id, "inviteeId")
-    message = optional_text(message, "message", max_length=2000)
-    key = optional_text(idempotency_key, "idempotencyKey", max_length=100)
+    message = optional_text(message, "message", max_length=MESSAGE_LENGTH)
+    key = optional_text(idempotency_key, "idempotencyKey", max_length=IDEMPOTENCY_KEY_LENGTH)
 
     async with transaction(info) as session:
         # Every invitation by this inviter, and every change to this invitee, queues here, in

@@ -12,7 +12,12 @@ from club.enums import ActivityKind, OrganizationKind, OrganizationStatus, Role
 from club.errors import ErrorCode, PayloadRefusal, RequestError, found
 from club.ids import decode_id, id_of
 from club.validation import (
+    COUNTRY_CODE_LENGTH,
+    DESCRIPTION_LENGTH,
+    NAME_LENGTH,
+    SEARCH_LENGTH,
     SLUG_LENGTH,
+    argument,
     country_code_of,
     email,
     exactly_one_key,
@@ -48,11 +53,17 @@ async def organizations(
         statement = statement.where(models.Organization.status == status)
     if country_code is not None:
         statement = statement.join(models.Country).where(
-            models.Country.code == country_code_of(country_code)
+            models.Country.code
+            == country_code_of(
+                argument(country_code, "countryCode", max_length=COUNTRY_CODE_LENGTH)
+            )
         )
     if search:
+        # autoescape: `%` and `_` in a search are the characters themselves, not wildcards.
         statement = statement.where(
-            models.Organization.name.icontains(search.strip(), autoescape=True)
+            models.Organization.name.icontains(
+                argument(search, "search", max_length=SEARCH_LENGTH), autoescape=True
+            )
         )
     return await paginate(
         info.context.session_factory,
@@ -70,7 +81,18 @@ async def organization(
     loaders = info.context.loaders
     if key == "id":
         return await loaders.organization.load(decode_id("Organization", value))
-    return await loaders.organization_by_slug.load(value)
+    return await loaders.organization_by_slug.load(argument(value, "slug", max_length=SLUG_LENGTH))
+
+
+def _country_code(code: str) -> str:
+    """A mutation's `countryCode`, refused before the database when it cannot be one."""
+    if len(code.strip()) > COUNTRY_CODE_LENGTH:
+        raise PayloadRefusal(
+            ErrorCode.INVALID_INPUT,
+            f"`countryCode` must be an ISO 3166-1 alpha-2 code of {COUNTRY_CODE_LENGTH} letters.",
+            "countryCode",
+        )
+    return code
 
 
 async def _country_id(session: AsyncSession, code: str) -> int:
@@ -114,9 +136,10 @@ async def register_organization(
         raise PayloadRefusal(
             ErrorCode.MEMBERSHIP_REQUIRED, "Only members register new organizations."
         )
-    name = text(name, "name", min_length=2, max_length=200)
+    name = text(name, "name", min_length=2, max_length=NAME_LENGTH)
+    country_code = _country_code(country_code)
     website = web_address(website, "website")
-    description = optional_text(description, "description", max_length=5000)
+    description = optional_text(description, "description", max_length=DESCRIPTION_LENGTH)
     contact_email = email(contact_email, "contactEmail")
     async with transaction(info) as session:
         row = models.Organization(
@@ -163,7 +186,7 @@ async def update_organization(
         )
     changes: dict[str, object] = {}
     if "name" in given:
-        changes["name"] = text(given["name"] or "", "name", min_length=2, max_length=200)
+        changes["name"] = text(given["name"] or "", "name", min_length=2, max_length=NAME_LENGTH)
     if "kind" in given:
         if given["kind"] is None:
             raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`kind` cannot be cleared.", "kind")
@@ -171,7 +194,9 @@ async def update_organization(
     if "website" in given:
         changes["website"] = web_address(given["website"], "website")
     if "description" in given:
-        changes["description"] = optional_text(given["description"], "description", max_length=5000)
+        changes["description"] = optional_text(
+            given["description"], "description", max_length=DESCRIPTION_LENGTH
+        )
     if "contact_email" in given:
         changes["contact_email"] = email(given["contact_email"], "contactEmail")
     async with transaction(info) as session:
@@ -184,7 +209,9 @@ async def update_organization(
             "organization",
         )
         if "country_code" in given:
-            changes["country_id"] = await _country_id(session, given["country_code"] or "")
+            changes["country_id"] = await _country_id(
+                session, _country_code(given["country_code"] or "")
+            )
         for column, value in changes.items():
             setattr(row, column, value)
         await session.flush()
@@ -205,6 +232,7 @@ async def member_joined(
     await it, then iterate (closing the generator unsubscribes)."""
     country = None
     if country_code is not None:
+        country_code = argument(country_code, "countryCode", max_length=COUNTRY_CODE_LENGTH)
         async with info.context.session_factory() as session:
             country = await country_id(session, country_code)
         if country is None:

@@ -15,7 +15,17 @@ from club.enums import ActionItemStatus, ActivityKind, FocusArea, OrganizationSt
 from club.errors import ErrorCode, PayloadRefusal, found
 from club.ids import decode_id, id_of
 from club.rules import OrganizationFacts
-from club.validation import exactly_one_key, optional_text, slug_for, text
+from club.validation import (
+    DESCRIPTION_LENGTH,
+    NAME_LENGTH,
+    SLUG_LENGTH,
+    TITLE_LENGTH,
+    argument,
+    exactly_one_key,
+    optional_text,
+    slug_for,
+    text,
+)
 from db import models
 from db.activity import Subject, append_activity
 from db.base import is_unique_violation
@@ -36,7 +46,7 @@ async def working_group(
     loaders = info.context.loaders
     if key == "id":
         return await loaders.working_group.load(decode_id("WorkingGroup", value))
-    return await loaders.working_group_by_slug.load(value)
+    return await loaders.working_group_by_slug.load(argument(value, "slug", max_length=SLUG_LENGTH))
 
 
 async def _membership(session: AsyncSession, group_id: int, organization_id: int) -> bool:
@@ -92,9 +102,9 @@ async def create_working_group(
     """A member (or the secretariat for one) starts a group it leads and belongs to."""
     context = info.context
     principal = context.principal
-    name = text(name, "name", min_length=3, max_length=200)
+    name = text(name, "name", min_length=3, max_length=NAME_LENGTH)
     slug = slug_for(name)
-    description = optional_text(description, "description", max_length=5000)
+    description = optional_text(description, "description", max_length=DESCRIPTION_LENGTH)
     lead_pk = optional_organization_acted_for(principal, lead_id, "leadId")
     async with transaction(info) as session:
         if lead_pk is not None:
@@ -238,7 +248,7 @@ async def add_action_item(
     now = info.context.now
     if title is None:
         raise PayloadRefusal(ErrorCode.INVALID_INPUT, "An action item needs a title.", "title")
-    title = text(title, "title", min_length=3, max_length=200)
+    title = text(title, "title", min_length=3, max_length=TITLE_LENGTH)
     async with transaction(info) as session:
         group = await _locked_group(session, working_group_id, "workingGroupId")
         await _require_participant(info, session, group.id)
@@ -271,7 +281,9 @@ async def update_action_item(info: Info, *, id: str, given: Mapping[str, Any]) -
     pk = id_of("ActionItem", id, "id")
     changes: dict[str, Any] = {}
     if "title" in given:
-        changes["title"] = text(given["title"] or "", "title", min_length=3, max_length=200)
+        changes["title"] = text(
+            given["title"] or "", "title", min_length=3, max_length=TITLE_LENGTH
+        )
     if "status" in given:
         if given["status"] is None:
             raise PayloadRefusal(ErrorCode.INVALID_INPUT, "`status` cannot be cleared.", "status")

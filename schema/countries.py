@@ -5,7 +5,7 @@ from typing import Self
 import strawberry
 
 from club.ids import decode_id
-from club.validation import country_code_of
+from club.validation import COUNTRY_CODE_LENGTH, argument, country_code_of
 from db import models
 from resolvers import countries
 from resolvers.context import Info
@@ -44,7 +44,9 @@ class Country:
         if id is not None:
             row = await loaders.country.load(decode_id("Country", id))
         else:
-            row = await loaders.country_by_code.load(country_code_of(code or ""))
+            row = await loaders.country_by_code.load(
+                country_code_of(argument(code or "", "code", max_length=COUNTRY_CODE_LENGTH))
+            )
         return cls.from_row(row) if row else None
 
 

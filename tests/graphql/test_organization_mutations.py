@@ -64,7 +64,7 @@ async def test_a_member_registers_a_guest(members: dict[str, Principal], run: An
                     "kind": "NGO",
                     "status": "GUEST",
                     "country": {"code": "MD"},
-                    "website": "https://balti-lawyers.example.org",
+                    "website": "https://balti-lawyers.example.org/",  # normalized
                     "description": None,
                     "contactEmail": "Office@balti-lawyers.example.org",
                 },
