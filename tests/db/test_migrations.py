@@ -1,5 +1,6 @@
 """Migrations are the only way the schema changes, and they match the models."""
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from db.base import Base, UTCDateTime
 from db.countries import iso_countries
 from db.engine import Database, create_engine, create_session_factory, create_write_session_factory
 from db.migrate import alembic_config, ensure_migrated, migration_state, upgrade
-from db.models import ActivityLogEntry, Country, WorkingGroup
+from db.models import ActivityLogEntry, Country, Event, Organization, WorkingGroup
 from db.notifier import read_events
 from tests.conftest import BACKENDS, postgres_url
 from tests.factories import T0, add, country_ids, event, invitation, organization
@@ -262,4 +263,78 @@ async def test_0004_names_each_rows_subject_and_moves_back(blank_engine: AsyncEn
         ).all()
     assert [tuple(row) for row in back] == old
     await upgrade(blank_engine)  # and up again, from rows the downgrade wrote
+    assert (await migration_state(blank_engine)).at_head
+
+
+async def test_0005_normalizes_stored_addresses_and_logs_the_rest(
+    blank_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Addresses stored as typed before 0005 are normalized; those that cannot be are left
+    as they are and logged, one warning each naming the row and why."""
+    await upgrade(blank_engine, "0004")
+    factory = create_session_factory(blank_engine)
+    md = (await country_ids(factory, "MD"))["MD"]
+    websites = {
+        "quoted": 'https://Example.org/"><script>alert(1)</script>',
+        "credentials": "https://user:secret@example.org/",
+        "normal": "https://example.org/",
+        "none": None,
+        "ftp": "ftp://files.example.org/",
+    }
+    rows = {slug: organization(md, slug=slug, website=url) for slug, url in websites.items()}
+    await add(factory, *rows.values())
+    meetings = {
+        "spaced": event(rows["normal"].id, meeting_url="HTTPS://meet.example.org/a b'c"),
+        "long": event(rows["normal"].id, meeting_url="https://meet.example.org/" + '"' * 170),
+    }
+    await add(factory, *meetings.values())
+
+    with caplog.at_level(logging.WARNING, logger="clubjustice.migrations"):
+        await upgrade(blank_engine)
+
+    async with factory() as session:
+        stored = dict(
+            (await session.execute(select(Organization.slug, Organization.website))).all()
+        )
+        urls = dict((await session.execute(select(Event.id, Event.meeting_url))).all())
+    assert stored == {
+        "quoted": "https://example.org/%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        "credentials": "https://user:secret@example.org/",
+        "normal": "https://example.org/",
+        "none": None,
+        "ftp": "ftp://files.example.org/",
+    }
+    assert urls == {
+        meetings["spaced"].id: "https://meet.example.org/a%20b%27c",
+        meetings["long"].id: "https://meet.example.org/" + '"' * 170,  # 535 once encoded
+    }
+    long_id, credentials_id, ftp_id = (
+        meetings["long"].id,
+        rows["credentials"].id,
+        rows["ftp"].id,
+    )
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "clubjustice.migrations",
+            "WARNING",
+            f"organizations {credentials_id}: website 'https://user:secret@example.org/' "
+            "may not hold a user name or password; left as it is",
+        ),
+        (
+            "clubjustice.migrations",
+            "WARNING",
+            f"organizations {ftp_id}: website 'ftp://files.example.org/' "
+            "must be an http:// or https:// address; left as it is",
+        ),
+        (
+            "clubjustice.migrations",
+            "WARNING",
+            f"events {long_id}: meeting_url {'https://meet.example.org/' + chr(34) * 170!r} "
+            "is longer than 500 characters once normalized; left as it is",
+        ),
+    ]
+    await downgrade(blank_engine, "0004")  # changes nothing
+    async with factory() as session:
+        assert dict((await session.execute(select(Event.id, Event.meeting_url))).all()) == urls
+    await upgrade(blank_engine)
     assert (await migration_state(blank_engine)).at_head
