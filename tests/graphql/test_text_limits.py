@@ -1,0 +1,309 @@
+"""Every free-text argument and input field has a maximum length (club/validation.py,
+docs/security.md): an argument past it is BAD_USER_INPUT naming it, a mutation's input
+field INVALID_INPUT in the payload; either way before the database, and nothing changes."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from graphql import GraphQLInputObjectType, GraphQLString, get_named_type
+
+from club.access import Principal
+from club.enums import FocusArea, Role
+from db.models import ActionItem, WorkingGroup
+from schema.ids import encode_id
+from tests.factories import T0, add, country_ids, event, guests_of_a_member, organization
+from tests.snapshots import snapshot
+
+NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+ADMIN = Principal(Role.ADMIN)
+HUGE = "x" * 60_000  # a 60 KB body, far under the 1 MiB limit
+DIRECTORY = (
+    "query($filter: OrganizationFilter) "
+    "{ organizations(filter: $filter) { totalCount edges { node { name } } } }"
+)
+
+
+def refused_argument(field: str, max_length: int, path: str) -> dict[str, Any]:
+    return {
+        "message": f"`{field}` must be at most {max_length} characters long.",
+        "path": [path],
+        "extensions": {"code": "BAD_USER_INPUT", "field": field},
+    }
+
+
+def without_locations(response: dict[str, Any]) -> dict[str, Any]:
+    errors = [{k: v for k, v in e.items() if k != "locations"} for e in response["errors"]]
+    return {**response, "errors": errors}
+
+
+async def test_a_60000_character_search_is_refused_before_the_database(
+    session_factory: Any, run: Any
+) -> None:
+    """SQLite used to fail it with `LIKE or GLOB pattern too complex` (an internal error)."""
+    response = await run(DIRECTORY, {"filter": {"search": HUGE}})
+    assert without_locations(response) == {
+        "data": None,
+        "errors": [refused_argument("search", 200, "organizations")],
+    }
+
+
+async def test_a_search_of_the_longest_name_runs_with_its_wildcards_literal(
+    session_factory: Any, run: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    longest = "%_" * 100  # 200 characters: a name's longest, all LIKE wildcards
+    await add(session_factory, organization(md, name=longest), organization(md, name="x" * 200))
+    response = await run(DIRECTORY, {"filter": {"search": f"  {longest}  "}})
+    assert response == {
+        "data": {"organizations": {"totalCount": 1, "edges": [{"node": {"name": longest}}]}}
+    }
+
+
+# Each free-text argument of a query: root field, the argument as written, its name and
+# maximum length.
+ARGUMENTS = [
+    ("organizations", "filter: {search: $v}", "search", 200),
+    ("organizations", "filter: {countryCode: $v}", "countryCode", 2),
+    ("country", "code: $v", "code", 2),
+    ("organization", "slug: $v", "slug", 80),
+    ("workingGroup", "slug: $v", "slug", 80),
+]
+
+
+def query_of(root: str, argument: str) -> str:
+    selection = "totalCount" if root == "organizations" else "__typename"
+    return f"query($v: String!) {{ {root}({argument}) {{ {selection} }} }}"
+
+
+@pytest.mark.parametrize("past", [1, 60_000])
+@pytest.mark.parametrize(("root", "argument", "field", "max_length"), ARGUMENTS)
+async def test_a_query_argument_past_its_maximum_is_bad_user_input(
+    session_factory: Any,
+    run: Any,
+    root: str,
+    argument: str,
+    field: str,
+    max_length: int,
+    past: int,
+) -> None:
+    response = await run(query_of(root, argument), {"v": "x" * (max_length + past)})
+    assert without_locations(response) == {
+        "data": None if root == "organizations" else {root: None},  # a connection is non-null
+        "errors": [refused_argument(field, max_length, root)],
+    }
+
+
+@pytest.mark.parametrize(("root", "argument", "field", "max_length"), ARGUMENTS)
+async def test_a_query_argument_at_its_maximum_runs(
+    session_factory: Any, run: Any, root: str, argument: str, field: str, max_length: int
+) -> None:
+    """Spaces around do not count."""
+    response = await run(query_of(root, argument), {"v": "  " + "x" * max_length + "  "})
+    assert response == {"data": {root: {"totalCount": 0} if root == "organizations" else None}}
+
+
+async def test_a_long_country_code_in_an_entity_representation_is_bad_user_input(
+    session_factory: Any, run: Any
+) -> None:
+    response = await run(
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Country { name } } }",
+        {"r": [{"__typename": "Country", "code": "md"}, {"__typename": "Country", "code": HUGE}]},
+    )
+    assert without_locations(response) == {
+        "data": {"_entities": [{"name": "Moldova"}, None]},
+        "errors": [
+            {
+                "message": "`code` must be at most 2 characters long.",
+                "path": ["_entities", 1],
+                "extensions": {"code": "BAD_USER_INPUT", "field": "code"},
+            }
+        ],
+    }
+
+
+async def test_a_long_country_code_of_member_joined_is_bad_user_input(
+    session_factory: Any, schema: Any, make_context: Any
+) -> None:
+    results = await schema.subscribe(
+        "subscription($c: String) { memberJoined(countryCode: $c) { organization { name } } }",
+        variable_values={"c": HUGE},
+        context_value=make_context(ADMIN, NOW),
+    )
+    first = await anext(results)
+    await results.aclose()
+    assert [(e.message, e.extensions) for e in first.errors] == [
+        (
+            "`countryCode` must be at most 2 characters long.",
+            {"code": "BAD_USER_INPUT", "field": "countryCode"},
+        )
+    ]
+
+
+@pytest.fixture
+async def ids(session_factory: Any) -> dict[str, str]:
+    """Rows for every mutation that takes free text to act on, by their global ids."""
+    inviter, (guest,) = await guests_of_a_member(session_factory, 1)
+    group = WorkingGroup(
+        slug="data", name="Data", focus_area=FocusArea.OTHER, lead_id=inviter.id, created_at=T0
+    )
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    await add(session_factory, group, organization(md, slug="spare"))
+    meeting = event(inviter.id, starts_at=datetime(2026, 10, 1, tzinfo=UTC))
+    item = ActionItem(working_group_id=group.id, title="Map the courts", created_at=T0)
+    await add(session_factory, meeting, item)
+    return {
+        "Organization": encode_id("Organization", inviter.id),
+        "guest": encode_id("Organization", guest.id),
+        "Event": encode_id("Event", meeting.id),
+        "WorkingGroup": encode_id("WorkingGroup", group.id),
+        "ActionItem": encode_id("ActionItem", item.id),
+    }
+
+
+ORGANIZATION = {"name": "Bălţi Lawyers", "countryCode": "MD", "kind": "NGO"}
+MEETING = {
+    "title": "Paralegals in the field",
+    "kind": "ONLINE_MEETING",
+    "startsAt": "2026-10-02T09:00:00Z",
+    "endsAt": "2026-10-02T11:00:00Z",
+}
+# Each mutation: its arguments, and its variables but the long one.
+CALLS: dict[str, tuple[str, Any]] = {
+    "registerOrganization": ("input: $input", lambda i: {"input": dict(ORGANIZATION)}),
+    "updateOrganization": (
+        "id: $id, input: $input",
+        lambda i: {"id": i["Organization"], "input": {}},
+    ),
+    "scheduleEvent": (
+        "input: $input",
+        lambda i: {"input": {**MEETING, "hostId": i["Organization"]}},
+    ),
+    "updateEvent": ("id: $id, input: $input", lambda i: {"id": i["Event"], "input": {}}),
+    "cancelEvent": ("id: $id, reason: $reason", lambda i: {"id": i["Event"]}),
+    "createWorkingGroup": (
+        "input: $input",
+        lambda i: {"input": {"name": "Courts", "focusArea": "OTHER", "leadId": i["Organization"]}},
+    ),
+    "addActionItem": (
+        "workingGroupId: $id, input: $input",
+        lambda i: {"id": i["WorkingGroup"], "input": {}},
+    ),
+    "updateActionItem": ("id: $id, input: $input", lambda i: {"id": i["ActionItem"], "input": {}}),
+    "inviteOrganization": (
+        "input: $input",
+        lambda i: {"input": {"inviteeId": i["guest"], "inviterId": i["Organization"]}},
+    ),
+}
+INPUT_TYPES = {
+    "registerOrganization": "RegisterOrganizationInput!",
+    "updateOrganization": "UpdateOrganizationInput!",
+    "scheduleEvent": "ScheduleEventInput!",
+    "updateEvent": "UpdateEventInput!",
+    "createWorkingGroup": "CreateWorkingGroupInput!",
+    "addActionItem": "ActionItemInput!",
+    "updateActionItem": "ActionItemInput!",
+    "inviteOrganization": "InviteOrganizationInput!",
+}
+COUNTRY_CODE = "`countryCode` must be an ISO 3166-1 alpha-2 code of 2 letters."
+TOO_LONG_AN_ADDRESS = (
+    "`contactEmail` is not an e-mail address: "
+    "The email address is too long (59746 characters too many)."
+)
+# Every free-text field of every mutation, and its refusal's message.
+FIELDS = [
+    ("registerOrganization", "name", "`name` must be 2 to 200 characters long."),
+    ("registerOrganization", "countryCode", COUNTRY_CODE),
+    ("registerOrganization", "website", "`website` is longer than 300 characters."),
+    ("registerOrganization", "description", "`description` must be 1 to 5000 characters long."),
+    ("registerOrganization", "contactEmail", TOO_LONG_AN_ADDRESS),
+    ("updateOrganization", "name", "`name` must be 2 to 200 characters long."),
+    ("updateOrganization", "countryCode", COUNTRY_CODE),
+    ("updateOrganization", "website", "`website` is longer than 300 characters."),
+    ("updateOrganization", "description", "`description` must be 1 to 5000 characters long."),
+    ("updateOrganization", "contactEmail", TOO_LONG_AN_ADDRESS),
+    ("scheduleEvent", "title", "`title` must be 3 to 200 characters long."),
+    ("scheduleEvent", "meetingUrl", "`meetingUrl` is longer than 300 characters."),
+    ("scheduleEvent", "description", "`description` must be 1 to 5000 characters long."),
+    ("updateEvent", "title", "`title` must be 3 to 200 characters long."),
+    ("updateEvent", "meetingUrl", "`meetingUrl` is longer than 300 characters."),
+    ("updateEvent", "description", "`description` must be 1 to 5000 characters long."),
+    ("cancelEvent", "reason", "`reason` must be 1 to 2000 characters long."),
+    ("createWorkingGroup", "name", "`name` must be 3 to 200 characters long."),
+    ("createWorkingGroup", "description", "`description` must be 1 to 5000 characters long."),
+    ("addActionItem", "title", "`title` must be 3 to 200 characters long."),
+    ("updateActionItem", "title", "`title` must be 3 to 200 characters long."),
+    ("inviteOrganization", "message", "`message` must be 1 to 2000 characters long."),
+    ("inviteOrganization", "idempotencyKey", "`idempotencyKey` must be 1 to 100 characters long."),
+]
+
+
+def operation(mutation: str) -> str:
+    arguments = CALLS[mutation][0]
+    types = {"$id": "ID!", "$input": INPUT_TYPES.get(mutation, ""), "$reason": "String"}
+    declared = ", ".join(f"{v}: {t}" for v, t in types.items() if v in arguments)
+    return (
+        f"mutation({declared}) {{ {mutation}({arguments}) {{ errors {{ code message field }} }} }}"
+    )
+
+
+def variables(mutation: str, ids: dict[str, str], field: str) -> dict[str, Any]:
+    """The mutation's variables, with 60,000 characters in `field`."""
+    given: dict[str, Any] = CALLS[mutation][1](ids)
+    value = HUGE[:-12] + "@example.org" if field == "contactEmail" else HUGE
+    given.get("input", given)[field] = value
+    return given
+
+
+def string_arguments(schema: Any, root: str) -> set[tuple[str, str]]:
+    """(root field, name) of each String argument of a root type's fields, and of each
+    String field of their input objects (filters, inputs)."""
+    found = set()
+    for name, field in schema._schema.get_type(root).fields.items():
+        for argument_name, argument in field.args.items():
+            argument_type = get_named_type(argument.type)
+            if argument_type is GraphQLString:
+                found.add((name, argument_name))
+            elif isinstance(argument_type, GraphQLInputObjectType):
+                found |= {
+                    (name, inner_name)
+                    for inner_name, inner in argument_type.fields.items()
+                    if get_named_type(inner.type) is GraphQLString
+                }
+    return found
+
+
+def test_every_free_text_argument_and_input_field_is_tested(schema: Any) -> None:
+    """A new String argument or input field fails here until it has a limit and a test
+    above (cursors, `after`, are parsed exactly and refused whatever their length)."""
+    cursors = {(name, "after") for name in ("organizations", "events")}
+    tested = {(root, field) for root, _, field, _ in ARGUMENTS}
+    assert string_arguments(schema, "Query") == cursors | tested
+    assert string_arguments(schema, "Subscription") == {
+        ("memberJoined", "countryCode"),  # test_a_long_country_code_of_member_joined_…
+        ("memberJoined", "after"),
+        ("meetingUpdates", "after"),
+        ("invitationUpdates", "after"),
+    }
+    assert string_arguments(schema, "Mutation") == {(m, f) for m, f, _ in FIELDS}
+
+
+@pytest.mark.parametrize(("mutation", "field", "message"), FIELDS)
+async def test_a_60000_character_input_field_is_refused_in_the_payload(
+    session_factory: Any,
+    run: Any,
+    ids: dict[str, str],
+    mutation: str,
+    field: str,
+    message: str,
+) -> None:
+    before = await snapshot(session_factory)
+    response = await run(
+        operation(mutation), variables(mutation, ids, field), principal=ADMIN, now=NOW
+    )
+    assert response == {
+        "data": {
+            mutation: {"errors": [{"code": "INVALID_INPUT", "message": message, "field": field}]}
+        }
+    }
+    assert await snapshot(session_factory) == before
