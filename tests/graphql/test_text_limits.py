@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from graphql import GraphQLInputObjectType, GraphQLString, get_named_type
+from graphql import GraphQLInputObjectType, GraphQLObjectType, GraphQLString, get_named_type
 
 from club.access import Principal
 from club.enums import FocusArea, Role
 from db.models import ActionItem, WorkingGroup
 from schema.ids import encode_id
+from schema.strawberry_private import graphql_core_schema
 from tests.factories import T0, add, country_ids, event, guests_of_a_member, organization
 from tests.snapshots import snapshot
 
@@ -262,7 +263,9 @@ def string_arguments(schema: Any, root: str) -> set[tuple[str, str]]:
     """(root field, name) of each String argument of a root type's fields, and of each
     String field of their input objects (filters, inputs)."""
     found = set()
-    for name, field in schema._schema.get_type(root).fields.items():
+    root_type = graphql_core_schema(schema).get_type(root)
+    assert isinstance(root_type, GraphQLObjectType)
+    for name, field in root_type.fields.items():
         for argument_name, argument in field.args.items():
             argument_type = get_named_type(argument.type)
             if argument_type is GraphQLString:
