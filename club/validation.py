@@ -39,14 +39,14 @@ def text(value: str, field: str, *, min_length: int = 1, max_length: int) -> str
 
 
 def argument(value: str, field: str, *, max_length: int) -> str:
-    """A query's or subscription's argument of free text, trimmed; longer than
-    `max_length` is BAD_USER_INPUT naming it (before it reaches the database)."""
-    cleaned = value.strip()
-    if len(cleaned) > max_length:
+    """A query's or subscription's argument of free text, as given (trim it first where
+    spaces around do not count); longer than `max_length` is BAD_USER_INPUT naming it,
+    before it reaches the database."""
+    if len(value) > max_length:
         raise RequestError.bad_input(
             f"`{field}` must be at most {max_length} characters long.", field=field
         )
-    return cleaned
+    return value
 
 
 def optional_text(value: str | None, field: str, *, max_length: int) -> str | None:

@@ -16,5 +16,5 @@ async def countries(info: Info) -> Sequence[models.Country]:
 
 async def country(info: Info, code: str) -> models.Country | None:
     return await info.context.loaders.country_by_code.load(
-        country_code_of(argument(code, "code", max_length=COUNTRY_CODE_LENGTH))
+        country_code_of(argument(code.strip(), "code", max_length=COUNTRY_CODE_LENGTH))
     )

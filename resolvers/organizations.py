@@ -55,14 +55,14 @@ async def organizations(
         statement = statement.join(models.Country).where(
             models.Country.code
             == country_code_of(
-                argument(country_code, "countryCode", max_length=COUNTRY_CODE_LENGTH)
+                argument(country_code.strip(), "countryCode", max_length=COUNTRY_CODE_LENGTH)
             )
         )
     if search:
         # autoescape: `%` and `_` in a search are the characters themselves, not wildcards.
         statement = statement.where(
             models.Organization.name.icontains(
-                argument(search, "search", max_length=SEARCH_LENGTH), autoescape=True
+                argument(search.strip(), "search", max_length=SEARCH_LENGTH), autoescape=True
             )
         )
     return await paginate(
@@ -232,7 +232,7 @@ async def member_joined(
     await it, then iterate (closing the generator unsubscribes)."""
     country = None
     if country_code is not None:
-        country_code = argument(country_code, "countryCode", max_length=COUNTRY_CODE_LENGTH)
+        country_code = argument(country_code.strip(), "countryCode", max_length=COUNTRY_CODE_LENGTH)
         async with info.context.session_factory() as session:
             country = await country_id(session, country_code)
         if country is None:

@@ -45,7 +45,9 @@ class Country:
             row = await loaders.country.load(decode_id("Country", id))
         else:
             row = await loaders.country_by_code.load(
-                country_code_of(argument(code or "", "code", max_length=COUNTRY_CODE_LENGTH))
+                country_code_of(
+                    argument((code or "").strip(), "code", max_length=COUNTRY_CODE_LENGTH)
+                )
             )
         return cls.from_row(row) if row else None
 
