@@ -266,12 +266,12 @@ async def test_0004_names_each_rows_subject_and_moves_back(blank_engine: AsyncEn
     assert (await migration_state(blank_engine)).at_head
 
 
-async def test_0005_normalizes_stored_addresses_and_logs_the_rest(
+async def test_0006_normalizes_stored_addresses_and_logs_the_rest(
     blank_engine: AsyncEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Addresses stored as typed before 0005 are normalized; those that cannot be are left
+    """Addresses stored as typed before 0006 are normalized; those that cannot be are left
     as they are and logged, one warning each naming the row and why."""
-    await upgrade(blank_engine, "0004")
+    await upgrade(blank_engine, "0005")
     factory = create_session_factory(blank_engine)
     md = (await country_ids(factory, "MD"))["MD"]
     websites = {
@@ -333,7 +333,7 @@ async def test_0005_normalizes_stored_addresses_and_logs_the_rest(
             "is longer than 500 characters once normalized; left as it is",
         ),
     ]
-    await downgrade(blank_engine, "0004")  # changes nothing
+    await downgrade(blank_engine, "0005")  # changes nothing
     async with factory() as session:
         assert dict((await session.execute(select(Event.id, Event.meeting_url))).all()) == urls
     await upgrade(blank_engine)

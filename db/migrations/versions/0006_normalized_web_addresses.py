@@ -9,8 +9,8 @@ logged as a warning (`clubjustice.migrations`), naming the row and why, for an o
 fix with `updateOrganization` or `updateEvent`. The schema does not change; the downgrade
 changes nothing (a normalized address is what the code before it would store too).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 17:00:00
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 from club.validation import NotAWebAddress, normalized_web_address
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
