@@ -242,3 +242,24 @@ class DemoSecret(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     secret: Mapped[str] = mapped_column(String(64))  # 32 random bytes, hex
     created_at: Mapped[datetime]
+
+
+class IdempotencyKey(Base):
+    """A mutation operation sent with an `Idempotency-Key`, per caller (club/idempotency.py).
+
+    Written in the transaction of the operation's first mutation that commits, with what
+    each mutation field returned (`results`: response key → [model name, id]); `response`
+    is the whole answer, stored once it is known. A retry is answered from `response`, or,
+    when the first try committed but never finished answering, from `results`."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    results: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

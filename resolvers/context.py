@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import ExecutionContext
 
 from club.access import Principal
+from club.idempotency import Claim
 from club.metrics import Metrics
 from club.persisted import PersistedDocuments
 from club.ratelimit import RateLimiter
@@ -56,6 +58,12 @@ class Context:
     # whether an invitation expired) holds for the moment it decides, not the request's start.
     # Tests that fix `now` fix this too (tests/conftest.py), or give a clock of their own.
     clock: Callable[[], datetime] = utc_now
+    # A mutation operation sent with an Idempotency-Key (server/app.py): each mutation field
+    # claims it in its transaction (resolvers/mutations.py).
+    idempotency: Claim | None = None
+    # The transaction a mutation field's decorator opened around its body, which the body's
+    # `transaction(info)` then joins (only with an idempotency key).
+    open_transaction: AsyncSession | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

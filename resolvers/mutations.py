@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from club.access import require_role
 from club.enums import Role
 from club.errors import PayloadRefusal
+from db import idempotency
+from db.base import Base
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 
@@ -32,7 +34,10 @@ def mutation(
             context = info.context
             require_role(context.principal, *roles)
             try:
-                value = await body(*args, **kwargs)
+                if context.idempotency is None:
+                    value = await body(*args, **kwargs)
+                else:
+                    value = await _once(info, lambda: body(*args, **kwargs))
             except PayloadRefusal as refusal:
                 if context.metrics is not None:
                     context.metrics.refusals.labels(info.field_name, refusal.code.value).inc()
@@ -48,10 +53,38 @@ def mutation(
     return decorate
 
 
+async def _once(info: Info, run: Callable[[], Awaitable[T]]) -> T:
+    """The body, under the operation's idempotency key: the key is claimed first in the
+    transaction the body then joins, and what the body returned is written down in that same
+    transaction, so that the change and the record of it commit together or not at all. A
+    retry finds the record (on PostgreSQL a concurrent one waits for this transaction to end)
+    and gets the row the first try returned, as it is now, without running the body."""
+    context = info.context
+    claim = context.idempotency
+    assert claim is not None
+    response_key = str(info.path.key)
+    await context.release_reads()
+    async with context.write_session_factory() as session, session.begin():
+        results = await idempotency.hold(session, claim, context.now)
+        if response_key in results:
+            return cast(T, await idempotency.result_of(session, results[response_key]))
+        context.open_transaction = session
+        try:
+            value = await run()
+        finally:
+            context.open_transaction = None
+        await idempotency.record_result(session, claim, results, response_key, cast(Base, value))
+    return value
+
+
 @asynccontextmanager
 async def transaction(info: Info) -> AsyncIterator[AsyncSession]:
     """The mutation's one transaction: committed when the block ends, rolled back when it
-    raises (a PayloadRefusal included)."""
+    raises (a PayloadRefusal included). Under an idempotency key the decorator has opened it
+    already (`_once`), and the body joins it."""
+    if info.context.open_transaction is not None:
+        yield info.context.open_transaction
+        return
     await info.context.release_reads()
     async with info.context.write_session_factory() as session, session.begin():
         yield session

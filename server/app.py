@@ -37,11 +37,15 @@ from strawberry.types import ExecutionResult
 
 from club.access import Principal
 from club.enums import Role
-from club.errors import HTTPRejection
+from club.errors import HTTPRejection, RequestError
+from club.idempotency import EXTENSION as IDEMPOTENCY_EXTENSION
+from club.idempotency import HEADER as IDEMPOTENCY_HEADER
+from club.idempotency import Claim, chosen_key, claim_for
 from club.metrics import Metrics
 from club.persisted import SHA256, PersistedDocuments, sha256
 from club.ratelimit import RateLimiter
 from club.settings import Settings
+from db import idempotency
 from db.engine import Database
 from db.migrate import ensure_migrated, migration_state, upgrade
 from db.notifier import ActivityFeed
@@ -243,6 +247,13 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
     def before_batch(
         self, request: Request, request_data: list[GraphQLRequestData], context: Context
     ) -> None:
+        if len(request_data) > 1 and IDEMPOTENCY_HEADER in request.headers:
+            raise HTTPRejection(
+                400,
+                "IDEMPOTENCY_KEY_INVALID",
+                f"An {IDEMPOTENCY_HEADER} header names one operation, not a batch: give each "
+                f"mutation its own key in its extensions.{IDEMPOTENCY_EXTENSION}.",
+            )
         if len(request_data) > 1:
             # The request itself was counted on the way in; the rest of the batch is here.
             verdict = self.limiter.take(
@@ -289,6 +300,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 headers=request.headers,
                 method=method,
                 root_value=root_value,
+                idempotency_header=request.headers.get(IDEMPOTENCY_HEADER),
             )
         if request_data.protocol == "http":
             return result
@@ -317,6 +329,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             headers=request.headers,
             method=method,
             root_value=root_value,
+            idempotency_header=request.headers.get(IDEMPOTENCY_HEADER),
         )
 
     def _is_subscription(self, query: str | None, operation_name: str | None) -> bool:
@@ -343,6 +356,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         headers: Headers,
         method: HTTPMethod,
         root_value: Any = None,
+        idempotency_header: str | None = None,
     ) -> ExecutionResult:
         """A query or mutation, over HTTP or a WebSocket: from the response cache, or run
         with its time bounded. `state` is the operation's own: it holds the activity log's
@@ -355,6 +369,19 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 "OPERATION_RESOLUTION_FAILURE",
                 "Must provide operation name if query contains multiple operations.",
             )
+        try:
+            claim = self._idempotency_claim(context, request_data, query, idempotency_header)
+            earlier = None
+            if claim is not None:
+                earlier = await idempotency.earlier(
+                    context.write_session_factory, claim, context.now
+                )
+        except RequestError as error:
+            return self._error_result(error.code, error.message)
+        if earlier is not None and earlier.response is not None:
+            state.operation = (request_data.operation_name, "mutation")
+            return ExecutionResult(data=earlier.response["data"], errors=None)
+        context.idempotency = claim
         cached = await self._cached(query, request_data, context, state, headers)
         if isinstance(cached, ExecutionResult):
             return cached
@@ -415,7 +442,32 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if cached is not None and not result.errors and result.data is not None:
             key, mark = cached
             self.cache.put(key, mark, result.data)
+        if claim is not None and not result.errors and result.data is not None:
+            # The whole answer, for retries; if this never happens (a timeout, a crash), a
+            # retry is answered from what each mutation recorded in its own transaction.
+            await idempotency.store_response(
+                context.write_session_factory, claim, context.now, {"data": result.data}
+            )
         return result
+
+    def _idempotency_claim(
+        self,
+        context: Context,
+        request_data: GraphQLRequestData,
+        query: str | None,
+        header: str | None,
+    ) -> Claim | None:
+        """The claim of a mutation sent with a key (the `Idempotency-Key` header over HTTP,
+        `extensions.idempotencyKey` on any transport); None for anything else: a query is
+        safe to repeat, and its key is ignored."""
+        key = chosen_key(header, (request_data.extensions or {}).get(IDEMPOTENCY_EXTENSION))
+        if key is None or query is None:
+            return None
+        if self.operation_type(query, request_data.operation_name) is not OperationType.MUTATION:
+            return None
+        return claim_for(
+            context.principal, key, query, request_data.operation_name, request_data.variables
+        )
 
     async def process_result(
         self, request: Request, result: ExecutionResult
