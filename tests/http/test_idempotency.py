@@ -120,6 +120,16 @@ async def test_the_key_with_another_operation_is_refused_and_changes_nothing(
         "k",
     )
     assert named.json() == REUSED
+    as_graphql_response = await client.post(
+        "/graphql",
+        json={"query": REGISTER, "variables": {"name": "Chisinau Lawyers"}},
+        headers=bearer(admin)
+        | {"Idempotency-Key": "k", "accept": "application/graphql-response+json"},
+    )
+    assert (as_graphql_response.status_code, as_graphql_response.json()) == (
+        400,
+        {"errors": REUSED["errors"]},
+    )
     assert await registered(session_factory, "Chisinau Lawyers") == 0
     assert await registered(session_factory, "Balti Lawyers") == 1
     assert await activity_rows(session_factory) == logged
