@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 import db.idempotency
+import resolvers.loaders
 from club.enums import Role
 from club.settings import Settings
 from db import models
 from tests.factories import add, country_ids, organization
-from tests.http.conftest import MakeToken, bearer, open_client
+from tests.http.conftest import MakeToken, bearer, open_client, slow_loader_fetch
 
 REGISTER = """
 mutation($name: String!) {
@@ -176,6 +177,11 @@ async def test_an_organizations_tokens_share_its_keys(
         ]
         * 2
     )
+    async with session_factory() as session:
+        rows = (await session.execute(select(models.IdempotencyKey))).scalars().all()
+    assert [(row.scope, row.key, row.results, row.response) for row in rows] == [
+        (f"organization:{member.id}", "invite-1", {}, answers[0])
+    ]
 
 
 async def test_a_first_try_that_committed_but_never_answered_is_answered_from_its_record(
@@ -334,3 +340,40 @@ async def test_in_a_batch_each_mutation_carries_its_own_key(
         assert again.json() == first.json()
     assert await registered(session_factory, "Balti Lawyers") == 1
     assert await registered(session_factory, "Chisinau Lawyers") == 1
+
+
+REGISTER_WITH_COUNTRY = """
+mutation($name: String!) {
+  registerOrganization(input: {name: $name, countryCode: "MD", kind: NGO}) {
+    organization { slug country { code } }
+  }
+}
+"""
+
+
+async def test_a_mutation_that_committed_as_its_timeout_fired_is_not_done_twice(
+    settings: Settings,
+    session_factory: Any,
+    make_token: MakeToken,
+    monkeypatch: pytest.MonkeyPatch,
+    engine: Any,
+) -> None:
+    """The mutation commits; reading its payload's country then outlasts the timeout, so the
+    client gets OPERATION_TIMEOUT and retries: the retry makes no second organization."""
+    admin = await make_token(Role.ADMIN)
+    original = resolvers.loaders._fetch
+    async for client in open_client(settings.model_copy(update={"execution_timeout": 0.5})):
+        monkeypatch.setattr(resolvers.loaders, "_fetch", slow_loader_fetch(engine))
+        first = await post(client, admin, REGISTER_WITH_COUNTRY, {"name": "Balti Lawyers"}, "t")
+        assert first.json()["errors"][0]["extensions"] == {"code": "OPERATION_TIMEOUT"}
+        monkeypatch.setattr(resolvers.loaders, "_fetch", original)
+        assert await registered(session_factory, "Balti Lawyers") == 1
+        again = await post(client, admin, REGISTER_WITH_COUNTRY, {"name": "Balti Lawyers"}, "t")
+        assert again.json() == {
+            "data": {
+                "registerOrganization": {
+                    "organization": {"slug": "balti-lawyers", "country": {"code": "MD"}}
+                }
+            }
+        }
+    assert await registered(session_factory, "Balti Lawyers") == 1
