@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from club.idempotency import KEY_LIFETIME, Claim, reused
 from db.activity import subject_models
 from db.base import Base
-from db.engine import SessionFactory
+from db.engine import ReadSessions, SessionFactory
 from db.models import IdempotencyKey
 
 
@@ -19,7 +19,7 @@ def _this(claim: Claim) -> Any:
 
 
 async def earlier(
-    session_factory: SessionFactory, claim: Claim, now: datetime
+    session_factory: ReadSessions, claim: Claim, now: datetime
 ) -> IdempotencyKey | None:
     """The key's row from an earlier try, if it has not expired; IDEMPOTENCY_KEY_REUSED when
     that try was another operation."""

@@ -373,9 +373,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             claim = self._idempotency_claim(context, request_data, query, idempotency_header)
             earlier = None
             if claim is not None:
-                earlier = await idempotency.earlier(
-                    context.write_session_factory, claim, context.now
-                )
+                # On the request's read connection: a plain read, no write lock.
+                earlier = await idempotency.earlier(context.session_factory, claim, context.now)
         except RequestError as error:
             return self._error_result(error.code, error.message)
         if earlier is not None and earlier.response is not None:
