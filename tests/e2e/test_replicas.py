@@ -1,6 +1,6 @@
 """Two real server processes on one PostgreSQL database: the invitation quota holds when 40
 invitations race over HTTP through both, and a change made through one reaches subscribers
-of the other."""
+of the other; one idempotency key sent through both makes one change."""
 
 import asyncio
 from collections import Counter
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from club.cursors import activity_cursor
 from club.enums import Role
-from db.models import Invitation
+from db.models import Event, Invitation
 from db.tokens import create_token
 from schema.ids import encode_id
 from tests.e2e.servers import servers
@@ -159,3 +159,41 @@ async def test_a_change_through_one_replica_is_seen_at_once_by_the_other_s_cache
             metrics = (await client.get(f"{b}/metrics")).text
     assert 'clubjustice_response_cache_total{result="hit"} 1.0' in metrics
     assert 'clubjustice_response_cache_total{result="miss"} 2.0' in metrics
+
+
+SCHEDULE = """
+mutation {
+  scheduleEvent(input: {title: "Paralegals", kind: ONLINE_MEETING,
+                        startsAt: "2031-03-01T10:00:00Z", endsAt: "2031-03-01T11:00:00Z"}) {
+    event { id title } errors { code }
+  }
+}
+"""
+
+
+async def test_one_idempotency_key_sent_eight_times_through_two_replicas_makes_one_event(
+    engine: AsyncEngine, session_factory: Any, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
+    host, _ = await guests_of_a_member(session_factory, 1)
+    async with session_factory() as session, session.begin():
+        _, token = await create_token(session, Role.ORGANIZATION, organization_id=host.id)
+
+    with servers(2, engine.url.render_as_string(hide_password=False), tmp_path) as bases:
+        async with httpx.AsyncClient(
+            headers={"authorization": f"Bearer {token}", "Idempotency-Key": "once"}, timeout=30
+        ) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(f"{bases[n % 2]}/graphql", json={"query": SCHEDULE})
+                    for n in range(8)
+                )
+            )
+
+    answers = [response.json() for response in responses]
+    assert [response.status_code for response in responses] == [200] * 8
+    assert answers == [answers[0]] * 8
+    assert answers[0]["data"]["scheduleEvent"]["errors"] == []
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).where(Event.title == "Paralegals")) == 1
