@@ -170,6 +170,15 @@ def log_operation(
     )
 
 
+def subscription_limit_error(limit: int) -> dict[str, Any]:
+    """The refusal of an operation over a connection's limit (strawberry's has no code)."""
+    return {
+        "message": f"Subscription limit reached: a connection holds at most {limit} operations "
+        "at once; end one, or open another connection.",
+        "extensions": {"code": "SUBSCRIPTION_LIMIT_EXCEEDED", "limit": limit},
+    }
+
+
 def _extensions(message: Any) -> dict[str, Any] | None:
     payload = message.get("payload") if isinstance(message, dict) else None
     extensions = payload.get("extensions") if isinstance(payload, dict) else None
@@ -184,6 +193,18 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         self.schema = OperationsOverWebSocket(self.view, self.schema)  # type: ignore[arg-type,assignment]
 
     async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message["id"] not in self.operations
+            and len(self.operations) >= limit
+        ):
+            # strawberry's own refusal (checked after ours) has no code.
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [subscription_limit_error(limit)]}
+            )
+            return
         reset = OPERATION_EXTENSIONS.set(_extensions(message))
         try:
             await super().handle_subscribe(message)
@@ -216,6 +237,22 @@ class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, Any]):
                         "the document's text.",
                         "extensions": {"code": "BAD_REQUEST"},
                     },
+                }
+            )
+            return
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and limit is not None
+            and message.get("id") not in self.tasks
+            and len(self.tasks) >= limit
+        ):
+            # strawberry's own refusal (checked after ours) has no code.
+            await self.send_message(
+                {
+                    "type": "error",
+                    "id": message.get("id"),
+                    "payload": subscription_limit_error(limit),
                 }
             )
             return

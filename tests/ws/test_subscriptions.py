@@ -220,18 +220,43 @@ async def test_a_revoked_token_ends_its_subscriptions(
     await subscriber.close()
 
 
+SUBSCRIPTION_LIMIT_EXCEEDED = {
+    "message": "Subscription limit reached: a connection holds at most 20 operations at once; "
+    "end one, or open another connection.",
+    "extensions": {"code": "SUBSCRIPTION_LIMIT_EXCEEDED", "limit": 20},
+}
+
+
 async def test_subscriptions_per_connection_are_capped(club: Club, live_server: LiveServer) -> None:
     subscriber = await Subscriber.open(live_server.ws, club.admin)
     for _ in range(20):  # the setting's default
         await subscriber.subscribe(MEMBER_JOINED)
     extra = await subscriber.subscribe(MEMBER_JOINED)
     message = await subscriber.receive()
-    assert message == {
-        "id": extra,
-        "type": "error",
-        "payload": [{"message": "Subscription limit reached"}],
-    }
+    assert message == {"id": extra, "type": "error", "payload": [SUBSCRIPTION_LIMIT_EXCEEDED]}
     await subscriber.close()
+
+
+async def test_subscriptions_per_connection_are_capped_on_legacy_graphql_ws(
+    club: Club, live_server: LiveServer
+) -> None:
+    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
+        await connection.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"authorization": f"Bearer {club.admin}"}}
+            )
+        )
+        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
+            "type": "connection_ack"
+        }
+        for operation in range(21):
+            await connection.send(
+                json.dumps(
+                    {"id": str(operation), "type": "start", "payload": {"query": MEMBER_JOINED}}
+                )
+            )
+        message = json.loads(await asyncio.wait_for(connection.recv(), 5))
+        assert message == {"id": "20", "type": "error", "payload": SUBSCRIPTION_LIMIT_EXCEEDED}
 
 
 async def test_the_legacy_graphql_ws_protocol(club: Club, live_server: LiveServer) -> None:
