@@ -874,7 +874,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     metrics=metrics,
                     graphiql=settings.graphiql,
                 ),
-                methods=["GET", "POST"],
+                # The others too, so that GuardTransport refuses them with a code.
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             ),
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/healthz", healthz),

@@ -200,6 +200,14 @@ class GuardTransport:
     def refusal(
         self, scope: Scope, headers: Headers, negotiated: Negotiated | None
     ) -> HTTPRejection | None:
+        if scope["method"] not in ("GET", "POST"):
+            # Starlette's own refusal is plain text, without a code.
+            return HTTPRejection(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "/graphql answers GET (queries and subscriptions) and POST.",
+                {"Allow": "GET, POST"},
+            )
         length = headers.get("content-length")
         if length is not None and not length.isdigit():
             return HTTPRejection(400, "BAD_REQUEST", "Content-Length is not a number.")

@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol
 
+from graphql import GraphQLFormattedError
 from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
@@ -170,7 +171,7 @@ def log_operation(
     )
 
 
-def subscription_limit_error(limit: int) -> dict[str, Any]:
+def subscription_limit_error(limit: int) -> GraphQLFormattedError:
     """The refusal of an operation over a connection's limit (strawberry's has no code)."""
     return {
         "message": f"Subscription limit reached: a connection holds at most {limit} operations "
