@@ -90,11 +90,17 @@ async def result_of(session: AsyncSession, identity: list[Any]) -> Base:
 
 
 async def store_response(
-    session_factory: SessionFactory, claim: Claim, now: datetime, response: dict[str, Any]
+    session_factory: SessionFactory,
+    claim: Claim,
+    now: datetime,
+    response: dict[str, Any],
+    *,
+    committed: bool,
 ) -> None:
     """Keep the operation's answer for its retries: on the row its first committed mutation
     wrote, or on a new row when none committed (every field refused: that refusal is the
-    answer too). A concurrent try's row wins; expired rows of this caller are dropped."""
+    answer too). A try that committed nothing never writes over a row another try's change
+    committed; a concurrent try's row wins. Expired rows of this caller are dropped."""
     async with session_factory() as session, session.begin():
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         await session.execute(
@@ -102,16 +108,17 @@ async def store_response(
                 IdempotencyKey.scope == claim.scope, IdempotencyKey.expires_at <= now
             )
         )
-        stored = await session.execute(
-            update(IdempotencyKey)
-            .where(
-                _this(claim),
-                IdempotencyKey.fingerprint == claim.fingerprint,
-                IdempotencyKey.response.is_(None),
+        if committed:
+            await session.execute(
+                update(IdempotencyKey)
+                .where(
+                    _this(claim),
+                    IdempotencyKey.fingerprint == claim.fingerprint,
+                    IdempotencyKey.response.is_(None),
+                )
+                .values(response=response)
             )
-            .values(response=response)
-        )
-        if stored.rowcount == 0:  # type: ignore[attr-defined]
+        else:
             dialect_insert: Any = dialect.insert(IdempotencyKey)
             await session.execute(
                 dialect_insert.values(

@@ -1,6 +1,7 @@
 """The per-request context: who is asking, how to reach the database, and the loaders."""
 
 from collections.abc import Callable, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,24 @@ from resolvers.loaders import Loaders
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Keyed:
+    """A mutation operation sent with an Idempotency-Key (server/app.py): each of its mutation
+    fields claims the key in its own transaction (resolvers/mutations.py)."""
+
+    claim: Claim
+    # The transaction a mutation field's decorator opened around its body, which the body's
+    # `transaction(info)` then joins.
+    transaction: AsyncSession | None = None
+    # Whether one of its mutation fields committed (and recorded what it returned).
+    committed: bool = False
+
+
+# Per operation, not per request: the operations of a batch share one Context and run at
+# once, each in its own task (and so with its own value of this).
+KEYED: ContextVar[Keyed | None] = ContextVar("keyed", default=None)
 
 
 @dataclass(slots=True)
@@ -58,12 +77,6 @@ class Context:
     # whether an invitation expired) holds for the moment it decides, not the request's start.
     # Tests that fix `now` fix this too (tests/conftest.py), or give a clock of their own.
     clock: Callable[[], datetime] = utc_now
-    # A mutation operation sent with an Idempotency-Key (server/app.py): each mutation field
-    # claims it in its transaction (resolvers/mutations.py).
-    idempotency: Claim | None = None
-    # The transaction a mutation field's decorator opened around its body, which the body's
-    # `transaction(info)` then joins (only with an idempotency key).
-    open_transaction: AsyncSession | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

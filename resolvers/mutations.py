@@ -12,7 +12,7 @@ from club.enums import Role
 from club.errors import PayloadRefusal
 from db import idempotency
 from db.base import Base
-from resolvers.context import Info
+from resolvers.context import KEYED, Info, Keyed
 from resolvers.loaders import Loaders
 
 T = TypeVar("T")
@@ -33,11 +33,12 @@ def mutation(
             info = cast(Info, args[0])
             context = info.context
             require_role(context.principal, *roles)
+            keyed = KEYED.get()
             try:
-                if context.idempotency is None:
+                if keyed is None:
                     value = await body(*args, **kwargs)
                 else:
-                    value = await _once(info, lambda: body(*args, **kwargs))
+                    value = await _once(info, keyed, lambda: body(*args, **kwargs))
             except PayloadRefusal as refusal:
                 if context.metrics is not None:
                     context.metrics.refusals.labels(info.field_name, refusal.code.value).inc()
@@ -53,27 +54,28 @@ def mutation(
     return decorate
 
 
-async def _once(info: Info, run: Callable[[], Awaitable[T]]) -> T:
+async def _once(info: Info, keyed: Keyed, run: Callable[[], Awaitable[T]]) -> T:
     """The body, under the operation's idempotency key: the key is claimed first in the
     transaction the body then joins, and what the body returned is written down in that same
     transaction, so that the change and the record of it commit together or not at all. A
     retry finds the record (on PostgreSQL a concurrent one waits for this transaction to end)
     and gets the row the first try returned, as it is now, without running the body."""
     context = info.context
-    claim = context.idempotency
-    assert claim is not None
+    claim = keyed.claim
     response_key = str(info.path.key)
     await context.release_reads()
     async with context.write_session_factory() as session, session.begin():
         results = await idempotency.hold(session, claim, context.now)
         if response_key in results:
+            keyed.committed = True  # an earlier try's committed change answers this field
             return cast(T, await idempotency.result_of(session, results[response_key]))
-        context.open_transaction = session
+        keyed.transaction = session
         try:
             value = await run()
         finally:
-            context.open_transaction = None
+            keyed.transaction = None
         await idempotency.record_result(session, claim, results, response_key, cast(Base, value))
+    keyed.committed = True
     return value
 
 
@@ -82,8 +84,9 @@ async def transaction(info: Info) -> AsyncIterator[AsyncSession]:
     """The mutation's one transaction: committed when the block ends, rolled back when it
     raises (a PayloadRefusal included). Under an idempotency key the decorator has opened it
     already (`_once`), and the body joins it."""
-    if info.context.open_transaction is not None:
-        yield info.context.open_transaction
+    keyed = KEYED.get()
+    if keyed is not None and keyed.transaction is not None:
+        yield keyed.transaction
         return
     await info.context.release_reads()
     async with info.context.write_session_factory() as session, session.begin():

@@ -49,7 +49,15 @@ from db import idempotency
 from db.engine import Database
 from db.migrate import ensure_migrated, migration_state, upgrade
 from db.notifier import ActivityFeed
-from resolvers.context import Context, ProcessState, RequestState, process_state, request_state
+from resolvers.context import (
+    KEYED,
+    Context,
+    Keyed,
+    ProcessState,
+    RequestState,
+    process_state,
+    request_state,
+)
 from resolvers.loaders import Loaders
 from schema.limits import rate_limit_refusal
 from schema.root import build_schema
@@ -371,6 +379,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             )
         try:
             claim = self._idempotency_claim(context, request_data, query, idempotency_header)
+            if OperationType.MUTATION not in allowed:
+                claim = None  # a mutation refused by the method (GET) is not answered either
             earlier = None
             if claim is not None:
                 # On the request's read connection: a plain read, no write lock.
@@ -380,7 +390,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if earlier is not None and earlier.response is not None:
             state.operation = (request_data.operation_name, "mutation")
             return ExecutionResult(data=earlier.response["data"], errors=None)
-        context.idempotency = claim
+        keyed = None if claim is None else Keyed(claim)
+        KEYED.set(keyed)
         cached = await self._cached(query, request_data, context, state, headers)
         if isinstance(cached, ExecutionResult):
             return cached
@@ -441,11 +452,15 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if cached is not None and not result.errors and result.data is not None:
             key, mark = cached
             self.cache.put(key, mark, result.data)
-        if claim is not None and not result.errors and result.data is not None:
+        if keyed is not None and not result.errors and result.data is not None:
             # The whole answer, for retries; if this never happens (a timeout, a crash), a
             # retry is answered from what each mutation recorded in its own transaction.
             await idempotency.store_response(
-                context.write_session_factory, claim, context.now, {"data": result.data}
+                context.write_session_factory,
+                keyed.claim,
+                context.now,
+                {"data": result.data},
+                committed=keyed.committed,
             )
         return result
 

@@ -12,11 +12,12 @@ from sqlalchemy import func, select, update
 
 import db.idempotency
 import resolvers.loaders
-from club.enums import Role
+from club.enums import AttendanceRole, Role
 from club.settings import Settings
 from db import models
-from tests.factories import add, country_ids, organization
-from tests.http.conftest import MakeToken, bearer, open_client, slow_loader_fetch
+from schema.ids import encode_id
+from tests.factories import T0, add, country_ids, event, organization
+from tests.http.conftest import PREFLIGHT, MakeToken, bearer, open_client, slow_loader_fetch
 
 REGISTER = """
 mutation($name: String!) {
@@ -194,7 +195,7 @@ async def test_a_first_try_that_committed_but_never_answered_is_answered_from_it
     stored, but each mutation wrote down what it returned in its own transaction."""
     admin = await make_token(Role.ADMIN)
 
-    async def lost(*args: Any) -> None:
+    async def lost(*args: Any, **kwargs: Any) -> None:
         return None
 
     monkeypatch.setattr(db.idempotency, "store_response", lost)
@@ -377,3 +378,103 @@ async def test_a_mutation_that_committed_as_its_timeout_fired_is_not_done_twice(
             }
         }
     assert await registered(session_factory, "Balti Lawyers") == 1
+
+
+# Found by review: the key of one operation of a batch must not reach another's mutations.
+async def test_a_batch_of_keyed_operations_runs_every_mutation_under_its_own_key(
+    settings: Settings, session_factory: Any, make_token: MakeToken
+) -> None:
+    admin = await make_token(Role.ADMIN)
+    items = [
+        {"query": TWICE, "variables": {"name": name}, "extensions": {"idempotencyKey": key}}
+        for name, key in (("Balti Lawyers", "k1"), ("Chisinau Lawyers", "k2"))
+    ]
+    async for client in open_client(settings.model_copy(update={"max_batch_operations": 3})):
+        answers = (await client.post("/graphql", json=items, headers=bearer(admin))).json()
+        assert [
+            sorted({answer["data"][field]["organization"]["slug"][:5] for field in answer["data"]})
+            for answer in answers
+        ] == [["balti"], ["chisi"]]
+    assert (
+        await registered(session_factory, "Balti Lawyers"),
+        await registered(session_factory, "Chisinau Lawyers"),
+    ) == (2, 2)
+    async with session_factory() as session:
+        rows = (await session.scalars(select(models.IdempotencyKey))).all()
+    assert {row.key: sorted(row.results) for row in rows} == {
+        "k1": ["first", "second"],
+        "k2": ["first", "second"],
+    }
+
+
+async def test_a_mutation_by_get_is_not_answered_from_its_key(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    admin = await make_token(Role.ADMIN)
+    await post(client, admin, REGISTER, {"name": "Balti Lawyers"}, "g")
+    replayed = await client.get(
+        "/graphql",
+        params={"query": REGISTER, "variables": '{"name": "Balti Lawyers"}'},
+        headers=bearer(admin) | {"Idempotency-Key": "g"} | PREFLIGHT,
+    )
+    assert (replayed.status_code, replayed.json()["errors"][0]["extensions"]["code"]) == (
+        405,
+        "METHOD_NOT_ALLOWED",
+    )
+
+
+async def test_a_refused_try_does_not_write_over_a_committed_one(
+    client: httpx.AsyncClient,
+    session_factory: Any,
+    make_token: MakeToken,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Try A is refused (the guest has not attended yet); the guest attends; concurrent try B
+    with the same key invites and commits. A's answer is stored first: it must not become
+    the answer to B's committed change."""
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    member = organization(md, member=True, slug="member")
+    guest = organization(md, slug="guest")
+    await add(session_factory, member, guest)
+    token = await make_token(Role.ORGANIZATION, organization_id=member.id)
+    guest_id = encode_id("Organization", guest.id)
+    store = db.idempotency.store_response
+    b_waits, a_stored = asyncio.Event(), asyncio.Event()
+    tries: list[asyncio.Task[httpx.Response]] = []
+
+    async def in_order(*args: Any, **kwargs: Any) -> None:
+        if not tries:  # A, refused: meanwhile the guest attends and B runs
+            past = event(member.id, starts_at=T0)
+            await add(session_factory, past)
+            await add(
+                session_factory,
+                models.Attendance(
+                    event_id=past.id,
+                    organization_id=guest.id,
+                    role=AttendanceRole.GUEST,
+                    recorded_at=T0 + timedelta(minutes=5),
+                ),
+            )
+            tries.append(
+                asyncio.ensure_future(post(client, token, INVITE, {"invitee": guest_id}, "k"))
+            )
+            await b_waits.wait()
+            await store(*args, **kwargs)
+            a_stored.set()
+        else:  # B, committed: store after A
+            b_waits.set()
+            await a_stored.wait()
+            await store(*args, **kwargs)
+
+    monkeypatch.setattr(db.idempotency, "store_response", in_order)
+    refused = (await post(client, token, INVITE, {"invitee": guest_id}, "k")).json()
+    invited = (await tries[0]).json()
+    monkeypatch.undo()
+    assert refused["data"]["inviteOrganization"]["errors"] == [
+        {"code": "GUEST_ATTENDANCE_REQUIRED"}
+    ]
+    assert invited["data"]["inviteOrganization"]["errors"] == []
+    retry = (await post(client, token, INVITE, {"invitee": guest_id}, "k")).json()
+    assert retry == invited
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count(models.Invitation.id))) == 1
