@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from club.enums import Role
@@ -19,7 +18,7 @@ from club.persisted import sha256
 from club.settings import Settings
 from tests.http.conftest import MakeToken
 from tests.limit_cases import CASES, over
-from tests.ws.conftest import LiveServer, Subscriber, run_server
+from tests.ws.conftest import LiveServer, Subscriber, legacy_graphql_ws, run_server
 
 GR = "application/graphql-response+json"
 SSE = "text/event-stream"
@@ -101,13 +100,7 @@ async def transport_ws(server: LiveServer, token: str, query: str) -> Answer:
 
 
 async def legacy_ws(server: LiveServer, token: str, query: str) -> Answer:
-    async with connect(server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-        await connection.send(
-            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        )
-        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
-            "type": "connection_ack"
-        }
+    async with legacy_graphql_ws(server.ws, token) as connection:
         await connection.send(json.dumps({"id": "1", "type": "start", "payload": {"query": query}}))
         message = json.loads(await asyncio.wait_for(connection.recv(), 5))
     assert message["id"] == "1", message

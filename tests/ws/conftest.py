@@ -4,6 +4,7 @@ graphql-transport-ws client on the `websockets` library."""
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,3 +139,16 @@ async def until_subscribed(feed: ActivityFeed, count: int) -> None:
     while len(feed.mailboxes) != count:
         assert asyncio.get_running_loop().time() < deadline, "subscriptions did not register"
         await asyncio.sleep(0.01)
+
+
+@asynccontextmanager
+async def legacy_graphql_ws(url: str, token: str) -> AsyncIterator[ClientConnection]:
+    """A legacy graphql-ws connection that sent `token` in `connection_init` and was
+    acknowledged."""
+    async with connect(url, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
+        await connection.send(json.dumps(init))
+        assert json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT)) == {
+            "type": "connection_ack"
+        }
+        yield connection

@@ -9,12 +9,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
-from websockets.asyncio.client import connect
 
 from club.enums import Role
 from db import models
 from tests.factories import add, country_ids, organization
-from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, Subscriber
+from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, Subscriber, legacy_graphql_ws
 
 SCHEDULE = """
 mutation($title: String!) {
@@ -105,13 +104,7 @@ async def test_a_key_sent_over_http_covers_a_retry_over_websocket_and_legacy_gra
         )
     first = response.json()
     assert first["data"]["scheduleEvent"]["errors"] == []
-    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-        await connection.send(
-            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        )
-        assert json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT)) == {
-            "type": "connection_ack"
-        }
+    async with legacy_graphql_ws(live_server.ws, token) as connection:
         await connection.send(
             json.dumps(
                 {

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from websockets.asyncio.client import connect
 
 import resolvers.loaders
 from club.enums import Role
@@ -20,7 +19,14 @@ from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
 from tests.factories import add, country_ids, organization
 from tests.limit_cases import CASES, over
-from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, Subscriber, run_server, until_subscribed
+from tests.ws.conftest import (
+    EVENT_TIMEOUT,
+    LiveServer,
+    Subscriber,
+    legacy_graphql_ws,
+    run_server,
+    until_subscribed,
+)
 
 ORGANIZATION = "query($id: ID!) { organization(id: $id) { slug name status } }"
 VIEWER = "{ viewer { role organization { slug } } }"
@@ -92,13 +98,7 @@ async def test_a_query_over_the_legacy_graphql_ws_protocol(
     live_server: LiveServer, make_token: Any, member: Any
 ) -> None:
     token = await make_token(Role.ORGANIZATION, member.id)
-    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-        await connection.send(
-            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        )
-        assert json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT)) == {
-            "type": "connection_ack"
-        }
+    async with legacy_graphql_ws(live_server.ws, token) as connection:
         await connection.send(
             json.dumps(
                 {
@@ -441,11 +441,7 @@ async def test_refusals_over_the_legacy_graphql_ws_protocol(
     async def receive(connection: Any) -> Any:
         return json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT))
 
-    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-        await connection.send(
-            json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        )
-        assert await receive(connection) == {"type": "connection_ack"}
+    async with legacy_graphql_ws(live_server.ws, token) as connection:
         # A hash alone: refused, and the connection goes on.
         await connection.send(
             json.dumps(
@@ -503,13 +499,7 @@ async def test_refused_operations_spend_the_budget_as_over_http(
     settings = live_settings.model_copy(update={"rate_limit_partner": 2, "rate_limit_anonymous": 1})
     async for server in run_server(settings):
         token = await make_token(Role.PARTNER)
-        async with connect(server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-            await connection.send(
-                json.dumps(
-                    {"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}
-                )
-            )
-            assert json.loads(await connection.recv()) == {"type": "connection_ack"}
+        async with legacy_graphql_ws(server.ws, token) as connection:
             codes = []
             for number, query in enumerate(["{ viewer {", "{ viewer {", VIEWER], start=1):
                 await connection.send(

@@ -15,7 +15,7 @@ from db.models import Attendance
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
 from tests.factories import add, country_ids, event, organization
-from tests.ws.conftest import LiveServer, Subscriber, graphql, until_subscribed
+from tests.ws.conftest import LiveServer, Subscriber, graphql, legacy_graphql_ws, until_subscribed
 
 MEMBER_JOINED = """
 subscription($country: String, $after: String) {
@@ -240,15 +240,7 @@ async def test_subscriptions_per_connection_are_capped(club: Club, live_server: 
 async def test_subscriptions_per_connection_are_capped_on_legacy_graphql_ws(
     club: Club, live_server: LiveServer
 ) -> None:
-    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-        await connection.send(
-            json.dumps(
-                {"type": "connection_init", "payload": {"authorization": f"Bearer {club.admin}"}}
-            )
-        )
-        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
-            "type": "connection_ack"
-        }
+    async with legacy_graphql_ws(live_server.ws, club.admin) as connection:
         for operation in range(21):
             await connection.send(
                 json.dumps(
@@ -260,15 +252,7 @@ async def test_subscriptions_per_connection_are_capped_on_legacy_graphql_ws(
 
 
 async def test_the_legacy_graphql_ws_protocol(club: Club, live_server: LiveServer) -> None:
-    async with connect(live_server.ws, subprotocols=["graphql-ws"]) as connection:  # type: ignore[list-item]
-        await connection.send(
-            json.dumps(
-                {"type": "connection_init", "payload": {"authorization": f"Bearer {club.admin}"}}
-            )
-        )
-        assert json.loads(await asyncio.wait_for(connection.recv(), 5)) == {
-            "type": "connection_ack"
-        }
+    async with legacy_graphql_ws(live_server.ws, club.admin) as connection:
         await connection.send(
             json.dumps({"id": "1", "type": "start", "payload": {"query": MEMBER_JOINED}})
         )
