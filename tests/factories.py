@@ -18,6 +18,7 @@ from club.enums import (
 )
 from db.engine import SessionFactory
 from db.models import (
+    ActivityLogEntry,
     Attendance,
     Country,
     Event,
@@ -173,3 +174,18 @@ async def guests_of_a_member(
         ],
     )
     return inviter, invitees
+
+
+async def activity_log(session_factory: SessionFactory, last: Any) -> list[tuple[Any, ...]]:
+    """The activity log in order: each row's kind, subject type, subject id and `last` (a
+    column of ActivityLogEntry, e.g. its payload)."""
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(
+                ActivityLogEntry.kind,
+                ActivityLogEntry.subject_type,
+                ActivityLogEntry.subject_id,
+                last,
+            ).order_by(ActivityLogEntry.id)
+        )
+        return [tuple(row) for row in rows]

@@ -20,7 +20,7 @@ from db.migrate import alembic_config, ensure_migrated, migration_state, upgrade
 from db.models import ActivityLogEntry, Country, Event, Organization, WorkingGroup
 from db.notifier import read_events
 from tests.conftest import BACKENDS, postgres_url
-from tests.factories import T0, add, country_ids, event, invitation, organization
+from tests.factories import T0, activity_log, add, country_ids, event, invitation, organization
 
 
 def model_differences(connection: Any) -> list[Any]:
@@ -179,18 +179,8 @@ async def test_0004_names_each_rows_subject_and_moves_back(blank_engine: AsyncEn
         )
 
     await upgrade(blank_engine)
-    async with factory() as session:
-        new = (
-            await session.execute(
-                select(
-                    ActivityLogEntry.kind,
-                    ActivityLogEntry.subject_type,
-                    ActivityLogEntry.subject_id,
-                    ActivityLogEntry.payload,
-                ).order_by(ActivityLogEntry.id)
-            )
-        ).all()
-    assert [tuple(row) for row in new] == [
+    new = await activity_log(factory, ActivityLogEntry.payload)
+    assert new == [
         ("ORGANIZATION_REGISTERED", "Organization", g, {}),
         ("ORGANIZATION_UPDATED", "Organization", h, {"changed": ["website"]}),
         ("EVENT_SCHEDULED", "Event", e, {"organization_id": h, "working_group_id": w}),

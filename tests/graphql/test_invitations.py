@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from club.access import Principal
 from club.enums import AttendanceRole, EventStatus, OrganizationStatus, Role
 from club.ids import parse_id
 from db.models import ActivityLogEntry, Attendance, Organization
 from schema.ids import encode_id
-from tests.factories import add, country_ids, event, organization
+from tests.factories import activity_log, add, country_ids, event, organization
 from tests.snapshots import snapshot
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -163,20 +163,10 @@ async def test_a_guest_becomes_a_member(session_factory: Any, club: Club, run: A
             }
         }
     }
-    async with session_factory() as session:
-        log = (
-            await session.execute(
-                select(
-                    ActivityLogEntry.kind,
-                    ActivityLogEntry.subject_type,
-                    ActivityLogEntry.subject_id,
-                    ActivityLogEntry.payload,
-                ).order_by(ActivityLogEntry.id)
-            )
-        ).all()
+    log = await activity_log(session_factory, ActivityLogEntry.payload)
     invitation_pk = parse_id("Invitation", invitation["id"])
     md = (await country_ids(session_factory, "MD"))["MD"]
-    assert [tuple(row) for row in log] == [
+    assert log == [
         (
             "INVITATION_SENT",
             "Invitation",
@@ -504,17 +494,7 @@ async def test_writing_down_an_expiry_is_logged(session_factory: Any, club: Club
     first = await invite(run, club.inviter, club.guest)
     later = NOW + timedelta(days=40)
     await invite(run, club.as_(club.other_member, True), club.guest, now=later)
-    async with session_factory() as session:
-        log = (
-            await session.execute(
-                select(
-                    ActivityLogEntry.kind,
-                    ActivityLogEntry.subject_type,
-                    ActivityLogEntry.subject_id,
-                    ActivityLogEntry.occurred_at,
-                ).order_by(ActivityLogEntry.id)
-            )
-        ).all()
+    log = await activity_log(session_factory, ActivityLogEntry.occurred_at)
     first_pk = parse_id("Invitation", first["invitation"]["id"])
     assert [(kind, subject) for kind, *subject, _ in log][:2] == [
         ("INVITATION_SENT", ["Invitation", first_pk]),
