@@ -335,9 +335,13 @@ def reject_nul_characters(context: ExecutionContext) -> None:
     fail deep in a query (failing the other lookups batched with it), while SQLite would
     accept it. Refused up front, the same way on both (added to what was refused before)."""
     finder = _FindNul()
-    # The lexer refuses a raw NUL in a string: only an escape (`\u0000`, `\u{0}`) makes
-    # one, so a document without `\u` needs no walk.
-    if context.graphql_document is not None and (context.query is None or "\\u" in context.query):
+    # A NUL reaches a string value raw (graphql-core 3.3's lexer takes any Unicode scalar
+    # value in a string, and a JSON body's "\u0000" arrives as one) or as an escape
+    # (`\u0000`, `\u{0}`): a document with neither needs no walk.
+    query = context.query
+    if context.graphql_document is not None and (
+        query is None or "\\u" in query or "\x00" in query
+    ):
         visit(context.graphql_document, finder)
     if finder.found or _has_nul(context.variables):
         validate_instead(

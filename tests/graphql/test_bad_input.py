@@ -217,6 +217,9 @@ async def test_malformed_representations_fail_at_their_own_position(
     ("query", "variables"),
     [
         ('{ a: country(code: "AL") { code } b: organization(slug: "x\\u0000") { slug } }', None),
+        # a raw NUL inside a string literal: graphql-core 3.3's lexer takes it (the spec's
+        # SourceCharacter is any Unicode scalar value); a JSON body's "\u0000" becomes one
+        ('{ organizations(filter: {search: "a\x00b"}) { totalCount } }', None),
         ("query($s: String!) { organization(slug: $s) { slug } }", {"s": "irf\x00"}),
         (
             "query($f: OrganizationFilter) { organizations(filter: $f) { totalCount } }",
