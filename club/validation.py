@@ -4,6 +4,7 @@ subscription's argument with BAD_USER_INPUT (`argument`). Each returns the clean
 and names the field at fault. docs/security.md lists every maximum length."""
 
 import re
+import unicodedata
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -27,8 +28,37 @@ SLUG_LENGTH = 80  # the slug columns' length
 COUNTRY_CODE_LENGTH = 2  # ISO 3166-1 alpha-2
 
 
-def text(value: str, field: str, *, min_length: int = 1, max_length: int) -> str:
-    cleaned = value.strip()
+# What stored text may not hold, whatever a frontend does with it: C0 and C1 control
+# characters (a tab and line breaks only where the text may run over several lines) and the
+# bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that make
+# text display in another order than it is stored ("Trojan Source", CVE-2021-42574): a name
+# holding U+202E shows reversed, and so does what a page puts after it.
+_NEVER_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK_OR_TAB = re.compile("[\t\n\r]")
+_LINE_BREAK = re.compile("\r\n?")
+
+
+def text(
+    value: str, field: str, *, min_length: int = 1, max_length: int, multiline: bool = False
+) -> str:
+    """Free text as stored: trimmed, in Unicode's composed form (NFC, so the same word typed
+    on two keyboards is the same text), line breaks as `\\n`. One line (names, titles)
+    unless `multiline` (descriptions, messages). Refused with INVALID_INPUT naming the field:
+    a character of `_NEVER_IN_TEXT`, a tab or line break in one line, or a length out of
+    bounds."""
+    cleaned = unicodedata.normalize("NFC", value.strip())
+    if multiline:
+        cleaned = _LINE_BREAK.sub("\n", cleaned)
+    if (refused := _NEVER_IN_TEXT.search(cleaned)) is not None:
+        raise PayloadRefusal(
+            ErrorCode.INVALID_INPUT,
+            f"`{field}` may not hold the character U+{ord(refused.group()):04X}.",
+            field,
+        )
+    if not multiline and _LINE_BREAK_OR_TAB.search(cleaned):
+        raise PayloadRefusal(
+            ErrorCode.INVALID_INPUT, f"`{field}` is one line: no tabs or line breaks.", field
+        )
     if not min_length <= len(cleaned) <= max_length:
         raise PayloadRefusal(
             ErrorCode.INVALID_INPUT,
@@ -49,10 +79,13 @@ def argument(value: str, field: str, *, max_length: int) -> str:
     return value
 
 
-def optional_text(value: str | None, field: str, *, max_length: int) -> str | None:
+def optional_text(
+    value: str | None, field: str, *, max_length: int, multiline: bool = False
+) -> str | None:
+    """`text`, or None (to clear it) for None or only spaces."""
     if value is None or not value.strip():
         return None
-    return text(value, field, max_length=max_length)
+    return text(value, field, max_length=max_length, multiline=multiline)
 
 
 def email(value: str | None, field: str) -> str | None:

@@ -105,7 +105,9 @@ async def schedule_event(
     if refusal:
         raise refusal
     meeting_url = web_address(meeting_url, "meetingUrl")
-    description = optional_text(description, "description", max_length=DESCRIPTION_LENGTH)
+    description = optional_text(
+        description, "description", max_length=DESCRIPTION_LENGTH, multiline=True
+    )
     async with transaction(info) as session:
         host = found(await session.get(models.Organization, host_pk), "organization", "hostId")
         if refusal := rules.check_host(host.facts()):
@@ -188,7 +190,7 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
         changes["meeting_url"] = web_address(given["meeting_url"], "meetingUrl")
     if "description" in given:
         changes["description"] = optional_text(
-            given["description"], "description", max_length=DESCRIPTION_LENGTH
+            given["description"], "description", max_length=DESCRIPTION_LENGTH, multiline=True
         )
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
@@ -227,7 +229,7 @@ async def update_event(info: Info, *, id: str, given: Mapping[str, Any]) -> mode
 
 @mutation(Role.ADMIN, Role.ORGANIZATION)
 async def cancel_event(info: Info, *, id: str, reason: str | None = None) -> models.Event:
-    cancellation_reason = optional_text(reason, "reason", max_length=MESSAGE_LENGTH)
+    cancellation_reason = optional_text(reason, "reason", max_length=MESSAGE_LENGTH, multiline=True)
     async with transaction(info) as session:
         row = await _event_for_change(info, session, id)
         now = info.context.clock()

@@ -143,7 +143,7 @@ async def invite_organization(
     context = info.context
     inviter_pk = organization_acted_for(context.principal, inviter_id, "inviterId")
     invitee_pk = id_of("Organization", invitee_id, "inviteeId")
-    message = optional_text(message, "message", max_length=MESSAGE_LENGTH)
+    message = optional_text(message, "message", max_length=MESSAGE_LENGTH, multiline=True)
     key = optional_text(idempotency_key, "idempotencyKey", max_length=IDEMPOTENCY_KEY_LENGTH)
 
     async with transaction(info) as session:

@@ -139,7 +139,9 @@ async def register_organization(
     name = text(name, "name", min_length=2, max_length=NAME_LENGTH)
     country_code = _country_code(country_code)
     website = web_address(website, "website")
-    description = optional_text(description, "description", max_length=DESCRIPTION_LENGTH)
+    description = optional_text(
+        description, "description", max_length=DESCRIPTION_LENGTH, multiline=True
+    )
     contact_email = email(contact_email, "contactEmail")
     async with transaction(info) as session:
         row = models.Organization(
@@ -195,7 +197,7 @@ async def update_organization(
         changes["website"] = web_address(given["website"], "website")
     if "description" in given:
         changes["description"] = optional_text(
-            given["description"], "description", max_length=DESCRIPTION_LENGTH
+            given["description"], "description", max_length=DESCRIPTION_LENGTH, multiline=True
         )
     if "contact_email" in given:
         changes["contact_email"] = email(given["contact_email"], "contactEmail")

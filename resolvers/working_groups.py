@@ -104,7 +104,9 @@ async def create_working_group(
     principal = context.principal
     name = text(name, "name", min_length=3, max_length=NAME_LENGTH)
     slug = slug_for(name)
-    description = optional_text(description, "description", max_length=DESCRIPTION_LENGTH)
+    description = optional_text(
+        description, "description", max_length=DESCRIPTION_LENGTH, multiline=True
+    )
     lead_pk = optional_organization_acted_for(principal, lead_id, "leadId")
     async with transaction(info) as session:
         if lead_pk is not None:

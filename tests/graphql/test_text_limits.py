@@ -315,3 +315,110 @@ async def test_a_60000_character_input_field_is_refused_in_the_payload(
         }
     }
     assert await snapshot(session_factory) == before
+
+
+# The fields of FIELDS that hold free text (the others are addresses and codes, parsed as
+# such), and those of them that may run over several lines.
+TEXT_FIELDS = [
+    (mutation, field)
+    for mutation, field, _ in FIELDS
+    if field not in {"countryCode", "website", "meetingUrl", "contactEmail"}
+]
+PARAGRAPHS = {"description", "message", "reason"}
+
+
+def with_value(mutation: str, ids: dict[str, str], field: str, value: str) -> dict[str, Any]:
+    given: dict[str, Any] = CALLS[mutation][1](ids)
+    given.get("input", given)[field] = value
+    return given
+
+
+@pytest.mark.parametrize(
+    "character",
+    [
+        "\u202e",  # RIGHT-TO-LEFT OVERRIDE: what follows displays reversed
+        "\u2066",  # LEFT-TO-RIGHT ISOLATE
+        "\x07",  # BELL, a C0 control
+        "\x85",  # NEXT LINE, a C1 control
+    ],
+)
+@pytest.mark.parametrize(("mutation", "field"), TEXT_FIELDS)
+async def test_a_control_or_bidirectional_formatting_character_is_refused_in_the_payload(
+    session_factory: Any,
+    run: Any,
+    ids: dict[str, str],
+    mutation: str,
+    field: str,
+    character: str,
+) -> None:
+    before = await snapshot(session_factory)
+    response = await run(
+        operation(mutation),
+        with_value(mutation, ids, field, f"Fair courts {character}for all"),
+        principal=ADMIN,
+        now=NOW,
+    )
+    message = f"`{field}` may not hold the character U+{ord(character):04X}."
+    assert response == {
+        "data": {
+            mutation: {"errors": [{"code": "INVALID_INPUT", "message": message, "field": field}]}
+        }
+    }
+    assert await snapshot(session_factory) == before
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\t"])
+@pytest.mark.parametrize(
+    ("mutation", "field"), [(m, f) for m, f in TEXT_FIELDS if f not in PARAGRAPHS]
+)
+async def test_a_line_break_in_one_line_of_text_is_refused_in_the_payload(
+    session_factory: Any,
+    run: Any,
+    ids: dict[str, str],
+    mutation: str,
+    field: str,
+    line_break: str,
+) -> None:
+    before = await snapshot(session_factory)
+    response = await run(
+        operation(mutation),
+        with_value(mutation, ids, field, f"Fair courts{line_break}for all"),
+        principal=ADMIN,
+        now=NOW,
+    )
+    message = f"`{field}` is one line: no tabs or line breaks."
+    assert response == {
+        "data": {
+            mutation: {"errors": [{"code": "INVALID_INPUT", "message": message, "field": field}]}
+        }
+    }
+    assert await snapshot(session_factory) == before
+
+
+async def test_text_is_stored_composed_with_its_line_breaks_as_newlines(run: Any) -> None:
+    """NFC: "e" and a combining acute accent (two code points) is stored as "é" (one), the
+    name a keyboard typing "é" gives; Windows' and old Macs' line breaks become "\\n"."""
+    response = await run(
+        "mutation($input: RegisterOrganizationInput!) { registerOrganization(input: $input) "
+        "{ errors { code } organization { name description } } }",
+        {
+            "input": {
+                **ORGANIZATION,
+                "name": "Cafe\u0301 Juridique",
+                "description": "First line\r\nsecond\rthird\n\tindented",
+            }
+        },
+        principal=ADMIN,
+        now=NOW,
+    )
+    assert response == {
+        "data": {
+            "registerOrganization": {
+                "errors": [],
+                "organization": {
+                    "name": "Caf\u00e9 Juridique",
+                    "description": "First line\nsecond\nthird\n\tindented",
+                },
+            }
+        }
+    }
