@@ -88,6 +88,12 @@ class Metrics:
             ["result"],
             registry=registry,
         )
+        self.rate_limit_fallbacks = Counter(
+            "clubjustice_rate_limit_fallbacks",
+            "Requests whose rate limit this process's own buckets decided because Redis "
+            "(CLUBJUSTICE_REDIS_URL) did not answer.",
+            registry=registry,
+        )
         self._names: set[str] = set()
 
     def operation_name(self, name: str | None, *, refused: bool = False) -> str:

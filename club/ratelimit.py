@@ -1,15 +1,21 @@
-"""Token buckets per token (and per client address for callers without a valid token).
+"""Request budgets: what a rate limiter answers (`Verdict`), what every limiter offers
+(`RateLimiter`), and this process's own token buckets (`ProcessBuckets`).
 
-Each server process holds its own buckets: with N replicas behind a load balancer a caller
-can get up to N times its budget (docs/security.md says so). Buckets are kept for the most
-recently seen `max_keys` callers; a forgotten bucket comes back full.
+Budgets are per caller: a token's id, or the client address of a request without a valid
+token (server/auth.py's `caller_key`). With CLUBJUSTICE_REDIS_URL set, the replicas share
+their budgets through Redis (server/shared_limits.py) and these buckets stand in only while
+Redis does not answer; without it, each process has its own (docs/security.md).
 """
 
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, Protocol
+
+# ("token", its id) or ("address", the client's address): never the token itself.
+CallerKey = tuple[Literal["token", "address"], int | str | None]
 
 
 @dataclass(slots=True)
@@ -31,43 +37,73 @@ class Verdict:
 ALLOWED = Verdict(True)
 
 
-class RateLimiter:
-    """`take(key, per_minute)`: a bucket of `per_minute` requests that refills continuously at
-    `per_minute / 60` a second, so a caller may burst its whole minute's budget at once."""
+class RateLimiter(Protocol):
+    """Takes requests from callers' per-minute budgets."""
+
+    async def take(self, key: CallerKey, per_minute: int, cost: int = 1) -> Verdict:
+        """Take `cost` requests from the caller's budget of `per_minute` (0: unlimited), or
+        none if fewer are left."""
+        ...
+
+    async def start(self) -> None:
+        """Called once the process serves (a shared store is reached, or its absence logged)."""
+        ...
+
+    async def close(self) -> None:
+        """Called when the process stops."""
+        ...
+
+
+class ProcessBuckets:
+    """Token buckets in this process. `take(key, per_minute)`: a bucket of `per_minute`
+    requests that refills continuously at `per_minute / 60` a second, so a caller may burst
+    its whole minute's budget at once.
+
+    Buckets are kept for the most recently seen `max_keys` callers of each kind, tokens and
+    addresses apart: a flood of requests from new addresses forgets other addresses'
+    buckets, never a token's. A forgotten bucket comes back full."""
 
     def __init__(
         self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.max_keys = max_keys
         self.clock = clock
-        self.buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
+        self.buckets: dict[str, OrderedDict[int | str | None, _Bucket]] = {
+            "token": OrderedDict(),
+            "address": OrderedDict(),
+        }
 
-    def _bucket(self, key: Hashable, capacity: int) -> _Bucket:
-        now = self.clock()
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            bucket = _Bucket(float(capacity), now)
-            self.buckets[key] = bucket
-            if len(self.buckets) > self.max_keys:
-                self.buckets.popitem(last=False)
-        else:
-            self.buckets.move_to_end(key)
-            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * capacity / 60)
-            bucket.updated = now
-        return bucket
-
-    def check(self, key: Hashable, per_minute: int, cost: int = 1) -> Verdict:
-        """Whether `cost` requests would be allowed now, without taking them."""
+    def take_now(self, key: CallerKey, per_minute: int, cost: int = 1) -> Verdict:
+        """`take`, for callers that cannot wait (no I/O happens here)."""
         if per_minute == 0:
             return ALLOWED
         bucket = self._bucket(key, per_minute)
-        if bucket.tokens >= cost:
-            return ALLOWED
-        return Verdict(False, (cost - bucket.tokens) * 60 / per_minute)
+        if bucket.tokens < cost:
+            return Verdict(False, (cost - bucket.tokens) * 60 / per_minute)
+        bucket.tokens -= cost
+        return ALLOWED
 
-    def take(self, key: Hashable, per_minute: int, cost: int = 1) -> Verdict:
-        """Take `cost` requests from the bucket, or none if it holds fewer."""
-        verdict = self.check(key, per_minute, cost)
-        if verdict.allowed and per_minute:
-            self.buckets[key].tokens -= cost
-        return verdict
+    async def take(self, key: CallerKey, per_minute: int, cost: int = 1) -> Verdict:
+        return self.take_now(key, per_minute, cost)
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    def _bucket(self, key: CallerKey, capacity: int) -> _Bucket:
+        now = self.clock()
+        kind, caller = key
+        buckets = self.buckets[kind]
+        bucket = buckets.get(caller)
+        if bucket is None:
+            bucket = _Bucket(float(capacity), now)
+            buckets[caller] = bucket
+            if len(buckets) > self.max_keys:
+                buckets.popitem(last=False)
+        else:
+            buckets.move_to_end(caller)
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * capacity / 60)
+            bucket.updated = now
+        return bucket

@@ -24,6 +24,11 @@ PREFIX = "CLUBJUSTICE_"
 DATABASE_DRIVERS = {"postgresql+asyncpg": "PostgreSQL", "sqlite+aiosqlite": "SQLite"}
 DATABASE_URL_FORM = "postgresql://user:password@host:5432/name or sqlite:///path/to/file.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The URLs redis-py's `from_url` reads (server/shared_limits.py).
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_URL_FORM = "redis://[:password@]host:6379/0, rediss://… (TLS) or unix:///path/to/redis.sock"
+# Settings that may hold a password: never echoed in an error.
+SECRET_SETTINGS = frozenset({"database_url", "redis_url"})
 
 # CLUBJUSTICE_* variables that are not settings of the service but belong to the project's
 # other tools, so that an operator's shell may hold them: the test suite, the benchmarks,
@@ -32,6 +37,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 OTHER_VARIABLES = frozenset(
     {
         "CLUBJUSTICE_TEST_DATABASE_URL",
+        "CLUBJUSTICE_TEST_REDIS_URL",
         "CLUBJUSTICE_FUZZ_EXAMPLES",
         "CLUBJUSTICE_BENCH_DATABASE_URL",
         "CLUBJUSTICE_URL",
@@ -187,6 +193,23 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per minute per client address without a valid token (0: unlimited).",
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis through which all replicas share the rate-limit budgets; unset "
+        "(or empty): each process has its own.",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="clubjustice:ratelimit",
+        min_length=1,
+        description="Prefix of the rate-limit keys in Redis (one per deployment that shares a "
+        "Redis).",
+    )
+    redis_timeout: float = Field(
+        default=0.25,
+        gt=0,
+        description="Seconds a rate-limit call to Redis may take; past it, or when Redis is "
+        "unreachable, this process's own buckets decide.",
+    )
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="Browser origins allowed to call the API (a list); none: same-origin only.",
@@ -240,6 +263,21 @@ class Settings(BaseSettings):
         driver = async_driver(value)
         if driver not in DATABASE_DRIVERS:
             raise ValueError(f"unknown database driver {driver.split('+')[0]!r}")
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_redis_url_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _supported_redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme not in REDIS_SCHEMES:
+            raise ValueError("not a Redis URL")
         return value
 
     @field_validator("log_level")
@@ -320,7 +358,7 @@ def describe_invalid_settings(error: ValidationError) -> str:
         # "Input should be a valid integer, unable to parse string as an integer": the first
         # clause says it.
         message = message.split(", unable to")[0].replace("input should", "it should")
-        if name == "database_url":  # never echoed: it may hold a password
+        if name in SECRET_SETTINGS:  # never echoed: it may hold a password
             subject = variable_name(name)
         elif len(detail["loc"]) > 1 and detail["type"] != "missing":
             subject = f"{variable_name(name)}: the item {_shown(detail['input'])}"
@@ -340,6 +378,8 @@ def expected_form(name: str, field: FieldInfo) -> str:
     """The form a setting takes, in words, for error messages."""
     if name == "database_url":
         return DATABASE_URL_FORM
+    if name == "redis_url":
+        return REDIS_URL_FORM
     if name == "log_level":
         return "one of " + ", ".join(LOG_LEVELS)
     annotation = field.annotation

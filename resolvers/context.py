@@ -14,7 +14,6 @@ from club.access import Principal
 from club.idempotency import Claim
 from club.metrics import Metrics
 from club.persisted import PersistedDocuments
-from club.ratelimit import RateLimiter
 from club.settings import Settings
 from db.engine import Database, ReadSessions, RequestReads, SessionFactory
 from db.notifier import ActivityFeed
@@ -56,16 +55,10 @@ class Context:
     feed: ActivityFeed | None = None
     # graphql-transport-ws and graphql-ws put `connection_init`'s payload here.
     connection_params: dict[str, object] | None = None
-    # Whether the operation spent its request budget before the schema saw it (HTTP:
-    # RequireToken; a query or mutation over a WebSocket: server/app.py). A WebSocket
-    # connection's own context does not: each subscription spends it in OperationLimits.
-    budget_spent: bool = True
     # The id in log lines and next to masked errors.
     request_id: str | None = None
     client_address: str | None = None
-    # The process's request budgets and its
-    # persisted operations (trusted documents are checked for every transport).
-    limiter: RateLimiter | None = None
+    # The process's persisted operations (trusted documents are checked for every transport).
     persisted: PersistedDocuments | None = None
     metrics: Metrics | None = None
     # The Starlette request or WebSocket (its headers ask for federated tracing, ftv1).

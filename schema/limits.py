@@ -1,6 +1,7 @@
-"""Refusals before execution, for every transport: trusted documents, the rate of
-subscriptions over WebSocket, introspection, the size of the operation (depth, aliases,
-directives, root fields, introspection selections), validation, and the cost budget.
+"""Refusals before execution, for every transport: trusted documents, introspection, the
+size of the operation (depth, aliases, directives, root fields, introspection selections),
+validation, and the cost budget; and the refusal of an operation over a WebSocket beyond its
+rate limit (spent in server/app.py, for every transport, before the schema sees it).
 
 Each refusal is one error with its own `extensions.code`, and nothing runs. The size
 checks come before graphql-core's validation, whose overlapping-fields rule is quadratic
@@ -207,14 +208,6 @@ class OperationLimits(SchemaExtension):
                     "document or its `persistedQuery` hash.",
                 )
             ]
-
-        limiter = context.limiter
-        if limiter is not None and not context.budget_spent:
-            # A subscription over a WebSocket; every other operation was counted before it got
-            # here (server/auth.py, server/app.py).
-            verdict = limiter.take(("token", context.principal.token_id), settings.rate_limit(role))
-            if not verdict.allowed:
-                return [rate_limit_refusal(verdict)]
 
         sizes = _measure(
             graphql_core_schema(execution.schema),

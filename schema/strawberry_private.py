@@ -334,7 +334,7 @@ class ViewHooks(GraphQL[ContextT, RootValueT], Generic[ContextT, RootValueT]):
         """Touches `execute_operation`: the request's one operation, or its batch (whose items
         strawberry hands to `execute_single`)."""
         if isinstance(request_data, list):
-            self.before_batch(request, request_data, context)
+            await self.before_batch(request, request_data, context)
             return await super().execute_operation(
                 request, request_adapter, request_data, context, root_value, sub_response
             )
@@ -342,7 +342,7 @@ class ViewHooks(GraphQL[ContextT, RootValueT], Generic[ContextT, RootValueT]):
             request, request_adapter.method, request_data, context, root_value
         )
 
-    def before_batch(
+    async def before_batch(
         self, request: Any, request_data: list[GraphQLRequestData], context: ContextT
     ) -> None:
         """Called before a batch runs (refuse it by raising)."""

@@ -94,6 +94,7 @@ from server.media import (
     request_error_status,
 )
 from server.response_cache import ResponseCache
+from server.shared_limits import rate_limiter
 from server.websockets import (
     GraphQLTransportWSHandler,
     LegacyGraphQLWSHandler,
@@ -252,7 +253,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                     "`variables` and `extensions`, if given.",
                 )
 
-    def before_batch(
+    async def before_batch(
         self, request: Request, request_data: list[GraphQLRequestData], context: Context
     ) -> None:
         if len(request_data) > 1 and IDEMPOTENCY_HEADER in request.headers:
@@ -264,7 +265,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             )
         if len(request_data) > 1:
             # The request itself was counted on the way in; the rest of the batch is here.
-            verdict = self.limiter.take(
+            verdict = await self.limiter.take(
                 caller_key(context.principal, request.scope),
                 self.settings.rate_limit(context.principal.role),
                 cost=len(request_data) - 1,
@@ -650,7 +651,6 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         return Context(
             request_id=request_id,
             client_address=request.client.host if request.client else None,
-            limiter=self.limiter,
             persisted=self.persisted,
             metrics=self.metrics,
             request=request,
@@ -680,7 +680,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             logger.exception("authenticating a WebSocket connection failed")
             raise ConnectionRejectionError({"message": "Internal server error."}) from None
         if isinstance(outcome, str):
-            verdict = self.limiter.take(
+            verdict = await self.limiter.take(
                 ("address", context.client_address), self.settings.rate_limit(None)
             )
             if not verdict.allowed:
@@ -689,7 +689,6 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 )
             raise ConnectionRejectionError({"message": outcome, "code": "UNAUTHENTICATED"})
         context.principal = outcome
-        context.budget_spent = False  # each subscription spends it (OperationLimits)
         return UnsetType()  # UNSET itself (a singleton), which strawberry types as Any
 
     def operation_type(self, query: str | None, operation_name: str | None) -> OperationType | None:
@@ -701,10 +700,9 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
     def parses(self, query: str | None) -> bool:
         return self._document(query) is not None
 
-    def charge(self, connection: Context) -> ExecutionResult | None:
-        """One request of the connection's principal's budget, for an operation the schema
-        refuses before its limits would have charged it (a document that does not parse)."""
-        verdict = self.limiter.take(
+    async def charge(self, connection: Context) -> ExecutionResult | None:
+        """One request of the connection's principal's budget, for a subscription on it."""
+        verdict = await self.limiter.take(
             caller_key(connection.principal, connection.request.scope),
             self.settings.rate_limit(connection.principal.role),
         )
@@ -751,14 +749,14 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             if isinstance(owner, str):
                 # As over HTTP, a request without a valid token spends its client address's
                 # budget: refusals cost a statement each, and must not come for free.
-                verdict = self.limiter.take(
+                verdict = await self.limiter.take(
                     caller_key(None, connection.request.scope), self.settings.rate_limit(None)
                 )
                 if not verdict.allowed:
                     return self._refused(rate_limit_refusal(verdict))
                 return self._error_result("UNAUTHENTICATED", "The token was revoked.")
             principal = principal_of(owner)
-            verdict = self.limiter.take(
+            verdict = await self.limiter.take(
                 caller_key(principal, connection.request.scope),
                 self.settings.rate_limit(principal.role),
             )
@@ -770,7 +768,6 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 principal=principal,
                 request_id=request_id,
                 now=datetime.now(UTC),
-                budget_spent=True,
                 session_factory=reads,
             )
             if not well_formed(request_data):
@@ -819,8 +816,8 @@ def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    limiter = RateLimiter()
     metrics = Metrics()
+    limiter = rate_limiter(settings, metrics)
     graphql = ClubJusticeGraphQL(
         settings,
         limiter=limiter,
@@ -842,12 +839,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await upgrade(database.engine)
             await ensure_migrated(database.engine)
             await feed.start()
+            await limiter.start()
             metrics.subscriptions.set_function(lambda: len(feed.mailboxes))
             app.state.feed = feed  # for diagnostics and tests
             # Starlette copies this into every request's and websocket's `state`.
             yield ProcessState(database, feed).as_lifespan_state()
         finally:
             await feed.stop()
+            await limiter.close()
             await database.engine.dispose()
 
     async def healthz(request: Request) -> JSONResponse:

@@ -7,7 +7,6 @@ page itself loads without a token (its requests carry one).
 """
 
 import logging
-from collections.abc import Hashable
 
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
@@ -17,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from club.access import Principal
 from club.errors import HTTPRejection
 from club.metrics import Metrics
-from club.ratelimit import RateLimiter, Verdict
+from club.ratelimit import CallerKey, RateLimiter, Verdict
 from club.settings import Settings
 from db.engine import Database, RequestReads
 from db.tokens import Reader, TokenOwner, authenticate
@@ -36,8 +35,9 @@ def rate_limited(verdict: Verdict) -> HTTPRejection:
     )
 
 
-def caller_key(principal: Principal | None, scope: Scope) -> Hashable:
-    """Whose budget a request spends: its token's, or its client address's."""
+def caller_key(principal: Principal | None, scope: Scope) -> CallerKey:
+    """Whose budget a request spends: its token's (by its id, never the token itself), or
+    its client address's."""
     if principal is not None:
         return ("token", principal.token_id)
     client = scope.get("client")
@@ -158,7 +158,9 @@ class RequireToken:
         if isinstance(outcome, str):
             # Requests without a valid token spend their client address's budget (never a
             # valid token's caller's: several clients can share an address).
-            verdict = self.limiter.take(caller_key(None, scope), self.settings.rate_limit(None))
+            verdict = await self.limiter.take(
+                caller_key(None, scope), self.settings.rate_limit(None)
+            )
             if not verdict.allowed:
                 await send_refusal(send, rate_limited(verdict), self.metrics)
                 return
@@ -174,7 +176,7 @@ class RequireToken:
             )
             return
         principal = principal_of(outcome)
-        verdict = self.limiter.take(
+        verdict = await self.limiter.take(
             caller_key(principal, scope), self.settings.rate_limit(principal.role)
         )
         if not verdict.allowed:

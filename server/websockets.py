@@ -50,7 +50,7 @@ class OneOperationView(Protocol):
     def parses(self, query: str | None) -> bool:
         """Whether `query` is a document that parses."""
 
-    def charge(self, connection: Any) -> ExecutionResult | None:
+    async def charge(self, connection: Any) -> ExecutionResult | None:
         """One request of the connection's budget spent; the refusal when there is none."""
 
     async def run_over_websocket(
@@ -94,12 +94,11 @@ class OperationsOverWebSocket:
             # that parses (a malformed payload, an ambiguous document, an unknown name): the
             # way of an HTTP request, which spends the budget and answers with HTTP's code.
             return self._one_result(context_value, request_data)
-        if not self.view.parses(query):
-            # Strawberry answers a document that does not parse (graphql-transport-ws closes
-            # with 4400), but it costs one request of the budget first, as over HTTP.
-            refusal = self.view.charge(context_value)
-            if refusal is not None:
-                return single_result(refusal)
+        # A subscription, or a document that does not parse (strawberry answers it:
+        # graphql-transport-ws closes with 4400): one request of the budget first, as over HTTP.
+        refusal = await self.view.charge(context_value)
+        if refusal is not None:
+            return single_result(refusal)
         return await self.schema.stream(
             query,
             variable_values=variable_values,

@@ -1,10 +1,13 @@
 """Fixtures shared by every layer: a migrated database per backend, clean for each test.
 
 SQLite always runs. PostgreSQL runs when CLUBJUSTICE_TEST_DATABASE_URL names a database
-whose name contains "test" (it is wiped at the start of the session).
+whose name contains "test" (it is wiped at the start of the session). The tests of rate
+limits shared through Redis run when CLUBJUSTICE_TEST_REDIS_URL names a Redis; each test
+keeps its keys under a prefix of its own.
 """
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import QueuePool, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -47,6 +51,12 @@ BACKENDS = [
         marks=pytest.mark.skipif(POSTGRES_URL is None, reason=POSTGRES_SKIP_REASON),
     ),
 ]
+
+REDIS_URL = os.environ.get("CLUBJUSTICE_TEST_REDIS_URL")
+REDIS_SKIP_REASON = (
+    "Redis tests need CLUBJUSTICE_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/0; .ci/run sets "
+    "it when a Redis answers there)"
+)
 
 PARTNER = Principal(Role.PARTNER)
 
@@ -141,6 +151,28 @@ def make_context(settings: Settings, session_factory: SessionFactory, engine: As
         return context
 
     return make
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if REDIS_URL is None:
+        pytest.skip(REDIS_SKIP_REASON)
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis_key_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A rate-limit key prefix of this test's own (parallel runs share one Redis); its keys
+    are deleted after the test."""
+    prefix = f"clubjustice-test:{uuid.uuid4().hex}:ratelimit"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
 
 
 @pytest.fixture

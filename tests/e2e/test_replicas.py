@@ -1,6 +1,7 @@
 """Two real server processes on one PostgreSQL database: the invitation quota holds when 40
 invitations race over HTTP through both, and a change made through one reaches subscribers
-of the other; one idempotency key sent through both makes one change."""
+of the other; one idempotency key sent through both makes one change; with one Redis, a
+token's rate limit is one budget across both (without it, one per replica)."""
 
 import asyncio
 from collections import Counter
@@ -197,3 +198,62 @@ async def test_one_idempotency_key_sent_eight_times_through_two_replicas_makes_o
     assert answers[0]["data"]["scheduleEvent"]["errors"] == []
     async with session_factory() as session:
         assert await session.scalar(select(func.count()).where(Event.title == "Paralegals")) == 1
+
+
+PER_MINUTE = 5
+REQUESTS = 4 * PER_MINUTE
+
+
+async def test_replicas_share_a_rate_limit_through_redis(
+    engine: AsyncEngine,
+    session_factory: Any,
+    tmp_path: Path,
+    redis_url: str,
+    redis_key_prefix: str,
+) -> None:
+    """Requests alternate between the replicas: exactly the budget passes, and both refuse
+    the rest."""
+    shared = {"redis_url": redis_url, "rate_limit_key_prefix": redis_key_prefix}
+    await _alternate_between_replicas(engine, session_factory, tmp_path, shared, PER_MINUTE)
+
+
+async def test_without_redis_each_replica_grants_the_whole_budget(
+    engine: AsyncEngine, session_factory: Any, tmp_path: Path
+) -> None:
+    """The behaviour before shared limits, and still the one when CLUBJUSTICE_REDIS_URL is
+    unset: the same requests get twice the budget through two replicas."""
+    await _alternate_between_replicas(
+        engine, session_factory, tmp_path, {"redis_url": ""}, 2 * PER_MINUTE
+    )
+
+
+async def _alternate_between_replicas(
+    engine: AsyncEngine,
+    session_factory: Any,
+    tmp_path: Path,
+    settings: dict[str, str],
+    granted: int,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
+    async with session_factory() as session, session.begin():
+        _, token = await create_token(session, Role.PARTNER)
+
+    url = engine.url.render_as_string(hide_password=False)
+    with servers(2, url, tmp_path, rate_limit_partner=str(PER_MINUTE), **settings) as bases:
+        async with httpx.AsyncClient(
+            headers={"authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            responses = [
+                await client.post(f"{bases[n % 2]}/graphql", json={"query": "{ viewer { role } }"})
+                for n in range(REQUESTS)
+            ]
+
+    assert [response.status_code for response in responses] == [200] * granted + [429] * (
+        REQUESTS - granted
+    )
+    for response in responses[:granted]:
+        assert response.json() == {"data": {"viewer": {"role": "PARTNER"}}}
+    for response in responses[granted:]:  # from both replicas, alternately
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+        assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"

@@ -14,6 +14,7 @@ import resolvers.loaders
 from club.enums import Role
 from club.settings import Settings
 from schema.countries import Country
+from tests.e2e.servers import free_port
 from tests.http.conftest import PREFLIGHT, MakeToken, bearer, error, open_client, slow_loader_fetch
 
 VIEWER = "{ viewer { role } }"
@@ -265,6 +266,52 @@ async def test_requests_without_a_valid_token_spend_their_address_budget(
         partner = bearer(await make_token(Role.PARTNER))
         response = await client.post("/graphql", json={"query": VIEWER}, headers=partner)
         assert response.json() == AS_PARTNER
+
+
+async def test_an_unreachable_redis_never_fails_a_request(
+    settings: Settings, make_token: MakeToken, caplog: pytest.LogCaptureFixture
+) -> None:
+    """CLUBJUSTICE_REDIS_URL names a port where nothing listens: the process's own buckets
+    decide, with one warning, and requests get their usual answers."""
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    async for client in client_with(settings, rate_limit_partner=2, redis_url=unreachable):
+        partner = bearer(await make_token(Role.PARTNER))
+        for _ in range(2):
+            response = await client.post("/graphql", json={"query": VIEWER}, headers=partner)
+            assert response.json() == AS_PARTNER
+        response = await client.post("/graphql", json={"query": VIEWER}, headers=partner)
+        assert (response.status_code, response.headers["retry-after"]) == (429, "30")
+        assert response.json() == error("RATE_LIMITED", "Too many requests; retry in 30 s.")
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "clubjustice.ratelimit" and record.levelno >= logging.WARNING
+    ]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(f"Redis at {unreachable} did not answer (ConnectionError: ")
+
+
+async def test_two_apps_on_one_redis_share_a_budget(
+    settings: Settings, make_token: MakeToken, redis_url: str, redis_key_prefix: str
+) -> None:
+    """Two apps in this process stand for two replicas: with one Redis and key prefix, a
+    token's budget is spent through either."""
+    shared = {
+        "rate_limit_partner": 3,
+        "redis_url": redis_url,
+        "rate_limit_key_prefix": redis_key_prefix,
+    }
+    partner = bearer(await make_token(Role.PARTNER))
+    async for first in client_with(settings, **shared):
+        async for second in client_with(settings, **shared):
+            statuses = [
+                (await client.post("/graphql", json={"query": VIEWER}, headers=partner))
+                for client in (first, second, first, second, first)
+            ]
+    assert [response.status_code for response in statuses] == [200, 200, 200, 429, 429]
+    for refused in statuses[3:]:
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
 
 
 # Request ids, masking, suggestions, introspection
