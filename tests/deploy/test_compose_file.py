@@ -89,7 +89,7 @@ def healthcheck_url(service: str) -> str:
 
 
 def test_the_services_are_there() -> None:
-    assert set(SERVICES) == {"postgres", "migrate", "api", "portal", "gateway"}
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "api", "portal", "gateway"}
     assert SERVICES["api"]["deploy"]["replicas"] == 2
 
 
@@ -104,7 +104,8 @@ def test_every_dependency_exists_and_can_be_waited_for() -> None:
                 assert condition == "service_completed_successfully"
                 assert SERVICES[dependency].get("restart") == "no"
     assert SERVICES["api"]["depends_on"] == {
-        "migrate": {"condition": "service_completed_successfully"}
+        "migrate": {"condition": "service_completed_successfully"},
+        "redis": {"condition": "service_healthy"},
     }
     assert SERVICES["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
 
@@ -130,6 +131,15 @@ def test_the_database_url_matches_postgres() -> None:
             "/" + postgres["POSTGRES_DB"],
         )
     assert postgres["POSTGRES_USER"] in " ".join(SERVICES["postgres"]["healthcheck"]["test"])
+
+
+def test_the_replicas_share_their_rate_limits_through_the_redis_service() -> None:
+    url = urlsplit(environment("api")["CLUBJUSTICE_REDIS_URL"])
+    assert (url.scheme, url.hostname, url.port, url.path) == ("redis", "redis", 6379, "/0")
+    assert SERVICES["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    # The budgets are worth nothing after a restart: nothing is written to disk.
+    assert SERVICES["redis"]["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
+    assert "volumes" not in SERVICES["redis"]
 
 
 def test_ports_agree() -> None:

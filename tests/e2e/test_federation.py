@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -43,7 +44,11 @@ def environment_of(service: str, **overrides: str) -> dict[str, str]:
     """The service's environment from docker-compose.yml, with host-specific values replaced
     (each replaced key must exist there, so that the two cannot drift apart)."""
     environment = {key: str(value) for key, value in COMPOSE[service]["environment"].items()}
-    unknown = set(overrides) - set(environment) - {"CLUBJUSTICE_WORKERS", "CLUBJUSTICE_LOG_LEVEL"}
+    unknown = (
+        set(overrides)
+        - set(environment)
+        - {"CLUBJUSTICE_WORKERS", "CLUBJUSTICE_LOG_LEVEL", "CLUBJUSTICE_RATE_LIMIT_KEY_PREFIX"}
+    )
     assert not unknown, f"{service} has no {unknown} in docker-compose.yml"
     return {**os.environ, **environment, **overrides}
 
@@ -110,6 +115,10 @@ async def test_through_the_gateway(
                     CLUBJUSTICE_PORT=str(api_port),
                     CLUBJUSTICE_WORKERS="2",
                     CLUBJUSTICE_LOG_LEVEL="INFO",
+                    # The test Redis when there is one (keys of this run's own, gone two
+                    # minutes after), else none: each process then limits on its own.
+                    CLUBJUSTICE_REDIS_URL=os.environ.get("CLUBJUSTICE_TEST_REDIS_URL", ""),
+                    CLUBJUSTICE_RATE_LIMIT_KEY_PREFIX=f"clubjustice-test:{uuid.uuid4().hex}",
                 ),
                 tmp_path,
                 tmp_path,

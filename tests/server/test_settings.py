@@ -76,6 +76,11 @@ REFUSALS = {
     "name or sqlite:///path/to/file.db",
     "CLUBJUSTICE_DATABASE_URL=club": "CLUBJUSTICE_DATABASE_URL is invalid: not a database URL; "
     "expected postgresql://user:password@host:5432/name or sqlite:///path/to/file.db",
+    "CLUBJUSTICE_REDIS_URL=http://:secret@cache:6379": "CLUBJUSTICE_REDIS_URL is invalid: "
+    "not a Redis URL; expected redis://[:password@]host:6379/0, rediss://… (TLS) or "
+    "unix:///path/to/redis.sock",
+    "CLUBJUSTICE_REDIS_TIMEOUT=0": "CLUBJUSTICE_REDIS_TIMEOUT='0' is invalid: it should be "
+    "greater than 0; expected a number, above 0",
     "CLUBJUSTICE_DEFAULT_PAGE_SIZE=500": "CLUBJUSTICE_DEFAULT_PAGE_SIZE (500) cannot exceed "
     "CLUBJUSTICE_MAX_PAGE_SIZE (100)",
 }
@@ -92,6 +97,16 @@ def test_a_refused_value_is_explained_in_one_line(
     assert describe_invalid_settings(refused.value) == REFUSALS[assignment]
 
 
+def test_redis_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in ("redis://cache:6379/0", "rediss://:pw@cache:6380/1", "unix:///run/redis.sock"):
+        monkeypatch.setenv("CLUBJUSTICE_REDIS_URL", url)
+        assert Settings().redis_url == url
+    # Empty is unset (a compose file or a shell that blanks it): each process limits alone.
+    for blank in ("", "  "):
+        monkeypatch.setenv("CLUBJUSTICE_REDIS_URL", blank)
+        assert Settings().redis_url is None
+
+
 def test_unknown_variables_name_the_closest_setting() -> None:
     environ = {
         "CLUBJUSTICE_INVITATON_QUOTA": "3",
@@ -99,6 +114,7 @@ def test_unknown_variables_name_the_closest_setting() -> None:
         "CLUBJUSTICE_COLOUR": "blue",
         "CLUBJUSTICE_PORT": "8000",
         "CLUBJUSTICE_TEST_DATABASE_URL": "postgresql://…",  # the test suite's own
+        "CLUBJUSTICE_TEST_REDIS_URL": "redis://…",
         "HOME": "/root",
     }
     assert unknown_variables(environ) == [
