@@ -34,8 +34,9 @@ COUNTRY_CODE_LENGTH = 2  # ISO 3166-1 alpha-2
 # text display in another order than it is stored ("Trojan Source", CVE-2021-42574): a name
 # holding U+202E shows reversed, and so does what a page puts after it.
 _NEVER_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_LINE_BREAK_OR_TAB = re.compile("[\t\n\r]")
-_LINE_BREAK = re.compile("\r\n?")
+# Unicode's LINE SEPARATOR and PARAGRAPH SEPARATOR break a line too.
+_LINE_BREAK_OR_TAB = re.compile("[\t\n\r\u2028\u2029]")
+_LINE_BREAK = re.compile("\r\n?|[\u2028\u2029]")
 
 
 def text(
@@ -77,6 +78,13 @@ def argument(value: str, field: str, *, max_length: int) -> str:
             f"`{field}` must be at most {max_length} characters long.", field=field
         )
     return value
+
+
+def search_term(value: str, field: str, *, max_length: int) -> str:
+    """A search argument as the text it looks for is stored (`text`): trimmed and in NFC,
+    so "e" and a combining accent finds the "é" a name was stored with; BAD_USER_INPUT past
+    `max_length` (`argument`)."""
+    return unicodedata.normalize("NFC", argument(value.strip(), field, max_length=max_length))
 
 
 def optional_text(

@@ -22,6 +22,7 @@ from club.validation import (
     email,
     exactly_one_key,
     optional_text,
+    search_term,
     slug_for,
     text,
     web_address,
@@ -62,7 +63,7 @@ async def organizations(
         # autoescape: `%` and `_` in a search are the characters themselves, not wildcards.
         statement = statement.where(
             models.Organization.name.icontains(
-                argument(search.strip(), "search", max_length=SEARCH_LENGTH), autoescape=True
+                search_term(search, "search", max_length=SEARCH_LENGTH), autoescape=True
             )
         )
     return await paginate(

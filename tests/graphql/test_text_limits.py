@@ -367,7 +367,7 @@ async def test_a_control_or_bidirectional_formatting_character_is_refused_in_the
     assert await snapshot(session_factory) == before
 
 
-@pytest.mark.parametrize("line_break", ["\n", "\r", "\t"])
+@pytest.mark.parametrize("line_break", ["\n", "\r", "\t", "\u2028", "\u2029"])
 @pytest.mark.parametrize(
     ("mutation", "field"), [(m, f) for m, f in TEXT_FIELDS if f not in PARAGRAPHS]
 )
@@ -397,7 +397,8 @@ async def test_a_line_break_in_one_line_of_text_is_refused_in_the_payload(
 
 async def test_text_is_stored_composed_with_its_line_breaks_as_newlines(run: Any) -> None:
     """NFC: "e" and a combining acute accent (two code points) is stored as "é" (one), the
-    name a keyboard typing "é" gives; Windows' and old Macs' line breaks become "\\n"."""
+    name a keyboard typing "é" gives; Windows', old Macs' and Unicode's line and paragraph
+    separators become "\\n"."""
     response = await run(
         "mutation($input: RegisterOrganizationInput!) { registerOrganization(input: $input) "
         "{ errors { code } organization { name description } } }",
@@ -405,7 +406,7 @@ async def test_text_is_stored_composed_with_its_line_breaks_as_newlines(run: Any
             "input": {
                 **ORGANIZATION,
                 "name": "Cafe\u0301 Juridique",
-                "description": "First line\r\nsecond\rthird\n\tindented",
+                "description": "First line\r\nsecond\rthird\n\tindented\u2028fifth\u2029sixth",
             }
         },
         principal=ADMIN,
@@ -417,8 +418,26 @@ async def test_text_is_stored_composed_with_its_line_breaks_as_newlines(run: Any
                 "errors": [],
                 "organization": {
                     "name": "Caf\u00e9 Juridique",
-                    "description": "First line\nsecond\nthird\n\tindented",
+                    "description": "First line\nsecond\nthird\n\tindented\nfifth\nsixth",
                 },
+            }
+        }
+    }
+
+
+async def test_a_search_typed_decomposed_finds_the_name_stored_composed(
+    session_factory: Any, run: Any
+) -> None:
+    """A name is stored in NFC (above); a search is compared in NFC too, so "e" and a
+    combining acute accent finds "é"."""
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    await add(session_factory, organization(md, name="Caf\u00e9 Juridique"))
+    response = await run(DIRECTORY, {"filter": {"search": "cafe\u0301"}})
+    assert response == {
+        "data": {
+            "organizations": {
+                "totalCount": 1,
+                "edges": [{"node": {"name": "Caf\u00e9 Juridique"}}],
             }
         }
     }
