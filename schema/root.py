@@ -16,6 +16,7 @@ from schema.domain import merge
 from schema.errors import ErrorCodes
 from schema.limits import OperationChecks, ParseCache
 from schema.observe import FederatedTracing, Observe
+from schema.production import BudgetedExecutor
 from schema.strawberry_private import SchemaHooks, entity_key_fields
 
 # Whether the running operation's caller may not introspect: graphql-core then leaves
@@ -140,6 +141,8 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
         mutation=Mutation,
         subscription=Subscription,
         federation_version="2.11",
+        # Counts the objects an operation produces against the caller's cost budget.
+        execution_context_class=BudgetedExecutor,
         extensions=[
             ErrorCodes,
             ParseCache,

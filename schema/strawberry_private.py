@@ -51,6 +51,11 @@ The hooks (each below, with a docstring naming the private thing it touches):
 17. `returns_nullable`          — whether `Info.return_type` (a strawberry type) is
                                   `StrawberryOptional`, for relations that must name a
                                   missing row
+18. `ExecutorHooks`             — strawberry's executor class
+                                  (`strawberry.schema.schema.StrawberryGraphQLCoreExecutionContext`)
+                                  and the methods of graphql-core 3.3's `Executor` that its
+                                  documentation calls internal: `complete_object_value`,
+                                  `build_response`, `build_per_event_executor`
 """
 
 import copy
@@ -77,6 +82,7 @@ from strawberry.http.streaming import HTTPStreamTransport
 from strawberry.http.types import HTTPMethod
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -99,6 +105,7 @@ __all__ = [
     "BaseGraphQLTransportWSHandler",
     "BaseGraphQLWSHandler",
     "CannotGetOperationTypeError",
+    "ExecutorHooks",
     "HTTPMethod",
     "HTTPStreamTransport",
     "InvalidOperationTypeError",
@@ -423,3 +430,48 @@ def strawberry_field_of(field: GraphQLField) -> StrawberryField | None:
 def returns_nullable(info: strawberry.Info[Any, Any]) -> bool:
     """Whether the field being resolved may answer null (its strawberry type is optional)."""
     return isinstance(info.return_type, StrawberryOptional)
+
+
+class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor (graphql-core's IncrementalExecutor, with strawberry's resolve
+    info), its internal methods each handed to a method of ours. Touches graphql-core's
+    `Executor.complete_object_value` (called once for each object value the response holds,
+    list items included, before its fields run), `build_response` (once, with the errors
+    collected) and `build_per_event_executor` (a copy of the executor for each event of a
+    subscription). Pass the class as the schema's `execution_context_class`."""
+
+    def complete_object_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        self.completing_object()
+        return super().complete_object_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        errors = self.collected_errors.errors
+        errors[:] = self.reported_errors(errors)
+        return super().build_response(data)
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, ExecutorHooks)
+        executor.starting_event()
+        return executor
+
+    def completing_object(self) -> None:
+        """Before an object's fields run: raise to make it (or its nearest nullable
+        ancestor) null with that error."""
+
+    def reported_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        """The errors the result reports, of those collected."""
+        return errors
+
+    def starting_event(self) -> None:
+        """On the copy of the executor that runs one event of a subscription."""

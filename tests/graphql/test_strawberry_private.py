@@ -402,3 +402,40 @@ def test_run_streams_with_the_protocol_set_on_the_request_data() -> None:
     assert source.index("self.execute_operation(") < source.index(
         "protocol=request_data.protocol"
     ), changed("where the view's run reads request_data.protocol")
+
+
+class CountingExecutor(private.ExecutorHooks):
+    completed: list[str] = []
+
+    def completing_object(self) -> None:
+        CountingExecutor.completed.append("object")
+
+    def reported_errors(self, errors: list[Any]) -> list[Any]:
+        return errors[:1]
+
+
+async def test_executor_hooks() -> None:
+    from graphql import Executor
+
+    assert parameters(Executor.complete_object_value) == [
+        "self",
+        "return_type",
+        "field_details_list",
+        "info",
+        "path",
+        "result",
+        "position_context",
+    ], changed("graphql-core's Executor.complete_object_value")
+    assert parameters(Executor.build_response) == ["self", "data"], changed(
+        "graphql-core's Executor.build_response"
+    )
+    assert parameters(Executor.build_per_event_executor) == ["self", "payload"], changed(
+        "graphql-core's Executor.build_per_event_executor"
+    )
+    CountingExecutor.completed.clear()
+    schema = private.SchemaHooks(query=Query, execution_context_class=CountingExecutor)
+    result = await schema.execute("{ a: thing { id } b: thing { id } }")
+    assert (result.data, CountingExecutor.completed) == (
+        {"a": {"id": "1"}, "b": {"id": "1"}},
+        ["object", "object"],
+    ), changed("the executor class (complete_object_value)")
