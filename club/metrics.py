@@ -94,6 +94,12 @@ class Metrics:
             "(CLUBJUSTICE_REDIS_URL) did not answer.",
             registry=registry,
         )
+        self.list_sizes_age = Gauge(
+            "clubjustice_list_sizes_age_seconds",
+            "Seconds since the list sizes the cost estimate assumes were observed in the data "
+            "(-1: none; it assumes the declared sizes).",
+            registry=registry,
+        )
         self._names: set[str] = set()
 
     def operation_name(self, name: str | None, *, refused: bool = False) -> str:

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
         default=20_000, ge=1, description="Cost budget of ORGANIZATION tokens."
     )
     cost_budget_partner: int = Field(default=5_000, ge=1, description="Cost budget of PARTNER.")
+    list_size_refresh_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds between observations of list sizes in the data, which the cost "
+        "estimate assumes (0: never observe; the declared sizes).",
+    )
     introspection_roles: Annotated[frozenset[Role], NoDecode] = Field(
         default=ALL_ROLES,
         description="Roles that may introspect (a list); others also get no field "

@@ -17,6 +17,7 @@ from club.persisted import PersistedDocuments
 from club.settings import Settings
 from db.engine import Database, ReadSessions, RequestReads, SessionFactory
 from db.notifier import ActivityFeed
+from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
 
 
@@ -70,6 +71,9 @@ class Context:
     # whether an invitation expired) holds for the moment it decides, not the request's start.
     # Tests that fix `now` fix this too (tests/conftest.py), or give a clock of their own.
     clock: Callable[[], datetime] = utc_now
+    # The process's observations of list sizes in the data, which the cost estimate assumes
+    # (none, or no snapshot yet: the declared sizes; resolvers/list_sizes.py).
+    list_sizes: ListSizeObserver | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -109,11 +113,13 @@ REQUEST_KEY = "clubjustice.request"
 
 @dataclass(frozen=True, slots=True)
 class ProcessState:
-    """The process's database and activity feed, handed by the app's lifespan to every
-    request and WebSocket (Starlette copies the lifespan's state into each)."""
+    """The process's database, activity feed and observations of list sizes, handed by the
+    app's lifespan to every request and WebSocket (Starlette copies the lifespan's state
+    into each)."""
 
     database: Database
     feed: ActivityFeed
+    list_sizes: ListSizeObserver
 
     def as_lifespan_state(self) -> dict[str, object]:
         return {PROCESS_KEY: self}

@@ -33,11 +33,18 @@ from db import models
 from db.activity import Subject, append_activity
 from db.notifier import LiveEvent
 from resolvers.context import Info
+from resolvers.list_sizes import fan_out
 from resolvers.mutations import mutation, transaction
 from resolvers.pagination import Page, SortOrder, page_size, paginate
 from resolvers.subscriptions import follow
 
 BY_START = SortOrder("events", (models.Event.starts_at, models.Event.id))
+
+
+# `Event.guests`: the attendances of an event in the GUEST role.
+GUESTS_OF_EVENT = fan_out(
+    "guests_of_event", models.Attendance.event_id, models.Attendance.role == AttendanceRole.GUEST
+)
 
 
 async def events(

@@ -27,6 +27,7 @@ from db.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
+from resolvers.list_sizes import Observation, fan_out
 
 K = TypeVar("K", bound=Hashable)
 
@@ -191,6 +192,54 @@ def _invitations_sent(
     return DataLoader(load_fn=load)
 
 
+V = TypeVar("V")
+
+
+class ListLoader(cached_property[DataLoader[K, V]]):
+    """A loader of a list relation, declared on Loaders: built on first use in a request
+    (a cached_property of `build(session_factory)`), and observable: `observation` reads
+    the most rows one parent has in the data (`parent` is the column pointing at it), which
+    the cost estimate uses for every field this loader answers (resolvers/list_sizes.py)."""
+
+    def __init__(
+        self,
+        build: Callable[[ReadSessions], DataLoader[K, V]],
+        parent: InstrumentedAttribute[Any],
+        *where: ColumnElement[bool],
+    ) -> None:
+        super().__init__(lambda loaders: build(loaders.session_factory))
+        self.parent = parent
+        self.where = where
+        self.observation: Observation | None = None
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        super().__set_name__(owner, name)
+        self.observation = fan_out(name, self.parent, *self.where)
+
+    def observed(self) -> Observation:
+        """Its observation (named after the loader)."""
+        if self.observation is None:
+            raise TypeError("a ListLoader is observable once it is an attribute of Loaders")
+        return self.observation
+
+
+def many_by(
+    column: InstrumentedAttribute[Any], *order_by: InstrumentedAttribute[Any]
+) -> ListLoader[Any, list[Any]]:
+    """A one-to-many relation (grouped_by), observed by its foreign key."""
+    return ListLoader(lambda sessions: grouped_by(sessions, column, *order_by), column)
+
+
+def many_through(
+    key: InstrumentedAttribute[int],
+    target: InstrumentedAttribute[int],
+    model: type[Any],
+    *order_by: InstrumentedAttribute[Any],
+) -> ListLoader[int, list[Any]]:
+    """A many-to-many relation (linked_through), observed by the link table's `key`."""
+    return ListLoader(lambda sessions: linked_through(sessions, key, target, model, *order_by), key)
+
+
 class Loaders:
     """Every relation the graph can walk, one DataLoader each: created on first use and
     memoised for the request (a request that walks two relations builds two loaders)."""
@@ -234,9 +283,9 @@ class Loaders:
     def invitation(self) -> DataLoader[int, Invitation | None]:
         return by_column(self.session_factory, Invitation.id)
 
-    @cached_property
-    def organizations_of_country(self) -> DataLoader[CountryOrganizationsKey, list[Organization]]:
-        return _organizations_by_country(self.session_factory)
+    organizations_of_country: ListLoader[CountryOrganizationsKey, list[Organization]] = ListLoader(
+        _organizations_by_country, Organization.country_id
+    )
 
     @cached_property
     def member_count_of_country(self) -> DataLoader[int, int]:
@@ -246,66 +295,50 @@ class Loaders:
             Organization.status == OrganizationStatus.MEMBER,
         )
 
-    @cached_property
-    def organizations_sponsored_by(self) -> DataLoader[int, list[Organization]]:
-        return grouped_by(
-            self.session_factory, Organization.sponsor_id, Organization.joined_at, Organization.id
-        )
+    organizations_sponsored_by: ListLoader[int, list[Organization]] = many_by(
+        Organization.sponsor_id, Organization.joined_at, Organization.id
+    )
 
-    @cached_property
-    def attendances_of_event(self) -> DataLoader[int, list[Attendance]]:
-        return grouped_by(
-            self.session_factory, Attendance.event_id, Attendance.recorded_at, Attendance.id
-        )
+    attendances_of_event: ListLoader[int, list[Attendance]] = many_by(
+        Attendance.event_id, Attendance.recorded_at, Attendance.id
+    )
 
-    @cached_property
-    def attendances_of_organization(self) -> DataLoader[int, list[Attendance]]:
-        return grouped_by(
-            self.session_factory, Attendance.organization_id, Attendance.recorded_at, Attendance.id
-        )
+    attendances_of_organization: ListLoader[int, list[Attendance]] = many_by(
+        Attendance.organization_id, Attendance.recorded_at, Attendance.id
+    )
 
-    @cached_property
-    def events_hosted_by(self) -> DataLoader[int, list[Event]]:
-        return grouped_by(self.session_factory, Event.host_id, Event.starts_at, Event.id)
+    events_hosted_by: ListLoader[int, list[Event]] = many_by(
+        Event.host_id, Event.starts_at, Event.id
+    )
 
-    @cached_property
-    def meetings_of_working_group(self) -> DataLoader[int, list[Event]]:
-        return grouped_by(self.session_factory, Event.working_group_id, Event.starts_at, Event.id)
+    meetings_of_working_group: ListLoader[int, list[Event]] = many_by(
+        Event.working_group_id, Event.starts_at, Event.id
+    )
 
-    @cached_property
-    def members_of_working_group(self) -> DataLoader[int, list[Organization]]:
-        return linked_through(
-            self.session_factory,
-            WorkingGroupMember.working_group_id,
-            WorkingGroupMember.organization_id,
-            Organization,
-            Organization.name,
-            Organization.id,
-        )
+    members_of_working_group: ListLoader[int, list[Organization]] = many_through(
+        WorkingGroupMember.working_group_id,
+        WorkingGroupMember.organization_id,
+        Organization,
+        Organization.name,
+        Organization.id,
+    )
 
-    @cached_property
-    def working_groups_of_organization(self) -> DataLoader[int, list[WorkingGroup]]:
-        return linked_through(
-            self.session_factory,
-            WorkingGroupMember.organization_id,
-            WorkingGroupMember.working_group_id,
-            WorkingGroup,
-            WorkingGroup.name,
-            WorkingGroup.id,
-        )
+    working_groups_of_organization: ListLoader[int, list[WorkingGroup]] = many_through(
+        WorkingGroupMember.organization_id,
+        WorkingGroupMember.working_group_id,
+        WorkingGroup,
+        WorkingGroup.name,
+        WorkingGroup.id,
+    )
 
-    @cached_property
-    def action_items_of_working_group(self) -> DataLoader[int, list[ActionItem]]:
-        return grouped_by(
-            self.session_factory, ActionItem.working_group_id, ActionItem.due_date, ActionItem.id
-        )
+    action_items_of_working_group: ListLoader[int, list[ActionItem]] = many_by(
+        ActionItem.working_group_id, ActionItem.due_date, ActionItem.id
+    )
 
-    @cached_property
-    def invitations_sent(self) -> DataLoader[InviterYearKey, list[Invitation]]:
-        return _invitations_sent(self.session_factory)
+    invitations_sent: ListLoader[InviterYearKey, list[Invitation]] = ListLoader(
+        _invitations_sent, Invitation.inviter_id
+    )
 
-    @cached_property
-    def invitations_received(self) -> DataLoader[int, list[Invitation]]:
-        return grouped_by(
-            self.session_factory, Invitation.invitee_id, Invitation.created_at, Invitation.id
-        )
+    invitations_received: ListLoader[int, list[Invitation]] = many_by(
+        Invitation.invitee_id, Invitation.created_at, Invitation.id
+    )

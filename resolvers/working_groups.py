@@ -30,7 +30,11 @@ from db import models
 from db.activity import Subject, append_activity
 from db.base import is_unique_violation
 from resolvers.context import Info
+from resolvers.list_sizes import row_count
 from resolvers.mutations import mutation, transaction
+
+# `workingGroups` returns every row: as long as the table.
+WORKING_GROUPS = row_count("working_groups", models.WorkingGroup)
 
 
 async def working_groups(info: Info) -> Sequence[models.WorkingGroup]:

@@ -4,9 +4,11 @@ aliases, directives, root fields, introspection, and an estimated cost.
 The cost estimates how many objects the response could hold, the way GitHub's and
 Shopify's APIs count: every object a field returns costs 1, scalars cost nothing, and a
 list multiplies everything selected inside it by its expected length. Connections use
-their `first` argument; other lists the size declared next to the field (`list_size`,
-schema/fields.py); `_entities`
-uses the number of representations. A mutation's root field costs `MUTATION_COST`.
+their `first` argument; `_entities` uses the number of representations; other lists the
+length observed in the data plus a margin (club/list_sizes.py), never more than the size
+declared next to the field (`list_size`, schema/fields.py) nor than their `first`; without
+observations (none yet, or the last refresh failed), the declared size. A mutation's root
+field costs `MUTATION_COST`.
 Introspection (`__schema`, `__type`) is not costed and not counted in depth; it is bounded
 separately (see schema/limits.py). Fragments are measured once per spread context, so a
 document of fragments that spread each other many times is measured in linear time.
@@ -41,6 +43,8 @@ from graphql import (
     is_list_type,
 )
 
+from club.list_sizes import ObservedSizes
+from resolvers.list_sizes import Observation
 from schema.fields import facts_of
 
 MUTATION_COST = 10
@@ -96,8 +100,10 @@ class _Measurer:
         variables: Mapping[str, Any],
         default_page_size: int,
         max_page_size: int,
+        observed: ObservedSizes | None,
     ) -> None:
         self.schema = schema
+        self.observed = observed
         self.variables = variables
         self.default_page_size = default_page_size
         self.max_page_size = max_page_size
@@ -283,14 +289,16 @@ class _Measurer:
         if page is not None and parent.name.endswith(CONNECTION_SUFFIX):
             return page  # a connection's edges
         facts = facts_of(definition)
-        declared = facts.list_size if facts is not None else None
-        if declared is None:
+        if facts is None or facts.list_size is None:
             return self.default_page_size
+        expected = facts.list_size
+        if facts.observed is not None and self.observed is not None:
+            expected = self.observed.expected(facts.observed.name, facts.list_size)
         if "first" in definition.args:
             first = self._argument(node.arguments, "first")
             if isinstance(first, int):
-                return max(0, min(first, declared))
-        return declared
+                return max(0, min(first, expected))
+        return expected
 
     def _page_size(self, arguments: tuple[ArgumentNode, ...] | None) -> int:
         first = self._argument(arguments, "first")
@@ -341,9 +349,13 @@ def measure(
     *,
     default_page_size: int,
     max_page_size: int,
+    observed: ObservedSizes | None = None,
 ) -> list[OperationSize]:
-    """The size of every operation in the document, and of every fragment none spreads."""
-    measurer = _Measurer(schema, document, variables or {}, default_page_size, max_page_size)
+    """The size of every operation in the document, and of every fragment none spreads.
+    `observed`: the list sizes seen in the data (None: the declared sizes)."""
+    measurer = _Measurer(
+        schema, document, variables or {}, default_page_size, max_page_size, observed
+    )
     sizes = [
         measurer.operation(definition)
         for definition in document.definitions
@@ -355,3 +367,14 @@ def measure(
         for name, fragment in measurer.fragments.items()
         if name not in measurer.spread_names
     ]
+
+
+def observations_of(schema: GraphQLSchema) -> frozenset[Observation]:
+    """Every observation the schema's list fields declare: what a refresh reads."""
+    return frozenset(
+        facts.observed
+        for named in schema.type_map.values()
+        if isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
+        for definition in named.fields.values()
+        if (facts := facts_of(definition)) is not None and facts.observed is not None
+    )

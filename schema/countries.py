@@ -54,7 +54,11 @@ class Country:
 
 @strawberry.type
 class CountryQueries:
-    @field(description="Every ISO 3166-1 country, by name.", list_size=250)
+    @field(
+        description="Every ISO 3166-1 country, by name.",
+        list_size=250,
+        observed_by=countries.COUNTRIES,
+    )
     async def countries(self, info: Info) -> list[Country]:
         return [Country.from_row(row) for row in await countries.countries(info)]
 

@@ -77,7 +77,11 @@ class Event:
         list_size=50,
     )
 
-    @field(description="Organizations that attended as guests.", list_size=50)
+    @field(
+        description="Organizations that attended as guests.",
+        list_size=50,
+        observed_by=events.GUESTS_OF_EVENT,
+    )
     async def guests(self, info: Info) -> list[Organization]:
         rows = await info.context.loaders.attendances_of_event.load(self.pk)
         guest_ids = [row.organization_id for row in rows if row.role is AttendanceRole.GUEST]

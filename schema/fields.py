@@ -1,10 +1,12 @@
 """Every fact about a field, declared once, next to the field.
 
 - `field(...)`: a field with its facts: the audience that may see it (club/access.py), the
-  length the cost limit assumes when it is a list (`list_size`), and whether its value
+  length the cost limit assumes at most when it is a list (`list_size`) and how that length
+  is observed in the data (`observed_by`, resolvers/list_sizes.py), and whether its value
   moves with the clock alone (`clock`; the response cache never stores such an answer).
 - `relation(...)`: a field that is one loader call: which loader, keyed by which attribute
-  of the parent, wrapped in which type. No hand-written resolver.
+  of the parent, wrapped in which type. No hand-written resolver. A list relation is
+  observed through its loader (a `ListLoader`), with no more said.
 - `contributes_to(Type)`: a domain adds its relation fields to a type of a domain below it
   (`Organization.hostedEvents` is declared in schema/events.py), so modules import one way.
 
@@ -24,7 +26,8 @@ from strawberry.extensions.field_extension import FieldExtension
 
 from club.access import Audience
 from resolvers.context import Info
-from resolvers.loaders import Loaders
+from resolvers.list_sizes import Observation
+from resolvers.loaders import ListLoader, Loaders
 from schema.strawberry_private import add_fields, returns_nullable, strawberry_field_of
 from schema.visibility import restricted
 
@@ -35,8 +38,11 @@ FACTS = "clubjustice"
 @dataclass(frozen=True, slots=True)
 class FieldFacts:
     audience: Audience = Audience.PUBLIC
-    # The length the cost limit assumes for a list (None: not a list, or a connection).
+    # The longest the cost limit assumes a list is (None: not a list, or a connection).
     list_size: int | None = None
+    # How its length is observed in the data; the estimate assumes the observed length plus
+    # a margin, up to `list_size` (None: it assumes `list_size`).
+    observed: Observation | None = None
     # Whether the value changes with time alone (an invitation's status once it expires).
     clock: bool = False
     # The loader (an attribute of resolvers.loaders.Loaders) behind a relation.
@@ -57,10 +63,15 @@ def field(
     description: str | None = None,
     audience: Audience = Audience.PUBLIC,
     list_size: int | None = None,
+    observed_by: Observation | None = None,
     clock: bool = False,
 ) -> Any:
-    """`strawberry.field` with the field's facts. Use it as a decorator or with `resolver=`."""
-    facts = FieldFacts(audience=audience, list_size=list_size, clock=clock)
+    """`strawberry.field` with the field's facts. Use it as a decorator or with `resolver=`.
+    A list field reading the data names its observation: `observed_by=` a loader's
+    (`Loaders.organizations_of_country.observed()`) or its own (`row_count(...)`)."""
+    if observed_by is not None and list_size is None:
+        raise TypeError(f"{observed_by.name}: only a list field (with a list_size) is observed")
+    facts = FieldFacts(audience=audience, list_size=list_size, observed=observed_by, clock=clock)
     options: dict[str, Any] = {
         "description": description,
         "extensions": _extensions(audience),
@@ -84,10 +95,19 @@ def relation(
     """A field answered by `Loaders.<loader>` for the parent's attribute `key`, each row made
     into the field's type by `to` (its `from_row`). A parent whose key is None has none; a
     key whose row is missing is null, or an error naming it when the field is non-null."""
-    if not isinstance(getattr(Loaders, loader, None), property | cached_property):
+    declared = getattr(Loaders, loader, None)
+    if not isinstance(declared, property | cached_property):
         raise TypeError(f"Loaders has no loader {loader!r}")
-    if many and list_size is None:
-        raise TypeError(f"the list relation {loader!r} needs a list_size for the cost limit")
+    observed = None
+    if many:
+        if list_size is None:
+            raise TypeError(f"the list relation {loader!r} needs a list_size for the cost limit")
+        if not isinstance(declared, ListLoader):
+            raise TypeError(
+                f"the list relation {loader!r} needs a ListLoader (many_by, many_through), "
+                "whose size the cost limit observes in the data"
+            )
+        observed = declared.observed()
 
     async def resolve(root: Any, info: Info) -> Any:
         value = getattr(root, key)
@@ -105,7 +125,7 @@ def relation(
 
     # Without a return annotation strawberry takes the type from the class attribute.
     del resolve.__annotations__["return"]
-    facts = FieldFacts(audience=audience, list_size=list_size, loader=loader)
+    facts = FieldFacts(audience=audience, list_size=list_size, observed=observed, loader=loader)
     return strawberry.field(
         resolver=resolve,
         description=description,

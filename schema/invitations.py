@@ -16,7 +16,7 @@ from db import models
 from db.notifier import LiveEvent
 from resolvers import invitations
 from resolvers.context import Info
-from resolvers.loaders import InviterYearKey
+from resolvers.loaders import InviterYearKey, Loaders
 from schema.domain import Domain, updates_as
 from schema.enums import InvitationStatus, InvitationUpdateKind
 from schema.fields import contributes_to, field, relation
@@ -117,6 +117,7 @@ class OrganizationInvitations(Organization):
         description="Invitations it sent (in `year`, if given). Admins and itself only.",
         audience=Audience.OWNERS,
         list_size=10,
+        observed_by=Loaders.invitations_sent.observed(),
     )
     async def invitations_sent(
         self, info: Info, year: int | None = None

@@ -35,6 +35,7 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from club.errors import RequestError
+from club.list_sizes import ObservedSizes
 from club.ratelimit import Verdict
 from club.settings import Settings
 from resolvers.context import context_of
@@ -99,17 +100,19 @@ def _measure(
     document: DocumentNode,
     variables: dict[str, Any] | None,
     page_sizes: tuple[int, int],
+    observed: ObservedSizes | None = None,
 ) -> list[OperationSize]:
     if query is None:
-        return _measure_now(schema, document, variables, page_sizes)
+        return _measure_now(schema, document, variables, page_sizes, observed)
     # The same text with the same variables measures the same: measured once. The key holds
     # the variables' digest, never the variables themselves (nor the document): a caller
     # sending large distinct variables must not fill the memory of the process with them.
     variables_json = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
-    key = (schema, query, hashlib.sha256(variables_json).digest(), page_sizes)
+    # A new snapshot of list sizes (each refresh) measures anew.
+    key = (schema, query, hashlib.sha256(variables_json).digest(), page_sizes, observed)
     sizes = _MEASURED.get(key)
     if sizes is None:
-        sizes = _measure_now(schema, document, variables, page_sizes)
+        sizes = _measure_now(schema, document, variables, page_sizes, observed)
         _MEASURED[key] = sizes
         if len(_MEASURED) > _MEASURED_ENTRIES:
             _MEASURED.popitem(last=False)
@@ -119,9 +122,9 @@ def _measure(
 
 
 # The measurements of recent (query, variables) pairs, least recently used first.
-_MEASURED: OrderedDict[tuple[GraphQLSchema, str, bytes, tuple[int, int]], list[OperationSize]] = (
-    OrderedDict()
-)
+_MEASURED: OrderedDict[
+    tuple[GraphQLSchema, str, bytes, tuple[int, int], ObservedSizes | None], list[OperationSize]
+] = OrderedDict()
 _MEASURED_ENTRIES = 256
 
 
@@ -130,6 +133,7 @@ def _measure_now(
     document: DocumentNode,
     variables: dict[str, Any] | None,
     page_sizes: tuple[int, int],
+    observed: ObservedSizes | None,
 ) -> list[OperationSize]:
     return measure(
         schema,
@@ -137,6 +141,7 @@ def _measure_now(
         variables,
         default_page_size=page_sizes[0],
         max_page_size=page_sizes[1],
+        observed=observed,
     )
 
 
@@ -215,6 +220,7 @@ class OperationLimits(SchemaExtension):
             document,
             execution.variables,
             (settings.default_page_size, settings.max_page_size),
+            None if context.list_sizes is None else context.list_sizes.current,
         )
         may_introspect = role in settings.introspection_roles
         if not may_introspect and any(size.introspection for size in sizes):

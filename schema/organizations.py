@@ -15,7 +15,7 @@ from db import models
 from db.notifier import LiveEvent
 from resolvers import organizations
 from resolvers.context import Info
-from resolvers.loaders import CountryOrganizationsKey
+from resolvers.loaders import CountryOrganizationsKey, Loaders
 from resolvers.pagination import page_size
 from schema.countries import Country
 from schema.domain import Domain, updates_as
@@ -93,6 +93,7 @@ class CountryOrganizations(Country):
         description="Organizations based here, by name (`first` defaults to the maximum page "
         "size).",
         list_size=100,  # its `first`, which defaults to the largest page
+        observed_by=Loaders.organizations_of_country.observed(),
     )
     async def organizations(
         self, info: Info, first: int | None = None, status: OrganizationStatus | None = None

@@ -158,7 +158,11 @@ class ActionItemPayload(Payload):
 
 @strawberry.type
 class WorkingGroupQueries:
-    @field(description="Every working group, by name.", list_size=50)
+    @field(
+        description="Every working group, by name.",
+        list_size=50,
+        observed_by=working_groups.WORKING_GROUPS,
+    )
     async def working_groups(self, info: Info) -> list[WorkingGroup]:
         return [WorkingGroup.from_row(row) for row in await working_groups.working_groups(info)]
 

@@ -58,7 +58,9 @@ from resolvers.context import (
     process_state,
     request_state,
 )
+from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
+from schema.cost import observations_of
 from schema.limits import rate_limit_refusal
 from schema.root import build_schema
 from schema.strawberry_private import (
@@ -663,6 +665,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             else state.reads,
             write_session_factory=process.database.write_session_factory,
             feed=process.feed,
+            list_sizes=process.list_sizes,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -834,6 +837,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_overflow=settings.database_max_overflow,
         )
         feed = ActivityFeed(database, poll_interval=settings.live_poll_interval)
+        list_sizes = ListSizeObserver(
+            database.session_factory, observations_of(graphql_core_schema(graphql.schema))
+        )
+        refreshing: asyncio.Task[None] | None = None
         try:
             if settings.migrate_on_start:
                 await upgrade(database.engine)
@@ -841,10 +848,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await feed.start()
             await limiter.start()
             metrics.subscriptions.set_function(lambda: len(feed.mailboxes))
+            metrics.list_sizes_age.set_function(list_sizes.age)
+            if settings.list_size_refresh_seconds > 0:
+                # Before serving, on the data as migrated; then in the background.
+                await list_sizes.refresh()
+                refreshing = asyncio.create_task(list_sizes.run(settings.list_size_refresh_seconds))
+            else:
+                logger.info(
+                    "observing list sizes is off: the cost estimate assumes the declared sizes"
+                )
             app.state.feed = feed  # for diagnostics and tests
+            app.state.list_sizes = list_sizes
             # Starlette copies this into every request's and websocket's `state`.
-            yield ProcessState(database, feed).as_lifespan_state()
+            yield ProcessState(database, feed, list_sizes).as_lifespan_state()
         finally:
+            if refreshing is not None:
+                refreshing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refreshing
             await feed.stop()
             await limiter.close()
             await database.engine.dispose()

@@ -1,6 +1,7 @@
 """Facts about fields are declared next to them (schema/fields.py), and nothing is missed.
 
-- Every list field has the size the cost limit assumes (or is a connection's `edges`).
+- Every list field has the size the cost limit assumes at most (or is a connection's
+  `edges`), and every one that reads the data says how its size is observed.
 - Every federation entity resolves its references.
 - Every field whose answer moves with the clock alone says so (`clock=True`): the response
   cache never stores those. Found by running one query that selects every field of the seeded
@@ -73,6 +74,22 @@ def test_every_list_field_declares_its_size(schema: Schema) -> None:
             if facts is None or facts.list_size is None:
                 undeclared.append(f"{type_name}.{name}")
     assert undeclared == []
+
+
+def test_every_list_field_that_reads_the_data_is_observed(schema: Schema) -> None:
+    """A list field the cost limit sizes from the data (resolvers/list_sizes.py): every one
+    with a declared size, but for the payloads' `errors`, which are not in the database."""
+    unobserved = []
+    for type_name, graphql_type in graphql_schema(schema).type_map.items():
+        if type_name.startswith("__") or not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for name, definition in graphql_type.fields.items():
+            facts = facts_of(definition)
+            if facts is None or facts.list_size is None or facts.observed is not None:
+                continue
+            if get_named_type(definition.type).name != "UserError":
+                unobserved.append(f"{type_name}.{name}")
+    assert unobserved == []
 
 
 def declared_clock_fields(schema: Schema) -> set[str]:

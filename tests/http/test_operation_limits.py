@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from club.enums import Role
-from tests.http.conftest import MakeToken, bearer
-from tests.limit_cases import CASES, PARSER_LIMITS, LimitCase, over
+from club.settings import Settings
+from tests.http.conftest import MakeToken, bearer, open_client
+from tests.limit_cases import CASES, DECLARED_SIZES, PARSER_LIMITS, LimitCase, over
 
 
 async def post(client: httpx.AsyncClient, headers: dict[str, str], query: str) -> Any:
@@ -20,13 +21,14 @@ async def post(client: httpx.AsyncClient, headers: dict[str, str], query: str) -
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.code)
 async def test_just_under_the_limit_runs_and_just_over_is_refused(
-    client: httpx.AsyncClient, partner: dict[str, str], case: LimitCase
+    settings: Settings, session_factory: Any, partner: dict[str, str], case: LimitCase
 ) -> None:
-    under = await post(client, partner, case.query(case.limit))
+    async for client in open_client(settings.model_copy(update=case.settings)):
+        under = await post(client, partner, case.query(case.limit))
+        refused = await post(client, partner, case.query(over(case, case.limit)))
     assert "errors" not in under, under
     assert under["data"] is not None
 
-    refused = await post(client, partner, case.query(over(case, case.limit)))
     assert refused["data"] is None
     [error] = refused["errors"]
     assert error["extensions"]["code"] == case.code
@@ -36,16 +38,17 @@ async def test_just_under_the_limit_runs_and_just_over_is_refused(
 
 
 async def test_the_cost_budget_is_per_role(
-    client: httpx.AsyncClient, make_token: MakeToken
+    settings: Settings, session_factory: Any, make_token: MakeToken
 ) -> None:
     query = "{ countries { organizations(first: 39) { name } } }"  # 250 x 40 = 10,000
-    partner = await post(client, bearer(await make_token(Role.PARTNER)), query)
+    async for client in open_client(settings.model_copy(update=DECLARED_SIZES)):
+        partner = await post(client, bearer(await make_token(Role.PARTNER)), query)
+        admin = await post(client, bearer(await make_token(Role.ADMIN)), query)
     assert partner["errors"][0]["extensions"] == {
         "code": "COST_LIMIT_EXCEEDED",
         "limit": 5000,
         "measured": 10_000,
     }
-    admin = await post(client, bearer(await make_token(Role.ADMIN)), query)
     assert "errors" not in admin
 
 

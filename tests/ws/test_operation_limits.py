@@ -29,7 +29,7 @@ async def test_just_under_the_limit_subscribes_and_just_over_is_refused(
 ) -> None:
     assert case.subscription is not None
     limit = case.ws_limit or case.limit
-    settings = live_settings
+    settings = live_settings.model_copy(update=case.settings)
     if case.ws_limit is not None:
         settings = settings.model_copy(update={"max_root_fields": case.ws_limit})
     async for server in run_server(settings):

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from club.settings import Settings
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
 from tests.factories import add, country_ids, organization
-from tests.limit_cases import CASES, over
+from tests.limit_cases import CASES, DECLARED_SIZES, over
 from tests.ws.conftest import (
     EVENT_TIMEOUT,
     LiveServer,
@@ -225,16 +226,17 @@ async def test_operations_on_one_connection_do_not_share_loaders_or_cached_answe
     ids=lambda case: case.code,
 )
 async def test_a_query_over_the_limit_is_refused_with_its_code(
-    live_server: LiveServer, make_token: Any, case: Any
+    live_settings: Settings, session_factory: Any, make_token: Any, case: Any
 ) -> None:
-    subscriber = await Subscriber.open(live_server.ws, await make_token(Role.PARTNER))
-    payload = await answer(subscriber, case.query(case.limit))
-    assert "errors" not in payload, payload
-    [error] = await answer(subscriber, case.query(over(case, case.limit)))
-    assert error["extensions"]["code"] == case.code
-    assert error["extensions"]["limit"] == case.limit
-    assert error["extensions"]["measured"] > case.limit
-    await subscriber.close()
+    async for server in run_server(live_settings.model_copy(update=case.settings)):
+        subscriber = await Subscriber.open(server.ws, await make_token(Role.PARTNER))
+        payload = await answer(subscriber, case.query(case.limit))
+        assert "errors" not in payload, payload
+        [error] = await answer(subscriber, case.query(over(case, case.limit)))
+        assert error["extensions"]["code"] == case.code
+        assert error["extensions"]["limit"] == case.limit
+        assert error["extensions"]["measured"] > case.limit
+        await subscriber.close()
 
 
 async def test_a_slow_query_is_stopped_and_the_connection_goes_on(
@@ -343,9 +345,19 @@ async def metric_samples(
     }
 
 
+@pytest.fixture
+async def declared_sizes_server(
+    live_settings: Settings, session_factory: Any
+) -> AsyncIterator[LiveServer]:
+    """A server whose cost estimate assumes the declared list sizes (tests/limit_cases.py)."""
+    async for server in run_server(live_settings.model_copy(update=DECLARED_SIZES)):
+        yield server
+
+
 async def test_operations_are_counted_and_logged_each_with_its_own_request_id(
-    live_server: LiveServer, make_token: Any, caplog: pytest.LogCaptureFixture
+    declared_sizes_server: LiveServer, make_token: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    live_server = declared_sizes_server
     subscriber = await Subscriber.open(live_server.ws, await make_token(Role.PARTNER))
     with caplog.at_level(logging.INFO, logger="clubjustice.access"):
         await answer(subscriber, "query Me { viewer { role } }")
