@@ -845,18 +845,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if settings.migrate_on_start:
                 await upgrade(database.engine)
             await ensure_migrated(database.engine)
-            await feed.start()
-            await limiter.start()
-            metrics.subscriptions.set_function(lambda: len(feed.mailboxes))
             metrics.list_sizes_age.set_function(list_sizes.age)
             if settings.list_size_refresh_seconds > 0:
-                # Before serving, on the data as migrated; then in the background.
+                # Before serving, on the data as migrated (and before the feed starts reading,
+                # so that start-up holds one pooled connection at a time); then in the
+                # background.
                 await list_sizes.refresh()
                 refreshing = asyncio.create_task(list_sizes.run(settings.list_size_refresh_seconds))
             else:
                 logger.info(
                     "observing list sizes is off: the cost estimate assumes the declared sizes"
                 )
+            await feed.start()
+            await limiter.start()
+            metrics.subscriptions.set_function(lambda: len(feed.mailboxes))
             app.state.feed = feed  # for diagnostics and tests
             app.state.list_sizes = list_sizes
             # Starlette copies this into every request's and websocket's `state`.
