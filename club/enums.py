@@ -49,6 +49,9 @@ class FocusArea(StrEnum):
     PARALEGAL_FIELD_WORK = "PARALEGAL_FIELD_WORK"
     PRO_BONO_LAWYERS = "PRO_BONO_LAWYERS"
     DATA_AND_EVIDENCE = "DATA_AND_EVIDENCE"
+    # Initiatives' themes beyond the working groups' (the pandemic's aftermath).
+    PUBLIC_HEALTH = "PUBLIC_HEALTH"
+    SOCIAL_PROBLEMS = "SOCIAL_PROBLEMS"
     OTHER = "OTHER"
 
 
@@ -88,6 +91,12 @@ class ActivityKind(StrEnum):
     ACTION_ITEM_ADDED = "ACTION_ITEM_ADDED"
     ACTION_ITEM_UPDATED = "ACTION_ITEM_UPDATED"
     TOKEN_REVOKED = "TOKEN_REVOKED"
+    INITIATIVE_PROPOSED = "INITIATIVE_PROPOSED"
+    INITIATIVE_UPDATED = "INITIATIVE_UPDATED"
+    INITIATIVE_PARTNER_ADDED = "INITIATIVE_PARTNER_ADDED"
+    INITIATIVE_PARTNER_REMOVED = "INITIATIVE_PARTNER_REMOVED"
+    INITIATIVE_STAGE_CHANGED = "INITIATIVE_STAGE_CHANGED"
+    GRADUATION_RECORDED = "GRADUATION_RECORDED"
 
 
 class MeetingUpdateKind(StrEnum):
@@ -123,4 +132,32 @@ INVITATION_UPDATES = {
     ActivityKind.INVITATION_DECLINED: InvitationUpdateKind.DECLINED,
     ActivityKind.INVITATION_REVOKED: InvitationUpdateKind.REVOKED,
     ActivityKind.INVITATION_EXPIRED: InvitationUpdateKind.EXPIRED,
+}
+
+
+class InitiativeStage(StrEnum):
+    """IDEA → INCUBATING → PILOTING → IMPLEMENTED, one step at a time; or SHELVED, and back."""
+
+    IDEA = "IDEA"
+    INCUBATING = "INCUBATING"
+    PILOTING = "PILOTING"
+    IMPLEMENTED = "IMPLEMENTED"
+    SHELVED = "SHELVED"
+
+
+class InitiativeUpdateKind(StrEnum):
+    PROPOSED = "PROPOSED"
+    UPDATED = "UPDATED"
+    PARTNER_ADDED = "PARTNER_ADDED"
+    PARTNER_REMOVED = "PARTNER_REMOVED"
+    STAGE_CHANGED = "STAGE_CHANGED"
+
+
+# The activity an `initiativeUpdates` subscription delivers, as the kind it reports.
+INITIATIVE_UPDATES = {
+    ActivityKind.INITIATIVE_PROPOSED: InitiativeUpdateKind.PROPOSED,
+    ActivityKind.INITIATIVE_UPDATED: InitiativeUpdateKind.UPDATED,
+    ActivityKind.INITIATIVE_PARTNER_ADDED: InitiativeUpdateKind.PARTNER_ADDED,
+    ActivityKind.INITIATIVE_PARTNER_REMOVED: InitiativeUpdateKind.PARTNER_REMOVED,
+    ActivityKind.INITIATIVE_STAGE_CHANGED: InitiativeUpdateKind.STAGE_CHANGED,
 }
