@@ -24,6 +24,7 @@ from club.enums import (
     EventKind,
     EventStatus,
     FocusArea,
+    InitiativeStage,
     InvitationStatus,
     OrganizationKind,
     OrganizationStatus,
@@ -184,6 +185,130 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     responded_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
+
+
+class IncubatorProgram(Base):
+    """A program of the ideas incubator (KyivLEPP), run by one organization."""
+
+    __tablename__ = "incubator_programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class ProgramSupporter(Base):
+    __tablename__ = "program_supporters"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("incubator_programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    commitment: Mapped[str | None] = mapped_column(Text)
+
+
+class ProgramGraduate(Base):
+    """An organization that graduated from a program, in a year: once per program."""
+
+    __tablename__ = "program_graduates"
+
+    program_id: Mapped[int] = mapped_column(
+        ForeignKey("incubator_programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    year: Mapped[int] = mapped_column(index=True)
+    recorded_at: Mapped[datetime]
+
+
+class Initiative(Base):
+    """An idea the club incubates, from proposal to implementation (or the shelf)."""
+
+    __tablename__ = "initiatives"
+    __table_args__ = (
+        CheckConstraint("cohort_year IS NULL OR program_id IS NOT NULL", name="cohort_of_program"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    problem: Mapped[str] = mapped_column(Text)
+    focus_area: Mapped[FocusArea] = mapped_column(enum_column(FocusArea), index=True)
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    program_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incubator_programs.id", ondelete="SET NULL"), index=True
+    )
+    cohort_year: Mapped[int | None]
+    working_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("working_groups.id", ondelete="SET NULL"), index=True
+    )
+    stage: Mapped[InitiativeStage] = mapped_column(
+        enum_column(InitiativeStage), default=InitiativeStage.IDEA, index=True
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class InitiativeCountry(Base):
+    __tablename__ = "initiative_countries"
+
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    country_id: Mapped[int] = mapped_column(
+        ForeignKey("countries.id"), primary_key=True, index=True
+    )
+
+
+class InitiativePartner(Base):
+    """An organization taking part in an initiative it did not propose; once each."""
+
+    __tablename__ = "initiative_partners"
+
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime]
+
+
+class InitiativeSupporter(Base):
+    __tablename__ = "initiative_supporters"
+
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    commitment: Mapped[str | None] = mapped_column(Text)
+
+
+class InitiativeStageChange(Base):
+    """One step of an initiative's history, its proposal (to IDEA) included: the timeline
+    the statistics measure (days between stages). The stage it came from is the step
+    before; a shelved initiative returns to the stage before its last SHELVED step."""
+
+    __tablename__ = "initiative_stage_changes"
+    __table_args__ = (Index("ix_initiative_stage_changes_history", "initiative_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id", ondelete="CASCADE"))
+    stage: Mapped[InitiativeStage] = mapped_column(enum_column(InitiativeStage))
+    changed_at: Mapped[datetime]
+    # The organization that made the change; None: the secretariat.
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class ActivityLogEntry(Base):

@@ -1,11 +1,9 @@
 """Demo data from the club's launch. Idempotent: seeding twice adds nothing the second time."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from club.enums import (
     ActionItemStatus,
@@ -18,6 +16,7 @@ from club.enums import (
     OrganizationStatus,
 )
 from db.engine import SessionFactory
+from db.incubator_seed import seed_incubator
 from db.models import (
     ActionItem,
     Attendance,
@@ -28,10 +27,9 @@ from db.models import (
     WorkingGroup,
     WorkingGroupMember,
 )
+from db.seeding import SeedReport, get_or_add
 
 LAUNCH = datetime(2021, 10, 28, 12, 0, tzinfo=UTC)
-
-M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -329,31 +327,6 @@ EVENTS: list[DemoEvent] = [
 ]
 
 
-@dataclass
-class SeedReport:
-    created: dict[str, int] = field(default_factory=dict)
-
-    def count(self, kind: str) -> None:
-        self.created[kind] = self.created.get(kind, 0) + 1
-
-    @property
-    def total(self) -> int:
-        return sum(self.created.values())
-
-
-async def _get_or_add(
-    session: AsyncSession, report: SeedReport, model: type[M], lookup: dict[str, Any], **values: Any
-) -> M:
-    existing = (await session.scalars(select(model).filter_by(**lookup))).first()
-    if existing is not None:
-        return existing
-    row = model(**lookup, **values)
-    session.add(row)
-    await session.flush()
-    report.count(model.__tablename__)  # type: ignore[attr-defined]
-    return row
-
-
 async def seed(session_factory: SessionFactory, *, now: datetime | None = None) -> SeedReport:
     """Insert what is missing of the demo data, in one transaction."""
     now = now or datetime.now(UTC)
@@ -362,7 +335,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
         countries = {c.code: c.id for c in await session.scalars(select(Country))}
         orgs: dict[str, Organization] = {}
         for demo in ORGANIZATIONS:
-            orgs[demo.slug] = await _get_or_add(
+            orgs[demo.slug] = await get_or_add(
                 session,
                 report,
                 Organization,
@@ -382,7 +355,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
         groups: dict[str, WorkingGroup] = {}
         for demo_group in WORKING_GROUPS:
             name = demo_group.name
-            group = groups[demo_group.slug] = await _get_or_add(
+            group = groups[demo_group.slug] = await get_or_add(
                 session,
                 report,
                 WorkingGroup,
@@ -394,7 +367,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
                 description=f"The club's working group on {name[0].lower() + name[1:]}.",
             )
             for member in demo_group.members:
-                await _get_or_add(
+                await get_or_add(
                     session,
                     report,
                     WorkingGroupMember,
@@ -402,7 +375,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
                     joined_at=LAUNCH,
                 )
             for item in demo_group.action_plan:
-                await _get_or_add(
+                await get_or_add(
                     session,
                     report,
                     ActionItem,
@@ -415,7 +388,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
 
         for demo_event in EVENTS:
             starts_at = demo_event.starts_at
-            event = await _get_or_add(
+            event = await get_or_add(
                 session,
                 report,
                 Event,
@@ -432,7 +405,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
                 description=f"{demo_event.title}.",
             )
             for slug, role in demo_event.attendances:
-                await _get_or_add(
+                await get_or_add(
                     session,
                     report,
                     Attendance,
@@ -475,7 +448,7 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
             ),
         ]
         for inviter, invitee, invitation_status, created_at, responded_at in invitations:
-            await _get_or_add(
+            await get_or_add(
                 session,
                 report,
                 Invitation,
@@ -487,4 +460,6 @@ async def seed(session_factory: SessionFactory, *, now: datetime | None = None) 
                 responded_at=responded_at,
                 message="We would be glad to welcome you to Club Justice.",
             )
+
+        await seed_incubator(session, report, orgs=orgs, groups=groups, countries=countries)
     return report

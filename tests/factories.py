@@ -12,6 +12,7 @@ from club.enums import (
     EventKind,
     EventStatus,
     FocusArea,
+    InitiativeStage,
     InvitationStatus,
     OrganizationKind,
     OrganizationStatus,
@@ -22,6 +23,8 @@ from db.models import (
     Attendance,
     Country,
     Event,
+    IncubatorProgram,
+    Initiative,
     Invitation,
     Organization,
     WorkingGroup,
@@ -189,3 +192,31 @@ async def activity_log(session_factory: SessionFactory, last: Any) -> list[tuple
             ).order_by(ActivityLogEntry.id)
         )
         return [tuple(row) for row in rows]
+
+
+def program(organizer_id: int, **values: Any) -> IncubatorProgram:
+    n = next(_sequence)
+    defaults: dict[str, Any] = {
+        "slug": f"program-{n}",
+        "name": f"Program {n:05d}",
+        "organizer_id": organizer_id,
+        "created_at": T0,
+    }
+    return IncubatorProgram(**{**defaults, **values})
+
+
+def initiative(proposer_id: int, **values: Any) -> Initiative:
+    """An initiative straight into the table (no countries, partners or history unless
+    added): for tests of what reads it."""
+    n = next(_sequence)
+    defaults: dict[str, Any] = {
+        "title": f"Initiative {n:05d}",
+        "summary": "A summary.",
+        "problem": "A problem.",
+        "focus_area": FocusArea.OTHER,
+        "proposer_id": proposer_id,
+        "stage": InitiativeStage.IDEA,
+        "created_at": T0 + timedelta(minutes=n),
+        "updated_at": T0 + timedelta(minutes=n),
+    }
+    return Initiative(**{**defaults, **values})

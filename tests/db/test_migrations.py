@@ -9,7 +9,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import JSON, Integer, String, column, func, select, table, text
+from sqlalchemy import JSON, Integer, String, column, func, inspect, select, table, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from club.enums import FocusArea
@@ -328,3 +329,31 @@ async def test_0006_normalizes_stored_addresses_and_logs_the_rest(
         assert dict((await session.execute(select(Event.id, Event.meeting_url))).all()) == urls
     await upgrade(blank_engine)
     assert (await migration_state(blank_engine)).at_head
+
+
+async def test_0008_adds_two_focus_areas_to_working_groups_and_moves_back(
+    blank_engine: AsyncEngine,
+) -> None:
+    """The CHECK on working groups' focus area takes PUBLIC_HEALTH once 0008 ran; the
+    downgrade drops the incubator's tables and narrows it again."""
+    await upgrade(blank_engine, "0007")
+    factory = create_session_factory(blank_engine)
+
+    def group(slug: str, focus_area: FocusArea) -> WorkingGroup:
+        return WorkingGroup(slug=slug, name=slug, focus_area=focus_area, created_at=T0)
+
+    with pytest.raises(IntegrityError):
+        await add(factory, group("health", FocusArea.PUBLIC_HEALTH))
+    await upgrade(blank_engine)
+    await add(factory, group("health", FocusArea.PUBLIC_HEALTH), group("data", FocusArea.OTHER))
+
+    await downgrade(blank_engine, "0007")
+    async with blank_engine.connect() as connection:
+        names = await connection.run_sync(lambda c: inspect(c).get_table_names())
+        slugs = (await connection.execute(text("SELECT slug FROM working_groups"))).scalars()
+        assert list(slugs) == ["data"]
+    assert "initiatives" not in names
+    with pytest.raises(IntegrityError):
+        await add(factory, group("social", FocusArea.SOCIAL_PROBLEMS))
+    await upgrade(blank_engine)
+    await add(factory, group("social", FocusArea.SOCIAL_PROBLEMS))

@@ -33,4 +33,12 @@ async def test_seeding_twice_adds_nothing_the_second_time(session_factory: Any) 
         "events": 3,
         "attendances": 16,
         "invitations": 4,
+        "incubator_programs": 1,
+        "program_supporters": 1,
+        "program_graduates": 2,
+        "initiatives": 5,
+        "initiative_countries": 7,
+        "initiative_partners": 6,
+        "initiative_supporters": 2,
+        "initiative_stage_changes": 13,
     }

@@ -37,7 +37,7 @@ def test_upgrade_then_seed_twice(workdir: Path) -> None:
     first = clubjustice("seed", cwd=workdir)
     second = clubjustice("seed", cwd=workdir)
     assert (first.returncode, second.returncode) == (0, 0)
-    assert "demo data: 56 rows added" in first.stderr
+    assert "demo data: 93 rows added" in first.stderr
     assert "demo data: 0 rows added" in second.stderr
     assert (workdir / "clubjustice.db").exists()
 
