@@ -22,8 +22,16 @@ from db.models import (
     Attendance,
     Country,
     Event,
+    IncubatorProgram,
+    Initiative,
+    InitiativeCountry,
+    InitiativePartner,
+    InitiativeStageChange,
+    InitiativeSupporter,
     Invitation,
     Organization,
+    ProgramGraduate,
+    ProgramSupporter,
     WorkingGroup,
     WorkingGroupMember,
 )
@@ -341,4 +349,84 @@ class Loaders:
 
     invitations_received: ListLoader[int, list[Invitation]] = many_by(
         Invitation.invitee_id, Invitation.created_at, Invitation.id
+    )
+
+    # --- the ideas incubator -----------------------------------------------------------
+
+    @cached_property
+    def incubator_program(self) -> DataLoader[int, IncubatorProgram | None]:
+        return by_column(self.session_factory, IncubatorProgram.id)
+
+    @cached_property
+    def incubator_program_by_slug(self) -> DataLoader[str, IncubatorProgram | None]:
+        return by_column(self.session_factory, IncubatorProgram.slug)
+
+    @cached_property
+    def initiative(self) -> DataLoader[int, Initiative | None]:
+        return by_column(self.session_factory, Initiative.id)
+
+    programs_organized_by: ListLoader[int, list[IncubatorProgram]] = many_by(
+        IncubatorProgram.organizer_id, IncubatorProgram.name, IncubatorProgram.id
+    )
+
+    supporters_of_program: ListLoader[int, list[ProgramSupporter]] = many_by(
+        ProgramSupporter.program_id, ProgramSupporter.organization_id
+    )
+
+    graduates_of_program: ListLoader[int, list[ProgramGraduate]] = many_by(
+        ProgramGraduate.program_id, ProgramGraduate.year, ProgramGraduate.organization_id
+    )
+
+    initiatives_of_program: ListLoader[int, list[Initiative]] = many_by(
+        Initiative.program_id, Initiative.created_at, Initiative.id
+    )
+
+    initiatives_of_working_group: ListLoader[int, list[Initiative]] = many_by(
+        Initiative.working_group_id, Initiative.created_at, Initiative.id
+    )
+
+    initiatives_proposed_by: ListLoader[int, list[Initiative]] = many_by(
+        Initiative.proposer_id, Initiative.created_at, Initiative.id
+    )
+
+    initiatives_partnered_by: ListLoader[int, list[Initiative]] = many_through(
+        InitiativePartner.organization_id,
+        InitiativePartner.initiative_id,
+        Initiative,
+        Initiative.created_at,
+        Initiative.id,
+    )
+
+    initiatives_of_country: ListLoader[int, list[Initiative]] = many_through(
+        InitiativeCountry.country_id,
+        InitiativeCountry.initiative_id,
+        Initiative,
+        Initiative.created_at,
+        Initiative.id,
+    )
+
+    countries_of_initiative: ListLoader[int, list[Country]] = many_through(
+        InitiativeCountry.initiative_id,
+        InitiativeCountry.country_id,
+        Country,
+        Country.name,
+        Country.id,
+    )
+
+    partners_of_initiative: ListLoader[int, list[Organization]] = many_through(
+        InitiativePartner.initiative_id,
+        InitiativePartner.organization_id,
+        Organization,
+        Organization.name,
+        Organization.id,
+    )
+
+    supporters_of_initiative: ListLoader[int, list[InitiativeSupporter]] = many_by(
+        InitiativeSupporter.initiative_id, InitiativeSupporter.organization_id
+    )
+
+    stage_history_of_initiative: ListLoader[int, list[InitiativeStageChange]] = many_by(
+        InitiativeStageChange.initiative_id,
+        InitiativeStageChange.changed_at,
+        InitiativeStageChange.id,
     )

@@ -11,7 +11,15 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from club.errors import RequestError
 from resolvers.context import Context, as_context
-from schema import countries, events, invitations, organizations, viewer, working_groups
+from schema import (
+    countries,
+    events,
+    incubator,
+    invitations,
+    organizations,
+    viewer,
+    working_groups,
+)
 from schema.domain import merge
 from schema.errors import ErrorCodes
 from schema.limits import OperationChecks, ParseCache
@@ -115,6 +123,7 @@ DOMAINS = (
     events.DOMAIN,
     working_groups.DOMAIN,
     invitations.DOMAIN,
+    incubator.DOMAIN,
 )
 Query = merge("Query", [domain.query for domain in DOMAINS])
 Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])

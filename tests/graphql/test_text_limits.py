@@ -13,7 +13,15 @@ from club.enums import FocusArea, Role
 from db.models import ActionItem, WorkingGroup
 from schema.ids import encode_id
 from schema.strawberry_private import graphql_core_schema
-from tests.factories import T0, add, country_ids, event, guests_of_a_member, organization
+from tests.factories import (
+    T0,
+    add,
+    country_ids,
+    event,
+    guests_of_a_member,
+    initiative,
+    organization,
+)
 from tests.snapshots import snapshot
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
@@ -72,11 +80,14 @@ ARGUMENTS = [
     ("country", "code: $v", "code", 2),
     ("organization", "slug: $v", "slug", 80),
     ("workingGroup", "slug: $v", "slug", 80),
+    ("initiatives", "filter: {countryCode: $v}", "countryCode", 2),
+    ("incubatorProgram", "slug: $v", "slug", 80),
 ]
+CONNECTIONS = {"organizations", "initiatives"}
 
 
 def query_of(root: str, argument: str) -> str:
-    selection = "totalCount" if root == "organizations" else "__typename"
+    selection = "totalCount" if root in CONNECTIONS else "__typename"
     return f"query($v: String!) {{ {root}({argument}) {{ {selection} }} }}"
 
 
@@ -93,7 +104,7 @@ async def test_a_query_argument_past_its_maximum_is_bad_user_input(
 ) -> None:
     response = await run(query_of(root, argument), {"v": "x" * (max_length + past)})
     assert without_locations(response) == {
-        "data": None if root == "organizations" else {root: None},  # a connection is non-null
+        "data": None if root in CONNECTIONS else {root: None},  # a connection is non-null
         "errors": [refused_argument(field, max_length, root)],
     }
 
@@ -106,7 +117,7 @@ async def test_a_query_argument_at_its_maximum_runs(
     them)."""
     around = "" if field == "slug" else "  "
     response = await run(query_of(root, argument), {"v": around + "x" * max_length + around})
-    assert response == {"data": {root: {"totalCount": 0} if root == "organizations" else None}}
+    assert response == {"data": {root: {"totalCount": 0} if root in CONNECTIONS else None}}
 
 
 async def test_a_long_country_code_in_an_entity_representation_is_bad_user_input(
@@ -157,13 +168,15 @@ async def ids(session_factory: Any) -> dict[str, str]:
     await add(session_factory, group, organization(md, slug="spare"))
     meeting = event(inviter.id, starts_at=datetime(2026, 10, 1, tzinfo=UTC))
     item = ActionItem(working_group_id=group.id, title="Map the courts", created_at=T0)
-    await add(session_factory, meeting, item)
+    idea = initiative(inviter.id)
+    await add(session_factory, meeting, item, idea)
     return {
         "Organization": encode_id("Organization", inviter.id),
         "guest": encode_id("Organization", guest.id),
         "Event": encode_id("Event", meeting.id),
         "WorkingGroup": encode_id("WorkingGroup", group.id),
         "ActionItem": encode_id("ActionItem", item.id),
+        "Initiative": encode_id("Initiative", idea.id),
     }
 
 
@@ -174,6 +187,14 @@ MEETING = {
     "startsAt": "2026-10-02T09:00:00Z",
     "endsAt": "2026-10-02T11:00:00Z",
 }
+IDEA = {
+    "title": "Court users' help desk",
+    "summary": "Volunteers at the courthouse door.",
+    "problem": "People get lost in court.",
+    "focusArea": "PARALEGAL_FIELD_WORK",
+    "countryCodes": ["MD"],
+}
+COUNTRY_CODES = "`countryCodes` holds ISO 3166-1 alpha-2 codes of 2 letters."
 # Each mutation: its arguments, and its variables but the long one.
 CALLS: dict[str, tuple[str, Any]] = {
     "registerOrganization": ("input: $input", lambda i: {"input": dict(ORGANIZATION)}),
@@ -200,6 +221,15 @@ CALLS: dict[str, tuple[str, Any]] = {
         "input: $input",
         lambda i: {"input": {"inviteeId": i["guest"], "inviterId": i["Organization"]}},
     ),
+    "proposeInitiative": (
+        "input: $input",
+        lambda i: {"input": {**IDEA, "proposerId": i["Organization"]}},
+    ),
+    "updateInitiative": ("id: $id, input: $input", lambda i: {"id": i["Initiative"], "input": {}}),
+    "moveInitiativeStage": (
+        "id: $id, stage: SHELVED, note: $note",
+        lambda i: {"id": i["Initiative"]},
+    ),
 }
 INPUT_TYPES = {
     "registerOrganization": "RegisterOrganizationInput!",
@@ -210,6 +240,8 @@ INPUT_TYPES = {
     "addActionItem": "ActionItemInput!",
     "updateActionItem": "ActionItemInput!",
     "inviteOrganization": "InviteOrganizationInput!",
+    "proposeInitiative": "ProposeInitiativeInput!",
+    "updateInitiative": "UpdateInitiativeInput!",
 }
 COUNTRY_CODE = "`countryCode` must be an ISO 3166-1 alpha-2 code of 2 letters."
 TOO_LONG_AN_ADDRESS = (
@@ -241,12 +273,26 @@ FIELDS = [
     ("updateActionItem", "title", "`title` must be 3 to 200 characters long."),
     ("inviteOrganization", "message", "`message` must be 1 to 2000 characters long."),
     ("inviteOrganization", "idempotencyKey", "`idempotencyKey` must be 1 to 100 characters long."),
+    ("proposeInitiative", "title", "`title` must be 3 to 200 characters long."),
+    ("proposeInitiative", "summary", "`summary` must be 3 to 1000 characters long."),
+    ("proposeInitiative", "problem", "`problem` must be 3 to 5000 characters long."),
+    ("proposeInitiative", "countryCodes", COUNTRY_CODES),
+    ("updateInitiative", "title", "`title` must be 3 to 200 characters long."),
+    ("updateInitiative", "summary", "`summary` must be 3 to 1000 characters long."),
+    ("updateInitiative", "problem", "`problem` must be 3 to 5000 characters long."),
+    ("updateInitiative", "countryCodes", COUNTRY_CODES),
+    ("moveInitiativeStage", "note", "`note` must be 1 to 2000 characters long."),
 ]
 
 
 def operation(mutation: str) -> str:
     arguments = CALLS[mutation][0]
-    types = {"$id": "ID!", "$input": INPUT_TYPES.get(mutation, ""), "$reason": "String"}
+    types = {
+        "$id": "ID!",
+        "$input": INPUT_TYPES.get(mutation, ""),
+        "$reason": "String",
+        "$note": "String",
+    }
     declared = ", ".join(f"{v}: {t}" for v, t in types.items() if v in arguments)
     return (
         f"mutation({declared}) {{ {mutation}({arguments}) {{ errors {{ code message field }} }} }}"
@@ -256,8 +302,8 @@ def operation(mutation: str) -> str:
 def variables(mutation: str, ids: dict[str, str], field: str) -> dict[str, Any]:
     """The mutation's variables, with 60,000 characters in `field`."""
     given: dict[str, Any] = CALLS[mutation][1](ids)
-    value = HUGE[:-12] + "@example.org" if field == "contactEmail" else HUGE
-    given.get("input", given)[field] = value
+    value: Any = HUGE[:-12] + "@example.org" if field == "contactEmail" else HUGE
+    given.get("input", given)[field] = [value] if field == "countryCodes" else value
     return given
 
 
@@ -284,7 +330,9 @@ def string_arguments(schema: Any, root: str) -> set[tuple[str, str]]:
 def test_every_free_text_argument_and_input_field_is_tested(schema: Any) -> None:
     """A new String argument or input field fails here until it has a limit and a test
     above (cursors, `after`, are parsed exactly and refused whatever their length)."""
-    cursors = {(name, "after") for name in ("organizations", "events")}
+    cursors = {
+        (name, "after") for name in ("organizations", "events", "initiatives", "incubatorPrograms")
+    }
     tested = {(root, field) for root, _, field, _ in ARGUMENTS}
     assert string_arguments(schema, "Query") == cursors | tested
     assert string_arguments(schema, "Subscription") == {
@@ -292,6 +340,7 @@ def test_every_free_text_argument_and_input_field_is_tested(schema: Any) -> None
         ("memberJoined", "after"),
         ("meetingUpdates", "after"),
         ("invitationUpdates", "after"),
+        ("initiativeUpdates", "after"),
     }
     assert string_arguments(schema, "Mutation") == {(m, f) for m, f, _ in FIELDS}
 
