@@ -250,7 +250,10 @@ def _supporters(given: Sequence[Supporting]) -> dict[int, str | None]:
                 ErrorCode.INVALID_INPUT, "A supporter is named once.", "supporters"
             )
         supporters[pk] = optional_text(
-            supporter.commitment, "commitment", max_length=incubator.COMMITMENT_LENGTH
+            supporter.commitment,
+            "commitment",
+            max_length=incubator.COMMITMENT_LENGTH,
+            multiline=True,
         )
     return supporters
 
@@ -322,14 +325,15 @@ async def _working_group_id(session: AsyncSession, given: str | None) -> int | N
 
 def _texts(given: Mapping[str, Any]) -> dict[str, Any]:
     """The initiative's free text among `given`, trimmed and checked."""
+    # name: (maximum length, whether it may run over several lines)
     limits = {
-        "title": TITLE_LENGTH,
-        "summary": incubator.SUMMARY_LENGTH,
-        "problem": incubator.PROBLEM_LENGTH,
+        "title": (TITLE_LENGTH, False),
+        "summary": (incubator.SUMMARY_LENGTH, True),
+        "problem": (incubator.PROBLEM_LENGTH, True),
     }
     return {
-        name: text(given[name] or "", name, min_length=3, max_length=limit)
-        for name, limit in limits.items()
+        name: text(given[name] or "", name, min_length=3, max_length=limit, multiline=multiline)
+        for name, (limit, multiline) in limits.items()
         if name in given
     }
 
@@ -512,7 +516,7 @@ async def move_initiative_stage(
     """The program's organizer (or, with no program, the proposer) or the secretariat moves
     an initiative one step, to the shelf or back from it; the history keeps who, when, why."""
     principal = info.context.principal
-    note = optional_text(note, "note", max_length=incubator.NOTE_LENGTH)
+    note = optional_text(note, "note", max_length=incubator.NOTE_LENGTH, multiline=True)
     now = info.context.now
     async with transaction(info) as session:
         row = await _locked_initiative(session, id, "id")

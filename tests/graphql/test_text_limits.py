@@ -371,9 +371,9 @@ async def test_a_60000_character_input_field_is_refused_in_the_payload(
 TEXT_FIELDS = [
     (mutation, field)
     for mutation, field, _ in FIELDS
-    if field not in {"countryCode", "website", "meetingUrl", "contactEmail"}
+    if field not in {"countryCode", "countryCodes", "website", "meetingUrl", "contactEmail"}
 ]
-PARAGRAPHS = {"description", "message", "reason"}
+PARAGRAPHS = {"description", "message", "reason", "summary", "problem", "note"}
 
 
 def with_value(mutation: str, ids: dict[str, str], field: str, value: str) -> dict[str, Any]:
