@@ -3,7 +3,8 @@
 - `field(...)`: a field with its facts: the audience that may see it (club/access.py), the
   length the cost limit assumes at most when it is a list (`list_size`) and how that length
   is observed in the data (`observed_by`, resolvers/list_sizes.py), and whether its value
-  moves with the clock alone (`clock`; the response cache never stores such an answer).
+  moves with the clock alone (`clock`; the response cache never stores such an answer), or
+  does but is part of a snapshot stamped with the time it was computed (`snapshot`; cached).
 - `relation(...)`: a field that is one loader call: which loader, keyed by which attribute
   of the parent, wrapped in which type. No hand-written resolver. A list relation is
   observed through its loader (a `ListLoader`), with no more said.
@@ -45,6 +46,10 @@ class FieldFacts:
     observed: Observation | None = None
     # Whether the value changes with time alone (an invitation's status once it expires).
     clock: bool = False
+    # Whether it changes with time alone but belongs to a snapshot that states when it was
+    # computed (`ClubStatistics.asOf`): a stored answer stays true of that moment, so unlike
+    # a `clock` field the response cache keeps it until the next change.
+    snapshot: bool = False
     # The loader (an attribute of resolvers.loaders.Loaders) behind a relation.
     loader: str | None = None
 
@@ -65,13 +70,20 @@ def field(
     list_size: int | None = None,
     observed_by: Observation | None = None,
     clock: bool = False,
+    snapshot: bool = False,
 ) -> Any:
     """`strawberry.field` with the field's facts. Use it as a decorator or with `resolver=`.
     A list field reading the data names its observation: `observed_by=` a loader's
     (`Loaders.organizations_of_country.observed()`) or its own (`row_count(...)`)."""
     if observed_by is not None and list_size is None:
         raise TypeError(f"{observed_by.name}: only a list field (with a list_size) is observed")
-    facts = FieldFacts(audience=audience, list_size=list_size, observed=observed_by, clock=clock)
+    facts = FieldFacts(
+        audience=audience,
+        list_size=list_size,
+        observed=observed_by,
+        clock=clock,
+        snapshot=snapshot,
+    )
     options: dict[str, Any] = {
         "description": description,
         "extensions": _extensions(audience),

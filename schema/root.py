@@ -17,6 +17,7 @@ from schema import (
     incubator,
     invitations,
     organizations,
+    statistics,
     viewer,
     working_groups,
 )
@@ -124,6 +125,7 @@ DOMAINS = (
     working_groups.DOMAIN,
     invitations.DOMAIN,
     incubator.DOMAIN,
+    statistics.DOMAIN,
 )
 Query = merge("Query", [domain.query for domain in DOMAINS])
 Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])

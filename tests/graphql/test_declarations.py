@@ -3,10 +3,11 @@
 - Every list field has the size the cost limit assumes at most (or is a connection's
   `edges`), and every one that reads the data says how its size is observed.
 - Every federation entity resolves its references.
-- Every field whose answer moves with the clock alone says so (`clock=True`): the response
-  cache never stores those. Found by running one query that selects every field of the seeded
-  club at two clocks twenty years apart: the fields whose values differ must be exactly the
-  declared ones.
+- Every field whose answer moves with the clock alone says so: `clock=True` (the response
+  cache never stores those), or `snapshot=True` (part of a snapshot stamped with its time,
+  `ClubStatistics.asOf`, which the cache keeps). Found by running one query that selects every
+  field of the seeded club at two clocks twenty years apart: the fields whose values differ
+  must be exactly the declared ones.
 """
 
 from dataclasses import dataclass, field
@@ -37,7 +38,12 @@ from schema.strawberry_private import entity_key_fields, graphql_core_schema
 ADMIN = Principal(Role.ADMIN)
 SEEDED_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 # The roots that reach every type of the graph from a list, and how deep to follow.
-ROOTS = {"organizations": "(first: 100)", "events": "(first: 100)", "workingGroups": ""}
+ROOTS = {
+    "organizations": "(first: 100)",
+    "events": "(first: 100)",
+    "workingGroups": "",
+    "clubStatistics": "",
+}
 DEPTH = 4
 UNLIMITED = {
     "max_tokens": 100_000,
@@ -98,7 +104,7 @@ def declared_clock_fields(schema: Schema) -> set[str]:
         if isinstance(graphql_type, GraphQLObjectType) and not type_name.startswith("__"):
             for name, definition in graphql_type.fields.items():
                 facts = facts_of(definition)
-                if facts is not None and facts.clock:
+                if facts is not None and (facts.clock or facts.snapshot):
                     declared.add(f"{type_name}.{name}")
     return declared
 
