@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Executable,
     Float,
+    Select,
     and_,
     case,
     cast,
@@ -36,6 +37,7 @@ from club.statistics import discloses_invitation_outcomes
 from db import models
 from db.aggregates import utc_year
 from resolvers.context import Info
+from resolvers.list_sizes import Observation
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,32 @@ def _number_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 _is_member = models.Organization.status == OrganizationStatus.MEMBER
 _is_guest = models.Organization.status == OrganizationStatus.GUEST
+
+
+def _groups(name: str, groups: Select[Any]) -> Observation:
+    """How many rows a figure lists in the data (the cost estimate's observation,
+    resolvers/list_sizes.py): its distinct groups, whatever the clock (so at least as many
+    as of any `asOf`)."""
+    return Observation(
+        f"statistics.{name}", select(func.count()).select_from(groups.distinct().subquery())
+    )
+
+
+COUNTRIES_WITH_ORGANIZATIONS = _groups("countries", select(models.Organization.country_id))
+KINDS_OF_ORGANIZATIONS = _groups("kinds", select(models.Organization.kind))
+YEARS_MEMBERS_JOINED = _groups(
+    "years_joined", select(utc_year(models.Organization.joined_at)).where(_is_member)
+)
+YEARS_OF_INVITATIONS = _groups("invitation_years", select(models.Invitation.year))
+YEARS_AND_KINDS_OF_EVENTS = _groups(
+    "event_years", select(utc_year(models.Event.starts_at), models.Event.kind)
+)
+YEARS_AND_ROLES_OF_ATTENDANCES = _groups(
+    "attendance_years",
+    select(utc_year(models.Event.starts_at), models.Attendance.role).join(
+        models.Event, models.Event.id == models.Attendance.event_id
+    ),
+)
 
 
 async def organizations_by_country(info: Info) -> list[CountryMembership]:

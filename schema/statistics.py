@@ -140,18 +140,30 @@ class ClubStatistics:
         snapshot=True,
     )
 
-    @field(description="Members and guests by country, by country name.", list_size=COUNTRIES)
+    @field(
+        description="Members and guests by country, by country name.",
+        list_size=COUNTRIES,
+        observed_by=statistics.COUNTRIES_WITH_ORGANIZATIONS,
+    )
     async def organizations_by_country(self, info: Info) -> list[CountryMembership]:
         rows = await statistics.organizations_by_country(info)
         return [CountryMembership.from_row(row) for row in rows]
 
-    @field(description="Members and guests by kind.", list_size=len(OrganizationKind))
+    @field(
+        description="Members and guests by kind.",
+        list_size=len(OrganizationKind),
+        observed_by=statistics.KINDS_OF_ORGANIZATIONS,
+    )
     async def organizations_by_kind(self, info: Info) -> list[KindMembership]:
         return [
             KindMembership.from_row(row) for row in await statistics.organizations_by_kind(info)
         ]
 
-    @field(description="Members by the year they joined.", list_size=YEARS)
+    @field(
+        description="Members by the year they joined.",
+        list_size=YEARS,
+        observed_by=statistics.YEARS_MEMBERS_JOINED,
+    )
     async def members_joined_by_year(self, info: Info) -> list[MembersJoinedInYear]:
         rows = await statistics.members_joined_by_year(info)
         return [MembersJoinedInYear.from_row(row) for row in rows]
@@ -159,6 +171,7 @@ class ClubStatistics:
     @field(
         description="Invitations by year, with their outcomes and acceptance rate.",
         list_size=YEARS,
+        observed_by=statistics.YEARS_OF_INVITATIONS,
         snapshot=True,  # a pending invitation expires with the clock
     )
     async def invitations_by_year(self, info: Info) -> list[InvitationsInYear]:
@@ -168,6 +181,7 @@ class ClubStatistics:
     @field(
         description="Events that have started, by year and kind.",
         list_size=YEARS * len(EventKind),
+        observed_by=statistics.YEARS_AND_KINDS_OF_EVENTS,
         snapshot=True,  # a scheduled event starts with the clock
     )
     async def events_by_year(self, info: Info) -> list[EventsInYear]:
@@ -176,6 +190,7 @@ class ClubStatistics:
     @field(
         description="Attendances of events that have started, by year and role.",
         list_size=YEARS * len(AttendanceRole),
+        observed_by=statistics.YEARS_AND_ROLES_OF_ATTENDANCES,
         snapshot=True,  # attendance recorded ahead of an event counts once it starts
     )
     async def attendances_by_year(self, info: Info) -> list[AttendancesInYear]:

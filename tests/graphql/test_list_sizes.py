@@ -116,6 +116,13 @@ EXPECTED = {
     "action_items_of_working_group": 2,  # w1
     "invitations_sent": 2,  # a to d, twice
     "invitations_received": 2,  # d, twice
+    # clubStatistics' groups (the factories' one kind, one year and one event kind)
+    "statistics.countries": 2,  # KE and MD
+    "statistics.kinds": 1,
+    "statistics.years_joined": 1,  # a and d joined in T0's year
+    "statistics.invitation_years": 1,
+    "statistics.event_years": 1,
+    "statistics.attendance_years": 2,  # guests and a member, in one year
 }
 # The incubator's lists: none in this club (tests/graphql/test_incubator.py observes them on
 # the seeded one).
