@@ -107,7 +107,7 @@ _is_member = models.Organization.status == OrganizationStatus.MEMBER
 _is_guest = models.Organization.status == OrganizationStatus.GUEST
 
 
-def _groups(name: str, groups: Select[Any]) -> Observation:
+def _groups(name: str, groups: Select[*tuple[Any, ...]]) -> Observation:
     """How many rows a figure lists in the data (the cost estimate's observation,
     resolvers/list_sizes.py): its distinct groups, whatever the clock (so at least as many
     as of any `asOf`)."""
