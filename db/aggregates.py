@@ -87,8 +87,9 @@ def _elapsed_seconds_postgresql(element: elapsed_seconds, compiler: SQLCompiler,
 
 
 def median_by(source: Subquery, keys: Sequence[str], value: str, *, dialect: str) -> Select[Any]:
-    """`SELECT <keys>, <median of value> AS median FROM source GROUP BY <keys>`: one row per
-    group, the median a float (the mean of the two middle values of an even group).
+    """`SELECT <keys>, <median of value> AS median, <rows> AS size FROM source GROUP BY
+    <keys>`: one row per group, the median a float (the mean of the two middle values of an
+    even group), the size how many values it had.
 
     PostgreSQL has it built in (`percentile_cont(0.5) WITHIN GROUP (ORDER BY value)`); SQLite
     has no percentile, so each value is ranked in its group (ROW_NUMBER and COUNT over the
@@ -102,7 +103,9 @@ def median_by(source: Subquery, keys: Sequence[str], value: str, *, dialect: str
 def builtin_median_by(source: Subquery, keys: Sequence[str], value: str) -> Select[Any]:
     groups = [source.c[key] for key in keys]
     median = func.percentile_cont(0.5).within_group(source.c[value])
-    return select(*groups, cast(median, Float).label("median")).group_by(*groups)
+    return select(
+        *groups, cast(median, Float).label("median"), func.count().label("size")
+    ).group_by(*groups)
 
 
 def portable_median_by(source: Subquery, keys: Sequence[str], value: str) -> Select[Any]:
@@ -121,7 +124,11 @@ def portable_median_by(source: Subquery, keys: Sequence[str], value: str) -> Sel
     )
     median = func.avg(cast(ranked.c.value, Float))
     return (
-        select(*ranked_groups, cast(median, Float).label("median"))
+        select(
+            *ranked_groups,
+            cast(median, Float).label("median"),
+            func.max(ranked.c.size).label("size"),
+        )
         .where(middle)
         .group_by(*ranked_groups)
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Executable,
     Float,
     Select,
+    Subquery,
     and_,
     case,
     cast,
@@ -29,13 +30,15 @@ from club.enums import (
     AttendanceRole,
     EventKind,
     EventStatus,
+    FocusArea,
+    InitiativeStage,
     InvitationStatus,
     OrganizationKind,
     OrganizationStatus,
 )
 from club.statistics import discloses_invitation_outcomes
 from db import models
-from db.aggregates import utc_year
+from db.aggregates import SECONDS_PER_DAY, elapsed_seconds, median_by, utc_year
 from resolvers.context import Info
 from resolvers.list_sizes import Observation
 
@@ -93,6 +96,21 @@ class Attendances:
     organizations: int
 
 
+@dataclass(frozen=True, slots=True)
+class InitiativesAtStage:
+    stage: InitiativeStage
+    focus_area: FocusArea
+    initiatives: int
+
+
+@dataclass(frozen=True, slots=True)
+class StageDurations:
+    from_stage: InitiativeStage
+    to_stage: InitiativeStage
+    moves: int
+    median_days: float
+
+
 async def _rows(info: Info, statement: Executable) -> Sequence[Any]:
     async with info.context.session_factory() as session:
         return (await session.execute(statement)).all()
@@ -116,6 +134,30 @@ def _groups(name: str, groups: Select[*tuple[Any, ...]]) -> Observation:
     )
 
 
+def _stage_steps() -> Subquery:
+    """Each move of an initiative between stages (its history, proposal included as the
+    move to IDEA): the stage it left, the stage it reached, and the whole seconds between."""
+    change = models.InitiativeStageChange
+    initiative, in_order = change.initiative_id, (change.changed_at, change.id)
+    history = select(
+        func.lag(change.stage).over(partition_by=initiative, order_by=in_order).label("from_stage"),
+        change.stage.label("to_stage"),
+        func.lag(change.changed_at)
+        .over(partition_by=initiative, order_by=in_order)
+        .label("from_at"),
+        change.changed_at.label("to_at"),
+    ).subquery("history")
+    return (
+        select(
+            history.c.from_stage,
+            history.c.to_stage,
+            elapsed_seconds(history.c.from_at, history.c.to_at).label("seconds"),
+        )
+        .where(history.c.from_stage.is_not(None))
+        .subquery("steps")
+    )
+
+
 COUNTRIES_WITH_ORGANIZATIONS = _groups("countries", select(models.Organization.country_id))
 KINDS_OF_ORGANIZATIONS = _groups("kinds", select(models.Organization.kind))
 YEARS_MEMBERS_JOINED = _groups(
@@ -131,6 +173,12 @@ YEARS_AND_ROLES_OF_ATTENDANCES = _groups(
         models.Event, models.Event.id == models.Attendance.event_id
     ),
 )
+STAGES_AND_FOCUS_AREAS = _groups(
+    "initiative_stages",
+    select(models.Initiative.stage, models.Initiative.focus_area),
+)
+_STEPS = _stage_steps()
+MOVES_BETWEEN_STAGES = _groups("stage_moves", select(_STEPS.c.from_stage, _STEPS.c.to_stage))
 
 
 async def organizations_by_country(info: Info) -> list[CountryMembership]:
@@ -254,3 +302,30 @@ async def attendances_by_year(info: Info) -> list[Attendances]:
         .order_by(year, attendance.role)
     )
     return [Attendances(*row) for row in await _rows(info, statement)]
+
+
+async def initiatives_by_stage(info: Info) -> list[InitiativesAtStage]:
+    """Initiatives by the stage they are at and their focus area."""
+    initiative = models.Initiative
+    statement = (
+        select(initiative.stage, initiative.focus_area, func.count())
+        .group_by(initiative.stage, initiative.focus_area)
+        .order_by(initiative.stage, initiative.focus_area)
+    )
+    return [InitiativesAtStage(*row) for row in await _rows(info, statement)]
+
+
+async def stage_durations(info: Info) -> list[StageDurations]:
+    """For each move between two stages that happened: how many times, and the median time
+    it took (days, from reaching the first stage to reaching the second)."""
+    async with info.context.session_factory() as session:
+        medians = median_by(
+            _STEPS, ["from_stage", "to_stage"], "seconds", dialect=session.get_bind().dialect.name
+        ).subquery("medians")
+        statement = select(
+            medians.c.from_stage,
+            medians.c.to_stage,
+            medians.c.size,
+            medians.c.median / SECONDS_PER_DAY,
+        ).order_by(medians.c.from_stage, medians.c.to_stage)
+        return [StageDurations(*row) for row in (await session.execute(statement)).all()]

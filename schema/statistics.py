@@ -7,11 +7,12 @@ from typing import Self
 
 import strawberry
 
+from club.enums import InitiativeStage  # a GraphQL enum as schema/incubator.py declares it
 from resolvers import statistics
 from resolvers.context import Info
 from schema.countries import Country
 from schema.domain import Domain
-from schema.enums import AttendanceRole, EventKind, OrganizationKind
+from schema.enums import AttendanceRole, EventKind, FocusArea, OrganizationKind
 from schema.fields import field
 
 # What the cost limit assumes: ISO 3166-1 has 249 countries; a figure per year covers the
@@ -128,6 +129,40 @@ class AttendancesInYear:
         )
 
 
+@strawberry.type(description="Initiatives at one stage in one focus area.")
+class InitiativesAtStage:
+    stage: InitiativeStage
+    focus_area: FocusArea
+    initiatives: int
+
+    @classmethod
+    def from_row(cls, row: statistics.InitiativesAtStage) -> Self:
+        return cls(stage=row.stage, focus_area=row.focus_area, initiatives=row.initiatives)
+
+
+@strawberry.type(
+    description=(
+        "Initiatives' moves from one stage to another (proposal is the move to IDEA, so "
+        "IDEA → INCUBATING is how long an idea waited): how many, and the median time from "
+        "reaching the first stage to reaching the second."
+    )
+)
+class StageDurations:
+    from_stage: InitiativeStage
+    to_stage: InitiativeStage
+    moves: int
+    median_days: float = strawberry.field(description="Days, with their fraction.")
+
+    @classmethod
+    def from_row(cls, row: statistics.StageDurations) -> Self:
+        return cls(
+            from_stage=row.from_stage,
+            to_stage=row.to_stage,
+            moves=row.moves,
+            median_days=row.median_days,
+        )
+
+
 @strawberry.type(
     description=(
         "Aggregate figures about the club, computed in the database when `asOf` says. "
@@ -196,6 +231,23 @@ class ClubStatistics:
     async def attendances_by_year(self, info: Info) -> list[AttendancesInYear]:
         rows = await statistics.attendances_by_year(info)
         return [AttendancesInYear.from_row(row) for row in rows]
+
+    @field(
+        description="Initiatives by the stage they are at and their focus area.",
+        list_size=len(InitiativeStage) * len(FocusArea),
+        observed_by=statistics.STAGES_AND_FOCUS_AREAS,
+    )
+    async def initiatives_by_stage(self, info: Info) -> list[InitiativesAtStage]:
+        rows = await statistics.initiatives_by_stage(info)
+        return [InitiativesAtStage.from_row(row) for row in rows]
+
+    @field(
+        description="How long initiatives took between stages, for each move that happened.",
+        list_size=len(InitiativeStage) ** 2,
+        observed_by=statistics.MOVES_BETWEEN_STAGES,
+    )
+    async def stage_durations(self, info: Info) -> list[StageDurations]:
+        return [StageDurations.from_row(row) for row in await statistics.stage_durations(info)]
 
 
 @strawberry.type

@@ -142,6 +142,9 @@ INCUBATOR = {
     "supporters_of_program",
 }
 EXPECTED |= dict.fromkeys(INCUBATOR, 0)
+# clubStatistics' initiative figures: none here either (tests/graphql/test_statistics.py
+# observes them on its club).
+EXPECTED |= {"statistics.initiative_stages": 0, "statistics.stage_moves": 0}
 
 
 async def test_a_refresh_observes_the_largest_size_of_each_list_in_one_statement(

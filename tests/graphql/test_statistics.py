@@ -2,6 +2,8 @@
 are counted here, in Python, from the same lists), one statement per group of figures, and
 what each caller sees."""
 
+import itertools
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,8 @@ from club.enums import (
     AttendanceRole,
     EventKind,
     EventStatus,
+    FocusArea,
+    InitiativeStage,
     InvitationStatus,
     OrganizationKind,
     Role,
@@ -23,10 +27,12 @@ from club.enums import (
 from club.rules import effective_invitation_status
 from club.statistics import discloses_invitation_outcomes
 from db.engine import SessionFactory
-from db.models import Attendance
+from db.models import Attendance, InitiativeStageChange
+from resolvers.list_sizes import ListSizeObserver
+from schema.cost import observations_of
 from schema.fields import facts_of
 from schema.strawberry_private import graphql_core_schema
-from tests.factories import add, country_ids, event, invitation, organization
+from tests.factories import add, country_ids, event, initiative, invitation, organization
 
 NOW = datetime(2023, 3, 1, 12, 0, tzinfo=UTC)
 ADMIN = Principal(Role.ADMIN)
@@ -44,11 +50,13 @@ query Statistics {
     }
     eventsByYear { year kind events completed cancelled }
     attendancesByYear { year role attendances organizations }
+    initiativesByStage { stage focusArea initiatives }
+    stageDurations { fromStage toStage moves medianDays }
   }
 }
 """
 # One aggregate statement per group of figures; `asOf` reads the request's clock.
-STATISTICS_STATEMENTS = 6
+STATISTICS_STATEMENTS = 8
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,37 @@ EVENTS = [
 ]
 
 
+@dataclass(frozen=True)
+class Proposed:
+    focus_area: FocusArea
+    # Its history: each stage it reached, and when (the first: its proposal, to IDEA).
+    history: tuple[tuple[InitiativeStage, datetime], ...]
+
+
+IDEA, INCUBATING, PILOTING, SHELVED = (
+    InitiativeStage.IDEA,
+    InitiativeStage.INCUBATING,
+    InitiativeStage.PILOTING,
+    InitiativeStage.SHELVED,
+)
+T = datetime(2022, 1, 10, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+INITIATIVES = [
+    Proposed(
+        FocusArea.PUBLIC_HEALTH, ((IDEA, T), (INCUBATING, T + 10 * DAY), (PILOTING, T + 40 * DAY))
+    ),
+    Proposed(FocusArea.PUBLIC_HEALTH, ((IDEA, T), (INCUBATING, T + 20 * DAY))),
+    # Shelved a day after incubation began, back 24 days later.
+    Proposed(
+        FocusArea.TECH_SOLUTIONS,
+        ((IDEA, T), (INCUBATING, T + 5 * DAY), (SHELVED, T + 6 * DAY), (INCUBATING, T + 30 * DAY)),
+    ),
+    # A day and a half: the median keeps the fraction.
+    Proposed(FocusArea.TECH_SOLUTIONS, ((IDEA, T), (INCUBATING, T + DAY + timedelta(hours=12)))),
+    Proposed(FocusArea.SOCIAL_PROBLEMS, ((IDEA, T + 3 * DAY),)),
+]
+
+
 async def build(session_factory: SessionFactory) -> list[int]:
     countries = await country_ids(session_factory, "MD", "AL", "KE")
     orgs = [
@@ -169,6 +208,19 @@ async def build(session_factory: SessionFactory) -> list[int]:
             )
             for row, held in zip(events, EVENTS, strict=True)
             for who, role in held.attendances
+        ],
+    )
+    initiatives = [
+        initiative(ids[0], focus_area=spec.focus_area, stage=spec.history[-1][0])
+        for spec in INITIATIVES
+    ]
+    await add(session_factory, *initiatives)
+    await add(
+        session_factory,
+        *[
+            InitiativeStageChange(initiative_id=row.id, stage=stage, changed_at=at)
+            for row, spec in zip(initiatives, INITIATIVES, strict=True)
+            for stage, at in spec.history
         ],
     )
     return ids
@@ -235,7 +287,27 @@ def expected_figures(principal: Principal) -> dict[str, Any]:
     attendances = Counter((year, role) for year, role, _ in attended)
     attendees = Counter((year, role) for year, role, _ in set(attended))
 
+    at_stage = Counter((spec.history[-1][0].value, spec.focus_area.value) for spec in INITIATIVES)
+    took: dict[tuple[str, str], list[float]] = {}
+    for spec in INITIATIVES:
+        for (left, left_at), (reached, reached_at) in itertools.pairwise(spec.history):
+            seconds = (reached_at - left_at).total_seconds()
+            took.setdefault((left.value, reached.value), []).append(seconds)
+
     return {
+        "initiativesByStage": [
+            {"stage": stage, "focusArea": area, "initiatives": at_stage[stage, area]}
+            for stage, area in sorted(at_stage)
+        ],
+        "stageDurations": [
+            {
+                "fromStage": left,
+                "toStage": reached,
+                "moves": len(took[left, reached]),
+                "medianDays": statistics.median(took[left, reached]) / 86_400,
+            }
+            for left, reached in sorted(took)
+        ],
         "organizationsByCountry": [
             {
                 "country": {"code": code},
@@ -289,6 +361,12 @@ def test_the_expected_figures_cover_each_case() -> None:
     assert [r["disclosed"] for r in expected_figures(PARTNER)["invitationsByYear"]] == [
         True,
         False,
+    ]
+    assert admin["stageDurations"] == [
+        {"fromStage": "IDEA", "toStage": "INCUBATING", "moves": 4, "medianDays": 7.5},
+        {"fromStage": "INCUBATING", "toStage": "PILOTING", "moves": 1, "medianDays": 30.0},
+        {"fromStage": "INCUBATING", "toStage": "SHELVED", "moves": 1, "medianDays": 1.0},
+        {"fromStage": "SHELVED", "toStage": "INCUBATING", "moves": 1, "medianDays": 24.0},
     ]
     assert {(r["year"], r["kind"]) for r in admin["eventsByYear"]} == {
         (2021, "ONLINE_MEETING"),
@@ -406,3 +484,23 @@ def test_the_statistics_hold_only_public_aggregates(schema: Schema) -> None:
         if isinstance(listed, GraphQLList):
             facts = facts_of(definition)
             assert facts is not None and facts.list_size is not None
+
+
+async def test_the_initiative_figures_lists_are_observed_as_their_groups(
+    schema: Schema, session_factory: SessionFactory
+) -> None:
+    """What the cost estimate assumes for the two initiative lists (resolvers/list_sizes.py):
+    as many rows as the figures list."""
+    await build(session_factory)
+    observer = ListSizeObserver(session_factory, observations_of(graphql_core_schema(schema)))
+    snapshot = await observer.refresh()
+    assert snapshot is not None
+    figures = expected_figures(ADMIN)
+    assert (
+        (
+            snapshot.sizes["statistics.initiative_stages"],
+            snapshot.sizes["statistics.stage_moves"],
+        )
+        == (len(figures["initiativesByStage"]), len(figures["stageDurations"]))
+        == (4, 4)
+    )
