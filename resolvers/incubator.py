@@ -409,9 +409,9 @@ async def update_initiative(info: Info, *, id: str, given: Mapping[str, Any]) ->
         changes["focus_area"] = given["focus_area"]
     supporting = None if given.get("supporters") is None else _supporters(given["supporters"])
     codes = None if given.get("country_codes") is None else _country_codes(given["country_codes"])
-    now = info.context.now
     async with transaction(info) as session:
         row = await _locked_initiative(session, id, "id")
+        now = info.context.clock()  # when the initiative's lock was obtained
         facts = await _facts(session, row)
         _raise(incubator.check_editor(_actor(info.context.principal), facts))
         if "program_id" in given or "cohort_year" in given:
@@ -453,9 +453,9 @@ async def add_initiative_partner(
 ) -> models.Initiative:
     """Its proposer, a partner or the secretariat adds an organization of the club as a
     partner (once)."""
-    now = info.context.now
     async with transaction(info) as session:
         row = await _locked_initiative(session, initiative_id, "initiativeId")
+        now = info.context.clock()  # when the initiative's lock was obtained
         facts = await _facts(session, row)
         _raise(incubator.check_editor(_actor(info.context.principal), facts))
         partner = await _partner(session, organization_id)
@@ -486,10 +486,10 @@ async def add_initiative_partner(
 async def remove_initiative_partner(
     info: Info, *, initiative_id: str, organization_id: str
 ) -> models.Initiative:
-    now = info.context.now
     partner_pk = id_of("Organization", organization_id, "organizationId")
     async with transaction(info) as session:
         row = await _locked_initiative(session, initiative_id, "initiativeId")
+        now = info.context.clock()  # when the initiative's lock was obtained
         facts = await _facts(session, row)
         _raise(incubator.check_editor(_actor(info.context.principal), facts))
         partner = await session.get(models.Organization, partner_pk)
@@ -517,9 +517,9 @@ async def move_initiative_stage(
     an initiative one step, to the shelf or back from it; the history keeps who, when, why."""
     principal = info.context.principal
     note = optional_text(note, "note", max_length=incubator.NOTE_LENGTH, multiline=True)
-    now = info.context.now
     async with transaction(info) as session:
         row = await _locked_initiative(session, id, "id")
+        now = info.context.clock()  # when the initiative's lock was obtained
         facts = await _facts(session, row)
         _raise(incubator.check_stage_move(_actor(principal), facts, stage))
         session.add(
@@ -550,7 +550,6 @@ async def record_graduation(
 ) -> models.IncubatorProgram:
     """The program's organizer (or the secretariat) records that an organization graduated
     in `year`."""
-    now = info.context.now
     program_pk = id_of("IncubatorProgram", program_id, "programId")
     graduate_pk = id_of("Organization", organization_id, "organizationId")
     async with transaction(info) as session:
@@ -563,6 +562,7 @@ async def record_graduation(
             "incubator program",
             "programId",
         )
+        now = info.context.clock()  # when the program's lock was obtained
         graduate = found(
             await session.get(models.Organization, graduate_pk), "organization", "organizationId"
         )

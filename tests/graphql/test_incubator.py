@@ -29,6 +29,7 @@ from tests.snapshots import snapshot
 
 NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 ADMIN = Principal(Role.ADMIN)
+DAY = timedelta(days=1)
 PARTNER_ROLE = Principal(Role.PARTNER)
 
 PROPOSE = """
@@ -382,6 +383,36 @@ async def test_the_organizer_moves_an_incubated_initiative_step_by_step(
     assert [h["changedAt"] for h in history] == [
         (NOW + timedelta(days=day)).isoformat() for day in range(6)
     ]
+
+
+async def test_a_move_is_stamped_when_it_got_the_initiatives_lock(
+    club: Incubator, run: Any
+) -> None:
+    """A move that started before another but waited for the lock comes after it in the
+    history: stamped with the request's start, the shelving below would sort before the
+    move to PILOTING that committed first, and the initiative could never be unshelved (its
+    stage SHELVED, the history's last step PILOTING)."""
+    pk = await proposed(run, club)
+    await call(run, MOVE, {"id": pk, "stage": "INCUBATING"}, club.organizer, NOW + DAY)
+    await call(run, MOVE, {"id": pk, "stage": "PILOTING"}, club.organizer, NOW + 3 * DAY)
+    # Started on day 2, locked on day 4.
+    response = await run(
+        MOVE,
+        {"id": pk, "stage": "SHELVED"},
+        principal=ADMIN,
+        now=NOW + 2 * DAY,
+        clock=lambda: NOW + 4 * DAY,
+    )
+    history = response["data"]["moveInitiativeStage"]["initiative"]["stageHistory"]
+    assert [(h["stage"], h["changedAt"]) for h in history] == [
+        ("IDEA", NOW.isoformat()),
+        ("INCUBATING", (NOW + DAY).isoformat()),
+        ("PILOTING", (NOW + 3 * DAY).isoformat()),
+        ("SHELVED", (NOW + 4 * DAY).isoformat()),
+    ]
+    back = await call(run, MOVE, {"id": pk, "stage": "PILOTING"}, club.organizer, NOW + 5 * DAY)
+    assert back["errors"] == []
+    assert back["initiative"]["stage"] == "PILOTING"
 
 
 @pytest.mark.parametrize(
