@@ -123,7 +123,9 @@ async def session_factory(engine: AsyncEngine) -> SessionFactory:
 
 @pytest.fixture
 def settings(engine: AsyncEngine) -> Settings:
-    return Settings(database_url=engine.url.render_as_string(hide_password=False))
+    # Budgets per process unless a test asks for Redis: a CLUBJUSTICE_REDIS_URL in the
+    # developer's shell must not reach every test.
+    return Settings(database_url=engine.url.render_as_string(hide_password=False), redis_url=None)
 
 
 @pytest.fixture

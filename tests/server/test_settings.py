@@ -107,6 +107,19 @@ def test_redis_urls(monkeypatch: pytest.MonkeyPatch) -> None:
         assert Settings().redis_url is None
 
 
+@pytest.fixture
+def redis_url_in_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLUBJUSTICE_REDIS_URL", "redis://127.0.0.1:1/0")
+
+
+def test_the_settings_fixture_ignores_a_redis_url_in_the_shell(
+    redis_url_in_the_shell: None, settings: Settings
+) -> None:
+    """Tests that want Redis ask for it (the `redis_url` fixture); the others limit per
+    process whatever the developer's shell holds (the shell's URL is set first)."""
+    assert settings.redis_url is None
+
+
 def test_unknown_variables_name_the_closest_setting() -> None:
     environ = {
         "CLUBJUSTICE_INVITATON_QUOTA": "3",

@@ -94,9 +94,9 @@ async def test_keys_are_under_the_prefix_and_name_no_token(
     limiter, _, _ = shared(redis_url, redis_key_prefix)
     client = Redis.from_url(redis_url, decode_responses=True)
     async with limiters(limiter):
-        assert await limiter.take(TOKEN, per_minute=4)
-        assert await limiter.take(ADDRESS, per_minute=30)
-        assert await limiter.take(TOKEN, per_minute=0)  # unlimited: nothing stored
+        assert (await limiter.take(TOKEN, per_minute=4)).allowed
+        assert (await limiter.take(ADDRESS, per_minute=30)).allowed
+        assert (await limiter.take(TOKEN, per_minute=0)).allowed  # unlimited: nothing stored
         keys = {key async for key in client.scan_iter(match=f"{redis_key_prefix}:*")}
         assert keys == {
             f"{redis_key_prefix}:{{LIMITER/token/7/4/1/minute}}",
