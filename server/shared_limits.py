@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from club.metrics import Metrics
 from club.ratelimit import ALLOWED, CallerKey, ProcessBuckets, RateLimiter, Verdict
@@ -29,6 +29,11 @@ logger = logging.getLogger("clubjustice.ratelimit")
 # While Redis is away, one request per interval tries it again; the others are decided here
 # at once instead of each waiting for a connection to fail or time out.
 RETRY_INTERVAL = 1.0
+
+# Connections to Redis per process. A call holds one for a round trip (well under a
+# millisecond), so a burst of more concurrent requests waits for a free one, within
+# CLUBJUSTICE_REDIS_TIMEOUT, instead of finding the pool empty and Redis "down".
+MAX_CONNECTIONS = 50
 
 # `limits` names its Redis storages by these schemes (`unix://` would select Valkey's).
 _STORAGE_SCHEMES = {"redis": "async+redis", "rediss": "async+rediss", "unix": "async+redis+unix"}
@@ -70,9 +75,14 @@ class SharedBuckets:
     ) -> None:
         self.address = without_credentials(url)
         # Our own pool (closed by `close`), with both timeouts and redis-py's default of no
-        # retries for a pool's connections: a failed call falls back at once.
-        self.pool = ConnectionPool.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        # retries for a pool's connections: a failed call falls back at once. A blocking
+        # pool: redis-py's plain one raises at once when all its connections are busy.
+        self.pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=timeout,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
         )
         self.client = Redis(connection_pool=self.pool)
         options: dict[str, Any] = {"connection_pool": self.pool}
@@ -110,7 +120,7 @@ class SharedBuckets:
             logger.warning(
                 "Redis at %s answers again after %.0f s: rate limits are shared again",
                 self.address,
-                now - self.down_since,
+                self.clock() - self.down_since,  # `now` was read before the round trip
             )
             self.down_since = None
         return verdict

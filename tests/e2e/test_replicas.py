@@ -1,7 +1,8 @@
 """Two real server processes on one PostgreSQL database: the invitation quota holds when 40
 invitations race over HTTP through both, and a change made through one reaches subscribers
 of the other; one idempotency key sent through both makes one change; with one Redis, a
-token's rate limit is one budget across both (without it, one per replica)."""
+token's rate limit is one budget across both, for requests in turn or all at once (without
+it, one per replica)."""
 
 import asyncio
 from collections import Counter
@@ -257,3 +258,52 @@ async def _alternate_between_replicas(
     for response in responses[granted:]:  # from both replicas, alternately
         assert 1 <= int(response.headers["retry-after"]) <= 60
         assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+BURST = 150
+BURST_BUDGET = 20
+
+
+async def test_a_concurrent_burst_through_two_replicas_gets_exactly_the_shared_budget(
+    engine: AsyncEngine,
+    session_factory: Any,
+    tmp_path: Path,
+    redis_url: str,
+    redis_key_prefix: str,
+) -> None:
+    """150 requests at once, half through each replica: exactly the budget passes and no
+    request is decided by a replica's own bucket (tests/server/test_shared_limits.py drives
+    more concurrent calls than a replica's pool holds; real servers rarely reach that)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("replicas share a PostgreSQL database; SQLite is one process's own")
+    async with session_factory() as session, session.begin():
+        _, token = await create_token(session, Role.PARTNER)
+
+    url = engine.url.render_as_string(hide_password=False)
+    with servers(
+        2,
+        url,
+        tmp_path,
+        rate_limit_partner=str(BURST_BUDGET),
+        redis_url=redis_url,
+        rate_limit_key_prefix=redis_key_prefix,
+    ) as bases:
+        async with httpx.AsyncClient(
+            headers={"authorization": f"Bearer {token}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=BURST),
+        ) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(f"{bases[n % 2]}/graphql", json={"query": "{ viewer { role } }"})
+                    for n in range(BURST)
+                )
+            )
+            metrics = [(await client.get(f"{base}/metrics")).text for base in bases]
+
+    assert Counter(response.status_code for response in responses) == {
+        200: BURST_BUDGET,
+        429: BURST - BURST_BUDGET,
+    }
+    for text in metrics:
+        assert "clubjustice_rate_limit_fallbacks_total 0.0" in text

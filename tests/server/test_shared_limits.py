@@ -14,7 +14,12 @@ from redis.asyncio import Redis
 
 from club.metrics import Metrics
 from club.ratelimit import CallerKey, ProcessBuckets, Verdict
-from server.shared_limits import RETRY_INTERVAL, SharedBuckets, without_credentials
+from server.shared_limits import (
+    MAX_CONNECTIONS,
+    RETRY_INTERVAL,
+    SharedBuckets,
+    without_credentials,
+)
 from tests.e2e.servers import free_port
 
 TOKEN: CallerKey = ("token", 7)
@@ -86,6 +91,23 @@ async def test_two_replicas_spend_one_budget(redis_url: str, redis_key_prefix: s
         assert fallbacks(first_metrics) == 0
         # Another caller has a budget of its own.
         assert await first.take(("token", 8), per_minute=4) == Verdict(True)
+
+
+async def test_a_concurrent_burst_larger_than_the_pool_spends_one_budget(
+    redis_url: str, redis_key_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each replica gets more concurrent requests than it has connections to Redis (redis-py's
+    plain pool raised at once past 100, which read as Redis being down: the process's own
+    bucket granted a second budget and logged an outage). They wait for a connection."""
+    replicas = [shared(redis_url, redis_key_prefix)[0] for _ in range(2)]
+    metrics = [limiter.metrics for limiter in replicas]
+    async with limiters(*replicas):
+        verdicts = await asyncio.gather(
+            *(replicas[n % 2].take(TOKEN, per_minute=50) for n in range(6 * MAX_CONNECTIONS))
+        )
+    assert sum(verdict.allowed for verdict in verdicts) == 50
+    assert [fallbacks(each) for each in metrics] == [0, 0]
+    assert warnings_of(caplog) == []
 
 
 async def test_keys_are_under_the_prefix_and_name_no_token(
