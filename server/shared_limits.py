@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
@@ -51,12 +51,22 @@ def rate_limiter(settings: Settings, metrics: Metrics) -> RateLimiter:
     )
 
 
+# Query parameters through which redis-py also takes credentials (its documented form for
+# unix:// sockets).
+_CREDENTIAL_PARAMETERS = frozenset({"username", "password"})
+
+
 def without_credentials(url: str) -> str:
-    """A Redis URL as log lines may show it."""
+    """A Redis URL as log lines may show it: no user or password, in the address or in its
+    query."""
     parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    options = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(name, value) for name, value in options if name not in _CREDENTIAL_PARAMETERS]
+    if "@" not in parts.netloc and len(kept) == len(options):
+        return url  # as written
+    # Put together by hand: urllib drops the empty host of unix:/// URLs.
+    shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    return f"{shown}?{urlencode(kept)}" if kept else shown
 
 
 class SharedBuckets:

@@ -284,3 +284,9 @@ def test_log_lines_show_no_password() -> None:
     assert without_credentials("redis://:secret@cache:6379/2") == "redis://cache:6379/2"
     assert without_credentials("rediss://user:secret@cache/0") == "rediss://cache/0"
     assert without_credentials("unix:///run/redis.sock?db=1") == "unix:///run/redis.sock?db=1"
+    # redis-py also reads credentials from the query (its documented form for unix sockets).
+    assert (
+        without_credentials("unix:///run/redis.sock?db=0&password=s3cret&username=app")
+        == "unix:///run/redis.sock?db=0"
+    )
+    assert without_credentials("redis://cache/0?password=s3cret") == "redis://cache/0"
