@@ -11,10 +11,12 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args, get_origin
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from redis.connection import parse_url
 
 from club.enums import Role
 
@@ -284,6 +286,18 @@ class Settings(BaseSettings):
         scheme, separator, _ = value.partition("://")
         if not separator or scheme not in REDIS_SCHEMES:
             raise ValueError("not a Redis URL")
+        try:  # read as redis-py reads it: the port and the query's options
+            options = parse_url(value)  # type: ignore[no-untyped-call]  # redis-py 8.1: untyped
+        except ValueError as error:
+            raise ValueError(_redis_url_problem(str(error))) from None
+        if scheme != "unix":
+            # redis-py takes port 0 for its default and ignores a database that is not a
+            # number: both would connect somewhere else than the operator meant.
+            if urlsplit(value).port == 0:
+                raise ValueError("its port should be a number from 1 to 65535")
+            database = unquote(urlsplit(value).path).strip("/")
+            if "db" not in options and database and not database.isdigit():
+                raise ValueError("its database (the path after the host) should be a number")
         return value
 
     @field_validator("log_level")
@@ -373,6 +387,15 @@ def describe_invalid_settings(error: ValidationError) -> str:
         problems.append(f"{subject} is invalid: {message}; expected {expected_form(name, field)}")
     unique = list(dict.fromkeys(problems))  # a tuple's items may repeat the same complaint
     return "; ".join(unique)
+
+
+def _redis_url_problem(error: str) -> str:
+    """redis-py's complaint about a Redis URL, in this module's words (never the URL)."""
+    if error.startswith("Port"):
+        return "its port should be a number from 1 to 65535"
+    if match := re.fullmatch(r"Invalid value for '(\w+)' in connection URL\.", error):
+        return f"its option {match[1]} has an invalid value"
+    return "not a Redis URL"
 
 
 def _shown(value: Any) -> str:

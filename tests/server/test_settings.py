@@ -6,7 +6,12 @@ import pytest
 from pydantic import ValidationError
 
 from club.enums import Role
-from club.settings import Settings, describe_invalid_settings, unknown_variables
+from club.settings import (
+    REDIS_URL_FORM,
+    Settings,
+    describe_invalid_settings,
+    unknown_variables,
+)
 
 # Every list setting, comma-separated and as JSON: both give the same value.
 LIST_SETTINGS = {
@@ -79,6 +84,17 @@ REFUSALS = {
     "CLUBJUSTICE_REDIS_URL=http://:secret@cache:6379": "CLUBJUSTICE_REDIS_URL is invalid: "
     "not a Redis URL; expected redis://[:password@]host:6379/0, rediss://… (TLS) or "
     "unix:///path/to/redis.sock",
+    # Refused before anything runs (a migration included), not at the first request.
+    "CLUBJUSTICE_REDIS_URL=redis://:secret@cache:notaport/0": "CLUBJUSTICE_REDIS_URL is "
+    f"invalid: its port should be a number from 1 to 65535; expected {REDIS_URL_FORM}",
+    "CLUBJUSTICE_REDIS_URL=redis://cache:99999/0": "CLUBJUSTICE_REDIS_URL is invalid: its port "
+    f"should be a number from 1 to 65535; expected {REDIS_URL_FORM}",
+    "CLUBJUSTICE_REDIS_URL=redis://cache:0/0": "CLUBJUSTICE_REDIS_URL is invalid: its port "
+    f"should be a number from 1 to 65535; expected {REDIS_URL_FORM}",
+    "CLUBJUSTICE_REDIS_URL=redis://cache/abc": "CLUBJUSTICE_REDIS_URL is invalid: its database "
+    f"(the path after the host) should be a number; expected {REDIS_URL_FORM}",
+    "CLUBJUSTICE_REDIS_URL=unix:///run/redis.sock?db=abc": "CLUBJUSTICE_REDIS_URL is invalid: "
+    f"its option db has an invalid value; expected {REDIS_URL_FORM}",
     "CLUBJUSTICE_REDIS_TIMEOUT=0": "CLUBJUSTICE_REDIS_TIMEOUT='0' is invalid: it should be "
     "greater than 0; expected a number, above 0",
     "CLUBJUSTICE_DEFAULT_PAGE_SIZE=500": "CLUBJUSTICE_DEFAULT_PAGE_SIZE (500) cannot exceed "
@@ -98,7 +114,15 @@ def test_a_refused_value_is_explained_in_one_line(
 
 
 def test_redis_urls(monkeypatch: pytest.MonkeyPatch) -> None:
-    for url in ("redis://cache:6379/0", "rediss://:pw@cache:6380/1", "unix:///run/redis.sock"):
+    for url in (
+        "redis://cache:6379/0",
+        "rediss://:pw@cache:6380/1",
+        "redis://cache",
+        "redis://cache/",
+        "redis://cache/x?db=2",  # the query's db wins, as redis-py reads it
+        "unix:///run/redis.sock",
+        "unix:///run/redis.sock?db=1&password=pw",
+    ):
         monkeypatch.setenv("CLUBJUSTICE_REDIS_URL", url)
         assert Settings().redis_url == url
     # Empty is unset (a compose file or a shell that blanks it): each process limits alone.
