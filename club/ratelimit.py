@@ -36,6 +36,11 @@ class Verdict:
 
 ALLOWED = Verdict(True)
 
+# The answer to a request that costs more than its caller's whole budget (a batch of more
+# operations than the budget a minute): it can never pass, so nothing is spent and it is
+# told to wait one window, the longest wait any other refusal names (docs/security.md).
+OVER_THE_WHOLE_BUDGET = Verdict(False, 60.0)
+
 
 class RateLimiter(Protocol):
     """Takes requests from callers' per-minute budgets."""
@@ -77,6 +82,8 @@ class ProcessBuckets:
         """`take`, for callers that cannot wait (no I/O happens here)."""
         if per_minute == 0:
             return ALLOWED
+        if cost > per_minute:
+            return OVER_THE_WHOLE_BUDGET
         bucket = self._bucket(key, per_minute)
         if bucket.tokens < cost:
             return Verdict(False, (cost - bucket.tokens) * 60 / per_minute)

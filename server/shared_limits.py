@@ -21,7 +21,14 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from club.metrics import Metrics
-from club.ratelimit import ALLOWED, CallerKey, ProcessBuckets, RateLimiter, Verdict
+from club.ratelimit import (
+    ALLOWED,
+    OVER_THE_WHOLE_BUDGET,
+    CallerKey,
+    ProcessBuckets,
+    RateLimiter,
+    Verdict,
+)
 from club.settings import Settings
 
 logger = logging.getLogger("clubjustice.ratelimit")
@@ -29,6 +36,10 @@ logger = logging.getLogger("clubjustice.ratelimit")
 # While Redis is away, one request per interval tries it again; the others are decided here
 # at once instead of each waiting for a connection to fail or time out.
 RETRY_INTERVAL = 1.0
+
+# Retry-After of a request Redis refused when reading its window then failed: one window, the
+# longest wait the window can name.
+UNKNOWN_WAIT = 60.0
 
 # Connections to Redis per process. A call holds one for a round trip (well under a
 # millisecond), so a burst of more concurrent requests waits for a free one, within
@@ -115,14 +126,18 @@ class SharedBuckets:
     async def take(self, key: CallerKey, per_minute: int, cost: int = 1) -> Verdict:
         if per_minute == 0:
             return ALLOWED
+        if cost > per_minute:
+            return OVER_THE_WHOLE_BUDGET  # as the process's buckets answer, without a round trip
         now = self.clock()
         if self.down_since is not None:
             if now < self.retry_at:
                 return self._decided_here(key, per_minute, cost)
             self.retry_at = now + RETRY_INTERVAL  # this request tries; the others wait
+        item = RateLimitItemPerMinute(per_minute)
+        identifiers = _identifiers(key)
         try:
             async with asyncio.timeout(self.timeout):
-                verdict = await self._take_shared(key, per_minute, cost)
+                allowed = await self.strategy.hit(item, *identifiers, cost=cost)
         except Exception as error:  # whatever the failure, the caller gets an answer
             self._went_away(now, error)
             return self._decided_here(key, per_minute, cost)
@@ -133,7 +148,14 @@ class SharedBuckets:
                 self.clock() - self.down_since,  # `now` was read before the round trip
             )
             self.down_since = None
-        return verdict
+        if allowed:
+            return ALLOWED
+        # Redis refused: a failure to read the wait must not let the request through.
+        try:
+            async with asyncio.timeout(self.timeout):
+                return Verdict(False, await self._retry_after(item, identifiers))
+        except Exception:
+            return Verdict(False, UNKNOWN_WAIT)
 
     async def start(self) -> None:
         """Reaches Redis once at start-up, so that an unreachable one is logged at once."""
@@ -147,13 +169,6 @@ class SharedBuckets:
 
     async def close(self) -> None:
         await self.pool.aclose()
-
-    async def _take_shared(self, key: CallerKey, per_minute: int, cost: int) -> Verdict:
-        item = RateLimitItemPerMinute(per_minute)
-        identifiers = _identifiers(key)
-        if await self.strategy.hit(item, *identifiers, cost=cost):
-            return ALLOWED
-        return Verdict(False, await self._retry_after(item, identifiers))
 
     async def _retry_after(self, item: RateLimitItem, identifiers: tuple[str, str]) -> float:
         stats = await self.strategy.get_window_stats(item, *identifiers)

@@ -1,6 +1,6 @@
 """This process's token buckets (club/ratelimit.py), on a clock the test moves."""
 
-from club.ratelimit import CallerKey, ProcessBuckets, Verdict
+from club.ratelimit import OVER_THE_WHOLE_BUDGET, CallerKey, ProcessBuckets, Verdict
 
 TOKEN: CallerKey = ("token", 1)
 
@@ -30,6 +30,14 @@ def test_a_batch_takes_its_cost_or_nothing() -> None:
     assert buckets.take_now(TOKEN, 4, cost=3).allowed
     assert buckets.take_now(TOKEN, 4, cost=2) == Verdict(False, 15.0)
     assert buckets.take_now(TOKEN, 4, cost=1).allowed  # the refused batch took nothing
+
+
+def test_a_batch_larger_than_the_whole_budget_waits_one_window_and_takes_nothing() -> None:
+    """It can never pass (a full bucket holds the budget): the answer is one window, not the
+    time until the bucket would hold more than it can."""
+    buckets = ProcessBuckets(clock=Clock())
+    assert buckets.take_now(TOKEN, 2, cost=5) == OVER_THE_WHOLE_BUDGET == Verdict(False, 60.0)
+    assert [buckets.take_now(TOKEN, 2).allowed for _ in range(3)] == [True, True, False]
 
 
 def test_zero_is_unlimited() -> None:

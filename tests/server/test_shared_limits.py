@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -138,6 +139,89 @@ async def test_a_batch_spends_its_cost(redis_url: str, redis_key_prefix: str) ->
         assert not (await limiter.take(TOKEN, per_minute=4, cost=2)).allowed
         assert (await limiter.take(TOKEN, per_minute=4, cost=1)).allowed
         assert not (await limiter.take(TOKEN, per_minute=4)).allowed
+
+
+async def test_a_batch_larger_than_the_whole_budget_is_answered_as_the_buckets_answer(
+    redis_url: str, redis_key_prefix: str
+) -> None:
+    """It can never pass: one window's wait (as from the process's buckets), nothing spent,
+    and no round trip to Redis."""
+    limiter, _, _ = shared(redis_url, redis_key_prefix)
+    client = Redis.from_url(redis_url)
+    async with limiters(limiter):
+        oversized = await limiter.take(TOKEN, per_minute=2, cost=5)
+        assert oversized == ProcessBuckets().take_now(TOKEN, 2, cost=5) == Verdict(False, 60.0)
+        assert [key async for key in client.scan_iter(match=f"{redis_key_prefix}:*")] == []
+        assert [(await limiter.take(TOKEN, per_minute=2)).allowed for _ in range(3)] == [
+            True,
+            True,
+            False,
+        ]
+        await client.aclose()
+
+
+async def _connection_lost(*args: object) -> None:
+    raise ConnectionError("Connection closed by server.")
+
+
+async def _no_answer(*args: object) -> None:
+    await asyncio.sleep(10)
+
+
+@pytest.mark.parametrize("reading_the_window", [_connection_lost, _no_answer])
+async def test_a_refusal_whose_wait_cannot_be_read_stays_a_refusal(
+    reading_the_window: Callable[..., Awaitable[None]],
+    redis_url: str,
+    redis_key_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis refused (the budget is spent) and then failed, or took too long, to say for how
+    long: the request is refused with one window's wait, never let through by the process's
+    own bucket (which would still be full)."""
+    limiter, _, metrics = shared(redis_url, redis_key_prefix, timeout=0.1)
+    async with limiters(limiter):
+        assert (await limiter.take(TOKEN, per_minute=1)).allowed
+        monkeypatch.setattr(limiter.strategy, "get_window_stats", reading_the_window)
+        assert await limiter.take(TOKEN, per_minute=1) == Verdict(False, 60.0)
+        assert fallbacks(metrics) == 0
+
+
+def _error_replies(reply: bytes) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            # One error per command (a command is a RESP array: redis-py may send two at once).
+            writer.write(reply * max(1, data.count(b"*")))
+            await writer.drain()
+        writer.close()
+
+    return serve
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"-READONLY You can't write against a read only replica.\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+    ],
+)
+async def test_a_redis_answering_errors_is_an_outage_with_one_warning(
+    reply: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await asyncio.start_server(_error_replies(reply), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    limiter, clock, metrics = shared(f"redis://127.0.0.1:{port}/0", timeout=0.5)
+    try:
+        async with limiters(limiter):
+            verdicts = [await limiter.take(TOKEN, per_minute=3) for _ in range(4)]
+            clock.now += RETRY_INTERVAL  # tried again: still errors
+            verdicts.append(await limiter.take(TOKEN, per_minute=3))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert [verdict.allowed for verdict in verdicts] == [True, True, True, False, False]
+    assert len(warnings_of(caplog)) == 1, warnings_of(caplog)
+    assert fallbacks(metrics) == 5
 
 
 # Redis unreachable, hanging, or away for a while
