@@ -125,8 +125,8 @@ async def test_keys_are_under_the_prefix_and_name_no_token(
             f"{redis_key_prefix}:{{LIMITER/token/7/4/1/minute}}",
             f"{redis_key_prefix}:{{LIMITER/address/203.0.113.9/30/1/minute}}",
         }
-        # Gone two windows after the last request: an address seen once costs Redis nothing
-        # for long.
+        # Two minutes to live from the window's first request (Redis's clock; later requests
+        # do not extend it): an address seen once costs Redis nothing for long.
         for key in keys:
             assert 0 < await client.ttl(key) <= 120
         await client.aclose()
