@@ -364,6 +364,31 @@ async def test_redis_going_away_mid_run_and_coming_back(
     )
 
 
+async def test_an_outage_lasts_until_the_answer_that_ends_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The outage's length is read when Redis has answered, not when the request that got
+    the answer started (which logged "after -0 s" when a false outage ended at once)."""
+    limiter, clock, _ = shared("redis://127.0.0.1:6379/0")
+
+    async def refused(*args: object, **kwargs: object) -> bool:
+        raise ConnectionError("Connection refused.")
+
+    async def slow_answer(*args: object, **kwargs: object) -> bool:
+        clock.now += 5  # the round trip that ends the outage takes 5 s
+        return True
+
+    async with limiters(limiter):
+        monkeypatch.setattr(limiter.strategy, "hit", refused)
+        assert (await limiter.take(TOKEN, per_minute=3)).allowed  # decided here
+        clock.now += RETRY_INTERVAL
+        monkeypatch.setattr(limiter.strategy, "hit", slow_answer)
+        assert (await limiter.take(TOKEN, per_minute=3)).allowed  # shared again
+    assert warnings_of(caplog)[-1] == (
+        "Redis at redis://127.0.0.1:6379/0 answers again after 6 s: rate limits are shared again"
+    )
+
+
 def test_log_lines_show_no_password() -> None:
     assert without_credentials("redis://:secret@cache:6379/2") == "redis://cache:6379/2"
     assert without_credentials("rediss://user:secret@cache/0") == "rediss://cache/0"
