@@ -55,7 +55,9 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   (`strawberry.schema.schema.StrawberryGraphQLCoreExecutionContext`)
                                   and the methods of graphql-core 3.3's `Executor` that its
                                   documentation calls internal: `complete_object_value`,
-                                  `build_response`, `build_per_event_executor`
+                                  `execute_field`, `handle_field_error`,
+                                  `build_per_event_executor`. Written against graphql-core
+                                  3.3.2 (`GRAPHQL_CORE_WRITTEN_FOR`), checked the same way.
 """
 
 import copy
@@ -68,6 +70,7 @@ from graphql import (
     ASTValidationRule,
     GraphQLError,
     GraphQLField,
+    GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
 )
@@ -98,8 +101,10 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 WRITTEN_FOR = "0.341.2"
+GRAPHQL_CORE_WRITTEN_FOR = "3.3.2"
 
 __all__ = [
+    "GRAPHQL_CORE_WRITTEN_FOR",
     "STRAWBERRY_VALIDATION_RULES",
     "WRITTEN_FOR",
     "BaseGraphQLTransportWSHandler",
@@ -121,6 +126,7 @@ __all__ = [
     "graphql_core_schema",
     "graphql_ide_page",
     "http_error_reason",
+    "installed_graphql_core",
     "installed_version",
     "set_parse_limits",
     "shared_parse_cache",
@@ -132,6 +138,11 @@ __all__ = [
 def installed_version() -> str:
     """The strawberry-graphql installed (compare with WRITTEN_FOR)."""
     return importlib.metadata.version("strawberry-graphql")
+
+
+def installed_graphql_core() -> str:
+    """The graphql-core installed (compare with GRAPHQL_CORE_WRITTEN_FOR)."""
+    return importlib.metadata.version("graphql-core")
 
 
 def graphql_core_schema(schema: BaseSchema) -> GraphQLSchema:
@@ -436,9 +447,12 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor (graphql-core's IncrementalExecutor, with strawberry's resolve
     info), its internal methods each handed to a method of ours. Touches graphql-core's
     `Executor.complete_object_value` (called once for each object value the response holds,
-    list items included, before its fields run), `build_response` (once, with the errors
-    collected) and `build_per_event_executor` (a copy of the executor for each event of a
-    subscription). Pass the class as the schema's `execution_context_class`."""
+    list items included, with its concrete type, before its fields run), `execute_field`
+    (called for each field; a root field's path has no parent; mutations' root fields one
+    after the other), `handle_field_error` (nulls the field, or raises to its nearest
+    nullable parent, and collects the error) and `build_per_event_executor` (a copy of the
+    executor for each event of a subscription). Pass the class as the schema's
+    `execution_context_class`."""
 
     def complete_object_value(
         self,
@@ -449,15 +463,32 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        self.completing_object()
+        self.completing_object(return_type)
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def build_response(self, data: dict[str, Any] | None) -> Any:
-        errors = self.collected_errors.errors
-        errors[:] = self.reported_errors(errors)
-        return super().build_response(data)
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        if path.prev is None:
+            try:
+                self.starting_root_field(path.key)
+            except Exception as error:  # the field is null with this error; it does not run
+                definition = self.schema.get_field(
+                    parent_type, field_details_list[0].node.name.value
+                )
+                assert definition is not None
+                self.handle_field_error(error, definition.type, field_details_list, path)
+                return None
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
@@ -465,13 +496,13 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
         executor.starting_event()
         return executor
 
-    def completing_object(self) -> None:
+    def completing_object(self, object_type: GraphQLObjectType) -> None:
         """Before an object's fields run: raise to make it (or its nearest nullable
         ancestor) null with that error."""
 
-    def reported_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        """The errors the result reports, of those collected."""
-        return errors
+    def starting_root_field(self, response_name: str) -> None:
+        """Before a root field runs (its response name: the alias, or the field's name):
+        raise to make it null with that error without running it."""
 
     def starting_event(self) -> None:
         """On the copy of the executor that runs one event of a subscription."""

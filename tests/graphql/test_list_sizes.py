@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from graphql import get_introspection_query
 from sqlalchemy import func, select
 from strawberry.federation import Schema
 
@@ -18,6 +19,7 @@ from db.models import WorkingGroupMember as Member
 from db.seed import seed
 from resolvers.list_sizes import ListSizeObserver, Observation
 from schema.cost import observations_of
+from schema.ids import encode_id
 from schema.strawberry_private import graphql_core_schema
 from tests.factories import T0, add, country_ids, event, invitation, organization
 
@@ -307,8 +309,8 @@ async def test_a_bomb_is_refused_on_observed_sizes_too(
 SMALL_BUDGET = {"cost_budget_partner": 100}
 STOPPED = (
     "The answer grew past 100 objects, the budget of PARTNER tokens, and the operation was "
-    "stopped there (data is null or partial; a mutation's change was made). Ask for smaller "
-    "pages (`first`) or fewer nested lists."
+    "stopped there (data is null or partial). Ask for smaller pages (`first`) or fewer nested "
+    "lists."
 )
 
 
@@ -385,3 +387,110 @@ async def test_an_estimate_kept_low_is_caught_by_the_count(
     response = await run_observed(query, observer, **SMALL_BUDGET)
     assert response["data"] is None
     assert [error["extensions"]["code"] for error in response["errors"]] == ["RESULT_TOO_LARGE"]
+
+
+async def test_every_field_the_stop_nulls_has_an_error_at_its_path(
+    schema: Schema, session_factory: SessionFactory, run_observed: Any
+) -> None:
+    """The spec: a field nulled by an error has an error at (or below) its path. Both
+    aliases are nulled by the stop: each says so (b is not "no such working group")."""
+    ids = await small_club(session_factory)
+    observer = observer_for(schema, session_factory)
+    await observer.refresh()
+    await grow(session_factory, ids["w1"], 120)
+    query = """{ a: workingGroup(slug: "w-one") { members { name } }
+                 b: workingGroup(slug: "w-one") { members { name } } }"""
+    response = await run_observed(query, observer, **SMALL_BUDGET)
+    assert response["data"] == {"a": None, "b": None}
+    # a's members fill the budget (2 groups... 1 group + 99 members = 100) and its 100th
+    # member is the 101st object; b's group is over it, so its first member already is.
+    assert [(error["path"], error["message"]) for error in response["errors"]] == [
+        (["a", "members", 98], STOPPED),
+        (["b", "members", 0], STOPPED),
+    ]
+
+
+async def test_no_mutation_runs_after_the_stop_and_the_answer_names_those_that_ran(
+    schema: Schema, session_factory: SessionFactory, make_context: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    me = organization(md, member=True)
+    await add(session_factory, me)
+    w1, w2 = working_group("w-one"), working_group("w-two")
+    await add(session_factory, w1, w2)
+    observer = observer_for(schema, session_factory)
+    await observer.refresh()  # w1 empty: estimated at 5 members
+    await grow(session_factory, w1.id, 120)  # grown since the refresh
+    principal = Principal(Role.ORGANIZATION, organization_id=me.id, organization_is_member=True)
+    context = make_context(principal)
+    context.list_sizes = observer
+    context.settings = context.settings.model_copy(update={"cost_budget_organization": 100})
+    query = """mutation($a: ID!, $b: ID!) {
+      a: joinWorkingGroup(id: $a) { workingGroup { members { name } } errors { code } }
+      b: joinWorkingGroup(id: $b) { errors { code } }
+    }"""
+    result = await schema.execute(
+        query,
+        variable_values={
+            "a": encode_id("WorkingGroup", w1.id),
+            "b": encode_id("WorkingGroup", w2.id),
+        },
+        context_value=context,
+    )
+    assert result.data is None  # both payloads are non-null
+    stopped, not_run = [error.formatted for error in result.errors or []]
+    assert stopped["path"][:3] == ["a", "workingGroup", "members"]
+    assert stopped["message"] == (
+        "The answer grew past 100 objects, the budget of ORGANIZATION tokens, and the "
+        "operation was stopped there (data is null or partial); the mutations after it did "
+        "not run. The mutations that ran, their changes made: `a`. Ask for smaller pages "
+        "(`first`) or fewer nested lists."
+    )
+    assert not_run == {
+        "message": "Not run: the answer grew past 100 objects, the budget of ORGANIZATION "
+        "tokens, and the operation was stopped there, before this mutation started; it "
+        "changed nothing. The mutations that ran, their changes made: `a`.",
+        "locations": not_run["locations"],
+        "path": ["b"],
+        "extensions": {"code": "RESULT_TOO_LARGE", "limit": 100, "ran": ["a"]},
+    }
+    assert stopped["extensions"] == not_run["extensions"]
+    async with session_factory() as session:
+        joined = await session.scalars(
+            select(Member.working_group_id).where(Member.organization_id == me.id)
+        )
+        assert list(joined) == [w1.id]  # a committed; b changed nothing
+
+
+INTROSPECTION = get_introspection_query(descriptions=True, input_value_deprecation=True)
+
+
+async def test_introspection_is_not_counted(
+    schema: Schema, session_factory: SessionFactory, run_observed: Any
+) -> None:
+    """Introspection is not costed by the estimate (schema/cost.py), nor counted while it
+    runs: the whole schema's introspection (69 types, over 1,000 objects) fits a budget of 10."""
+    observer = observer_for(schema, session_factory)
+    await observer.refresh()
+    full = await run_observed(INTROSPECTION, observer, cost_budget_partner=10)
+    assert "errors" not in full
+    assert len(full["data"]["__schema"]["types"]) > 50
+    service = await run_observed("{ _service { sdl } }", observer, cost_budget_partner=1)
+    assert "errors" not in service and service["data"]["_service"]["sdl"]
+    # The objects beside it still count (a snapshot that says the lists are empty lets the
+    # estimate pass: 1 group and 5 members).
+    group = working_group("w-one")
+    await add(session_factory, group)
+    await grow(session_factory, group.id, 20)
+    snapshot = observer.current
+    assert snapshot is not None
+    observer.current = type(snapshot)(dict.fromkeys(snapshot.sizes, 0), snapshot.observed_at)
+    mixed = await run_observed(
+        '{ __schema { types { name } } workingGroup(slug: "w-one") { members { name } } }',
+        observer,
+        cost_budget_partner=10,
+    )
+    assert len(mixed["data"]["__schema"]["types"]) > 50 and mixed["data"]["workingGroup"] is None
+    assert [(error["path"], error["extensions"]["code"]) for error in mixed["errors"]] == [
+        (["workingGroup", "members", 9], "RESULT_TOO_LARGE")
+    ]

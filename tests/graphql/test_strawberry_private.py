@@ -4,12 +4,12 @@ A failure names the hook: re-check it there, then update WRITTEN_FOR."""
 
 import enum
 import inspect
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, get_args
 
 import pytest
 import strawberry
-from graphql import GraphQLSchema
+from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
@@ -404,14 +404,67 @@ def test_run_streams_with_the_protocol_set_on_the_request_data() -> None:
     ), changed("where the view's run reads request_data.protocol")
 
 
+def changed_core(hook: str) -> str:
+    return (
+        f"graphql-core {private.installed_graphql_core()} changed {hook} (written for "
+        f"{private.GRAPHQL_CORE_WRITTEN_FOR}); re-check ExecutorHooks in "
+        "schema/strawberry_private.py"
+    )
+
+
+def test_graphql_core_is_the_minor_version_the_executor_hooks_were_written_for() -> None:
+    # Hook 18 overrides methods graphql-core documents as internal: any other minor version
+    # (pyproject allows 3.3.x only) must be re-checked before GRAPHQL_CORE_WRITTEN_FOR moves.
+    installed = private.installed_graphql_core().split(".")[:2]
+    assert installed == private.GRAPHQL_CORE_WRITTEN_FOR.split(".")[:2], changed_core(
+        "its minor version"
+    )
+
+
+@strawberry.type
+class HookQuery:
+    @strawberry.field
+    def things(self) -> list[Thing]:
+        return [Thing(id=strawberry.ID("1")), Thing(id=strawberry.ID("2"))]
+
+
+RESOLVED: list[str] = []
+
+
+@strawberry.type
+class HookMutation:
+    @strawberry.mutation
+    def first(self) -> Thing:
+        RESOLVED.append("first")
+        return Thing(id=strawberry.ID("1"))
+
+    @strawberry.mutation
+    def second(self) -> Thing | None:
+        RESOLVED.append("second")
+        return Thing(id=strawberry.ID("2"))
+
+
+@strawberry.type
+class HookSubscription:
+    @strawberry.subscription
+    async def things(self) -> AsyncIterator[Thing]:
+        for id in ("1", "2"):
+            yield Thing(id=strawberry.ID(id))
+
+
 class CountingExecutor(private.ExecutorHooks):
-    completed: list[str] = []
+    seen: list[str] = []
 
-    def completing_object(self) -> None:
-        CountingExecutor.completed.append("object")
+    def completing_object(self, object_type: GraphQLObjectType) -> None:
+        CountingExecutor.seen.append(object_type.name)
 
-    def reported_errors(self, errors: list[Any]) -> list[Any]:
-        return errors[:1]
+    def starting_root_field(self, response_name: str) -> None:
+        CountingExecutor.seen.append(f"root {response_name}")
+        if response_name == "refused":
+            raise ValueError("not run")
+
+    def starting_event(self) -> None:
+        CountingExecutor.seen.append("event")
 
 
 async def test_executor_hooks() -> None:
@@ -425,17 +478,67 @@ async def test_executor_hooks() -> None:
         "path",
         "result",
         "position_context",
-    ], changed("graphql-core's Executor.complete_object_value")
-    assert parameters(Executor.build_response) == ["self", "data"], changed(
-        "graphql-core's Executor.build_response"
+    ], changed_core("Executor.complete_object_value")
+    assert parameters(Executor.execute_field) == [
+        "self",
+        "parent_type",
+        "source",
+        "field_details_list",
+        "path",
+        "position_context",
+    ], changed_core("Executor.execute_field")
+    assert parameters(Executor.handle_field_error) == [
+        "self",
+        "raw_error",
+        "return_type",
+        "field_details_list",
+        "path",
+    ], changed_core("Executor.handle_field_error")
+    assert parameters(Executor.build_per_event_executor) == ["self", "payload"], changed_core(
+        "Executor.build_per_event_executor"
     )
-    assert parameters(Executor.build_per_event_executor) == ["self", "payload"], changed(
-        "graphql-core's Executor.build_per_event_executor"
+    schema = private.SchemaHooks(
+        query=HookQuery,
+        mutation=HookMutation,
+        subscription=HookSubscription,
+        types=[Thing],
+        execution_context_class=CountingExecutor,
     )
-    CountingExecutor.completed.clear()
-    schema = private.SchemaHooks(query=Query, execution_context_class=CountingExecutor)
-    result = await schema.execute("{ a: thing { id } b: thing { id } }")
-    assert (result.data, CountingExecutor.completed) == (
-        {"a": {"id": "1"}, "b": {"id": "1"}},
-        ["object", "object"],
-    ), changed("the executor class (complete_object_value)")
+    CountingExecutor.seen.clear()
+    result = await schema.execute(
+        '{ things { id } _entities(representations: [{__typename: "Thing", id: "3"}]) '
+        "{ ... on Thing { id } } }"
+    )
+    assert result.errors is None and result.data == {
+        "things": [{"id": "1"}, {"id": "2"}],
+        "_entities": [{"id": "3"}],
+    }
+    # A list's items, and a union's member with its concrete type.
+    assert sorted(CountingExecutor.seen) == [
+        "Thing",
+        "Thing",
+        "Thing",
+        "root _entities",
+        "root things",
+    ], changed_core("complete_object_value or execute_field")
+
+    CountingExecutor.seen.clear()
+    RESOLVED.clear()
+    result = await schema.execute("mutation { first { id } refused: second { id } }")
+    assert result.data == {"first": {"id": "1"}, "refused": None}
+    assert [(error.message, error.path) for error in result.errors or []] == [
+        ("not run", ["refused"])
+    ], changed_core("execute_field or handle_field_error")
+    assert (CountingExecutor.seen, RESOLVED) == (
+        ["root first", "Thing", "root refused"],
+        ["first"],
+    ), changed_core("execute_field (root fields one after the other, in a mutation)")
+
+    CountingExecutor.seen.clear()
+    events = await schema.subscribe("subscription { things { id } }")
+    assert not isinstance(events, ExecutionResult)
+    answers = [event.data async for event in events]
+    assert answers == [{"things": {"id": "1"}}, {"things": {"id": "2"}}]
+    assert CountingExecutor.seen == ["event", "root things", "Thing"] * 2, changed_core(
+        "build_per_event_executor"
+    )

@@ -48,8 +48,13 @@ async def test_each_event_is_counted_against_the_budget_on_its_own(
         await subscriber.close()
     assert (stopped["type"], stopped["id"]) == ("next", operation)
     assert stopped["payload"]["data"] is None
-    assert [error["extensions"] for error in stopped["payload"]["errors"]] == [
-        {"code": "RESULT_TOO_LARGE", "limit": 30}
+    assert [(error["message"], error["extensions"]) for error in stopped["payload"]["errors"]] == [
+        (
+            "This event's answer grew past 30 objects, the budget of PARTNER tokens, and the "
+            "event was stopped there (its data is null or partial; the subscription goes on). "
+            "Ask for smaller pages (`first`) or fewer nested lists.",
+            {"code": "RESULT_TOO_LARGE", "limit": 30},
+        )
     ]
     assert answered == {
         "id": operation,
