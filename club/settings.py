@@ -167,9 +167,8 @@ class Settings(BaseSettings):
     cost_budget_partner: int = Field(default=5_000, ge=1, description="Cost budget of PARTNER.")
     list_size_refresh_seconds: float = Field(
         default=300.0,
-        ge=0,
         description="Seconds between observations of list sizes in the data, which the cost "
-        "estimate assumes (0: never observe; the declared sizes).",
+        "estimate assumes (0: never observe; the declared sizes; else at least 10).",
     )
     introspection_roles: Annotated[frozenset[Role], NoDecode] = Field(
         default=ALL_ROLES,
@@ -298,6 +297,15 @@ class Settings(BaseSettings):
             database = unquote(urlsplit(value).path).strip("/")
             if "db" not in options and database and not database.isdigit():
                 raise ValueError("its database (the path after the host) should be a number")
+        return value
+
+    @field_validator("list_size_refresh_seconds")
+    @classmethod
+    def _refresh_off_or_not_too_often(cls, value: float) -> float:
+        # Faster than the 10 s a failed refresh waits before it is tried again would make
+        # that wait meaningless, and each refresh reads every list (tens of ms on large data).
+        if value != 0 and not value >= 10:
+            raise ValueError("must be 0 (off) or at least 10 seconds")
         return value
 
     @field_validator("log_level")

@@ -9,7 +9,7 @@ observation (`field(list_size=..., observed_by=...)`, schema/fields.py).
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +22,13 @@ from db.engine import ReadSessions
 
 logger = logging.getLogger("clubjustice.list_sizes")
 
-# A refresh that takes longer is given up (and the declared sizes used until the next one).
+# A refresh that takes longer is given up (and counts as failed).
 REFRESH_TIMEOUT = 30.0
+# After a failed refresh, the next one is tried this much sooner than the interval.
+RETRY_AFTER = 10.0
+# A snapshot is kept through failed refreshes until it is this many intervals old; then the
+# estimate falls back to the declared sizes.
+KEPT_FOR_INTERVALS = 3
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -84,45 +89,65 @@ async def observe(sessions: ReadSessions, observations: Iterable[Observation]) -
 
 class ListSizeObserver:
     """The process's latest snapshot of list sizes (`current`; None: use the declared
-    sizes), and the task that refreshes it."""
+    sizes), and the task that refreshes it every `every` seconds (None: never in the
+    background). A failed refresh keeps the last good snapshot while it is at most
+    KEPT_FOR_INTERVALS intervals old, and the next one is tried after RETRY_AFTER seconds."""
 
     def __init__(
         self,
         sessions: ReadSessions,
         observations: Iterable[Observation],
         *,
+        every: float | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.sessions = sessions
         self.observations = frozenset(observations)
+        self.every = every
         self.clock = clock
+        self.sleep = sleep
         self.current: ObservedSizes | None = None
 
+    def kept_for(self) -> float:
+        """Seconds a snapshot serves through failed refreshes (0: none without an interval)."""
+        return KEPT_FOR_INTERVALS * self.every if self.every else 0.0
+
     async def refresh(self) -> ObservedSizes | None:
-        """Observe every list now. On failure the estimate falls back to the declared sizes
-        (the safe side) until a refresh succeeds: logged, never raised."""
+        """Observe every list now: the new snapshot, or None when the refresh failed (logged,
+        never raised; the last snapshot is kept while it is young enough, else the estimate
+        falls back to the declared sizes, the safe side, until a refresh succeeds)."""
         try:
             async with asyncio.timeout(REFRESH_TIMEOUT):
                 sizes = await observe(self.sessions, self.observations)
-        except Exception as error:  # the database down, a timeout: the declared sizes serve
-            self.current = None
-            logger.warning(
-                "observing list sizes failed (%s: %s); the cost estimate uses the declared "
-                "sizes until a refresh succeeds",
-                type(error).__name__,
-                error,
-            )
+        except Exception as error:  # the database down, a timeout
+            failure = f"observing list sizes failed ({type(error).__name__}: {error})"
+            if self.current is not None and self.age() <= self.kept_for():
+                logger.warning(
+                    "%s; the cost estimate keeps the sizes observed %.0f s ago",
+                    failure,
+                    self.age(),
+                )
+            else:
+                self.current = None
+                logger.warning(
+                    "%s; the cost estimate uses the declared sizes until a refresh succeeds",
+                    failure,
+                )
             return None
         if self.current is None:
             logger.info("the cost estimate uses list sizes observed in the data")
         self.current = ObservedSizes(sizes, self.clock())
         return self.current
 
-    async def run(self, every: float) -> None:
-        """Refresh every `every` seconds, until cancelled."""
+    async def run(self) -> None:
+        """Refresh every `every` seconds (RETRY_AFTER after a failure), until cancelled."""
+        assert self.every, "run() needs an interval"
+        wait = self.every
         while True:
-            await asyncio.sleep(every)
-            await self.refresh()
+            await self.sleep(wait)
+            refreshed = await self.refresh()
+            wait = self.every if refreshed is not None else min(RETRY_AFTER, self.every)
 
     def age(self) -> float:
         """Seconds since the current snapshot was taken (-1: there is none)."""

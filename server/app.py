@@ -838,7 +838,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         feed = ActivityFeed(database, poll_interval=settings.live_poll_interval)
         list_sizes = ListSizeObserver(
-            database.session_factory, observations_of(graphql_core_schema(graphql.schema))
+            database.session_factory,
+            observations_of(graphql_core_schema(graphql.schema)),
+            every=settings.list_size_refresh_seconds or None,
         )
         refreshing: asyncio.Task[None] | None = None
         try:
@@ -851,7 +853,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 # so that start-up holds one pooled connection at a time); then in the
                 # background.
                 await list_sizes.refresh()
-                refreshing = asyncio.create_task(list_sizes.run(settings.list_size_refresh_seconds))
+                refreshing = asyncio.create_task(list_sizes.run())
             else:
                 logger.info(
                     "observing list sizes is off: the cost estimate assumes the declared sizes"

@@ -2,8 +2,9 @@
 budget enforced on the objects an operation produces (schema/production.py), on the schema
 with a real context."""
 
+import asyncio
 import logging
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -286,6 +287,73 @@ async def test_a_failed_refresh_falls_back_to_the_declared_sizes_and_says_so(
     ]
     refused = await run_observed(WORKING_GROUPS_AND_MEMBERS, observer)
     assert refused["errors"][0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_a_failed_refresh_keeps_a_young_snapshot_for_three_intervals(
+    schema: Schema,
+    session_factory: SessionFactory,
+    run_observed: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await seed(session_factory)
+    clock = Clock()
+    observer = ListSizeObserver(
+        session_factory, observations_of(graphql_core_schema(schema)), every=300, clock=clock
+    )
+    snapshot = await observer.refresh()
+    assert snapshot is not None and observer.kept_for() == 900
+
+    def broken() -> Any:
+        raise ConnectionRefusedError("the database is down")
+
+    observer.sessions = broken
+    caplog.set_level(logging.WARNING, logger="clubjustice.list_sizes")
+    clock.now = T0 + timedelta(seconds=900)  # failures up to three intervals: kept
+    assert await observer.refresh() is None
+    assert observer.current is snapshot and observer.age() == 900
+    assert "errors" not in await run_observed(WORKING_GROUPS_AND_MEMBERS, observer)
+    clock.now = T0 + timedelta(seconds=901)  # older: the declared sizes again
+    assert await observer.refresh() is None
+    assert observer.current is None
+    refused = await run_observed(WORKING_GROUPS_AND_MEMBERS, observer)
+    assert refused["errors"][0]["extensions"]["code"] == "COST_LIMIT_EXCEEDED"
+    failed = "observing list sizes failed (ConnectionRefusedError: the database is down); "
+    assert [record.getMessage() for record in caplog.records] == [
+        failed + "the cost estimate keeps the sizes observed 900 s ago",
+        failed + "the cost estimate uses the declared sizes until a refresh succeeds",
+    ]
+
+
+async def test_after_a_failed_refresh_the_next_is_tried_ten_seconds_later(
+    schema: Schema, session_factory: SessionFactory
+) -> None:
+    waits: list[float] = []
+    outcomes = iter([None, None, "snapshot", None])
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) > 4:
+            raise asyncio.CancelledError
+
+    observer = ListSizeObserver(
+        session_factory, observations_of(graphql_core_schema(schema)), every=300, sleep=sleep
+    )
+
+    async def refresh() -> Any:
+        return next(outcomes)
+
+    observer.refresh = refresh  # type: ignore[method-assign]
+    with pytest.raises(asyncio.CancelledError):
+        await observer.run()
+    assert waits == [300, 10, 10, 300, 10]
 
 
 async def test_a_bomb_is_refused_on_observed_sizes_too(

@@ -97,6 +97,10 @@ REFUSALS = {
     f"its option db has an invalid value; expected {REDIS_URL_FORM}",
     "CLUBJUSTICE_REDIS_TIMEOUT=0": "CLUBJUSTICE_REDIS_TIMEOUT='0' is invalid: it should be "
     "greater than 0; expected a number, above 0",
+    "CLUBJUSTICE_LIST_SIZE_REFRESH_SECONDS=5": "CLUBJUSTICE_LIST_SIZE_REFRESH_SECONDS='5' is "
+    "invalid: must be 0 (off) or at least 10 seconds; expected a number",
+    "CLUBJUSTICE_LIST_SIZE_REFRESH_SECONDS=-1": "CLUBJUSTICE_LIST_SIZE_REFRESH_SECONDS='-1' is "
+    "invalid: must be 0 (off) or at least 10 seconds; expected a number",
     "CLUBJUSTICE_DEFAULT_PAGE_SIZE=500": "CLUBJUSTICE_DEFAULT_PAGE_SIZE (500) cannot exceed "
     "CLUBJUSTICE_MAX_PAGE_SIZE (100)",
 }
