@@ -34,7 +34,7 @@ from db.activity import Subject, append_activity
 from db.notifier import LiveEvent
 from resolvers.context import Info
 from resolvers.list_sizes import fan_out
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import locked, mutation, transaction
 from resolvers.pagination import Page, SortOrder, page_size, paginate
 from resolvers.subscriptions import follow
 
@@ -153,12 +153,7 @@ async def _log(
 async def _event_for_change(info: Info, session: AsyncSession, id: str) -> models.Event:
     """The event, locked, if the caller is the secretariat or its host."""
     pk = id_of("Event", id, "id")
-    row = found(
-        await session.scalar(
-            select(models.Event).where(models.Event.id == pk).with_for_update(key_share=True)
-        ),
-        "event",
-    )
+    row = await locked(session, models.Event, pk, "event")
     principal = info.context.principal
     if principal.role is not Role.ADMIN and acting_organization(principal) != row.host_id:
         raise PayloadRefusal(

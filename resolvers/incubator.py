@@ -31,7 +31,7 @@ from db.activity import Subject, append_activity
 from db.notifier import LiveEvent
 from resolvers.context import Info
 from resolvers.list_sizes import Observation
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import locked, mutation, transaction
 from resolvers.pagination import Page, SortOrder, page_size, paginate
 from resolvers.subscriptions import follow
 
@@ -152,11 +152,9 @@ def _actor(principal: Principal) -> Actor:
 
 async def _locked_initiative(session: AsyncSession, id: str, field: str) -> models.Initiative:
     """The initiative, locked against concurrent changes until the transaction ends."""
-    pk = id_of("Initiative", id, field)
-    statement = (
-        select(models.Initiative).where(models.Initiative.id == pk).with_for_update(key_share=True)
+    return await locked(
+        session, models.Initiative, id_of("Initiative", id, field), "initiative", field
     )
-    return found(await session.scalar(statement), "initiative", field)
 
 
 async def _facts(session: AsyncSession, row: models.Initiative) -> InitiativeFacts:
@@ -553,14 +551,8 @@ async def record_graduation(
     program_pk = id_of("IncubatorProgram", program_id, "programId")
     graduate_pk = id_of("Organization", organization_id, "organizationId")
     async with transaction(info) as session:
-        program = found(
-            await session.scalar(
-                select(models.IncubatorProgram)
-                .where(models.IncubatorProgram.id == program_pk)
-                .with_for_update(key_share=True)
-            ),
-            "incubator program",
-            "programId",
+        program = await locked(
+            session, models.IncubatorProgram, program_pk, "incubator program", "programId"
         )
         now = info.context.clock()  # when the program's lock was obtained
         graduate = found(

@@ -5,17 +5,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import ParamSpec, TypeVar, cast
 
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from club.access import require_role
 from club.enums import Role
-from club.errors import PayloadRefusal
+from club.errors import PayloadRefusal, found
 from db import idempotency
 from db.base import Base
 from resolvers.context import KEYED, Info, Keyed
 from resolvers.loaders import Loaders
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Base)
 P = ParamSpec("P")
 
 
@@ -91,3 +93,14 @@ async def transaction(info: Info) -> AsyncIterator[AsyncSession]:
     await info.context.release_reads()
     async with info.context.write_session_factory() as session, session.begin():
         yield session
+
+
+async def locked(
+    session: AsyncSession, model: type[R], pk: int, what: str, field: str | None = "id"
+) -> R:
+    """The row of `model` whose primary key is `pk`, locked against concurrent changes until
+    the transaction ends (FOR NO KEY UPDATE: inserts that merely reference it do not wait;
+    SQLite's BEGIN IMMEDIATE admits one writer anyway), or NOT_FOUND naming `field`."""
+    (key,) = inspect(model).primary_key
+    statement = select(model).where(key == pk).with_for_update(key_share=True)
+    return found(await session.scalar(statement), what, field)

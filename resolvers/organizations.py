@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from club.access import acting_organization
 from club.enums import ActivityKind, OrganizationKind, OrganizationStatus, Role
-from club.errors import ErrorCode, PayloadRefusal, RequestError, found
+from club.errors import ErrorCode, PayloadRefusal, RequestError
 from club.ids import decode_id, id_of
 from club.validation import (
     COUNTRY_CODE_LENGTH,
@@ -33,7 +33,7 @@ from db.base import is_unique_violation
 from db.countries import country_id
 from db.notifier import LiveEvent
 from resolvers.context import Info
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import locked, mutation, transaction
 from resolvers.pagination import Page, SortOrder, page_size, paginate
 from resolvers.subscriptions import follow
 
@@ -203,14 +203,7 @@ async def update_organization(
     if "contact_email" in given:
         changes["contact_email"] = email(given["contact_email"], "contactEmail")
     async with transaction(info) as session:
-        row = found(
-            await session.scalar(
-                select(models.Organization)
-                .where(models.Organization.id == pk)
-                .with_for_update(key_share=True)
-            ),
-            "organization",
-        )
+        row = await locked(session, models.Organization, pk, "organization")
         if "country_code" in given:
             changes["country_id"] = await _country_id(
                 session, _country_code(given["country_code"] or "")

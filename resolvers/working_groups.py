@@ -31,7 +31,7 @@ from db.activity import Subject, append_activity
 from db.base import is_unique_violation
 from resolvers.context import Info
 from resolvers.list_sizes import row_count
-from resolvers.mutations import mutation, transaction
+from resolvers.mutations import locked, mutation, transaction
 
 # `workingGroups` returns every row: as long as the table.
 WORKING_GROUPS = row_count("working_groups", models.WorkingGroup)
@@ -67,13 +67,9 @@ async def _membership(session: AsyncSession, group_id: int, organization_id: int
 
 
 async def _locked_group(session: AsyncSession, id: str, field: str) -> models.WorkingGroup:
-    pk = id_of("WorkingGroup", id, field)
-    statement = (
-        select(models.WorkingGroup)
-        .where(models.WorkingGroup.id == pk)
-        .with_for_update(key_share=True)
+    return await locked(
+        session, models.WorkingGroup, id_of("WorkingGroup", id, field), "working group", field
     )
-    return found(await session.scalar(statement), "working group", field)
 
 
 async def _log(
@@ -297,14 +293,7 @@ async def update_action_item(info: Info, *, id: str, given: Mapping[str, Any]) -
     if "due_date" in given:
         changes["due_date"] = given["due_date"]
     async with transaction(info) as session:
-        row = found(
-            await session.scalar(
-                select(models.ActionItem)
-                .where(models.ActionItem.id == pk)
-                .with_for_update(key_share=True)
-            ),
-            "action item",
-        )
+        row = await locked(session, models.ActionItem, pk, "action item")
         await _require_participant(info, session, row.working_group_id)
         if "owner_id" in given:
             changes["owner_id"] = await _owner_id(session, row.working_group_id, given["owner_id"])
