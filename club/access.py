@@ -28,6 +28,11 @@ class Principal:
         return self.role is Role.ADMIN
 
 
+# A request without a token, where the server allows those (CLUBJUSTICE_ANONYMOUS_READS): no
+# organization, no token; public fields only, and no mutation (schema/limits.py).
+ANONYMOUS = Principal(Role.ANONYMOUS)
+
+
 class Audience(Enum):
     PUBLIC = "public"
     # The secretariat, member organizations, and the owner itself (e.g. contact e-mails,
@@ -42,7 +47,7 @@ def can_see(audience: Audience, principal: Principal, owners: frozenset[int]) ->
     if audience is Audience.PUBLIC or principal.role is Role.ADMIN:
         return True
     if principal.role is not Role.ORGANIZATION or principal.organization_id is None:
-        return False  # partners see public fields only
+        return False  # partners and anonymous callers see public fields only
     if principal.organization_id in owners:
         return True
     return audience is Audience.CLUB and principal.organization_is_member

@@ -62,11 +62,18 @@ class ActionItemStatus(StrEnum):
 
 
 class Role(StrEnum):
-    """What an API token may act as."""
+    """What the caller acts as: its API token's role, or ANONYMOUS for a request without a
+    token where the server allows those (CLUBJUSTICE_ANONYMOUS_READS)."""
 
     ADMIN = "ADMIN"
     ORGANIZATION = "ORGANIZATION"
     PARTNER = "PARTNER"
+    # No token: public fields only, no mutations. Never a token's role (TOKEN_ROLES).
+    ANONYMOUS = "ANONYMOUS"
+
+
+# The roles an API token may have (`clubjustice token create --role`, the api_tokens CHECK).
+TOKEN_ROLES = (Role.ADMIN, Role.ORGANIZATION, Role.PARTNER)
 
 
 class ActivityKind(StrEnum):

@@ -1,12 +1,14 @@
 """Request budgets: what a rate limiter answers (`Verdict`), what every limiter offers
 (`RateLimiter`), and this process's own token buckets (`ProcessBuckets`).
 
-Budgets are per caller: a token's id, or the client address of a request without a valid
-token (server/auth.py's `caller_key`). With CLUBJUSTICE_REDIS_URL set, the replicas share
+Budgets are per caller: a token's id; the client address of a request refused for want of
+a valid token; or, for requests read as ANONYMOUS, a digest of the client address
+(server/auth.py's `caller_key`). With CLUBJUSTICE_REDIS_URL set, the replicas share
 their budgets through Redis (server/shared_limits.py) and these buckets stand in only while
 Redis does not answer; without it, each process has its own (docs/security.md).
 """
 
+import hashlib
 import math
 import time
 from collections import OrderedDict
@@ -14,8 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-# ("token", its id) or ("address", the client's address): never the token itself.
-CallerKey = tuple[Literal["token", "address"], int | str | None]
+# ("token", its id), ("address", the client's address) for refused requests without a valid
+# token, or ("anonymous", `address_digest` of it) for ANONYMOUS reads: never the token itself.
+CallerKey = tuple[Literal["token", "address", "anonymous"], int | str | None]
+
+
+def address_digest(address: str) -> str:
+    """A client address as an ANONYMOUS budget's key: not the address itself in Redis's keys
+    (a pseudonym: an IPv4 address's digest can be found by trying every address)."""
+    return hashlib.blake2b(address.encode(), digest_size=12, person=b"clubjustice").hexdigest()
 
 
 @dataclass(slots=True)
@@ -64,8 +73,8 @@ class ProcessBuckets:
     requests that refills continuously at `per_minute / 60` a second, so a caller may burst
     its whole minute's budget at once.
 
-    Buckets are kept for the most recently seen `max_keys` callers of each kind, tokens and
-    addresses apart: a flood of requests from new addresses forgets other addresses'
+    Buckets are kept for the most recently seen `max_keys` callers of each kind, tokens,
+    addresses and anonymous readers apart: a flood of requests from new addresses forgets other addresses'
     buckets, never a token's. A forgotten bucket comes back full."""
 
     def __init__(
@@ -76,6 +85,7 @@ class ProcessBuckets:
         self.buckets: dict[str, OrderedDict[int | str | None, _Bucket]] = {
             "token": OrderedDict(),
             "address": OrderedDict(),
+            "anonymous": OrderedDict(),
         }
 
     def take_now(self, key: CallerKey, per_minute: int, cost: int = 1) -> Verdict:

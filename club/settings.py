@@ -165,6 +165,11 @@ class Settings(BaseSettings):
         default=20_000, ge=1, description="Cost budget of ORGANIZATION tokens."
     )
     cost_budget_partner: int = Field(default=5_000, ge=1, description="Cost budget of PARTNER.")
+    cost_budget_anonymous: int = Field(
+        default=2_000,
+        ge=1,
+        description="Cost budget of requests without a token (CLUBJUSTICE_ANONYMOUS_READS).",
+    )
     list_size_refresh_seconds: float = Field(
         default=300.0,
         description="Seconds between observations of list sizes in the data, which the cost "
@@ -198,7 +203,18 @@ class Settings(BaseSettings):
     rate_limit_anonymous: int = Field(
         default=30,
         ge=0,
-        description="Requests per minute per client address without a valid token (0: unlimited).",
+        description="Refused requests per minute per client address without a valid token "
+        "(0: unlimited).",
+    )
+    anonymous_reads: bool = Field(
+        default=False,
+        description="Let requests without any token read the public graph as the ANONYMOUS "
+        "role (public fields only, no mutations); off: they get UNAUTHENTICATED.",
+    )
+    rate_limit_anonymous_reads: int = Field(
+        default=60,
+        ge=0,
+        description="Requests per minute per client address read as ANONYMOUS (0: unlimited).",
     )
     redis_url: str | None = Field(
         default=None,
@@ -242,14 +258,17 @@ class Settings(BaseSettings):
             Role.ADMIN: self.cost_budget_admin,
             Role.ORGANIZATION: self.cost_budget_organization,
             Role.PARTNER: self.cost_budget_partner,
+            Role.ANONYMOUS: self.cost_budget_anonymous,
         }[role]
 
     def rate_limit(self, role: Role | None) -> int:
-        """Requests per minute for a role's tokens, or for a client without a valid token."""
+        """Requests per minute for a role's tokens (ANONYMOUS: per client address), or for a
+        client refused for want of a valid token (None)."""
         return {
             Role.ADMIN: self.rate_limit_admin,
             Role.ORGANIZATION: self.rate_limit_organization,
             Role.PARTNER: self.rate_limit_partner,
+            Role.ANONYMOUS: self.rate_limit_anonymous_reads,
             None: self.rate_limit_anonymous,
         }[role]
 

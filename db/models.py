@@ -349,6 +349,8 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # One of TOKEN_ROLES: the database's CHECK (migration 0001) names those three, and
+    # db/tokens.store_token refuses ANONYMOUS, the role of a request without a token.
     role: Mapped[Role] = mapped_column(enum_column(Role))
     organization_id: Mapped[int | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE")

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import Dialect, Result, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from club.enums import ActivityKind, OrganizationStatus, Role
+from club.enums import TOKEN_ROLES, ActivityKind, OrganizationStatus, Role
 from db.activity import append_activity
 from db.engine import RequestReads
 from db.models import ActivityLogEntry, ApiToken, Organization
@@ -23,9 +23,10 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TokenOwner:
-    """Who a valid token acts as, read when the request arrives."""
+    """Who a valid token acts as, read when the request arrives (or, without a token where
+    the server allows that, ANONYMOUS: `anonymous_owner`)."""
 
-    token_id: int
+    token_id: int | None
     role: Role
     organization_id: int | None
     organization_is_member: bool
@@ -56,6 +57,8 @@ async def store_token(
     label: str | None = None,
 ) -> ApiToken:
     """Store the hash of a token made elsewhere (random, or a demo token: db/demo.py)."""
+    if role not in TOKEN_ROLES:
+        raise ValueError(f"no token has the {role.value} role")
     if (role is Role.ORGANIZATION) != (organization_id is not None):
         raise ValueError(
             "an ORGANIZATION token acts as exactly one organization; other roles as none"
@@ -126,6 +129,33 @@ async def authenticate(reader: "Reader | RequestReads", token: str) -> TokenOwne
         role=Role(role),
         organization_id=organization_id,
         organization_is_member=status == OrganizationStatus.MEMBER,
+        activity_high_water=high_water or 0,
+    )
+
+
+# The high-water mark alone, for a request without a token (ANONYMOUS): what OWNER reads
+# besides the token, in one statement too.
+HIGH_WATER = select(func.max(ActivityLogEntry.id))
+_HIGH_WATER_SQL: dict[str, str] = {}
+
+
+async def anonymous_owner(reader: "Reader | RequestReads") -> TokenOwner:
+    """The owner of a request without a token (ANONYMOUS: no token, no organization), with
+    the activity log's high-water mark for the response cache: one statement."""
+    if isinstance(reader, RequestReads):
+        sql = _HIGH_WATER_SQL.get(reader.dialect.name)
+        if sql is None:
+            sql = _HIGH_WATER_SQL[reader.dialect.name] = str(
+                HIGH_WATER.compile(dialect=reader.dialect)
+            )
+        high_water = (await reader.execute_sql(sql, ())).scalar()
+    else:
+        high_water = (await reader.execute(HIGH_WATER)).scalar()
+    return TokenOwner(
+        token_id=None,
+        role=Role.ANONYMOUS,
+        organization_id=None,
+        organization_is_member=False,
         activity_high_water=high_water or 0,
     )
 

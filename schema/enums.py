@@ -31,7 +31,11 @@ strawberry.enum(
 )
 strawberry.enum(FocusArea)
 strawberry.enum(ActionItemStatus)
-strawberry.enum(Role, description="What the caller's token acts as.")
+strawberry.enum(
+    Role,
+    description="What the caller acts as: its token's role, or ANONYMOUS for a request "
+    "without a token (where the server allows those: public fields only, no mutations).",
+)
 strawberry.enum(MeetingUpdateKind, description="What happened to a meeting.")
 strawberry.enum(InvitationUpdateKind, description="What happened to an invitation.")
 

@@ -1,4 +1,5 @@
-"""Refusals before execution, for every transport: trusted documents, introspection, the
+"""Refusals before execution, for every transport: a mutation without a token (ANONYMOUS),
+trusted documents, introspection, the
 size of the operation (depth, aliases, directives, root fields, introspection selections),
 validation, and the cost budget; and the refusal of an operation over a WebSocket beyond its
 rate limit (spent in server/app.py, for every transport, before the schema sees it).
@@ -25,8 +26,10 @@ from graphql import (
     Lexer,
     Source,
     StringValueNode,
+    OperationType,
     TokenKind,
     Visitor,
+    get_operation_ast,
     specified_rules,
     validate,
     visit,
@@ -34,6 +37,7 @@ from graphql import (
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from club.enums import Role
 from club.errors import RequestError
 from club.list_sizes import ObservedSizes
 from club.ratelimit import Verdict
@@ -201,6 +205,20 @@ class OperationLimits(SchemaExtension):
         settings = context.settings
         role = context.principal.role
         query = execution.query
+
+        if role is Role.ANONYMOUS:
+            operation = get_operation_ast(document, execution.operation_name)
+            if operation is not None and operation.operation is OperationType.MUTATION:
+                # Before anything else, whatever the mutation: each one's own role check
+                # (resolvers/mutations.py) would refuse it too.
+                return [
+                    as_graphql_error(
+                        RequestError.forbidden(
+                            "A request without a token may only read public fields; send "
+                            "`Authorization: Bearer <token>` to run a mutation."
+                        )
+                    )
+                ]
 
         persisted = context.persisted
         if role in settings.trusted_documents_roles and (

@@ -118,7 +118,11 @@ def _authorization(connection_params: dict[str, object] | None) -> str | None:
     """The `authorization` of a WebSocket's connection_init payload."""
     params = connection_params or {}
     authorization = params.get("authorization") or params.get("Authorization")
-    return authorization if isinstance(authorization, str) else None
+    if authorization is None or isinstance(authorization, str):
+        return authorization
+    # Something given that is no header's value: a credential that cannot be valid, never the
+    # absence of one (which CLUBJUSTICE_ANONYMOUS_READS would read as ANONYMOUS).
+    return "(not a string)"
 
 
 class ClubJusticeGraphQL(ViewHooks[Context, None]):
@@ -478,7 +482,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         `extensions.idempotencyKey` on any transport); None for anything else: a query is
         safe to repeat, and its key is ignored."""
         key = chosen_key(header, (request_data.extensions or {}).get(IDEMPOTENCY_EXTENSION))
-        if key is None or query is None:
+        if key is None or query is None or context.principal.role is Role.ANONYMOUS:
+            # ANONYMOUS runs no mutation (schema/limits.py), and its callers share no scope.
             return None
         if self.operation_type(query, request_data.operation_name) is not OperationType.MUTATION:
             return None
@@ -669,7 +674,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
-        """connection_init must carry {"authorization": "Bearer <token>"}, once; else 4403."""
+        """connection_init must carry {"authorization": "Bearer <token>"}, once; else 4403
+        (with CLUBJUSTICE_ANONYMOUS_READS, one without any `authorization` is ANONYMOUS's)."""
         if context.principal is not NOT_YET_AUTHENTICATED:
             # graphql-ws (legacy) accepts a second init; the principal of running
             # subscriptions must not change under them.
@@ -678,6 +684,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             outcome = await principal_for(
                 process_state(context.request.scope).database,
                 _authorization(context.connection_params),
+                anonymous_reads=self.settings.anonymous_reads,
             )
         except Exception:
             logger.exception("authenticating a WebSocket connection failed")
@@ -745,7 +752,11 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         reads = process_state(connection.request.scope).database.request_reads()
         try:
             try:
-                owner = await owner_of(reads, _authorization(connection.connection_params))
+                owner = await owner_of(
+                    reads,
+                    _authorization(connection.connection_params),
+                    anonymous_reads=self.settings.anonymous_reads,
+                )
             except Exception:
                 logger.exception("checking a WebSocket operation's token failed")
                 return self._error_result("INTERNAL_SERVER_ERROR", "Internal server error.")

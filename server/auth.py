@@ -3,7 +3,9 @@ a valid token, and each token (or, without one, each client address) has a reque
 
 A request without a valid token gets HTTP 401 and a GraphQL-shaped body with the code
 UNAUTHENTICATED; over its budget, HTTP 429 with RATE_LIMITED and `Retry-After`. GraphiQL's
-page itself loads without a token (its requests carry one).
+page itself loads without a token (its requests carry one). With CLUBJUSTICE_ANONYMOUS_READS,
+a request with no credential at all (`server/guard.without_credential`) runs as ANONYMOUS
+instead, on its client address's own budget; a bad token is still refused.
 """
 
 import logging
@@ -14,14 +16,15 @@ from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from club.access import Principal
+from club.enums import Role
 from club.errors import HTTPRejection
 from club.metrics import Metrics
-from club.ratelimit import CallerKey, RateLimiter, Verdict
+from club.ratelimit import CallerKey, RateLimiter, Verdict, address_digest
 from club.settings import Settings
 from db.engine import Database, RequestReads
-from db.tokens import Reader, TokenOwner, authenticate
+from db.tokens import Reader, TokenOwner, anonymous_owner, authenticate
 from resolvers.context import RequestState, process_state, request_state
-from server.guard import bearer_token, is_graphiql_page, send_refusal
+from server.guard import bearer_token, is_graphiql_page, send_refusal, without_credential
 
 logger = logging.getLogger("clubjustice.auth")
 
@@ -37,17 +40,26 @@ def rate_limited(verdict: Verdict) -> HTTPRejection:
 
 def caller_key(principal: Principal | None, scope: Scope) -> CallerKey:
     """Whose budget a request spends: its token's (by its id, never the token itself), or
-    its client address's."""
-    if principal is not None:
+    its client address's: apart for ANONYMOUS reads (under the address's digest) and for
+    requests refused without a valid token."""
+    if principal is not None and principal.role is not Role.ANONYMOUS:
         return ("token", principal.token_id)
     client = scope.get("client")
-    return ("address", client[0] if client else "unknown")
+    address = client[0] if client else "unknown"
+    if principal is None:
+        return ("address", address)
+    return ("anonymous", address_digest(address))
 
 
-async def owner_of(reader: Reader, authorization: str | None) -> TokenOwner | str:
-    """The owner of a valid bearer token, or why there is none."""
+async def owner_of(
+    reader: Reader, authorization: str | None, *, anonymous_reads: bool = False
+) -> TokenOwner | str:
+    """The owner of a valid bearer token, or why there is none; with `anonymous_reads`, a
+    request with no credential at all is ANONYMOUS's."""
     token = bearer_token(authorization)
     if token is None:
+        if anonymous_reads and without_credential(authorization):
+            return await anonymous_owner(reader)
         return "Send `Authorization: Bearer <token>`."
     owner = await authenticate(reader, token)
     if owner is None:
@@ -61,12 +73,14 @@ def principal_of(owner: TokenOwner) -> Principal:
     )
 
 
-async def principal_for(database: Database, authorization: str | None) -> Principal | str:
+async def principal_for(
+    database: Database, authorization: str | None, *, anonymous_reads: bool = False
+) -> Principal | str:
     """The principal of a valid bearer token, or why there is none (a WebSocket's
     connection_init: its connection is not held for the life of the socket)."""
     reads = database.request_reads()
     try:
-        owner = await owner_of(reads, authorization)
+        owner = await owner_of(reads, authorization, anonymous_reads=anonymous_reads)
     finally:
         await reads.release(finished=True)
     return owner if isinstance(owner, str) else principal_of(owner)
@@ -145,7 +159,9 @@ class RequireToken:
         state: RequestState,
     ) -> None:
         try:
-            outcome = await owner_of(reads, headers.get("authorization"))
+            outcome = await owner_of(
+                reads, headers.get("authorization"), anonymous_reads=self.settings.anonymous_reads
+            )
         except Exception:
             # The database is away (or worse): say so without details, log the details.
             logger.exception("authentication failed")

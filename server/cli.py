@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from club.enums import Role
+from club.enums import TOKEN_ROLES, Role
 from club.settings import Settings
 from db.demo import demo_tokens, is_demo_database, wipe
 from db.engine import create_engine, create_session_factory, create_write_session_factory
@@ -256,8 +256,11 @@ def serve(host: str | None, port: int | None, workers: int | None, migrate: bool
 )
 def demo(host: str | None, port: int | None, reset: bool) -> None:
     """Migrate, seed the demo data, print the demo tokens and serve: everything a first look
-    needs. The tokens stay the same at every start of the same database."""
+    needs. The tokens stay the same at every start of the same database. Anonymous public
+    reads are on, unless CLUBJUSTICE_ANONYMOUS_READS says otherwise."""
     settings = _settings()
+    if "anonymous_reads" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"anonymous_reads": True})
     host, port = host or settings.host, port or settings.port
     check_listen_address(host, port)
 
@@ -286,6 +289,11 @@ def demo(host: str | None, port: int | None, reset: bool) -> None:
             else demo_token.token
         )
         click.echo(f"  {demo_token.identity.who:<52} {shown}")
+    if settings.anonymous_reads:
+        click.echo(
+            "Anonymous public reads are on: a request without a token reads public fields as "
+            "ANONYMOUS (no mutations). CLUBJUSTICE_ANONYMOUS_READS=false turns them off."
+        )
     _serve(settings, host, port, 1, migrate=False)
 
 
@@ -295,7 +303,7 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in TOKEN_ROLES]), required=True)
 @click.option("--org", "org", metavar="SLUG", help="The organization (ORGANIZATION role only).")
 @click.option("--label", help="A note on who holds it.")
 def token_create(role: str, org: str | None, label: str | None) -> None:

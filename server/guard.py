@@ -62,6 +62,16 @@ def bearer_token(authorization: str | None) -> str | None:
     return authorization[len(BEARER) :].strip() or None
 
 
+def without_credential(authorization: str | None) -> bool:
+    """Whether a request carries no credential of this API: no `Authorization` header (or an
+    empty one), or HTTP Basic, which a proxy in front of us may ask browsers for and this API
+    never reads. `Bearer` with a bad or no token, or any other scheme, is a credential, and a
+    wrong one (docs/security.md, "Anonymous reads")."""
+    if authorization is None or not authorization.strip():
+        return True
+    return authorization.strip().split(None, 1)[0].lower() == "basic"
+
+
 def refusal_body(code: str, message: str, **extensions: Any) -> bytes:
     """A refusal in the negotiated media type: graphql-response+json has no `data` when
     nothing ran; application/json keeps `"data": null`, as it always has."""
