@@ -74,8 +74,8 @@ class ProcessBuckets:
     its whole minute's budget at once.
 
     Buckets are kept for the most recently seen `max_keys` callers of each kind, tokens,
-    addresses and anonymous readers apart: a flood of requests from new addresses forgets other addresses'
-    buckets, never a token's. A forgotten bucket comes back full."""
+    addresses and anonymous readers apart: a flood of requests from new addresses forgets
+    other addresses' buckets, never a token's. A forgotten bucket comes back full."""
 
     def __init__(
         self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic

@@ -24,9 +24,9 @@ from graphql import (
     GraphQLSchema,
     GraphQLSyntaxError,
     Lexer,
+    OperationType,
     Source,
     StringValueNode,
-    OperationType,
     TokenKind,
     Visitor,
     get_operation_ast,
@@ -186,6 +186,25 @@ def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]
     ]
 
 
+def anonymous_mutation_refusal(
+    execution: ExecutionContext, document: DocumentNode
+) -> GraphQLError | None:
+    """FORBIDDEN for a mutation without a token (ANONYMOUS), before anything else, whatever
+    the mutation; each mutation's own role check (resolvers/mutations.py) would refuse it
+    too, once it had started."""
+    if context_of(execution).principal.role is not Role.ANONYMOUS:
+        return None
+    operation = get_operation_ast(document, execution.operation_name)
+    if operation is None or operation.operation is not OperationType.MUTATION:
+        return None
+    return as_graphql_error(
+        RequestError.forbidden(
+            "A request without a token may only read public fields; send "
+            "`Authorization: Bearer <token>` to run a mutation."
+        )
+    )
+
+
 class OperationLimits(SchemaExtension):
     """Replaces strawberry's ValidationCache: validation is cached here too, by query text
     and by whether field suggestions are hidden."""
@@ -206,19 +225,9 @@ class OperationLimits(SchemaExtension):
         role = context.principal.role
         query = execution.query
 
-        if role is Role.ANONYMOUS:
-            operation = get_operation_ast(document, execution.operation_name)
-            if operation is not None and operation.operation is OperationType.MUTATION:
-                # Before anything else, whatever the mutation: each one's own role check
-                # (resolvers/mutations.py) would refuse it too.
-                return [
-                    as_graphql_error(
-                        RequestError.forbidden(
-                            "A request without a token may only read public fields; send "
-                            "`Authorization: Bearer <token>` to run a mutation."
-                        )
-                    )
-                ]
+        refusal = anonymous_mutation_refusal(execution, document)
+        if refusal is not None:
+            return [refusal]
 
         persisted = context.persisted
         if role in settings.trusted_documents_roles and (

@@ -1,4 +1,4 @@
-"""Viewer: who the caller is, as the server sees its token."""
+"""Viewer: who the caller is, as the server sees its token (or ANONYMOUS, without one)."""
 
 import strawberry
 
@@ -9,7 +9,10 @@ from schema.fields import field, relation
 from schema.organizations import Organization
 
 
-@strawberry.type(description="The caller: the role and organization of its token.")
+@strawberry.type(
+    description="The caller: the role and organization of its token (ANONYMOUS: a request "
+    "without a token, where the server allows those)."
+)
 class Viewer:
     role: Role
     organization_pk: strawberry.Private[int | None]

@@ -71,8 +71,8 @@ REFUSALS = {
     " is invalid: not a JSON list (Expecting value); expected values, comma-separated or as a "
     "JSON list",
     "CLUBJUSTICE_INTROSPECTION_ROLES=ADMIN,nobody": "CLUBJUSTICE_INTROSPECTION_ROLES: the item "
-    "'nobody' is invalid: it should be 'ADMIN', 'ORGANIZATION' or 'PARTNER'; expected roles among "
-    "ADMIN, ORGANIZATION, PARTNER, comma-separated or as a JSON list",
+    "'nobody' is invalid: it should be 'ADMIN', 'ORGANIZATION', 'PARTNER' or 'ANONYMOUS'; expected "
+    "roles among ADMIN, ORGANIZATION, PARTNER, ANONYMOUS, comma-separated or as a JSON list",
     "CLUBJUSTICE_GC_THRESHOLDS=700,10": 'CLUBJUSTICE_GC_THRESHOLDS=\'["700", "10"]\' is invalid: '
     "it has too few items; expected 3 whole numbers, comma-separated or as a JSON list",
     # The URL is never echoed: it may hold a password.
