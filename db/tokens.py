@@ -23,10 +23,9 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TokenOwner:
-    """Who a valid token acts as, read when the request arrives (or, without a token where
-    the server allows that, ANONYMOUS: `anonymous_owner`)."""
+    """Who a valid token acts as, read when the request arrives."""
 
-    token_id: int | None
+    token_id: int
     role: Role
     organization_id: int | None
     organization_is_member: bool
@@ -139,7 +138,19 @@ HIGH_WATER = select(func.max(ActivityLogEntry.id))
 _HIGH_WATER_SQL: dict[str, str] = {}
 
 
-async def anonymous_owner(reader: "Reader | RequestReads") -> TokenOwner:
+@dataclass(frozen=True, slots=True)
+class AnonymousOwner:
+    """Who a request without a token acts as, where the server allows that: ANONYMOUS, with
+    no token and no organization; the high-water mark as TokenOwner has it."""
+
+    activity_high_water: int = 0
+    token_id: None = None
+    role: Role = Role.ANONYMOUS
+    organization_id: None = None
+    organization_is_member: bool = False
+
+
+async def anonymous_owner(reader: "Reader | RequestReads") -> AnonymousOwner:
     """The owner of a request without a token (ANONYMOUS: no token, no organization), with
     the activity log's high-water mark for the response cache: one statement."""
     if isinstance(reader, RequestReads):
@@ -151,13 +162,7 @@ async def anonymous_owner(reader: "Reader | RequestReads") -> TokenOwner:
         high_water = (await reader.execute_sql(sql, ())).scalar()
     else:
         high_water = (await reader.execute(HIGH_WATER)).scalar()
-    return TokenOwner(
-        token_id=None,
-        role=Role.ANONYMOUS,
-        organization_id=None,
-        organization_is_member=False,
-        activity_high_water=high_water or 0,
-    )
+    return AnonymousOwner(activity_high_water=high_water or 0)
 
 
 async def list_tokens(session: AsyncSession) -> list[tuple[ApiToken, str | None]]:

@@ -22,7 +22,7 @@ from club.metrics import Metrics
 from club.ratelimit import CallerKey, RateLimiter, Verdict, address_digest
 from club.settings import Settings
 from db.engine import Database, RequestReads
-from db.tokens import Reader, TokenOwner, anonymous_owner, authenticate
+from db.tokens import AnonymousOwner, Reader, TokenOwner, anonymous_owner, authenticate
 from resolvers.context import RequestState, process_state, request_state
 from server.guard import bearer_token, is_graphiql_page, send_refusal, without_credential
 
@@ -53,7 +53,7 @@ def caller_key(principal: Principal | None, scope: Scope) -> CallerKey:
 
 async def owner_of(
     reader: Reader, authorization: str | None, *, anonymous_reads: bool = False
-) -> TokenOwner | str:
+) -> TokenOwner | AnonymousOwner | str:
     """The owner of a valid bearer token, or why there is none; with `anonymous_reads`, a
     request with no credential at all is ANONYMOUS's."""
     token = bearer_token(authorization)
@@ -67,7 +67,7 @@ async def owner_of(
     return owner
 
 
-def principal_of(owner: TokenOwner) -> Principal:
+def principal_of(owner: TokenOwner | AnonymousOwner) -> Principal:
     return Principal(
         owner.role, owner.organization_id, owner.organization_is_member, token_id=owner.token_id
     )

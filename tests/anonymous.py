@@ -58,7 +58,7 @@ def literal(type_: GraphQLInputType) -> str:
     if isinstance(type_, GraphQLList):
         return "[]"
     if isinstance(type_, GraphQLEnumType):
-        return next(iter(type_.values))
+        return str(next(iter(type_.values)))
     if isinstance(type_, GraphQLInputObjectType):
         fields = [
             f"{name}: {literal(field.type)}"

@@ -214,12 +214,12 @@ async def test_public_subscriptions_run_and_private_ones_are_refused(
         await connection.send(
             json.dumps({"id": "private", "type": start, "payload": {"query": INVITATION_UPDATES}})
         )
-        refused = await receive(connection)
-        assert refused["id"] == "private"
-        payload = refused["payload"]
+        message = await receive(connection)
+        assert message["id"] == "private"
+        payload = message["payload"]
         # graphql-transport-ws: a list; legacy graphql-ws: one error, or a result's errors.
         errors = payload if isinstance(payload, list) else payload.get("errors", [payload])
-        assert [error["extensions"]["code"] for error in errors] == ["FORBIDDEN"], refused
+        assert [error["extensions"]["code"] for error in errors] == ["FORBIDDEN"], message
         await connection.send(
             json.dumps({"id": "public", "type": start, "payload": {"query": MEMBER_JOINED}})
         )
