@@ -15,11 +15,13 @@ class DemoServer:
     base: str
     tokens: dict[str, str]  # "ADMIN", "member", "guest", "PARTNER" -> token
     heading: str  # the line above the tokens
+    after: str  # the line below them
 
 
 @contextmanager
-def demo(cwd: Path, *args: str, **env: str) -> Iterator[DemoServer]:
-    """`clubjustice demo` until it serves; stopped afterwards. Its log goes to a file."""
+def demo(cwd: Path, *args: str, anonymous_reads: bool = True, **env: str) -> Iterator[DemoServer]:
+    """`clubjustice demo` until it serves; stopped afterwards. Its log goes to a file.
+    `anonymous_reads`: whether it says it turned them on (one more line)."""
     port = free_port()
     log = cwd / f"demo-{port}.log"
     with log.open("w") as log_file:
@@ -34,11 +36,11 @@ def demo(cwd: Path, *args: str, **env: str) -> Iterator[DemoServer]:
     base = f"http://127.0.0.1:{port}"
     try:
         assert process.stdout is not None
-        lines = [process.stdout.readline() for _ in range(5)]
+        lines = [process.stdout.readline() for _ in range(6 if anonymous_reads else 5)] + [""]
         # "  <who, in 52 columns> <token>": keyed by who's first word.
-        tokens = {line.split()[0].rstrip(":"): line[55:].rstrip("\n") for line in lines[1:]}
+        tokens = {line.split()[0].rstrip(":"): line[55:].rstrip("\n") for line in lines[1:5]}
         wait_until_ready(base, process, log)
-        yield DemoServer(base, tokens, lines[0].rstrip("\n"))
+        yield DemoServer(base, tokens, lines[0].rstrip("\n"), lines[5].rstrip("\n"))
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -94,6 +94,25 @@ def test_demo_tokens_are_stable_and_reset_makes_new_ones(tmp_path: Path, databas
     assert len(listed) == 4  # the hand-made token went with the old data
 
 
+ANONYMOUS_READS_ON = (
+    "Anonymous public reads are on: a request without a token reads public fields as "
+    "ANONYMOUS (no mutations). CLUBJUSTICE_ANONYMOUS_READS=false turns them off."
+)
+
+
+def test_the_demo_turns_anonymous_reads_on_unless_told_otherwise(tmp_path: Path) -> None:
+    env = {"CLUBJUSTICE_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
+    query = {"query": "{ viewer { role } }"}
+    with demo(tmp_path, **env) as server:
+        assert server.after == ANONYMOUS_READS_ON
+        response = httpx.post(f"{server.base}/graphql", json=query)
+        assert response.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
+    with demo(
+        tmp_path, anonymous_reads=False, CLUBJUSTICE_ANONYMOUS_READS="false", **env
+    ) as server:
+        assert httpx.post(f"{server.base}/graphql", json=query).status_code == 401
+
+
 def test_a_demo_token_revoked_by_its_operator_stays_revoked(tmp_path: Path) -> None:
     env = {"CLUBJUSTICE_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}"}
     with demo(tmp_path, **env) as first:

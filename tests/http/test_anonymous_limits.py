@@ -1,15 +1,22 @@
 """The ANONYMOUS role's own budgets: requests per client address (apart from the budget of
 requests refused without a valid token, and keyed by the address's digest), and a stricter
-cost budget than PARTNER's."""
+cost budget than PARTNER's; and its persisted queries."""
 
+import json
 from typing import Any
+
+from redis.asyncio import Redis
 
 from club.access import ANONYMOUS, Principal
 from club.enums import Role
+from club.metrics import Metrics
+from club.persisted import sha256
 from club.ratelimit import ProcessBuckets, address_digest
 from club.settings import Settings
 from server.auth import caller_key
-from tests.http.conftest import open_client
+from server.shared_limits import SharedBuckets
+from tests.anonymous import row_counts
+from tests.http.conftest import PREFLIGHT, open_client
 
 VIEWER = {"query": "{ viewer { role } }"}
 # 250 countries x (1 + 19) on the declared sizes (list sizes not observed): 5,000, a PARTNER's
@@ -88,3 +95,59 @@ async def test_anonymous_answers_are_cached_apart(
             response = await client.post("/graphql", json=VIEWER, headers=headers)
             role = "PARTNER" if headers else "ANONYMOUS"
             assert response.json() == {"data": {"viewer": {"role": role}}}
+
+
+async def test_anonymous_budgets_in_redis_hold_no_address(
+    redis_url: str, redis_key_prefix: str
+) -> None:
+    limiter = SharedBuckets(redis_url, key_prefix=redis_key_prefix, timeout=1.0, metrics=Metrics())
+    try:
+        key = caller_key(ANONYMOUS, {"type": "http", "client": ("198.51.100.23", 1)})
+        assert (await limiter.take(key, 1)).allowed
+        assert not (await limiter.take(key, 1)).allowed
+        client = Redis.from_url(redis_url)
+        try:
+            keys = [k.decode() async for k in client.scan_iter(match=f"{redis_key_prefix}:*")]
+        finally:
+            await client.aclose()
+    finally:
+        await limiter.close()
+    assert keys and all(f"anonymous/{address_digest('198.51.100.23')}/" in k for k in keys)
+    assert not any("198.51.100.23" in k for k in keys)
+
+
+async def test_persisted_queries_work_without_a_token_and_mutations_do_not(
+    settings: Settings, session_factory: Any
+) -> None:
+    on = settings.model_copy(update={"anonymous_reads": True})
+    mutation = (
+        'mutation { registerOrganization(input: {name: "X", countryCode: "GE", kind: NGO}) '
+        "{ errors { code } } }"
+    )
+    async for client in open_client(on):
+        before = await row_counts(session_factory)
+        answers = []
+        for document in (VIEWER["query"], mutation):
+            extensions = {"persistedQuery": {"version": 1, "sha256Hash": sha256(document)}}
+            for body in ({"query": document, "extensions": extensions}, {"extensions": extensions}):
+                response = await client.post("/graphql", json=body)
+                answers.append((response.json().get("data"), response.json().get("errors")))
+        assert [
+            (data, [e["extensions"]["code"] for e in errors or []]) for data, errors in answers
+        ] == [
+            ({"viewer": {"role": "ANONYMOUS"}}, []),
+            ({"viewer": {"role": "ANONYMOUS"}}, []),  # by its hash alone
+            (None, ["FORBIDDEN"]),
+            (None, ["PERSISTED_QUERY_NOT_FOUND"]),  # a refused operation is not remembered
+        ]
+        assert await row_counts(session_factory) == before
+        by_get = await client.get(
+            "/graphql",
+            params={
+                "extensions": json.dumps(
+                    {"persistedQuery": {"version": 1, "sha256Hash": sha256(VIEWER["query"])}}
+                )
+            },
+            headers=PREFLIGHT,
+        )
+        assert by_get.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}

@@ -21,6 +21,7 @@ from club.settings import Settings
 from db import models
 from db.seed import seed
 from tests.anonymous import MUTATIONS, RESTRICTED, probes, row_counts
+from tests.http.test_graphql_over_http import MULTIPART, SSE, events
 from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, run_server, until_subscribed
 
 FORBIDDEN_MUTATION = {
@@ -35,7 +36,8 @@ JOINED = {
         "memberJoined": {"organization": {"slug": "skopje-klepp-graduates", "contactEmail": None}}
     }
 }
-TRANSPORTS = ["post", "get", "sse", "graphql-transport-ws", "graphql-ws"]
+STREAMS = {"sse": SSE, "multipart": MULTIPART}
+TRANSPORTS = ["post", "get", *STREAMS, "graphql-transport-ws", "graphql-ws"]
 
 Ask = Callable[[str], Awaitable[dict[str, Any]]]
 
@@ -65,7 +67,7 @@ async def asker(
     """`ask(query)` → the response (data and errors) as the transport carried it, without a
     token; over WebSocket, on one connection opened without one."""
     headers = extra or {}
-    if transport in ("post", "get", "sse"):
+    if transport in ("post", "get", *STREAMS):
         async with httpx.AsyncClient(base_url=server.http) as client:
 
             async def ask_http(query: str) -> dict[str, Any]:
@@ -76,12 +78,12 @@ async def asker(
                         headers={"graphql-require-preflight": "1"} | headers,
                     )
                     return response.json()  # type: ignore[no-any-return]
-                accept = {"accept": "text/event-stream"} if transport == "sse" else {}
+                accept = {"accept": STREAMS[transport]} if transport in STREAMS else {}
                 response = await client.post(
                     "/graphql", json={"query": query}, headers=accept | headers
                 )
-                if transport == "sse":
-                    (event,) = sse_events(response.text)
+                if transport in STREAMS:
+                    (event,) = events(response)
                     return event  # type: ignore[no-any-return]
                 return response.json()  # type: ignore[no-any-return]
 
@@ -144,7 +146,7 @@ async def test_every_restricted_field_is_null_on_every_transport(
         }
 
 
-@pytest.mark.parametrize("transport", ["post", "sse", "graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize("transport", ["post", *STREAMS, "graphql-transport-ws", "graphql-ws"])
 async def test_every_mutation_is_refused_on_every_transport_and_changes_nothing(
     anonymous_server: LiveServer, session_factory: Any, transport: str
 ) -> None:
