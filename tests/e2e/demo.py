@@ -19,9 +19,10 @@ class DemoServer:
 
 
 @contextmanager
-def demo(cwd: Path, *args: str, anonymous_reads: bool = True, **env: str) -> Iterator[DemoServer]:
-    """`clubjustice demo` until it serves; stopped afterwards. Its log goes to a file.
-    `anonymous_reads`: whether it says it turned them on (one more line)."""
+def demo(cwd: Path, *args: str, **env: str) -> Iterator[DemoServer]:
+    """`clubjustice demo` until it serves; stopped afterwards. Its log goes to a file."""
+    # It says so when it turns anonymous reads on (unless told not to): one more line.
+    anonymous_reads = env.get("CLUBJUSTICE_ANONYMOUS_READS", "true").lower() != "false"
     port = free_port()
     log = cwd / f"demo-{port}.log"
     with log.open("w") as log_file:

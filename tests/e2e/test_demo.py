@@ -107,9 +107,7 @@ def test_the_demo_turns_anonymous_reads_on_unless_told_otherwise(tmp_path: Path)
         assert server.after == ANONYMOUS_READS_ON
         response = httpx.post(f"{server.base}/graphql", json=query)
         assert response.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
-    with demo(
-        tmp_path, anonymous_reads=False, CLUBJUSTICE_ANONYMOUS_READS="false", **env
-    ) as server:
+    with demo(tmp_path, CLUBJUSTICE_ANONYMOUS_READS="false", **env) as server:
         assert httpx.post(f"{server.base}/graphql", json=query).status_code == 401
 
 
