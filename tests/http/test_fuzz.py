@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 from sqlalchemy import select
 
-from club.enums import OrganizationStatus, Role
+from club.enums import TOKEN_ROLES, OrganizationStatus, Role
 from club.settings import Settings
 from db.engine import Database
 from db.models import Organization
@@ -71,10 +71,18 @@ Send = Callable[[Role, str], httpx.Response]
 @pytest.fixture
 def send(settings: Settings, session_factory: Any) -> Iterator[Send]:
     """A client on its own event loop (hypothesis drives synchronous tests), against the
-    demo data, with a token per role; no rate limits (every other limit at its default)."""
+    demo data, with a token per role (none for ANONYMOUS); no rate limits (every other limit
+    at its default)."""
     loop = asyncio.new_event_loop()
     fuzz_settings = settings.model_copy(
-        update={"rate_limit_admin": 0, "rate_limit_organization": 0, "rate_limit_partner": 0}
+        update={
+            "rate_limit_admin": 0,
+            "rate_limit_organization": 0,
+            "rate_limit_partner": 0,
+            # ANONYMOUS: the requests sent without a token.
+            "anonymous_reads": True,
+            "rate_limit_anonymous_reads": 0,
+        }
     )
 
     async def start() -> tuple[LifespanManager, httpx.AsyncClient, dict[Role, str]]:
@@ -85,7 +93,7 @@ def send(settings: Settings, session_factory: Any) -> Iterator[Send]:
             member = await session.scalar(
                 select(Organization.id).where(Organization.status == OrganizationStatus.MEMBER)
             )
-            for role in Role:
+            for role in TOKEN_ROLES:
                 organization = member if role is Role.ORGANIZATION else None
                 _, tokens[role] = await create_token(session, role, organization_id=organization)
         await database.engine.dispose()
@@ -103,7 +111,9 @@ def send(settings: Settings, session_factory: Any) -> Iterator[Send]:
             client.post(
                 "/graphql",
                 json={"query": query},
-                headers={"authorization": f"Bearer {tokens[role]}"},
+                headers={}
+                if role is Role.ANONYMOUS
+                else {"authorization": f"Bearer {tokens[role]}"},
             )
         )
 
