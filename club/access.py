@@ -33,6 +33,11 @@ class Principal:
 ANONYMOUS = Principal(Role.ANONYMOUS)
 
 
+def callers(role: Role) -> str:
+    """A role's callers, in a refusal's words: "PARTNER tokens", "requests without a token"."""
+    return "requests without a token" if role is Role.ANONYMOUS else f"{role.value} tokens"
+
+
 class Audience(Enum):
     PUBLIC = "public"
     # The secretariat, member organizations, and the owner itself (e.g. contact e-mails,

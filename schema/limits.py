@@ -37,6 +37,7 @@ from graphql import (
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from club.access import callers
 from club.enums import Role
 from club.errors import RequestError
 from club.list_sizes import ObservedSizes
@@ -230,14 +231,15 @@ class OperationLimits(SchemaExtension):
             return [refusal]
 
         persisted = context.persisted
+        who = callers(role)
         if role in settings.trusted_documents_roles and (
             persisted is None or query is None or not persisted.is_trusted(query)
         ):
             return [
                 limit_error(
                     "PERSISTED_QUERY_NOT_IN_LIST",
-                    f"{role} tokens may run only registered operations; send a registered "
-                    "document or its `persistedQuery` hash.",
+                    f"{who[:1].upper()}{who[1:]} may run only registered operations; send a "
+                    "registered document or its `persistedQuery` hash.",
                 )
             ]
 
@@ -252,7 +254,7 @@ class OperationLimits(SchemaExtension):
         may_introspect = role in settings.introspection_roles
         if not may_introspect and any(size.introspection for size in sizes):
             return [
-                limit_error("INTROSPECTION_DISABLED", f"Introspection is off for {role} tokens.")
+                limit_error("INTROSPECTION_DISABLED", f"Introspection is off for {callers(role)}.")
             ]
         refused = [error for size in sizes for error in size_refusals(size, settings)]
         if refused:
@@ -272,7 +274,7 @@ class OperationLimits(SchemaExtension):
             limit_error(
                 "COST_LIMIT_EXCEEDED",
                 f"{f'`{size.name}`' if size.name else 'The operation'} could return about "
-                f"{size.cost} objects; the budget of {role} tokens is {budget}. Ask for smaller "
+                f"{size.cost} objects; the budget of {callers(role)} is {budget}. Ask for smaller "
                 "pages (`first`) or fewer nested lists.",
                 limit=budget,
                 measured=size.cost,

@@ -27,6 +27,8 @@ from typing import Any
 
 from graphql import GraphQLObjectType, OperationType
 
+from club.access import callers
+from club.enums import Role
 from club.errors import RequestError
 from resolvers.context import as_context
 from schema.strawberry_private import ExecutorHooks
@@ -53,7 +55,7 @@ class Production:
 
     def over_budget(self) -> str:
         return (
-            f"grew past {self.budget} objects, the budget of {self.role} tokens, and the "
+            f"grew past {self.budget} objects, the budget of {callers(Role(self.role))}, and the "
             f"{'event' if self.operation is OperationType.SUBSCRIPTION else 'operation'} was "
             "stopped there"
         )

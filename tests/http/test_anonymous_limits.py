@@ -75,8 +75,8 @@ async def test_anonymous_reads_have_a_stricter_cost_budget(
             "errors": [
                 {
                     "message": "The operation could return about 5000 objects; the budget of "
-                    "ANONYMOUS tokens is 2000. Ask for smaller pages (`first`) or fewer nested "
-                    "lists.",
+                    "requests without a token is 2000. Ask for smaller pages (`first`) or fewer "
+                    "nested lists.",
                     "extensions": {"code": "COST_LIMIT_EXCEEDED", "limit": 2000, "measured": 5000},
                 }
             ],
