@@ -3,6 +3,7 @@ requests refused without a valid token, and keyed by the address's digest), and 
 cost budget than PARTNER's; and its persisted queries."""
 
 import json
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -151,3 +152,39 @@ async def test_persisted_queries_work_without_a_token_and_mutations_do_not(
             headers=PREFLIGHT,
         )
         assert by_get.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
+
+
+async def test_trusted_documents_can_hold_anonymous_callers_to_registered_operations(
+    settings: Settings, session_factory: Any, tmp_path: Path, partner: dict[str, str]
+) -> None:
+    """A public page's operations registered, and nothing else for requests without a token."""
+    registered = "query Page { viewer { role } }"
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({sha256(registered): registered}))
+    on = settings.model_copy(
+        update={
+            "anonymous_reads": True,
+            "trusted_documents_file": manifest,
+            "trusted_documents_roles": frozenset({Role.ANONYMOUS}),
+        }
+    )
+    async for client in open_client(on):
+        by_hash = {
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256(registered)}}
+        }
+        response = await client.post("/graphql", json=by_hash)
+        assert response.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
+        refused = await client.post("/graphql", json=VIEWER)
+        assert refused.json() == {
+            "data": None,
+            "errors": [
+                {
+                    "message": "Requests without a token may run only registered operations; "
+                    "send a registered document or its `persistedQuery` hash.",
+                    "extensions": {"code": "PERSISTED_QUERY_NOT_IN_LIST"},
+                }
+            ],
+        }
+        # Tokens' roles are not held to it.
+        allowed = await client.post("/graphql", json=VIEWER, headers=partner)
+        assert allowed.json() == {"data": {"viewer": {"role": "PARTNER"}}}
