@@ -17,7 +17,9 @@ from club.settings import Settings
 from server.auth import caller_key
 from server.shared_limits import SharedBuckets
 from tests.anonymous import row_counts
+from tests.conftest import wire_on
 from tests.http.conftest import PREFLIGHT, open_client
+from tests.http.test_request_cost import served
 
 VIEWER = {"query": "{ viewer { role } }"}
 # 250 countries x (1 + 19) on the declared sizes (list sizes not observed): 5,000, a PARTNER's
@@ -188,3 +190,19 @@ async def test_trusted_documents_can_hold_anonymous_callers_to_registered_operat
         # Tokens' roles are not held to it.
         allowed = await client.post("/graphql", json=VIEWER, headers=partner)
         assert allowed.json() == {"data": {"viewer": {"role": "PARTNER"}}}
+
+
+async def test_an_anonymous_request_costs_what_a_tokens_does(
+    settings: Settings, session_factory: Any
+) -> None:
+    """One statement for the high-water mark in place of the token check: a cached answer
+    costs that one statement, as for a token (tests/http/test_request_cost.py)."""
+    on = settings.model_copy(update={"anonymous_reads": True, "response_cache_size": 1000})
+    async with served(on) as (client, engine):
+        await client.post("/graphql", json=VIEWER)  # connects; fills the cache
+        for _ in range(3):
+            with wire_on(engine) as wire:
+                response = await client.post("/graphql", json=VIEWER)
+            assert response.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
+            assert (len(wire.statements), wire.round_trips, wire.connections) == (1, 1, 0)
+            assert "api_tokens" not in wire.statements[0]
