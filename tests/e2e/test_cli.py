@@ -90,10 +90,15 @@ def test_demo_serves_the_launch_data_to_its_demo_tokens(demo_server: DemoServer)
         },
         "PARTNER": {"role": "PARTNER", "organization": None},
     }
-    assert (
-        httpx.post(f"{demo_server.base}/graphql", json={"query": "{ viewer { role } }"}).status_code
-        == 401
+    # The demo turns anonymous reads on: no token reads as ANONYMOUS; a bad one is refused.
+    anonymous = httpx.post(f"{demo_server.base}/graphql", json={"query": "{ viewer { role } }"})
+    assert anonymous.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
+    bad = httpx.post(
+        f"{demo_server.base}/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"authorization": "Bearer not-a-token"},
     )
+    assert bad.status_code == 401
     assert httpx.get(f"{demo_server.base}/healthz").json() == {"status": "ok"}
 
 
