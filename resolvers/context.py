@@ -64,6 +64,9 @@ class Context:
     metrics: Metrics | None = None
     # The Starlette request or WebSocket (its headers ask for federated tracing, ftv1).
     request: Any = None
+    # The activity log's high-water mark read with the token (HTTP, and a query or mutation
+    # on a WebSocket): where this request's data stands in the log. None where none was read.
+    activity_high_water: int | None = None
     # One clock reading per request: every field of a response judges time alike.
     now: datetime = field(default_factory=utc_now)
     # The clock itself, read by a mutation once it holds its locks: it may have waited for

@@ -109,6 +109,15 @@ async def _refuse_revoked_token(info: Info) -> None:
         raise GraphQLError("The token was revoked.", extensions={"code": "UNAUTHENTICATED"})
 
 
+async def activity_position(info: Info) -> str:
+    """The cursor of the activity log where this request stands: the high-water mark read
+    with its token, before any of its data (so a client that subscribes with `after` set to
+    it receives every change its data does not show, and none twice); where no mark was read
+    (a subscription's event), the log's last id now."""
+    mark = info.context.activity_high_water
+    return activity_cursor(await _last_log_id(info) if mark is None else mark)
+
+
 async def _last_log_id(info: Info) -> int:
     async with info.context.session_factory() as session:
         return await session.scalar(select(func.max(models.ActivityLogEntry.id))) or 0

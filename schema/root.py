@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from club.errors import RequestError
 from resolvers.context import Context, as_context
 from schema import (
+    activity,
     countries,
     events,
     incubator,
@@ -126,6 +127,7 @@ DOMAINS = (
     invitations.DOMAIN,
     incubator.DOMAIN,
     statistics.DOMAIN,
+    activity.DOMAIN,
 )
 Query = merge("Query", [domain.query for domain in DOMAINS])
 Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])

@@ -661,6 +661,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             persisted=self.persisted,
             metrics=self.metrics,
             request=request,
+            activity_high_water=state.activity_high_water,
             settings=self.settings,
             # HTTP: set by RequireToken. WebSocket: set by on_ws_connect.
             principal=NOT_YET_AUTHENTICATED if state.principal is None else state.principal,
@@ -783,6 +784,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 request_id=request_id,
                 now=datetime.now(UTC),
                 session_factory=reads,
+                activity_high_water=owner.activity_high_water,
             )
             if not well_formed(request_data):
                 return self._error_result(
