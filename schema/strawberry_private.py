@@ -38,7 +38,7 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   (`execute_operation`, `execute_single`, `parse_http_body`,
                                   `_validate_batch_request`, `_get_stream_transport*`,
                                   `create_response`, `should_render_graphql_ide`,
-                                  `graphql_ide_html`, `graphql_*_handler_class`)
+                                  `graphql_*_handler_class`)
 14. `BaseGraphQLTransportWSHandler`, `BaseGraphQLWSHandler` — the WebSocket protocol handlers
     server/websockets.py subclasses
 15. `add_fields`                — appends fields to an already-decorated type's definition
@@ -124,7 +124,6 @@ __all__ = [
     "allowed_operation_types",
     "entity_key_fields",
     "graphql_core_schema",
-    "graphql_ide_page",
     "http_error_reason",
     "installed_graphql_core",
     "installed_version",
@@ -279,11 +278,6 @@ def http_error_reason(
 
 ContextT = TypeVar("ContextT")
 RootValueT = TypeVar("RootValueT")
-
-
-def graphql_ide_page(view: GraphQL[Any, Any]) -> str:
-    """Touches the view's `graphql_ide_html`: the IDE's page, as strawberry would serve it."""
-    return view.graphql_ide_html
 
 
 class ViewHooks(GraphQL[ContextT, RootValueT], Generic[ContextT, RootValueT]):

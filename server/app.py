@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (HTTP and WebSocket), /healthz and /readyz."""
+"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz, and the pages for
+people (the club page at /, GraphiQL; server/pages.py)."""
 
 import asyncio
 import contextlib
@@ -73,7 +74,6 @@ from schema.strawberry_private import (
     ViewHooks,
     allowed_operation_types,
     graphql_core_schema,
-    graphql_ide_page,
     http_error_reason,
     shared_parse_cache,
 )
@@ -95,6 +95,7 @@ from server.media import (
     is_request_error,
     request_error_status,
 )
+from server.pages import ide_page, page_routes
 from server.response_cache import ResponseCache
 from server.shared_limits import rate_limiter
 from server.websockets import (
@@ -142,7 +143,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 federated_tracing=settings.federated_tracing,
                 tracer_provider=tracing.tracer_provider() if settings.opentelemetry else None,
             ),
-            graphql_ide="graphiql" if settings.graphiql else None,
+            # GraphiQL's page is ours (server/pages.py), served by RequireToken.
+            graphql_ide=None,
             allow_queries_via_get=True,
             # Cross-origin WebSocket handshakes from browsers: the same origins as CORS.
             allowed_origins=settings.cors_origins,
@@ -830,7 +832,8 @@ def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response
     return endpoint
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, demo_token: str | None = None) -> Starlette:
+    """The service; `demo_token` (from `clubjustice demo` only) fills GraphiQL's headers."""
     settings = settings or Settings()
     metrics = Metrics()
     limiter = rate_limiter(settings, metrics)
@@ -917,7 +920,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 GuardTransport(
                     RequireToken(
                         graphql,
-                        graphiql_html=graphql_ide_page(graphql) if settings.graphiql else None,
+                        graphiql_html=ide_page(demo_token) if settings.graphiql else None,
                         settings=settings,
                         limiter=limiter,
                         metrics=metrics,
@@ -932,6 +935,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *page_routes(),
         ],
         middleware=[
             Middleware(
@@ -965,7 +969,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def create_served_app(settings: Settings | None = None) -> Starlette:
+def create_served_app(
+    settings: Settings | None = None, *, demo_token: str | None = None
+) -> Starlette:
     """The factory uvicorn calls in each server process: settings and logging set up there,
     since worker processes do not inherit the command line's."""
     settings = settings or Settings()
@@ -975,4 +981,4 @@ def create_served_app(settings: Settings | None = None) -> Starlette:
     # fan-out: bench/fanout.py measured p99 1.65 s at 5,000 subscribers with them, 0.72 s
     # with these.
     gc.set_threshold(*settings.gc_thresholds)
-    return create_app(settings)
+    return create_app(settings, demo_token=demo_token)

@@ -194,7 +194,14 @@ def seed() -> None:
     logger.info("demo data: %s rows added", created)
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool) -> None:
+def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    migrate: bool,
+    demo_token: str | None = None,
+) -> None:
     check_listen_address(host, port)
     if migrate:
         _on_database(settings, upgrade, create=True, migrated=False)
@@ -208,8 +215,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int, migrate: bool
 
     # Built here, so that what building it checks (the trusted documents, tracing) fails
     # before the server says it serves; one worker serves this very app.
-    app = create_served_app(settings)
+    app = create_served_app(settings, demo_token=demo_token)
     logger.info("GraphQL (and GraphiQL in a browser): http://%s:%s/graphql", host, port)
+    logger.info("The club page: http://%s:%s/", host, port)
     uvicorn.run(
         app if workers == 1 else "server.app:create_served_app",
         factory=workers > 1,
@@ -294,7 +302,13 @@ def demo(host: str | None, port: int | None, reset: bool) -> None:
             "Anonymous public reads are on: a request without a token reads public fields as "
             "ANONYMOUS (no mutations). CLUBJUSTICE_ANONYMOUS_READS=false turns them off."
         )
-    _serve(settings, host, port, 1, migrate=False)
+    # GraphiQL opens with the member's token in its headers: in the demo only.
+    # (The first organization's is the member's: DEMO_IDENTITIES in db/demo.py.)
+    ide_token = next(
+        (t.token for t in tokens if t.identity.role is Role.ORGANIZATION and not t.revoked),
+        None,
+    )
+    _serve(settings, host, port, 1, migrate=False, demo_token=ide_token)
 
 
 @main.group()

@@ -29,6 +29,7 @@ from club.metrics import Metrics
 from resolvers.context import start_request_state
 from server.logs import REQUEST_ID
 from server.media import DEFAULT, GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
+from server.pages import SECURITY_HEADERS
 
 access_log = logging.getLogger("clubjustice.access")
 
@@ -159,9 +160,9 @@ class GuardTransport:
                 response_headers.add_vary_header("Accept")
                 if graphiql_page:
                     # GraphiQL keeps the token typed into it (in the browser's storage):
-                    # no other site may frame it and trick a click on a prepared operation.
-                    response_headers["x-frame-options"] = "DENY"
-                    response_headers["content-security-policy"] = "frame-ancestors 'none'"
+                    # no other site may frame it and trick a click on a prepared operation;
+                    # and all it loads is ours (server/pages.py).
+                    response_headers.update(SECURITY_HEADERS)
             await send(message)
 
         try:

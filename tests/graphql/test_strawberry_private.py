@@ -300,9 +300,6 @@ def test_view_hooks(name: str) -> None:
 
 
 def test_view_attributes() -> None:
-    assert isinstance(inspect.getattr_static(GraphQL, "graphql_ide_html"), property), changed(
-        "the view's graphql_ide_html"
-    )
     for name in ("graphql_transport_ws_handler_class", "graphql_ws_handler_class"):
         assert f"self.{name}(" in inspect.getsource(async_base_view), changed(f"the view's {name}")
 
