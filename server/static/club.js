@@ -275,15 +275,22 @@ function renderGroups() {
 // ---- the live feed ----
 
 const seen = new Set(); // "member:<cursor>", "meeting:<cursor>": each event shown once
-const lastCursor = { member: null, meeting: null }; // where each subscription resumes
+// Where each subscription resumes. Cursors are points in the one activity log, so a stream
+// that has shown nothing yet resumes from the first event the other one showed (it was
+// connected meanwhile, so it missed nothing before that point; what it is sent twice is
+// dropped as seen). Until the page has shown one event, a cut can lose what happens
+// meanwhile: the API offers no cursor for "now" (docs/club-page.md).
+const lastCursor = { member: null, meeting: null };
+let firstCursor = null;
 
 function describe(kind, event) {
   if (kind === "member") {
     const organization = event.organization;
+    const sponsor = event.sponsor || organization.sponsor;
     return [
       el("strong", {}, organization.name),
       ` (${organization.country.name}) joined the club`,
-      event.sponsor ? `, invited by ${event.sponsor.name}` : "",
+      sponsor ? `, invited by ${sponsor.name}` : "",
       ".",
       when(event.joinedAt),
     ];
@@ -307,6 +314,7 @@ function describe(kind, event) {
 function show(kind, event) {
   const key = `${kind}:${event.cursor}`;
   lastCursor[kind] = event.cursor;
+  firstCursor = firstCursor || event.cursor;
   if (seen.has(key)) return;
   seen.add(key);
   if (kind === "member") {
@@ -343,11 +351,11 @@ function follow(kind) {
       return;
     }
     setLive("reconnecting", "Reconnecting…");
-    retry = Math.min(retry + 1, 5);
-    setTimeout(() => follow(kind), 500 * 2 ** (retry - 1)); // 0.5 s, 1 s, … 8 s
+    retry = Math.min(retry + 1, 4);
+    setTimeout(() => follow(kind), 500 * 2 ** (retry - 1)); // 0.5 s, 1 s, 2 s, then every 4 s
   };
   client.subscribe(
-    { query: SUBSCRIPTIONS[kind], variables: { after: lastCursor[kind] } },
+    { query: SUBSCRIPTIONS[kind], variables: { after: lastCursor[kind] || firstCursor } },
     {
       next: (message) => {
         if (message.data && message.data[field]) show(kind, message.data[field]);

@@ -1,0 +1,279 @@
+"""The club page and GraphiQL in a real browser: Debian's Chromium driven by playwright-core
+(the Node.js programs beside this file, pinned by its package-lock.json) against a real
+`clubjustice serve` process on the demo data. Every request for another host than the
+service's is refused and reported: the pages must work without internet."""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import create_session_factory
+from db.models import Country, Event, Organization, WorkingGroup
+from tests.conftest import clean_tables
+from tests.docs.demo import (
+    GUEST,
+    MEMBER,
+    SECOND_GUEST,
+    DemoTokens,
+    graphql,
+    guest_joins,
+    second_guest_joins,
+    seed_with_tokens,
+)
+from tests.e2e.servers import servers
+
+pytestmark = pytest.mark.e2e
+
+HERE = Path(__file__).parent
+NODE = shutil.which("node")
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# A guard against a program that hangs, not a measure: each step takes about a second.
+LINE_TIMEOUT = 30.0
+
+
+@pytest.fixture
+def browser() -> str:
+    """Node.js, playwright-core and Chromium, or a skip saying which is missing."""
+    if NODE is None:
+        pytest.skip("Node.js is not installed (the browser programs run on it)")
+    if not (HERE / "node_modules" / "playwright-core").is_dir():
+        pytest.skip("playwright-core not installed (scripts/bootstrap --node installs it)")
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+    return NODE
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    tokens: DemoTokens
+    engine: AsyncEngine
+
+
+@pytest.fixture(scope="module")
+async def server(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Server]:
+    """One server process for the module, on the demo data (on each database)."""
+    await clean_tables(engine)
+    tokens = await seed_with_tokens(create_session_factory(engine))
+    url = engine.url.render_as_string(hide_password=False)
+    with servers(1, url, tmp_path_factory.mktemp("browser")) as (base,):
+        yield Server(base, tokens, engine)
+
+
+class BrowserProgram:
+    """A browser program running: its JSON lines, and words written to its stdin."""
+
+    def __init__(self, process: asyncio.subprocess.Process, stderr: Path) -> None:
+        self.process = process
+        self.stderr = stderr
+
+    async def next(self) -> Any:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), LINE_TIMEOUT)
+        if not line:
+            await self.process.wait()
+            raise AssertionError(
+                f"the program ended (exit {self.process.returncode}) without printing a line:\n"
+                + self.stderr.read_text()
+            )
+        return json.loads(line)
+
+    async def say(self, word: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{word}\n".encode())
+        await self.process.stdin.drain()
+
+    async def end(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        await asyncio.wait_for(self.process.wait(), LINE_TIMEOUT)
+        assert self.process.returncode == 0, self.stderr.read_text()
+
+
+@asynccontextmanager
+async def browser_program(
+    node: str, program: str, *args: str, logs: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[BrowserProgram]:
+    stderr = logs / f"{program}.stderr"
+    with stderr.open("wb") as errors:
+        process = await asyncio.create_subprocess_exec(
+            node,
+            str(HERE / program),
+            *args,
+            cwd=HERE,
+            env={**os.environ, **(env or {})},
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=errors,
+        )
+    try:
+        yield BrowserProgram(process, stderr)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def subscribers(base: str) -> float:
+    """The server's live subscriptions (its /metrics)."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{base}/metrics")).text
+    [value] = re.findall(r"^clubjustice_subscriptions (\S+)$", text, re.MULTILINE)
+    return float(value)
+
+
+async def until_subscribed(base: str, count: int) -> None:
+    """Until the page's subscriptions are registered: an event committed before would not
+    reach a subscription that started from "now"."""
+    async with asyncio.timeout(LINE_TIMEOUT):
+        while True:
+            if await subscribers(base) >= count:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def the_club(engine: AsyncEngine) -> dict[str, Any]:
+    """What the page must show, read from the database (names sorted)."""
+    now = datetime.now(UTC)
+    session_factory = create_session_factory(engine)
+    async with session_factory() as session:
+        organizations = (await session.scalars(select(Organization))).all()
+        events = (await session.scalars(select(Event))).all()
+        groups = (await session.scalars(select(WorkingGroup.name))).all()
+        countries = set(
+            await session.scalars(
+                select(Country.code).join(Organization, Organization.country_id == Country.id)
+            )
+        )
+    return {
+        "members": sorted(o.name for o in organizations if o.status.value == "MEMBER"),
+        "guests": sorted(o.name for o in organizations if o.status.value == "GUEST"),
+        "countries": sorted(countries),
+        "upcoming": sorted(e.title for e in events if e.starts_at >= now),
+        "past": sorted(e.title for e in events if e.starts_at < now),
+        "groups": sorted(groups),
+    }
+
+
+def shown(club: dict[str, Any]) -> dict[str, Any]:
+    return {key: sorted(value) for key, value in club.items() if key != "role"}
+
+
+SCHEDULE = """mutation ($input: ScheduleEventInput!) {
+  scheduleEvent(input: $input) { event { title } errors { code } }
+}"""
+
+
+async def schedule(server: Server, title: str) -> None:
+    scheduled = await graphql(
+        server.base,
+        server.tokens.MEMBER,
+        SCHEDULE,
+        input={
+            "title": title,
+            "kind": "ONLINE_MEETING",
+            "startsAt": "2031-03-05T10:00:00Z",
+            "endsAt": "2031-03-05T11:00:00Z",
+        },
+    )
+    assert scheduled == {"scheduleEvent": {"event": {"title": title}, "errors": []}}
+
+
+async def name_of(server: Server, slug: str) -> str:
+    query = "query ($slug: String!) { organization(slug: $slug) { name } }"
+    found = await graphql(server.base, server.tokens.ADMIN, query, slug=slug)
+    return str(found["organization"]["name"])
+
+
+async def test_the_club_page_shows_the_club_and_its_live_feed_across_a_cut(
+    server: Server, browser: str, tmp_path: Path
+) -> None:
+    expected = await the_club(server.engine)
+    guest, sponsor = await name_of(server, GUEST), await name_of(server, MEMBER)
+    second = await name_of(server, SECOND_GUEST)
+    during, last = "Meeting during the cut", "Meeting after the cut"
+    async with browser_program(
+        browser,
+        "club.mjs",
+        server.base,
+        server.tokens.PARTNER,
+        logs=tmp_path,
+        env={"WAIT_FOR": json.dumps([second, last])},
+    ) as page:
+        # No token: anonymous reads are off, so it asks for one.
+        assert await page.next() == {
+            "asked": "This service shows the club to holders of an API token only "
+            "(anonymous reads are off)."
+        }
+        club = (await page.next())["club"]
+        assert (shown(club), club["role"]) == (expected, "partner")
+
+        # A guest accepts its invitation through the API: it appears without a reload.
+        assert await page.next() == {"step": "live"}
+        await until_subscribed(server.base, 2)
+        await guest_joins(server.base, server.tokens)
+        await page.say("joined")
+        [joined] = (await page.next())["feed"]
+        assert joined["kind"] == "member"
+        said = f"{guest} (Moldova) joined the club, invited by {sponsor}."
+        assert joined["text"].startswith(said)
+
+        # The WebSocket is cut; meanwhile a second guest joins and a meeting is scheduled.
+        assert await page.next() == {"step": "cut"}
+        await second_guest_joins(server.base, server.tokens)
+        await schedule(server, during)
+        await page.say("committed")
+        assert await page.next() == {"step": "restored"}
+        await schedule(server, last)
+        await page.say("last")
+        final = await page.next()
+        await page.end()
+
+    feed = final["feed"]
+    # Each event exactly once (by its cursor, and by what it says), each subscription's
+    # events newest first.
+    assert len({item["cursor"] for item in feed}) == len(feed), feed
+    texts = [item["text"] for item in feed]
+    members = [text for item, text in zip(feed, texts, strict=True) if item["kind"] == "member"]
+    meetings = [text for item, text in zip(feed, texts, strict=True) if item["kind"] == "meeting"]
+    assert [text.split(" (")[0] for text in members] == [second, guest], texts
+    assert [text.split(" scheduled")[0] for text in meetings] == [
+        f"Meeting {last}",
+        f"Meeting {during}",
+    ], texts
+    # The new members moved from the guests to the members; the page reconnected.
+    assert sorted(final["members"]) == sorted([*expected["members"], guest, second])
+    assert final["connections"] >= 2
+    assert (final["offsite"], final["problems"]) == ([], [])
+
+
+async def test_graphiql_works_offline_loads_the_schema_when_a_token_is_given_and_runs_a_query(
+    server: Server, browser: str, tmp_path: Path
+) -> None:
+    async with browser_program(
+        browser, "ide.mjs", server.base, server.tokens.PARTNER, logs=tmp_path
+    ) as ide:
+        opened = await ide.next()
+        await ide.end()
+    assert opened == {
+        "tabs": ["Viewer", "Members", "LaunchMeeting", "CountryAndGroup", "MemberJoined", "Accept"],
+        "before": "Error fetching schema",
+        "result": {"data": {"viewer": {"role": "PARTNER", "organization": None}}},
+        "offsite": [],
+        "problems": [],
+    }
