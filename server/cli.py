@@ -216,8 +216,13 @@ def _serve(
     # Built here, so that what building it checks (the trusted documents, tracing) fails
     # before the server says it serves; one worker serves this very app.
     app = create_served_app(settings, demo_token=demo_token)
-    logger.info("GraphQL (and GraphiQL in a browser): http://%s:%s/graphql", host, port)
-    logger.info("The club page: http://%s:%s/", host, port)
+    logger.info(
+        "GraphQL (and GraphiQL in a browser): http://%s:%s/graphql; the club page: http://%s:%s/",
+        host,
+        port,
+        host,
+        port,
+    )
     uvicorn.run(
         app if workers == 1 else "server.app:create_served_app",
         factory=workers > 1,

@@ -270,7 +270,10 @@ def test_json_logs_from_the_first_line_comma_separated_origins_and_process_metri
     messages = [(e["logger"], e["message"].split(" [")[0]) for e in entries]
     assert messages[:4] == [
         ("clubjustice.cli", f"database: SQLite file {workdir / 'clubjustice.db'}"),
-        ("clubjustice.cli", f"GraphQL (and GraphiQL in a browser): {base}/graphql"),
+        (
+            "clubjustice.cli",
+            f"GraphQL (and GraphiQL in a browser): {base}/graphql; the club page: {base}/",
+        ),
         ("uvicorn.error", f"Uvicorn running on {base} (Press CTRL+C to quit)"),
         ("uvicorn.error", "Started parent process"),
     ]
