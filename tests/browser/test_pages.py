@@ -137,7 +137,7 @@ async def subscribers(base: str) -> float:
     return float(value)
 
 
-async def until_subscribed(base: str, count: int) -> None:
+async def until_subscribed(base: str, count: float) -> None:
     """Until the page's subscriptions are registered: an event committed before would not
     reach a subscription that started from "now"."""
     async with asyncio.timeout(LINE_TIMEOUT):
@@ -262,18 +262,35 @@ async def test_the_club_page_shows_the_club_and_its_live_feed_across_a_cut(
     assert (final["offsite"], final["problems"]) == ([], [])
 
 
-async def test_graphiql_works_offline_loads_the_schema_when_a_token_is_given_and_runs_a_query(
+async def test_graphiql_works_offline_loads_the_schema_when_a_token_is_given_and_runs_operations(
     server: Server, browser: str, tmp_path: Path
 ) -> None:
+    title = "Meeting seen in GraphiQL"
     async with browser_program(
-        browser, "ide.mjs", server.base, server.tokens.PARTNER, logs=tmp_path
+        browser,
+        "ide.mjs",
+        server.base,
+        server.tokens.PARTNER,
+        logs=tmp_path,
+        env={"MEETING_TITLE": title},
     ) as ide:
         opened = await ide.next()
+        assert await ide.next() == {"step": "ready"}
+        before = await subscribers(server.base)
+        await ide.say("subscribe")
+        assert await ide.next() == {"step": "subscribed"}
+        await until_subscribed(server.base, before + 1)
+        await schedule(server, title)
+        await ide.say("scheduled")
+        live = await ide.next()
         await ide.end()
     assert opened == {
         "tabs": ["Viewer", "Members", "LaunchMeeting", "CountryAndGroup", "MemberJoined", "Accept"],
         "before": "Error fetching schema",
         "result": {"data": {"viewer": {"role": "PARTNER", "organization": None}}},
+    }
+    assert live == {
+        "event": {"data": {"meetingUpdates": {"kind": "SCHEDULED", "event": {"title": title}}}},
         "offsite": [],
         "problems": [],
     }
