@@ -2,6 +2,7 @@
 only its own: each demo database has its own secret), revocation respected, and --reset for
 fresh data and fresh tokens. On SQLite, and on PostgreSQL when it is configured."""
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,12 @@ HEADING = (
     "Demo tokens (send `Authorization: Bearer <token>`; the same at every start of this "
     "database, new ones after --reset):"
 )
+
+
+def graphiql_headers(server: DemoServer) -> object:
+    """The headers GraphiQL's page opens with (server/pages.py)."""
+    page = httpx.get(f"{server.base}/graphql", headers={"accept": "text/html"}).text
+    return json.loads(page.split('id="ide-config">')[1].split("</script>")[0])["headers"]
 
 
 def viewers(server: DemoServer, tokens: dict[str, str]) -> dict[str, object]:
@@ -71,6 +78,9 @@ def test_demo_tokens_are_stable_and_reset_makes_new_ones(tmp_path: Path, databas
     with demo(tmp_path, **env) as first:
         assert first.heading == HEADING
         assert viewers(first, first.tokens) == VIEWERS
+        # GraphiQL opens with the member's token (`clubjustice serve` never passes one).
+        member = json.dumps({"Authorization": f"Bearer {first.tokens['member']}"})
+        assert graphiql_headers(first) == member
         # A change the demo's reset must undo: a token made by hand.
         extra = cli(tmp_path, "token", "create", "--role", "PARTNER", "--label", "mine", **env)
         assert extra.returncode == 0
