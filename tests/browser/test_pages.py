@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,22 +37,8 @@ from tests.e2e.servers import servers
 pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).parent
-NODE = shutil.which("node")
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # A guard against a program that hangs, not a measure: each step takes about a second.
 LINE_TIMEOUT = 30.0
-
-
-@pytest.fixture
-def browser() -> str:
-    """Node.js, playwright-core and Chromium, or a skip saying which is missing."""
-    if NODE is None:
-        pytest.skip("Node.js is not installed (the browser programs run on it)")
-    if not (HERE / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("playwright-core not installed (scripts/bootstrap --node installs it)")
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
-    return NODE
 
 
 @dataclass(frozen=True)
@@ -63,16 +48,25 @@ class Server:
     engine: AsyncEngine
 
 
+@asynccontextmanager
+async def club_server(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory, **settings: str
+) -> AsyncIterator[Server]:
+    """A server process on fresh demo data (on each database), with `settings`."""
+    await clean_tables(engine)
+    tokens = await seed_with_tokens(create_session_factory(engine))
+    url = engine.url.render_as_string(hide_password=False)
+    with servers(1, url, tmp_path_factory.mktemp("browser"), **settings) as (base,):
+        yield Server(base, tokens, engine)
+
+
 @pytest.fixture(scope="module")
 async def server(
     engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Server]:
-    """One server process for the module, on the demo data (on each database)."""
-    await clean_tables(engine)
-    tokens = await seed_with_tokens(create_session_factory(engine))
-    url = engine.url.render_as_string(hide_password=False)
-    with servers(1, url, tmp_path_factory.mktemp("browser")) as (base,):
-        yield Server(base, tokens, engine)
+    """One server for the module; anonymous reads off, as by default."""
+    async with club_server(engine, tmp_path_factory) as running:
+        yield running
 
 
 class BrowserProgram:
@@ -203,6 +197,14 @@ async def name_of(server: Server, slug: str) -> str:
 async def test_the_club_page_shows_the_club_and_its_live_feed_across_a_cut(
     server: Server, browser: str, tmp_path: Path
 ) -> None:
+    await follow_the_club(server, browser, tmp_path, token=server.tokens.PARTNER, role="partner")
+
+
+async def follow_the_club(
+    server: Server, browser: str, tmp_path: Path, *, token: str, role: str
+) -> None:
+    """The club page read with `token` ("": none, as an anonymous visitor): the club, a
+    member joining, then a cut of the page's WebSocket and what happened meanwhile."""
     expected = await the_club(server.engine)
     guest, sponsor = await name_of(server, GUEST), await name_of(server, MEMBER)
     second = await name_of(server, SECOND_GUEST)
@@ -211,17 +213,18 @@ async def test_the_club_page_shows_the_club_and_its_live_feed_across_a_cut(
         browser,
         "club.mjs",
         server.base,
-        server.tokens.PARTNER,
+        token,
         logs=tmp_path,
         env={"WAIT_FOR": json.dumps([second, last])},
     ) as page:
-        # No token: anonymous reads are off, so it asks for one.
-        assert await page.next() == {
-            "asked": "This service shows the club to holders of an API token only "
-            "(anonymous reads are off)."
-        }
+        if token:
+            # No token at first: anonymous reads are off, so it asks for one.
+            assert await page.next() == {
+                "asked": "This service shows the club to holders of an API token only "
+                "(anonymous reads are off)."
+            }
         club = (await page.next())["club"]
-        assert (shown(club), club["role"]) == (expected, "partner")
+        assert (shown(club), club["role"]) == (expected, role)
 
         # A guest accepts its invitation through the API: it appears without a reload.
         assert await page.next() == {"step": "live"}
