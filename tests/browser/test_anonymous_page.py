@@ -1,0 +1,28 @@
+"""The club page for an anonymous visitor, when the operator lets requests without a token
+read the public graph (CLUBJUSTICE_ANONYMOUS_READS, on in the demo): it shows the club at
+once, without asking for a token, and follows it live across a cut, as a token's holder
+would (tests/browser/test_pages.py)."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.browser.test_pages import Server, club_server, follow_the_club
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+async def anonymous_server(
+    engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Server]:
+    async with club_server(engine, tmp_path_factory, anonymous_reads="true") as running:
+        yield running
+
+
+async def test_an_anonymous_visitor_sees_the_club_and_its_live_feed_across_a_cut(
+    anonymous_server: Server, browser: str, tmp_path: Path
+) -> None:
+    await follow_the_club(anonymous_server, browser, tmp_path, token="", role="anonymous")
