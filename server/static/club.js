@@ -12,6 +12,7 @@ WS_ENDPOINT.protocol = ENDPOINT.protocol === "https:" ? "wss:" : "ws:";
 
 const CLUB = `
 query ClubPage($now: DateTime!) {
+  activityCursor
   viewer { role organization { name } }
   members: organizations(first: 100, filter: {status: MEMBER}) {
     totalCount
@@ -107,6 +108,7 @@ function takeIn(data) {
   for (const { node } of data.guests.edges) state.guests.set(node.id, node);
   for (const { node } of [...data.upcoming.edges, ...data.past.edges]) state.meetings.set(node.id, node);
   state.groups = data.workingGroups;
+  firstCursor = data.activityCursor;
   const viewer = data.viewer;
   $("viewer-role").textContent =
     `${words(viewer.role)}${viewer.organization ? ` (${viewer.organization.name})` : ""}`;
@@ -275,11 +277,9 @@ function renderGroups() {
 // ---- the live feed ----
 
 const seen = new Set(); // "member:<cursor>", "meeting:<cursor>": each event shown once
-// Where each subscription resumes. Cursors are points in the one activity log, so a stream
-// that has shown nothing yet resumes from the first event the other one showed (it was
-// connected meanwhile, so it missed nothing before that point; what it is sent twice is
-// dropped as seen). Until the page has shown one event, a cut can lose what happens
-// meanwhile: the API offers no cursor for "now" (docs/club-page.md).
+// Where each subscription resumes: the cursor of the last event it showed, or, before its
+// first, the activity log's point where the initial data stands (`activityCursor`, read in
+// the same request): nothing between the data and the first event is missed or repeated.
 const lastCursor = { member: null, meeting: null };
 let firstCursor = null;
 
@@ -314,7 +314,6 @@ function describe(kind, event) {
 function show(kind, event) {
   const key = `${kind}:${event.cursor}`;
   lastCursor[kind] = event.cursor;
-  firstCursor = firstCursor || event.cursor;
   if (seen.has(key)) return;
   seen.add(key);
   if (kind === "member") {
