@@ -2,13 +2,13 @@
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Dialect, Executable, Result, event
+from sqlalchemy import Connection, Dialect, Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from club.settings import ASYNC_DRIVERS
 
@@ -48,7 +50,7 @@ def create_engine(
 ) -> AsyncEngine:
     """No pre-ping: it costs a round trip per checkout. A connection that died in the pool
     fails its first statement instead, which invalidates the pool, and a request's first
-    read retries once (RequestReads.execute)."""
+    read retries once (RequestReads.first_row)."""
     url = normalize_database_url(url)
     engine = create_async_engine(
         url,
@@ -119,16 +121,23 @@ class RequestReads:
     """One request's reads, on one pooled connection without a transaction: taken at the
     first read (the token check), returned by `release()` when the response is sent.
 
+    The token check (`first_row`) runs on the pooled driver connection itself (asyncpg's or
+    aiosqlite's), with none of SQLAlchemy's execution layers; the operation's reads, if it
+    has any, get a SQLAlchemy connection and session made on that same pooled connection
+    (`_connect`). A request answered after its token check alone (a response-cache hit)
+    never builds them (docs/request-path.md).
+
     Loaders run concurrently, and an AsyncSession must never be used by two at once: each
     use holds a lock, so their statements take turns on the connection (one connection
     runs one statement at a time anyway). Call it like a session factory:
     `async with reads() as session:`.
     """
 
-    __slots__ = ("_connection", "_engine", "_finished", "_lock", "_session")
+    __slots__ = ("_connection", "_engine", "_finished", "_lock", "_pooled", "_session")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._pooled: PoolProxiedConnection | None = None
         self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
@@ -142,28 +151,35 @@ class RequestReads:
         return self._engine.dialect
 
     async def execute(self, statement: Executable) -> Result[Any]:
-        """One Core statement (no ORM), retried once on a dropped connection (execute_sql)."""
-        return await self._run(lambda connection: connection.execute(statement))
-
-    async def execute_sql(self, sql: str, parameters: tuple[Any, ...]) -> Result[Any]:
-        """One statement already compiled for this dialect, with positional parameters.
-
-        When the connection turns out to have died in the pool (a database restart, an idle
-        timeout), it is replaced and the statement runs once more: reads change nothing,
-        so running one twice is safe."""
-        return await self._run(lambda connection: connection.exec_driver_sql(sql, parameters))
-
-    async def _run(
-        self, statement: Callable[[AsyncConnection], Awaitable[Result[Any]]]
-    ) -> Result[Any]:
+        """One Core statement (no ORM), through SQLAlchemy; retried once on a dropped
+        connection, as SQLAlchemy reports it."""
         async with self._lock:
             try:
-                return await statement(await self._connect())
+                return await (await self._connect()).execute(statement)
             except DBAPIError as error:
                 if not error.connection_invalidated:
                     raise
             await self._close()
-            return await statement(await self._connect())
+            return await (await self._connect()).execute(statement)
+
+    async def first_row(self, sql: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The first row of one statement already compiled for this dialect (positional
+        parameters), sent by the driver itself.
+
+        When the connection turns out to have died in the pool (a database restart, an idle
+        timeout), it is replaced and the statement runs once more: reads change nothing,
+        so running one twice is safe. Connections opened before the dead one are replaced at
+        their next checkout, as SQLAlchemy does when it meets a disconnect itself."""
+        async with self._lock:
+            pooled = await self._checkout()
+            try:
+                return await _first_row(pooled.driver_connection, sql, parameters)
+            except Exception as error:
+                if not _disconnected(pooled.driver_connection, error):
+                    raise
+                self._pooled = None
+                invalidate_since(self._engine, pooled, error)
+            return await _first_row((await self._checkout()).driver_connection, sql, parameters)
 
     async def release(self, *, finished: bool = False) -> None:
         """Return the connection to the pool (after the reads in flight). The next read takes
@@ -172,11 +188,21 @@ class RequestReads:
             self._finished = self._finished or finished
             await self._close()
 
-    async def _connect(self) -> AsyncConnection:
-        if self._connection is None:
+    async def _checkout(self) -> PoolProxiedConnection:
+        if self._pooled is None:
             if self._finished:
                 raise RequestFinished("this request's reads are over")
-            self._connection = await self._engine.connect()
+            self._pooled = await self._engine.raw_connection()
+        return self._pooled
+
+    async def _connect(self) -> AsyncConnection:
+        """A SQLAlchemy connection on the request's pooled connection (taken now if the
+        token check has not taken it), with the engine's options (AUTOCOMMIT)."""
+        if self._connection is None:
+            pooled = await self._checkout()
+            self._connection = AsyncConnection(
+                self._engine, await greenlet_spawn(Connection, self._engine.sync_engine, pooled)
+            )
         return self._connection
 
     async def _open_session(self) -> AsyncSession:
@@ -185,14 +211,43 @@ class RequestReads:
         return self._session
 
     async def _close(self) -> None:
-        session, connection = self._session, self._connection
-        self._session = self._connection = None
+        session, connection, pooled = self._session, self._connection, self._pooled
+        self._session = self._connection = self._pooled = None
         try:
             if session is not None:
                 await session.close()
         finally:
             if connection is not None:
-                await connection.close()
+                await connection.close()  # and with it the pooled connection
+            elif pooled is not None:
+                await greenlet_spawn(pooled.close)
+
+
+async def _first_row(driver: Any, sql: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """One statement on a driver connection: asyncpg's `fetchrow`, or aiosqlite's cursor."""
+    if hasattr(driver, "fetchrow"):
+        row = await driver.fetchrow(sql, *parameters)
+        return None if row is None else tuple(row)
+    cursor = await driver.execute(sql, parameters)
+    try:
+        found = await cursor.fetchone()
+    finally:
+        await cursor.close()
+    return None if found is None else tuple(found)
+
+
+def _disconnected(driver: Any, error: Exception) -> bool:
+    """Whether `error` means the driver connection is gone (asyncpg marks it closed)."""
+    is_closed = getattr(driver, "is_closed", None)
+    return isinstance(error, ConnectionError) or (callable(is_closed) and bool(is_closed()))
+
+
+def invalidate_since(engine: AsyncEngine, pooled: PoolProxiedConnection, error: Exception) -> None:
+    """Discard `pooled`, and have the pool replace every connection opened before it at its
+    next checkout. SQLAlchemy 2.1 does this itself when a statement it runs meets a
+    disconnect (`Connection._handle_dbapi_exception`, through the private
+    `Pool._invalidate`); the token check runs past SQLAlchemy, so it asks the same."""
+    engine.sync_engine.pool._invalidate(pooled, error)
 
 
 class _SharedSession:

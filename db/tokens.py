@@ -99,7 +99,8 @@ OWNER = (
     .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None))
 )
 # OWNER compiled once per dialect: every request runs it, and building, caching and
-# compiling a statement costs more than the round trip (docs/request-path.md).
+# compiling a statement costs more than the round trip; the request's reads send it through
+# the driver itself (RequestReads.first_row; docs/request-path.md).
 _OWNER_SQL: dict[str, str] = {}
 
 
@@ -113,11 +114,11 @@ def owner_sql(dialect: Dialect) -> str:
 async def authenticate(reader: "Reader | RequestReads", token: str) -> TokenOwner | None:
     """The owner of an unrevoked token, or None: one statement, one round trip."""
     digest = token_hash(token)
+    row: Any
     if isinstance(reader, RequestReads):
-        result = await reader.execute_sql(owner_sql(reader.dialect), (digest,))
+        row = await reader.first_row(owner_sql(reader.dialect), (digest,))
     else:
-        result = await reader.execute(OWNER.params(digest=digest))
-    row = result.first()
+        row = (await reader.execute(OWNER.params(digest=digest))).first()
     # Looking up a SHA-256 digest reveals nothing through timing about the token itself:
     # a caller cannot steer the digest toward a stored one byte by byte.
     if row is None:

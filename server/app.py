@@ -15,7 +15,14 @@ from typing import Any, cast
 
 import orjson
 from cross_web import HTTPException
-from graphql import DocumentNode, GraphQLError, OperationDefinitionNode, get_operation_ast
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    get_operation_ast,
+)
+from graphql import OperationType as GraphQLOperationType
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -24,7 +31,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
@@ -63,7 +70,7 @@ from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
 from schema.cost import observations_of
 from schema.limits import rate_limit_refusal
-from schema.root import build_schema
+from schema.root import FTV1_HEADER, build_schema
 from schema.strawberry_private import (
     CannotGetOperationTypeError,
     HTTPMethod,
@@ -175,6 +182,9 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             graphql_core_schema(self.schema), max_entries=max(settings.response_cache_size, 1)
         )
         self._parse_document = shared_parse_cache()
+        # (query, operation name, role) -> the HTTP body of an answer the schema fixes
+        # (`_remember_constant`), for `_answer_plainly` when the response cache is off.
+        self._constants: dict[tuple[str, str | None, Role], bytes] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -187,6 +197,12 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        if scope["method"] == "POST":
+            # RequireToken has read the whole body: it comes in one message.
+            message = await receive()
+            if await self._answer_plainly(scope, message, send):
+                return
+            receive = _replaying(message, receive)
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except (HTTPRejection, HTTPException) as error:
@@ -205,6 +221,109 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             # goes back before a slow reader of the response could keep it.
             await reads.release(finished=True)
         await response(scope, receive, send)
+
+    async def _answer_plainly(self, scope: Scope, message: Message, send: Send) -> bool:
+        """A request answered without strawberry's view, a Request, a Context or a Response,
+        with the same status, headers and bytes, the same metrics and log line as the path
+        below: a response-cache hit (as `_cached` answers it), or, with the cache off, an
+        operation whose answer the schema fixes (`_constant`; as `Observe` counts it). False,
+        having changed nothing, for anything else: the path below then decides, as for
+        every other request (docs/request-path.md).
+
+        Plainly: a POST of one JSON object whose `query` is a document seen before (so it
+        parsed, named one query, and was not ambiguous), with `variables` an object or
+        null, no `extensions`, no Idempotency-Key and no trace asked for, answered as JSON
+        (not a stream)."""
+        began = time.perf_counter()
+        negotiated = RESPONSE.get()
+        if negotiated.stream is not None:
+            return False
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                if value.split(b";")[0].strip().lower() != b"application/json":
+                    return False
+            elif name in _NOT_PLAINLY_ANSWERED:
+                return False
+        try:
+            data = orjson.loads(message.get("body", b""))
+        except orjson.JSONDecodeError:
+            return False
+        if type(data) is not dict:
+            return False
+        query = data.get("query")
+        variables = data.get("variables")
+        operation_name = data.get("operationName")
+        extensions = data.get("extensions")
+        if (
+            type(query) is not str
+            or (variables is not None and type(variables) is not dict)
+            or (operation_name is not None and type(operation_name) is not str)
+            or (extensions is not None and extensions != {})
+        ):
+            return False
+        operation_name = operation_name or None
+        state = request_state(scope)
+        principal, mark = state.principal, state.activity_high_water
+        if principal is None or mark is None:
+            return False
+        if self.settings.response_cache_size:
+            plan = self.cache.plans.get((query, operation_name))
+            if plan is None or not plan.cacheable:
+                return False
+            key = self.cache.key(plan, operation_name, variables, principal)
+            body = self.cache.body(key, mark)
+            if body is None:
+                return False
+            self.metrics.response_cache.labels("hit").inc()
+        else:
+            body = self._constants.get((query, operation_name, principal.role))
+            if body is None:
+                return False
+            label = self.metrics.operation_name(operation_name)
+            self.metrics.requests.labels(label, "query").inc()
+            self.metrics.latency.labels(label, "query").observe(time.perf_counter() - began)
+        state.operation = (operation_name, "query")
+        if state.reads is not None:
+            await state.reads.release(finished=True)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-type", negotiated.content_type.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        return True
+
+    def _remember_constant(
+        self, query: str | None, operation_name: str | None, role: Role, result: ExecutionResult
+    ) -> None:
+        """Keep the answer of an operation that selects only `__typename` at its root (no
+        variables, no directives, no fragments): the schema fixes it, whatever the data.
+        Kept per role, whose limits it passed."""
+        if result.errors or result.data is None or query is None:
+            return
+        operation = self._operation(query, operation_name)
+        if (
+            operation is None
+            or operation.operation is not GraphQLOperationType.QUERY
+            or operation.variable_definitions
+            or operation.directives
+            or not all(
+                isinstance(selection, FieldNode)
+                and selection.name.value == "__typename"
+                and not selection.directives
+                and not selection.arguments
+                for selection in operation.selection_set.selections
+            )
+        ):
+            return
+        self._constants[(query, operation_name, role)] = orjson.dumps({"data": result.data})
+        while len(self._constants) > MAX_CONSTANTS:
+            del self._constants[next(iter(self._constants))]
 
     def serves_graphql_ide(self, request: Any) -> bool:
         # RequireToken serves GraphiQL's page (to browsers asking for HTML); anything else that
@@ -461,6 +580,10 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if cached is not None and not result.errors and result.data is not None:
             key, mark = cached
             self.cache.put(key, mark, result.data)
+        elif self.settings.response_cache_size == 0:
+            self._remember_constant(
+                query, request_data.operation_name, context.principal.role, result
+            )
         if keyed is not None and not result.errors and result.data is not None:
             # The whole answer, for retries; if this never happens (a timeout, a crash), a
             # retry is answered from what each mutation recorded in its own transaction.
@@ -822,6 +945,29 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if operation is None:
             return request_data.operation_name, None
         return (operation.name.value if operation.name else None), operation.operation.value
+
+
+# Request headers that take a request off the short path (`_answer_plainly`): the path that
+# decides what they mean runs instead.
+_NOT_PLAINLY_ANSWERED = frozenset((IDEMPOTENCY_HEADER.lower().encode(), FTV1_HEADER.encode()))
+
+
+# Answers kept by `_remember_constant`: a handful of documents in practice.
+MAX_CONSTANTS = 64
+
+
+def _replaying(message: Message, receive: Receive) -> Receive:
+    """`receive` with `message`, already read, handed out once more first."""
+    replay: Message | None = message
+
+    async def receive_again() -> Message:
+        nonlocal replay
+        if replay is None:
+            return await receive()
+        given, replay = replay, None
+        return given
+
+    return receive_again
 
 
 def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:

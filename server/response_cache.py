@@ -17,7 +17,7 @@ EXPIRED without a write; `invitationQuota` defaults to the current year).
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from graphql import (
@@ -49,7 +49,8 @@ class ResponseCache:
         self.schema = schema
         self.max_entries = max_entries
         self.max_plans = max_plans
-        self.entries: OrderedDict[tuple[Any, ...], tuple[int, Any]] = OrderedDict()
+        # key -> [high-water mark, data, the HTTP body `{"data": …}` once it was asked for]
+        self.entries: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
         self.plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
 
     def plan(self, query: str, operation_name: str | None, document: DocumentNode) -> Plan:
@@ -86,6 +87,20 @@ class ResponseCache:
         )
 
     def get(self, key: tuple[Any, ...], high_water: int) -> Any | None:
+        entry = self._entry(key, high_water)
+        return None if entry is None else entry[1]
+
+    def body(self, key: tuple[Any, ...], high_water: int) -> bytes | None:
+        """The entry as an HTTP response body, `{"data": …}` in JSON, encoded once and
+        kept with it (a 209 KB answer costs a fraction of a millisecond to encode again)."""
+        entry = self._entry(key, high_water)
+        if entry is None:
+            return None
+        if entry[2] is None:
+            entry[2] = orjson.dumps({"data": entry[1]})
+        return cast(bytes, entry[2])
+
+    def _entry(self, key: tuple[Any, ...], high_water: int) -> list[Any] | None:
         entry = self.entries.get(key)
         if entry is None:
             return None
@@ -93,10 +108,10 @@ class ResponseCache:
             del self.entries[key]
             return None
         self.entries.move_to_end(key)
-        return entry[1]
+        return entry
 
     def put(self, key: tuple[Any, ...], high_water: int, data: Any) -> None:
-        self.entries[key] = (high_water, data)
+        self.entries[key] = [high_water, data, None]
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)

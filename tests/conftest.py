@@ -200,9 +200,45 @@ class StatementLog:
 
 
 @contextmanager
+def driver_statements_on(engine: AsyncEngine, record: Callable[[str], None]) -> Iterator[None]:
+    """Calls `record` with each statement sent on `engine`'s pooled connections by the
+    driver itself, past SQLAlchemy (a request's token check: RequestReads.first_row): at
+    asyncpg's `Connection.fetchrow` or aiosqlite's `Connection.execute`, which SQLAlchemy
+    does not use (it runs prepared statements, and cursors)."""
+    drivers: set[int] = set()
+    unhook: list[Callable[[], None]] = []
+
+    def counting(original: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(driver: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+            if id(driver) in drivers:
+                record(sql)
+            return original(driver, sql, *args, **kwargs)
+
+        return counted
+
+    def checkout(dbapi_connection: Any, *args: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        drivers.add(id(driver))
+        kind = type(driver)
+        name = "fetchrow" if hasattr(kind, "fetchrow") else "execute"
+        if not unhook:
+            original = getattr(kind, name)
+            setattr(kind, name, counting(original))
+            unhook.append(lambda: setattr(kind, name, original))
+
+    event.listen(engine.sync_engine, "checkout", checkout)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "checkout", checkout)
+        for undo in unhook:
+            undo()
+
+
+@contextmanager
 def statements_on(engine: AsyncEngine) -> Iterator[StatementLog]:
     """Records every SQL statement `engine` sends, but for transaction control (only
-    SQLite's BEGIN passes through here)."""
+    SQLite's BEGIN passes through here), whether through SQLAlchemy or past it."""
     log = StatementLog()
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
@@ -211,7 +247,8 @@ def statements_on(engine: AsyncEngine) -> Iterator[StatementLog]:
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        yield log
+        with driver_statements_on(engine, log.statements.append):
+            yield log
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
@@ -268,6 +305,9 @@ def wire_on(engine: AsyncEngine) -> Iterator[WireLog]:
     def connect(*args: Any) -> None:
         log.connections += 1
 
+    def driver_statement(text_: str) -> None:
+        statement(None, None, text_)
+
     listeners: list[tuple[str, Callable[..., None]]] = [
         ("before_cursor_execute", statement),
         ("begin", begin),
@@ -278,7 +318,8 @@ def wire_on(engine: AsyncEngine) -> Iterator[WireLog]:
     for name, listener in listeners:
         event.listen(engine.sync_engine, name, listener)
     try:
-        yield log
+        with driver_statements_on(engine, driver_statement):
+            yield log
     finally:
         for name, listener in listeners:
             event.remove(engine.sync_engine, name, listener)
