@@ -107,6 +107,10 @@ def refusal_for(error: HTTPRejection | HTTPException) -> HTTPRejection:
     )
 
 
+# Response headers GuardTransport sets, merging with a value already there.
+_SET_HERE = (REQUEST_ID_HEADER.encode(), b"vary")
+
+
 class BodyTooLarge(Exception):
     pass
 
@@ -153,12 +157,21 @@ class GuardTransport:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                response_headers = MutableHeaders(scope=message)
-                response_headers[REQUEST_ID_HEADER] = request_id
+                raw = message.get("headers", [])
                 # The answer depends on `Accept` (its media type; GraphiQL's page or not): a
                 # cache in between (a CDN for persisted queries over GET) must keep it apart.
-                response_headers.add_vary_header("Accept")
+                if any(name.lower() in _SET_HERE for name, _ in raw):
+                    response_headers = MutableHeaders(scope=message)
+                    response_headers[REQUEST_ID_HEADER] = request_id
+                    response_headers.add_vary_header("Accept")
+                else:  # the same two headers, without building MutableHeaders
+                    message["headers"] = [
+                        *raw,
+                        (b"x-request-id", request_id.encode("latin-1")),
+                        (b"vary", b"Accept"),
+                    ]
                 if graphiql_page:
+                    response_headers = MutableHeaders(scope=message)
                     # GraphiQL keeps the token typed into it (in the browser's storage):
                     # no other site may frame it and trick a click on a prepared operation;
                     # and all it loads is ours (server/pages.py).
