@@ -27,7 +27,7 @@ from schema.errors import ErrorCodes
 from schema.limits import OperationChecks, ParseCache
 from schema.observe import FederatedTracing, Observe
 from schema.production import BudgetedExecutor
-from schema.strawberry_private import SchemaHooks, entity_key_fields
+from schema.strawberry_private import SchemaHooks, entity_key_fields, lean_resolvers
 
 # Whether the running operation's caller may not introspect: graphql-core then leaves
 # "Did you mean …?" out of its errors while coercing variables too (validation: schema/limits.py).
@@ -149,7 +149,7 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
                 arg_filter=lambda arguments, info: {},
             )
         )
-    return ClubSchema(
+    schema = ClubSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -166,3 +166,7 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
             *tracing,
         ],
     )
+    # Fields with a resolver and no arguments: called directly, not through strawberry's
+    # field-extension chain (none of them has an extension; docs/request-path.md).
+    lean_resolvers(schema, skip_types=frozenset({"Mutation", "Subscription"}))
+    return schema

@@ -58,6 +58,12 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   `execute_field`, `handle_field_error`,
                                   `build_per_event_executor`. Written against graphql-core
                                   3.3.2 (`GRAPHQL_CORE_WRITTEN_FOR`), checked the same way.
+19. `lean_resolvers`            — the resolver strawberry's converter puts on each graphql-core
+                                  field (`GraphQLCoreConverter.from_resolver`: its
+                                  `extension_resolver` chain, `get_arguments`), the converter's
+                                  `_exception_handler_specs`, and `StrawberryResolver`'s
+                                  `self_parameter`, `parent_parameter`, `root_parameter`,
+                                  `info_parameter`
 """
 
 import copy
@@ -127,6 +133,7 @@ __all__ = [
     "http_error_reason",
     "installed_graphql_core",
     "installed_version",
+    "lean_resolvers",
     "set_parse_limits",
     "shared_parse_cache",
     "strawberry_field_of",
@@ -500,3 +507,63 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
 
     def starting_event(self) -> None:
         """On the copy of the executor that runs one event of a subscription."""
+
+
+def lean_resolvers(schema: Schema, *, skip_types: frozenset[str]) -> int:
+    """Touches each graphql-core field's `resolve`, as strawberry's converter built it
+    (`GraphQLCoreConverter.from_resolver`), and `StrawberryResolver`'s parameter
+    introspection: a field with a resolver of its own, no arguments, no field extension and
+    no exception handler gets a resolver that calls it directly. strawberry's wraps every
+    such call in its field-extension chain (`extension_resolver`: argument conversion, a
+    `functools.reduce` over no extensions, a `partial`) and, for an async resolver, one more
+    coroutine that awaits the first; that was about a seventh of the CPU of a nested walk
+    (docs/request-path.md). What the resolver receives is unchanged: the parent as `self`,
+    `root` or `parent` if it asks, and the same strawberry `Info`. Returns how many fields it
+    changed. `skip_types`: types left as strawberry built them (the root Mutation and
+    Subscription types)."""
+    converter = schema.schema_converter
+    if getattr(converter, "_exception_handler_specs", ()):
+        return 0  # handlers turn exceptions into results: strawberry's wrapper does that
+    info_class = schema.config.info_class
+    changed = 0
+    for graphql_type in graphql_core_schema(schema).type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name in skip_types:
+            continue
+        if graphql_type.name.startswith("__"):
+            continue
+        for graphql_field in graphql_type.fields.values():
+            field = strawberry_field_of(graphql_field)
+            if (
+                field is None
+                or field.base_resolver is None
+                or not callable(field.base_resolver.wrapped_func)
+                or field.extensions
+                or field.arguments
+                or field.is_subscription
+            ):
+                continue
+            graphql_field.resolve = _direct_resolver(field, info_class)
+            changed += 1
+    return changed
+
+
+def _direct_resolver(field: StrawberryField, info_class: Any) -> Any:
+    resolver = field.base_resolver
+    assert resolver is not None
+    pass_self = resolver.self_parameter is not None
+    source_names = tuple(
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    )
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+    call: Any = resolver.wrapped_func
+
+    def resolve(source: Any, info: Any) -> Any:
+        kwargs: dict[str, Any] = {name: source for name in source_names}
+        if info_name is not None:
+            kwargs[info_name] = info_class(_raw_info=info, _field=field)
+        return call(source, **kwargs) if pass_self else call(**kwargs)
+
+    resolve._is_default = False  # type: ignore[attr-defined]  # as strawberry marks its own
+    return resolve

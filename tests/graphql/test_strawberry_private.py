@@ -539,3 +539,48 @@ async def test_executor_hooks() -> None:
     assert CountingExecutor.seen == ["event", "root things", "Thing"] * 2, changed_core(
         "build_per_event_executor"
     )
+
+
+@strawberry.type
+class Parent:
+    name: str
+
+    @strawberry.field
+    def own(self) -> str:
+        return f"own {self.name}"
+
+    @strawberry.field
+    async def by_root(self, root: "Parent", info: strawberry.Info) -> str:
+        return f"{root.name} via {info.field_name}"
+
+    @strawberry.field
+    def with_argument(self, suffix: str) -> str:
+        return self.name + suffix
+
+
+@strawberry.type
+class LeanQuery:
+    @strawberry.field
+    def parent(self) -> Parent:
+        return Parent(name="p")
+
+
+async def test_lean_resolvers() -> None:
+    """Hook 19: the resolvers strawberry built are replaced for fields with a resolver and no
+    arguments, and what the resolvers receive (self, root, info) is unchanged."""
+    schema = strawberry.federation.Schema(query=LeanQuery)
+    parent = private.graphql_core_schema(schema).type_map["Parent"]
+    assert isinstance(parent, GraphQLObjectType)
+    fields = parent.fields
+    before = {name: field.resolve for name, field in fields.items()}
+    # Parent.own and Parent.byRoot, LeanQuery.parent, and what federation adds (`_service`…)
+    assert private.lean_resolvers(schema, skip_types=frozenset()) >= 3
+    assert fields["own"].resolve is not before["own"], changed("GraphQLCoreConverter.from_resolver")
+    assert fields["byRoot"].resolve is not before["byRoot"]
+    assert fields["withArgument"].resolve is before["withArgument"]
+    assert fields["name"].resolve is before["name"]  # no resolver of its own
+    result = await schema.execute('{ parent { name own byRoot withArgument(suffix: "!") } }')
+    assert (result.errors, result.data) == (
+        None,
+        {"parent": {"name": "p", "own": "own p", "byRoot": "p via byRoot", "withArgument": "p!"}},
+    ), changed("StrawberryResolver's parameters")
