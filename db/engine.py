@@ -184,6 +184,9 @@ class RequestReads:
     async def release(self, *, finished: bool = False) -> None:
         """Return the connection to the pool (after the reads in flight). The next read takes
         one again, unless the request is `finished`."""
+        if self._pooled is None and not self._lock.locked():
+            self._finished = self._finished or finished  # nothing taken, nothing in flight
+            return
         async with self._lock:
             self._finished = self._finished or finished
             await self._close()
@@ -220,7 +223,13 @@ class RequestReads:
             if connection is not None:
                 await connection.close()  # and with it the pooled connection
             elif pooled is not None:
-                await greenlet_spawn(pooled.close)
+                if self._engine.dialect.driver == "asyncpg":
+                    # Returning it needs no await here: SQLAlchemy 2.1's asyncpg adapter
+                    # rolls back on return only a transaction it began, and the token check
+                    # (the driver's own statement) begins none. A greenlet costs 40 µs.
+                    pooled.close()
+                else:
+                    await greenlet_spawn(pooled.close)  # aiosqlite's rollback is awaited
 
 
 async def _first_row(driver: Any, sql: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:

@@ -8,6 +8,7 @@ and `multipart/mixed;subscriptionSpec=1.0` (Apollo's multipart subscriptions) fo
 streams. docs/security.md ("GraphQL over HTTP") has the table.
 """
 
+import functools
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -112,6 +113,7 @@ def parse_accept(header: str) -> list[MediaRange]:
     return ranges
 
 
+@functools.lru_cache(maxsize=256)
 def negotiate(accept: str | None) -> Negotiated | None:
     """The answer for an `Accept` header; None when it accepts nothing we can send (406).
 
