@@ -178,7 +178,8 @@ class RequestReads:
                 if not _disconnected(pooled.driver_connection, error):
                     raise
                 self._pooled = None
-                invalidate_since(self._engine, pooled, error)
+                # In a greenlet: closing the dead connection may await (the driver's close).
+                await greenlet_spawn(invalidate_since, self._engine, pooled, error)
             return await _first_row((await self._checkout()).driver_connection, sql, parameters)
 
     async def release(self, *, finished: bool = False) -> None:
