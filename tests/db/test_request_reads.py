@@ -5,10 +5,12 @@ import asyncio
 from typing import Any
 
 import pytest
+import sqlalchemy
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
-from db.engine import RequestFinished, RequestReads, reads_without_transaction
+from db.engine import RequestFinished, RequestReads, invalidate_since, reads_without_transaction
 from db.models import Country
 from tests.conftest import checked_out, wire_on
 
@@ -59,3 +61,25 @@ async def test_a_failed_read_starts_the_next_one_on_a_new_session(
     async with reads() as session:
         assert await session.scalar(text("SELECT 2")) == 2
     await reads.release(finished=True)
+
+
+async def test_invalidate_since_replaces_the_connections_opened_before(
+    engine: AsyncEngine, session_factory: Any
+) -> None:
+    """db/engine.py's one use of SQLAlchemy's private API, `Pool._invalidate` (written
+    against SQLAlchemy 2.1.9): after a dead connection, the pool's idle connections, opened
+    before it, are replaced at their next checkout."""
+    assert sqlalchemy.__version__.startswith("2.1."), (
+        f"SQLAlchemy {sqlalchemy.__version__}: re-check db/engine.py invalidate_since"
+    )
+    dead, idle = await engine.raw_connection(), await engine.raw_connection()
+    await greenlet_spawn(idle.close)
+    with wire_on(engine) as kept:
+        again = await engine.raw_connection()  # the idle one, as it is
+        await greenlet_spawn(again.close)
+    with wire_on(engine) as replaced:
+        await greenlet_spawn(invalidate_since, engine, dead, ConnectionError("gone"))
+        again = await engine.raw_connection()
+        await greenlet_spawn(again.close)
+    assert (kept.connections, replaced.connections) == (0, 1)
+    assert checked_out(engine) == 0
