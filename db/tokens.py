@@ -160,7 +160,8 @@ async def anonymous_owner(reader: "Reader | RequestReads") -> AnonymousOwner:
             sql = _HIGH_WATER_SQL[reader.dialect.name] = str(
                 HIGH_WATER.compile(dialect=reader.dialect)
             )
-        high_water = (await reader.execute_sql(sql, ())).scalar()
+        row = await reader.first_row(sql, ())
+        high_water = None if row is None else row[0]
     else:
         high_water = (await reader.execute(HIGH_WATER)).scalar()
     return AnonymousOwner(activity_high_water=high_water or 0)
