@@ -19,8 +19,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from club.enums import Role
 from db.engine import create_session_factory
 from db.models import Country, Event, Organization, WorkingGroup
+from db.tokens import authenticate, create_token, revoke_token
 from tests.conftest import clean_tables
 from tests.docs.demo import (
     GUEST,
@@ -263,6 +265,29 @@ async def follow_the_club(
     assert sorted(final["members"]) == sorted([*expected["members"], guest, second])
     assert final["connections"] >= 2
     assert (final["offsite"], final["problems"]) == ([], [])
+
+
+async def test_the_club_page_stops_its_live_feed_when_its_token_is_revoked(
+    server: Server, browser: str, tmp_path: Path
+) -> None:
+    """The server ends each subscription with UNAUTHENTICATED: the page says its live
+    updates stopped, rather than resubscribing (refused again, every few seconds, for ever)."""
+    session_factory = create_session_factory(server.engine)
+    async with session_factory() as session, session.begin():
+        _, token = await create_token(session, Role.PARTNER, label="revoked by the test")
+    async with browser_program(browser, "revoked.mjs", server.base, token, logs=tmp_path) as page:
+        assert await page.next() == {"step": "live"}
+        async with session_factory() as session, session.begin():
+            owner = await authenticate(session, token)
+            assert owner is not None
+            await revoke_token(session, owner.token_id)
+        await page.say("revoked")
+        stopped = await page.next()
+        await page.end()
+    assert stopped == {
+        "stopped": "Live updates stopped: the token was refused.",
+        "problems": [],
+    }
 
 
 async def test_graphiql_works_offline_loads_the_schema_when_a_token_is_given_and_runs_operations(
