@@ -396,7 +396,9 @@ function askForToken(reason) {
   $("token").focus();
 }
 
-async function start() {
+// `fromForm`: the token form had the focus; it is hidden once the club shows, so the focus
+// moves to the club (else the browser drops it to the page's start).
+async function start({ fromForm = false } = {}) {
   try {
     const data = await loadClub();
     takeIn(data);
@@ -407,6 +409,7 @@ async function start() {
     $("access").hidden = true;
     $("club").hidden = false;
     $("forget").hidden = !token();
+    if (fromForm) $("main").focus();
     startLive();
   } catch (error) {
     if (error instanceof Unauthenticated) {
@@ -432,7 +435,7 @@ $("token-form").addEventListener("submit", (event) => {
   }
   $("token").value = "";
   $("status").textContent = "Loading the club…";
-  start();
+  start({ fromForm: true });
 });
 
 $("forget").addEventListener("click", () => {

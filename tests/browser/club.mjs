@@ -53,6 +53,8 @@ try {
       groups: await texts("[data-group] h3"),
       role: await page.locator("#viewer-role").textContent(),
     },
+    // Where the keyboard is once the club shows (the token form it was in is hidden).
+    focus: await page.evaluate(() => document.activeElement && document.activeElement.id),
   });
 
   const feed = () =>

@@ -225,8 +225,13 @@ async def follow_the_club(
                 "asked": "This service shows the club to holders of an API token only "
                 "(anonymous reads are off)."
             }
-        club = (await page.next())["club"]
+        opened = await page.next()
+        club = opened["club"]
         assert (shown(club), club["role"]) == (expected, role)
+        if token:
+            # The token form had the focus and is now hidden: the focus moves to the club
+            # (else it falls back to the page's start, and a keyboard user is lost).
+            assert opened["focus"] == "main"
 
         # A guest accepts its invitation through the API: it appears without a reload.
         assert await page.next() == {"step": "live"}
