@@ -295,6 +295,35 @@ async def test_the_club_page_stops_its_live_feed_when_its_token_is_revoked(
     }
 
 
+HOSTILE = "<img src=x onerror=alert(1)>"
+REGISTER = """mutation ($input: RegisterOrganizationInput!) {
+  registerOrganization(input: $input) { organization { name } errors { code } }
+}"""
+
+
+async def test_the_club_page_shows_markup_in_the_club_s_data_as_text(
+    server: Server, browser: str, tmp_path: Path
+) -> None:
+    """An organization's name and a meeting's title holding markup, given through the API,
+    are shown as the text they are: no element made of them, no script run."""
+    registered = await graphql(
+        server.base,
+        server.tokens.ADMIN,
+        REGISTER,
+        input={"name": HOSTILE, "countryCode": "MD", "kind": "NGO"},
+    )
+    assert registered["registerOrganization"]["errors"] == [], registered
+    await schedule(server, HOSTILE)
+    async with browser_program(
+        browser, "hostile.mjs", server.base, server.tokens.PARTNER, logs=tmp_path
+    ) as page:
+        seen = await page.next()
+        await page.end()
+    assert HOSTILE in seen["guests"]
+    assert HOSTILE in seen["upcoming"]
+    assert (seen["images"], seen["dialogs"], seen["problems"]) == (0, [], [])
+
+
 async def test_graphiql_works_offline_loads_the_schema_when_a_token_is_given_and_runs_operations(
     server: Server, browser: str, tmp_path: Path
 ) -> None:
