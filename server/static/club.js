@@ -393,6 +393,9 @@ function askForToken(reason) {
   $("club").hidden = true;
   $("access").hidden = false;
   $("access-reason").textContent = reason;
+  // A kept token refused (revoked, or from before a reset) may be forgotten: where anonymous
+  // reads are on, the club then shows without one.
+  $("forget").hidden = !token();
   $("token").focus();
 }
 
@@ -439,7 +442,11 @@ $("token-form").addEventListener("submit", (event) => {
 });
 
 $("forget").addEventListener("click", () => {
-  localStorage.removeItem(TOKEN_KEY);
+  try {
+    localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage refused: nothing was kept in it
+  }
   location.reload();
 });
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.browser.test_pages import Server, club_server, follow_the_club
+from tests.browser.test_pages import Server, browser_program, club_server, follow_the_club
 
 pytestmark = pytest.mark.e2e
 
@@ -26,3 +26,20 @@ async def test_an_anonymous_visitor_sees_the_club_and_its_live_feed_across_a_cut
     anonymous_server: Server, browser: str, tmp_path: Path
 ) -> None:
     await follow_the_club(anonymous_server, browser, tmp_path, token="", role="anonymous")
+
+
+async def test_a_refused_kept_token_can_be_forgotten_to_see_the_club_as_anonymous(
+    anonymous_server: Server, browser: str, tmp_path: Path
+) -> None:
+    """A token kept in the browser that the service refuses (revoked, or from before a reset)
+    would keep the visitor on the token form for ever: the page offers to forget it."""
+    async with browser_program(
+        browser, "stale_token.mjs", anonymous_server.base, logs=tmp_path
+    ) as page:
+        asked = await page.next()
+        shown = await page.next()
+        await page.end()
+    assert asked["asked"].startswith("The token kept in this browser was refused")
+    # While it asks, the club's (empty) sections are hidden.
+    assert asked["clubShown"] is False
+    assert shown == {"role": "anonymous", "kept": None, "problems": []}
