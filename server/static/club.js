@@ -42,6 +42,7 @@ const SUBSCRIPTIONS = {
     memberJoined(after: $after) {
       cursor joinedAt
       organization { id name kind joinedAt country { code name region } sponsor { name } }
+      sponsor { name }
     }
   }`,
   meeting: `subscription ClubMeetings($after: String) {
@@ -286,7 +287,7 @@ let firstCursor = null;
 function describe(kind, event) {
   if (kind === "member") {
     const organization = event.organization;
-    const sponsor = event.sponsor || organization.sponsor;
+    const sponsor = event.sponsor;
     return [
       el("strong", {}, organization.name),
       ` (${organization.country.name}) joined the club`,
