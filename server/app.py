@@ -93,7 +93,13 @@ from server.auth import (
     principal_of,
     rate_limited,
 )
-from server.guard import PREFLIGHT_HEADERS, GuardTransport, refusal_body, refusal_for
+from server.guard import (
+    PREFLIGHT_HEADERS,
+    GuardTransport,
+    authorization_among,
+    refusal_body,
+    refusal_for,
+)
 from server.logs import REQUEST_ID, configure_logging
 from server.media import (
     GRAPHQL_RESPONSE_JSON,
@@ -123,14 +129,15 @@ NOT_YET_AUTHENTICATED = Principal(Role.PARTNER)
 
 
 def _authorization(connection_params: dict[str, object] | None) -> str | None:
-    """The `authorization` of a WebSocket's connection_init payload."""
+    """The `authorization` of a WebSocket's connection_init payload (either spelling; one that
+    says something first). Anything given that is not a string (0, false, [] and {} too) is a
+    credential that cannot be valid, never the absence of one, which
+    CLUBJUSTICE_ANONYMOUS_READS would read as ANONYMOUS (`server/guard.authorization_among`)."""
     params = connection_params or {}
-    authorization = params.get("authorization") or params.get("Authorization")
-    if authorization is None or isinstance(authorization, str):
-        return authorization
-    # Something given that is no header's value: a credential that cannot be valid, never the
-    # absence of one (which CLUBJUSTICE_ANONYMOUS_READS would read as ANONYMOUS).
-    return "(not a string)"
+    given = [
+        params[key] for key in ("authorization", "Authorization") if params.get(key) is not None
+    ]
+    return authorization_among(sorted(given, key=lambda value: not value))
 
 
 class ClubJusticeGraphQL(ViewHooks[Context, None]):

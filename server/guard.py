@@ -15,7 +15,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -71,6 +71,30 @@ def without_credential(authorization: str | None) -> bool:
     if authorization is None or not authorization.strip():
         return True
     return authorization.strip().split(None, 1)[0].lower() == "basic"
+
+
+# What a request carries that is checked as a credential and can never be a valid one: an
+# `authorization` that is no header's value (a WebSocket's connection_init), or a credential
+# beside an `Authorization` without one (two headers, or both spellings of the key).
+NOT_A_CREDENTIAL = "(not a single bearer token)"
+
+
+def authorization_among(values: Sequence[object]) -> str | None:
+    """The one `Authorization` of a request that carries these, in the order it reads them:
+    the first, as always, unless reading it would take a credential for the absence of one,
+    that is when it is not a string (no header's value), or has no credential of ours
+    (`without_credential`) while another does. A credential given anywhere is checked, and a
+    bad one refused (NOT_A_CREDENTIAL), never read as ANONYMOUS."""
+    if not values:
+        return None
+    first = values[0]
+    if not isinstance(first, str):
+        return NOT_A_CREDENTIAL
+    if without_credential(first) and not all(
+        isinstance(value, str) and without_credential(value) for value in values[1:]
+    ):
+        return NOT_A_CREDENTIAL
+    return first
 
 
 def refusal_body(code: str, message: str, **extensions: Any) -> bytes:

@@ -365,3 +365,24 @@ async def test_off_by_default_a_request_without_a_token_is_refused(
             with pytest.raises(ConnectionClosed) as closed:
                 await receive(ws)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+@pytest.mark.parametrize("authorization", [0, False, [], {}, 7, "Bearer nope"])
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_an_authorization_that_is_not_a_string_is_refused_never_anonymous(
+    anonymous_server: LiveServer, protocol: str, authorization: Any
+) -> None:
+    """An `authorization` given in connection_init is a credential, whatever its type: one
+    that is no header's value (falsy ones too: 0, false, [], {}) cannot be valid and is
+    refused, never read as the absence of one."""
+    async with connect(anonymous_server.ws, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        payload = {"authorization": authorization}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        if protocol == "graphql-ws":
+            message = await receive(ws)
+            assert message["type"] == "connection_error", message
+            assert message["payload"]["code"] == "UNAUTHENTICATED"
+            return
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(ws)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
