@@ -24,7 +24,13 @@ from club.settings import Settings
 from db.engine import Database, RequestReads
 from db.tokens import AnonymousOwner, Reader, TokenOwner, anonymous_owner, authenticate
 from resolvers.context import RequestState, process_state, request_state
-from server.guard import bearer_token, is_graphiql_page, send_refusal, without_credential
+from server.guard import (
+    authorization_among,
+    bearer_token,
+    is_graphiql_page,
+    send_refusal,
+    without_credential,
+)
 
 logger = logging.getLogger("clubjustice.auth")
 
@@ -160,7 +166,10 @@ class RequireToken:
     ) -> None:
         try:
             outcome = await owner_of(
-                reads, headers.get("authorization"), anonymous_reads=self.settings.anonymous_reads
+                reads,
+                # Two headers: the first, unless it has no credential and another does.
+                authorization_among(headers.getlist("authorization")),
+                anonymous_reads=self.settings.anonymous_reads,
             )
         except Exception:
             # The database is away (or worse): say so without details, log the details.

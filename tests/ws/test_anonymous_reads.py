@@ -386,3 +386,26 @@ async def test_an_authorization_that_is_not_a_string_is_refused_never_anonymous(
         with pytest.raises(ConnectionClosed) as closed:
             await receive(ws)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_credential_beside_an_empty_or_basic_authorization_header_is_checked(
+    anonymous_server: LiveServer,
+) -> None:
+    """Two `Authorization` headers, the first without a credential of ours (empty, Basic) and
+    another with a bad token: the token is a credential, so 401, never ANONYMOUS."""
+    async with httpx.AsyncClient(base_url=anonymous_server.http) as client:
+        for first in ("", "Basic dXNlcjpwYXNz"):
+            response = await client.post(
+                "/graphql",
+                json={"query": "{ viewer { role } }"},
+                headers=[("authorization", first), ("authorization", "Bearer nope")],
+            )
+            assert response.status_code == 401, first
+            assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+        # Two without a credential are still none.
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ viewer { role } }"},
+            headers=[("authorization", "Basic dXNlcjpwYXNz"), ("authorization", "Basic eDp5")],
+        )
+        assert response.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
