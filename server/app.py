@@ -848,6 +848,17 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                     {"message": "Too many requests without a valid token.", "code": "RATE_LIMITED"}
                 )
             raise ConnectionRejectionError({"message": outcome, "code": "UNAUTHENTICATED"})
+        if outcome.role is Role.ANONYMOUS:
+            # A connection without a token costs a statement as a request does, and spends a
+            # request of its address's ANONYMOUS budget (a token's connection is its token's
+            # to answer for; its operations spend that budget).
+            verdict = await self.limiter.take(
+                caller_key(outcome, context.request.scope), self.settings.rate_limit(outcome.role)
+            )
+            if not verdict.allowed:
+                raise ConnectionRejectionError(
+                    {"message": "Too many requests without a token.", "code": "RATE_LIMITED"}
+                )
         context.principal = outcome
         return UnsetType()  # UNSET itself (a singleton), which strawberry types as Any
 

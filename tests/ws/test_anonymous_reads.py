@@ -409,3 +409,31 @@ async def test_a_credential_beside_an_empty_or_basic_authorization_header_is_che
             headers=[("authorization", "Basic dXNlcjpwYXNz"), ("authorization", "Basic eDp5")],
         )
         assert response.json() == {"data": {"viewer": {"role": "ANONYMOUS"}}}
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+async def test_an_anonymous_connection_init_spends_the_addresss_anonymous_budget(
+    live_settings: Settings, protocol: str
+) -> None:
+    """A connection_init without a token is a request without one (it costs a statement, the
+    high-water mark): it spends the address's ANONYMOUS budget, as a refused one spends the
+    budget of failed requests; beyond it, refused RATE_LIMITED, never free."""
+    settings = live_settings.model_copy(
+        update={"anonymous_reads": True, "rate_limit_anonymous_reads": 2}
+    )
+    outcomes = []
+    async for server in run_server(settings):
+        for _ in range(3):
+            async with connect(server.ws, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+                await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+                try:
+                    message = await receive(ws)
+                except ConnectionClosed as closed:
+                    assert closed.rcvd is not None
+                    outcomes.append(closed.rcvd.code)
+                    continue
+                outcomes.append(message["type"])
+                if message["type"] == "connection_error":
+                    assert message["payload"]["code"] == "RATE_LIMITED"
+    refused = 4403 if protocol == "graphql-transport-ws" else "connection_error"
+    assert outcomes == ["connection_ack", "connection_ack", refused]
