@@ -5,7 +5,6 @@ service's is refused and reported: the pages must work without internet."""
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +34,7 @@ from tests.docs.demo import (
     seed_with_tokens,
 )
 from tests.e2e.servers import servers
+from tests.node_programs import NodeProgram, node_program
 
 pytestmark = pytest.mark.e2e
 
@@ -71,58 +71,14 @@ async def server(
         yield running
 
 
-class BrowserProgram:
-    """A browser program running: its JSON lines, and words written to its stdin."""
-
-    def __init__(self, process: asyncio.subprocess.Process, stderr: Path) -> None:
-        self.process = process
-        self.stderr = stderr
-
-    async def next(self) -> Any:
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), LINE_TIMEOUT)
-        if not line:
-            await self.process.wait()
-            raise AssertionError(
-                f"the program ended (exit {self.process.returncode}) without printing a line:\n"
-                + self.stderr.read_text()
-            )
-        return json.loads(line)
-
-    async def say(self, word: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{word}\n".encode())
-        await self.process.stdin.drain()
-
-    async def end(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        await asyncio.wait_for(self.process.wait(), LINE_TIMEOUT)
-        assert self.process.returncode == 0, self.stderr.read_text()
-
-
 @asynccontextmanager
 async def browser_program(
     node: str, program: str, *args: str, logs: Path, env: dict[str, str] | None = None
-) -> AsyncIterator[BrowserProgram]:
-    stderr = logs / f"{program}.stderr"
-    with stderr.open("wb") as errors:
-        process = await asyncio.create_subprocess_exec(
-            node,
-            str(HERE / program),
-            *args,
-            cwd=HERE,
-            env={**os.environ, **(env or {})},
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=errors,
-        )
-    try:
-        yield BrowserProgram(process, stderr)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+) -> AsyncIterator[NodeProgram]:
+    async with node_program(
+        node, HERE / program, *args, logs=logs, env=env or {}, line_timeout=LINE_TIMEOUT, stdin=True
+    ) as running:
+        yield running
 
 
 async def subscribers(base: str) -> float:

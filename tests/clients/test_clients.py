@@ -7,7 +7,6 @@ specification run against the same server and must report no error and no warnin
 
 import asyncio
 import json
-import os
 import shutil
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -33,6 +32,8 @@ from db.seed import seed
 from db.tokens import create_token
 from tests.conftest import clean_tables
 from tests.e2e.servers import servers
+from tests.node_programs import NodeProgram
+from tests.node_programs import node_program as run_program
 
 pytestmark = pytest.mark.e2e
 
@@ -162,54 +163,19 @@ def node_clients() -> str:
     return NODE
 
 
-class NodeProgram:
-    """A client program running: its JSON lines, read one at a time."""
-
-    def __init__(self, process: asyncio.subprocess.Process, stderr: Path) -> None:
-        self.process = process
-        self.stderr = stderr
-
-    async def next(self) -> Any:
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), LINE_TIMEOUT)
-        if not line:
-            await self.process.wait()
-            raise AssertionError(
-                f"the program ended (exit {self.process.returncode}) without printing a line:\n"
-                + self.stderr.read_text()
-            )
-        return json.loads(line)
-
-    async def rest(self) -> list[Any]:
-        """Every line still to come, once the program has ended (with success)."""
-        assert self.process.stdout is not None
-        output = await asyncio.wait_for(self.process.stdout.read(), LINE_TIMEOUT)
-        await self.process.wait()
-        assert self.process.returncode == 0, self.stderr.read_text()
-        return [json.loads(line) for line in output.splitlines()]
-
-
 @asynccontextmanager
 async def node_program(
     node: str, program: str, *args: str, token: str, logs: Path
 ) -> AsyncIterator[NodeProgram]:
-    stderr = logs / f"{program}.stderr"
-    with stderr.open("wb") as errors:
-        process = await asyncio.create_subprocess_exec(
-            node,
-            str(CLIENTS / program),
-            *args,
-            cwd=CLIENTS,
-            env={**os.environ, "CLUBJUSTICE_TOKEN": token},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=errors,
-        )
-    try:
-        yield NodeProgram(process, stderr)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+    async with run_program(
+        node,
+        CLIENTS / program,
+        *args,
+        logs=logs,
+        env={"CLUBJUSTICE_TOKEN": token},
+        line_timeout=LINE_TIMEOUT,
+    ) as running:
+        yield running
 
 
 async def run_node(node: str, program: str, *args: str, token: str, logs: Path) -> list[Any]:
