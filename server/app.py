@@ -190,8 +190,9 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         )
         self._parse_document = shared_parse_cache()
         # (query, operation name, role) -> the HTTP body of an answer the schema fixes
-        # (`_remember_constant`), for `_answer_plainly` when the response cache is off.
-        self._constants: dict[tuple[str, str | None, Role], bytes] = {}
+        # (`_remember_constant`), and the operation's own name (strawberry's, for metrics and
+        # the log line), for `_answer_plainly` when the response cache is off.
+        self._constants: dict[tuple[str, str | None, Role], tuple[bytes, str | None]] = {}
         self._metric_children: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -283,14 +284,16 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             if body is None:
                 return False
             self._counted("hit").inc()
+            name = plan.operation_name
         else:
-            body = self._constants.get((query, operation_name, principal.role))
-            if body is None:
+            constant = self._constants.get((query, operation_name, principal.role))
+            if constant is None:
                 return False
-            label = self.metrics.operation_name(operation_name)
+            body, name = constant
+            label = self.metrics.operation_name(name)
             self._counted("operation", label).inc()
             self._counted("latency", label).observe(time.perf_counter() - began)
-        state.operation = (operation_name, "query")
+        state.operation = (name, "query")
         if state.reads is not None:
             await state.reads.release(finished=True)
         await send(
@@ -345,7 +348,10 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             )
         ):
             return
-        self._constants[(query, operation_name, role)] = orjson.dumps({"data": result.data})
+        self._constants[(query, operation_name, role)] = (
+            orjson.dumps({"data": result.data}),
+            operation.name.value if operation.name else None,
+        )
         while len(self._constants) > MAX_CONSTANTS:
             del self._constants[next(iter(self._constants))]
 
@@ -707,7 +713,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             self.metrics.response_cache.labels("miss").inc()
             return key, mark
         self.metrics.response_cache.labels("hit").inc()
-        state.operation = (request_data.operation_name, "query")
+        state.operation = (plan.operation_name, "query")
         return ExecutionResult(data=data, errors=None)
 
     def _parse(self, query: str) -> Any:

@@ -42,6 +42,9 @@ class Plan:
 
     cacheable: bool
     normalized: str = ""
+    # The operation's own name, as strawberry names it when the request sends none: a hit's
+    # log line then names it as the miss's did.
+    operation_name: str | None = None
 
 
 class ResponseCache:
@@ -72,7 +75,7 @@ class ResponseCache:
             return Plan(False)
         if _selects_clock_fields(self.schema, document):
             return Plan(False)
-        return Plan(True, print_ast(document))
+        return Plan(True, print_ast(document), operation.name.value if operation.name else None)
 
     def key(
         self, plan: Plan, operation_name: str | None, variables: Any, principal: Principal

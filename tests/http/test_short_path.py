@@ -136,16 +136,24 @@ async def test_answered_before_the_view_with_one_statement_and_the_same_bytes(
             assert (len(wire.statements), wire.round_trips, wire.connections) == (1, 1, 0)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"query": "query Ping { __typename }", "operationName": "Ping"}, id="named"),
+        # Without `operationName`, strawberry names it after the document's one operation.
+        pytest.param({"query": "query Ping { __typename }"}, id="named-by-the-document"),
+    ],
+)
 async def test_the_short_path_counts_and_logs_as_the_view_does(
     settings: Settings,
     make_token: MakeToken,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    body: dict[str, Any],
 ) -> None:
     """Cache off: `{ __typename }` named `Ping`, five times; the first runs in strawberry
     (Observe counts it), the other four do not, and are counted and logged alike."""
     token = await make_token(Role.PARTNER)
-    body = {"query": "query Ping { __typename }", "operationName": "Ping"}
     async with served(cache_settings(settings, cached=False)) as (client, engine):
         with counted(monkeypatch, engine) as work, caplog.at_level(logging.INFO):
             for _ in range(5):
@@ -159,6 +167,20 @@ async def test_the_short_path_counts_and_logs_as_the_view_does(
     assert len(lines) == 5
     assert all(line.endswith(" PARTNER query Ping") for line in lines), lines
     assert {line.split()[:3][2] for line in lines} == {"200"}
+
+
+async def test_a_cache_hit_is_logged_with_the_name_the_miss_was_logged_with(
+    settings: Settings, make_token: MakeToken, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operation's name is the document's when the request sends no `operationName`."""
+    token = await make_token(Role.PARTNER)
+    async with served(cache_settings(settings, cached=True)) as (client, _):
+        with caplog.at_level(logging.INFO):
+            for _ in range(3):
+                await post(client, token, {"query": VIEWER})
+    lines = [r.getMessage() for r in caplog.records if r.name == "clubjustice.access"]
+    assert len(lines) == 3
+    assert all(line.endswith(" PARTNER query Who") for line in lines), lines
 
 
 async def test_a_cache_hit_on_the_short_path_counts_as_a_hit(
