@@ -92,6 +92,7 @@ from server.auth import (
     principal_for,
     principal_of,
     rate_limited,
+    replaying,
 )
 from server.guard import (
     PREFLIGHT_HEADERS,
@@ -211,7 +212,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             message = await receive()
             if await self._answer_plainly(scope, message, send):
                 return
-            receive = _replaying(message, receive)
+            receive = replaying(message, receive)
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except (HTTPRejection, HTTPException) as error:
@@ -995,20 +996,6 @@ _NOT_PLAINLY_ANSWERED = frozenset((IDEMPOTENCY_HEADER.lower().encode(), FTV1_HEA
 
 # Answers kept by `_remember_constant`: a handful of documents in practice.
 MAX_CONSTANTS = 64
-
-
-def _replaying(message: Message, receive: Receive) -> Receive:
-    """`receive` with `message`, already read, handed out once more first."""
-    replay: Message | None = message
-
-    async def receive_again() -> Message:
-        nonlocal replay
-        if replay is None:
-            return await receive()
-        given, replay = replay, None
-        return given
-
-    return receive_again
 
 
 def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:

@@ -103,16 +103,23 @@ async def buffered(receive: Receive) -> Receive:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
-    replay: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+    return replaying(
+        {"type": "http.request", "body": b"".join(chunks), "more_body": False}, receive
+    )
 
-    async def receive_buffered() -> Message:
+
+def replaying(message: Message, receive: Receive) -> Receive:
+    """`receive` with `message`, already read, handed out once more first."""
+    replay: Message | None = message
+
+    async def receive_again() -> Message:
         nonlocal replay
         if replay is None:
             return await receive()
-        message, replay = replay, None
-        return message
+        given, replay = replay, None
+        return given
 
-    return receive_buffered
+    return receive_again
 
 
 class RequireToken:
