@@ -2,29 +2,22 @@
 mark read with its token, before any of its data — so that a client subscribing after it
 misses nothing its answer does not show."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from club.cursors import activity_cursor
-from club.enums import ActivityKind
-from db.activity import Subject, append_activity
-from db.models import ActivityLogEntry, Organization
+from db.models import ActivityLogEntry
 from schema.root import build_schema
 from tests.factories import add, country_ids, organization
+from tests.ws.test_live_feed import log_member_joined
 
 QUERY = "{ activityCursor }"
 
 
 async def log_change(session_factory: Any, organization_id: int) -> int:
-    async with session_factory() as session, session.begin():
-        await append_activity(
-            session,
-            ActivityKind.MEMBER_JOINED,
-            occurred_at=datetime.now(UTC),
-            subject=Subject.of(Organization, organization_id),
-        )
+    """A MEMBER_JOINED row committed, and the log's last id after it."""
+    await log_member_joined(session_factory, organization_id)
     async with session_factory() as session:
         last = await session.scalar(select(func.max(ActivityLogEntry.id)))
     assert last is not None
