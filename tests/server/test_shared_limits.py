@@ -100,7 +100,10 @@ async def test_a_concurrent_burst_larger_than_the_pool_spends_one_budget(
     """Each replica gets more concurrent requests than it has connections to Redis (redis-py's
     plain pool raised at once past 100, which read as Redis being down: the process's own
     bucket granted a second budget and logged an outage). They wait for a connection."""
-    replicas = [shared(redis_url, redis_key_prefix)[0] for _ in range(2)]
+    # A generous timeout: the waits for a connection count in it, and on a loaded machine 600
+    # calls through 100 connections can take longer than a second (the bug was an error at
+    # once, not a wait).
+    replicas = [shared(redis_url, redis_key_prefix, timeout=30)[0] for _ in range(2)]
     metrics = [limiter.metrics for limiter in replicas]
     async with limiters(*replicas):
         verdicts = await asyncio.gather(
