@@ -1,11 +1,13 @@
 """Fixtures shared by every layer: a migrated database per backend, clean for each test.
 
 SQLite always runs. PostgreSQL runs when CLUBJUSTICE_TEST_DATABASE_URL names a database
-whose name contains "test" (it is wiped at the start of the session). The tests of rate
+whose name contains "test" (it is wiped at the start of the session; under pytest-xdist,
+each worker uses a database of its own named after it). The tests of rate
 limits shared through Redis run when CLUBJUSTICE_TEST_REDIS_URL names a Redis; each test
 keeps its keys under a prefix of its own.
 """
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import QueuePool, event, make_url, text
+from sqlalchemy import URL, QueuePool, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from club.access import Principal
@@ -64,7 +67,14 @@ PARTNER = Principal(Role.PARTNER)
 KEEP_TABLES = {"countries", "alembic_version"}
 
 
-def postgres_url() -> str:
+# pytest-xdist's worker ("gw0", "gw1", …) when the suite runs in several processes: each
+# worker has a PostgreSQL database of its own beside the named one, created when the worker
+# starts and dropped when it ends (pytest_configure, pytest_unconfigure).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def named_postgres_url() -> URL:
+    """The database CLUBJUSTICE_TEST_DATABASE_URL names, checked to be a test database."""
     assert POSTGRES_URL is not None
     url = make_url(normalize_database_url(POSTGRES_URL))
     if "test" not in (url.database or ""):
@@ -72,7 +82,45 @@ def postgres_url() -> str:
             "CLUBJUSTICE_TEST_DATABASE_URL must name a database with 'test' in its name: "
             "the tests wipe it."
         )
+    return url
+
+
+def postgres_url() -> str:
+    """This process's test database: the named one, or under pytest-xdist its worker's."""
+    url = named_postgres_url()
+    if XDIST_WORKER is not None:
+        url = url.set(database=f"{url.database}_{XDIST_WORKER}")
     return url.render_as_string(hide_password=False)
+
+
+async def on_the_postgresql_server(statement: str) -> None:
+    """Runs a statement on the named test database's connection, for statements about the
+    server's databases (CREATE DATABASE, DROP DATABASE)."""
+    url = named_postgres_url()
+    connection = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if POSTGRES_URL is not None and XDIST_WORKER is not None:
+        name = make_url(postgres_url()).database
+        asyncio.run(on_the_postgresql_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(on_the_postgresql_server(f'CREATE DATABASE "{name}"'))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if POSTGRES_URL is not None and XDIST_WORKER is not None:
+        name = make_url(postgres_url()).database
+        asyncio.run(on_the_postgresql_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def database_url_for(backend: str, directory: Path) -> str:

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.browser.test_pages import Server, browser_program, club_server, follow_the_club
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its module-scoped fixture starts a server (or tool) once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("anonymous_page")]
 
 
 @pytest.fixture(scope="module")

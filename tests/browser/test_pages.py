@@ -36,7 +36,8 @@ from tests.docs.demo import (
 from tests.e2e.servers import servers
 from tests.node_programs import NodeProgram, node_program
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its module-scoped fixture starts a server (or tool) once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("pages")]
 
 HERE = Path(__file__).parent
 # A guard against a program that hangs, not a measure: each step takes about a second.

@@ -35,7 +35,8 @@ from tests.e2e.servers import servers
 from tests.node_programs import NodeProgram
 from tests.node_programs import node_program as run_program
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its module-scoped fixture starts a server (or tool) once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("clients")]
 
 CLIENTS = Path(__file__).parent
 NODE = shutil.which("node")

@@ -23,7 +23,8 @@ from tests.docs.blocks import ROOT
 from tests.docs.demo import DemoTokens, guest_joins, second_guest_joins, seed_with_tokens
 from tests.e2e.servers import servers
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its module-scoped fixture starts a server (or tool) once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("examples")]
 
 EXAMPLES = ROOT / "examples"
 NODE_SUBSCRIBER = "examples/follow-members.mjs"

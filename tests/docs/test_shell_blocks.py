@@ -33,7 +33,8 @@ from tests.docs.blocks import HOW_TO, ROOT, Block, blocks_of, blocks_run_by, exp
 from tests.docs.demo import run, seed_with_tokens
 from tests.e2e.servers import free_port, servers, wait_until_ready
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module: its module-scoped fixture starts a server (or tool) once.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("shell_blocks")]
 
 SHELL_BLOCKS = blocks_run_by("shell")
 SERVER_BLOCKS = blocks_run_by("shell server")

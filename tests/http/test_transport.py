@@ -456,7 +456,8 @@ async def test_a_slow_operation_is_stopped_and_leaves_no_work_behind(
                     sleeping = await session.scalar(
                         text(
                             "SELECT count(*) FROM pg_stat_activity "
-                            "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'"
+                            "WHERE query = 'SELECT pg_sleep(30)' AND state = 'active' "
+                            "AND datname = current_database()"
                         )
                     )
                 if sleeping == 0:
