@@ -4,22 +4,32 @@ to each subscriber receiving it) and the server's memory per idle subscriber.
 
     .venv/bin/python bench/fanout.py --subscribers 1000 5000 [--events 5] [--database-url URL]
 
-The server runs as its own process (`clubjustice serve`); this process is the load: it holds
-every connection and timestamps every delivery. Results go to bench/results/ as JSON.
+The server runs as its own process (`clubjustice serve`) with its default limits; the load
+is `--clients` processes (the server's connections and theirs need more file descriptors
+than one process may open), which hold the connections and timestamp every delivery on the
+machine's monotonic clock. Subscribers are modelled as real ones: each token holds
+`--per-token` subscriptions (within every role's rate limit), the tokens taking turns among
+the ADMIN, ORGANIZATION (a member's) and PARTNER roles. Results go to bench/results/ as JSON.
 """
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
+import multiprocessing
 import os
 import platform
+import resource
 import socket
 import statistics
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -114,22 +124,34 @@ async def guests_of_a_member(
     return inviter, invitees
 
 
-async def prepare(url: str, guests: int) -> dict[str, object]:
+SUBSCRIBER_ROLES = (Role.ADMIN, Role.ORGANIZATION, Role.PARTNER)
+
+
+async def prepare(url: str, guests: int, subscriber_tokens: int) -> dict[str, Any]:
     database = Database.open(url)
     await upgrade(database.engine)
     inviter, invitees = await guests_of_a_member(database.session_factory, guests)
     async with database.session_factory() as session, session.begin():
-        _, admin = await create_token(session, Role.ADMIN)
         _, member = await create_token(session, Role.ORGANIZATION, organization_id=inviter.id)
         guest_tokens = [
             (await create_token(session, Role.ORGANIZATION, organization_id=g.id))[1]
             for g in invitees
         ]
+        subscribers = [
+            (
+                await create_token(
+                    session,
+                    role,
+                    organization_id=inviter.id if role is Role.ORGANIZATION else None,
+                )
+            )[1]
+            for role in itertools.islice(itertools.cycle(SUBSCRIBER_ROLES), subscriber_tokens)
+        ]
     await database.engine.dispose()
     return {
-        "admin": admin,
         "member": member,
         "guests": list(zip([g.id for g in invitees], guest_tokens, strict=True)),
+        "subscribers": subscribers,
     }
 
 
@@ -138,6 +160,7 @@ class Arrivals:
 
     def __init__(self) -> None:
         self.times: list[float] = []
+        self.refused = 0  # subscriptions answered with an error (a limit, say)
         self.expected = 0
         self.complete = asyncio.Event()
 
@@ -147,7 +170,7 @@ class Arrivals:
         self.complete.clear()
 
     def record(self) -> None:
-        self.times.append(time.perf_counter())
+        self.times.append(time.monotonic())
         if len(self.times) >= self.expected:
             self.complete.set()
 
@@ -167,19 +190,54 @@ async def subscribe(url: str, token: str, arrivals: Arrivals) -> ClientConnectio
         async for message in connection:
             if '"type":"next"' in message:
                 arrivals.record()
+            elif '"type":"error"' in message:
+                arrivals.refused += 1
 
     asyncio.get_running_loop().create_task(read())
     return connection
 
 
-async def run(subscribers: int, events: int, url: str, workdir: Path) -> dict[str, object]:
-    tokens = await prepare(url, events)
+def client_process(commands: Connection, url: str, tokens: list[str]) -> None:
+    """One load process: a connection and subscription per token in `tokens` (a token may
+    come more than once), then, per command, the arrival times of one event at all of them."""
+    asyncio.run(_client(commands, url, tokens))
+
+
+async def _client(commands: Connection, url: str, tokens: list[str]) -> None:
+    arrivals = Arrivals()
+    connections: list[ClientConnection] = []
+    for start in range(0, len(tokens), 250):  # connect in waves, as a crowd arrives
+        connections += await asyncio.gather(
+            *(subscribe(url, token, arrivals) for token in tokens[start : start + 250])
+        )
+    commands.send(len(connections))
+    while await asyncio.to_thread(commands.recv) == "expect":
+        arrivals.expect(len(connections))
+        commands.send("ready")
+        with contextlib.suppress(TimeoutError):  # the main process reports who is missing
+            await asyncio.wait_for(arrivals.complete.wait(), 60)
+        commands.send((list(arrivals.times), arrivals.refused))
+    for connection in connections:
+        await connection.close()
+
+
+def raise_file_limit() -> int:
+    """The soft limit on open files raised to the hard one (inherited by the server)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+async def run(
+    subscribers: int, events: int, url: str, workdir: Path, options: argparse.Namespace
+) -> dict[str, object]:
+    tokens = await prepare(url, events, -(-subscribers // options.per_token))
+    subscriber_tokens = [tokens["subscribers"][n // options.per_token] for n in range(subscribers)]
     port = free_port()
     env = {
         **os.environ,
         "CLUBJUSTICE_DATABASE_URL": url,
         "CLUBJUSTICE_LOG_LEVEL": "WARNING",
-        "CLUBJUSTICE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "5",
         "CLUBJUSTICE_INVITATION_QUOTA": "1000",
     }
     server = await asyncio.create_subprocess_exec(
@@ -193,6 +251,9 @@ async def run(subscribers: int, events: int, url: str, workdir: Path) -> dict[st
         stderr=asyncio.subprocess.DEVNULL,
     )
     base, ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql"
+    spawn = multiprocessing.get_context("spawn")
+    pipes: list[Connection] = []
+    clients = []
     try:
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
             while True:
@@ -203,53 +264,68 @@ async def run(subscribers: int, events: int, url: str, workdir: Path) -> dict[st
                     await asyncio.sleep(0.1)
             await asyncio.sleep(1)
             rss_before = rss_kib(server.pid)
-            arrivals = Arrivals()
-            connections = []
-            for start in range(0, subscribers, 250):  # connect in waves, as a crowd arrives
-                connections += await asyncio.gather(
-                    *(
-                        subscribe(ws, str(tokens["admin"]), arrivals)
-                        for _ in range(start, min(start + 250, subscribers))
-                    )
+            for share in range(options.clients):
+                ours, theirs = spawn.Pipe()
+                process = spawn.Process(
+                    target=client_process,
+                    args=(theirs, ws, subscriber_tokens[share :: options.clients]),
+                    daemon=True,
                 )
+                process.start()
+                pipes.append(ours)
+                clients.append(process)
+            connected = sum([await asyncio.to_thread(pipe.recv) for pipe in pipes])
             await asyncio.sleep(2)
             rss_after = rss_kib(server.pid)
 
             latencies: list[float] = []
             server_cpu: list[float] = []
             member = {"authorization": f"Bearer {tokens['member']}"}
-            for guest_id, guest_token in tokens["guests"]:  # type: ignore[attr-defined]
+            for guest_id, guest_token in tokens["guests"]:
                 sent = await http.post(
                     "/graphql",
                     json={"query": INVITE, "variables": {"g": encode_id("Organization", guest_id)}},
                     headers=member,
                 )
                 invitation = sent.json()["data"]["inviteOrganization"]["invitation"]["id"]
-                arrivals.expect(subscribers)
+                for pipe in pipes:
+                    pipe.send("expect")
+                for pipe in pipes:
+                    await asyncio.to_thread(pipe.recv)
                 cpu_before = cpu_seconds(server.pid)
-                started = time.perf_counter()
+                started = time.monotonic()
                 await http.post(
                     "/graphql",
                     json={"query": ACCEPT, "variables": {"id": invitation}},
                     headers={"authorization": f"Bearer {guest_token}"},
                 )
-                try:
-                    await asyncio.wait_for(arrivals.complete.wait(), 60)
-                except TimeoutError:
-                    got = len(arrivals.times)
+                arrived: list[float] = []
+                refused = 0
+                for pipe in pipes:
+                    times, errors = await asyncio.to_thread(pipe.recv)
+                    arrived += times
+                    refused += errors
+                if len(arrived) < subscribers:
                     raise RuntimeError(
-                        f"only {got} of {subscribers} subscribers got the event"
-                    ) from None
-                latencies += [arrival - started for arrival in arrivals.times]
+                        f"only {len(arrived)} of {subscribers} subscribers got the event "
+                        f"({refused} subscriptions were refused)"
+                    )
+                latencies += [arrival - started for arrival in arrived]
                 server_cpu.append(cpu_seconds(server.pid) - cpu_before)
-            for connection in connections:
-                await connection.close()
+            for pipe in pipes:
+                pipe.send("close")
     finally:
+        for process in clients:
+            process.join(10)
+            if process.is_alive():
+                process.kill()
         server.terminate()
         await server.wait()
     latencies.sort()
     return {
         "subscribers": subscribers,
+        "connections": connected,
+        "tokens": len(tokens["subscribers"]),
         "events": events,
         "deliveries": len(latencies),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
@@ -267,12 +343,22 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--events", type=int, default=5)
     parser.add_argument("--database-url", help="default: a fresh SQLite file per run")
+    parser.add_argument(
+        "--per-token", type=int, default=50, help="subscriptions per token (default 50)"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=4, help="load processes holding the connections"
+    )
+    parser.add_argument("--label", default="", help="added to the results file's name")
     arguments = parser.parse_args()
+    file_limit = raise_file_limit()
     results = []
     for subscribers in arguments.subscribers:
         with tempfile.TemporaryDirectory() as directory:
             url = arguments.database_url or f"sqlite+aiosqlite:///{directory}/bench.db"
-            result = asyncio.run(run(subscribers, arguments.events, url, Path(directory)))
+            result = asyncio.run(
+                run(subscribers, arguments.events, url, Path(directory), arguments)
+            )
             print(json.dumps(result), flush=True)
             results.append(result)
     record = {
@@ -282,14 +368,21 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "open_files_limit": file_limit,
         },
         "database": "sqlite"
         if not arguments.database_url
         else arguments.database_url.split(":")[0],
+        "per_token": arguments.per_token,
+        "clients": arguments.clients,
         "results": results,
     }
+    label = f"-{arguments.label}" if arguments.label else ""
     out = (
-        ROOT / "bench" / "results" / f"fanout-{record['database']}-{datetime.now(UTC):%Y%m%d}.json"
+        ROOT
+        / "bench"
+        / "results"
+        / f"fanout-{record['database']}-{datetime.now(UTC):%Y%m%d}{label}.json"
     )
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
