@@ -56,8 +56,9 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   and the methods of graphql-core 3.3's `Executor` that its
                                   documentation calls internal: `complete_object_value`,
                                   `execute_field`, `handle_field_error`,
-                                  `build_per_event_executor`. Written against graphql-core
-                                  3.3.2 (`GRAPHQL_CORE_WRITTEN_FOR`), checked the same way.
+                                  `build_per_event_executor`, `execute_operation`. Written
+                                  against graphql-core 3.3.2 (`GRAPHQL_CORE_WRITTEN_FOR`),
+                                  checked the same way.
 19. `lean_resolvers`            — the resolver strawberry's converter puts on each graphql-core
                                   field (`GraphQLCoreConverter.from_resolver`: its
                                   `extension_resolver` chain, `get_arguments`), the converter's
@@ -67,8 +68,9 @@ The hooks (each below, with a docstring naming the private thing it touches):
 """
 
 import copy
+import functools
 import importlib.metadata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -451,8 +453,9 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
     list items included, with its concrete type, before its fields run), `execute_field`
     (called for each field; a root field's path has no parent; mutations' root fields one
     after the other), `handle_field_error` (nulls the field, or raises to its nearest
-    nullable parent, and collects the error) and `build_per_event_executor` (a copy of the
-    executor for each event of a subscription). Pass the class as the schema's
+    nullable parent, and collects the error), `build_per_event_executor` (a copy of the
+    executor for each event of a subscription) and `execute_operation` (what
+    graphql-core's `execute_subscription_event` calls on that copy). Pass the class as the schema's
     `execution_context_class`."""
 
     def complete_object_value(
@@ -491,11 +494,20 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
             parent_type, source, field_details_list, path, position_context
         )
 
+    # Whether this copy runs one event of a subscription (set on the copy only).
+    runs_event = False
+
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)
         assert isinstance(executor, ExecutorHooks)
+        executor.runs_event = True
         executor.starting_event()
         return executor
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if self.runs_event:
+            return self.execute_event(functools.partial(super().execute_operation, serially))
+        return super().execute_operation(serially)
 
     def completing_object(self, object_type: GraphQLObjectType) -> None:
         """Before an object's fields run: raise to make it (or its nearest nullable
@@ -507,6 +519,12 @@ class ExecutorHooks(StrawberryGraphQLCoreExecutionContext):
 
     def starting_event(self) -> None:
         """On the copy of the executor that runs one event of a subscription."""
+
+    def execute_event(self, execute: Callable[[], Any]) -> Any:
+        """Run one event of a subscription: `execute()` runs the selection on this copy
+        (its root value is the event) and returns graphql-core's result or an awaitable of
+        it; return either (subclasses may answer without running it)."""
+        return execute()
 
 
 def lean_resolvers(schema: Schema, *, skip_types: frozenset[str]) -> int:

@@ -4,7 +4,7 @@ A failure names the hook: re-check it there, then update WRITTEN_FOR."""
 
 import enum
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, get_args
 
 import pytest
@@ -463,6 +463,19 @@ class CountingExecutor(private.ExecutorHooks):
     def starting_event(self) -> None:
         CountingExecutor.seen.append("event")
 
+    executed = 0
+
+    def execute_event(self, execute: Callable[[], Any]) -> Any:
+        CountingExecutor.executed += 1
+        return execute()
+
+
+@strawberry.type
+class ArgumentSubscription:
+    @strawberry.subscription
+    async def things(self, after: str | None = None) -> AsyncIterator[Thing]:
+        yield Thing(id=strawberry.ID(after or "1"))
+
 
 async def test_executor_hooks() -> None:
     from graphql import Executor
@@ -493,6 +506,9 @@ async def test_executor_hooks() -> None:
     ], changed_core("Executor.handle_field_error")
     assert parameters(Executor.build_per_event_executor) == ["self", "payload"], changed_core(
         "Executor.build_per_event_executor"
+    )
+    assert parameters(Executor.execute_operation) == ["self", "serially"], changed_core(
+        "Executor.execute_operation"
     )
     schema = private.SchemaHooks(
         query=HookQuery,
@@ -532,12 +548,30 @@ async def test_executor_hooks() -> None:
     ), changed_core("execute_field (root fields one after the other, in a mutation)")
 
     CountingExecutor.seen.clear()
+    CountingExecutor.executed = 0
     events = await schema.subscribe("subscription { things { id } }")
     assert not isinstance(events, ExecutionResult)
     answers = [event.data async for event in events]
     assert answers == [{"things": {"id": "1"}}, {"things": {"id": "2"}}]
     assert CountingExecutor.seen == ["event", "root things", "Thing"] * 2, changed_core(
         "build_per_event_executor"
+    )
+    assert CountingExecutor.executed == 2, changed_core(
+        "execute_operation (called on each event's copy of the executor)"
+    )
+
+
+async def test_a_subscription_field_resolves_an_event_to_itself_whatever_its_arguments() -> None:
+    # schema/fanout.py shares an event's answer among subscribers whose root field's
+    # arguments differ: strawberry's resolver of a subscription field must ignore them.
+    schema = private.SchemaHooks(query=HookQuery, subscription=ArgumentSubscription)
+    field = private.graphql_core_schema(schema).type_map["ArgumentSubscription"]
+    assert isinstance(field, GraphQLObjectType)
+    event = Thing(id=strawberry.ID("1"))
+    resolve = field.fields["things"].resolve
+    assert resolve is not None
+    assert resolve(event, None, after="x") is event, changed(
+        "a subscription field's resolver (no longer the event itself)"
     )
 
 
