@@ -40,8 +40,9 @@ class LiveEvent:
     # The subject's row as read with the event (None: the row names no subject, or one of
     # a type no mapped class has, or a row since gone).
     subject: Base | None = None
-    # State every subscriber of this event shares (the loaders its fields read through).
-    shared: dict[str, Any] = field(default_factory=dict, compare=False)
+    # State every subscriber of this event shares (the loaders its fields read through, the
+    # subscription's root object), each under a key its user picks.
+    shared: dict[object, Any] = field(default_factory=dict, compare=False)
 
     @property
     def id(self) -> int:

@@ -83,16 +83,19 @@ async def follow(
 
 
 def _for_event(info: Info, live: LiveEvent) -> LiveEvent:
-    """Point the subscription's long-lived context at this event: its clock, and loaders
-    shared by every subscriber of the event (a relation field costs one read for all of
-    them; visibility is still decided per subscriber, on the rows the loaders return)."""
+    """Point the subscription's long-lived context at this event: a clock and loaders shared
+    by every subscriber of the event (a relation field costs one read for all of them;
+    visibility is still decided per subscriber, on the rows the loaders return; and with
+    the same clock, subscribers that see alike get one answer, schema/fanout.py)."""
     context = info.context
-    context.now = datetime.now(UTC)
     if context.metrics is not None:
         context.metrics.events_delivered.inc()
-    context.loaders = live.shared.setdefault(
-        "loaders", Loaders.for_request(context.session_factory)
-    )
+    shared = live.shared
+    if "loaders" not in shared:
+        shared["now"] = datetime.now(UTC)
+        shared["loaders"] = Loaders.for_request(context.session_factory)
+    context.now = shared["now"]
+    context.loaders = shared["loaders"]
     return live
 
 

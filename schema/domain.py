@@ -37,7 +37,13 @@ async def updates_as(
 ) -> AsyncGenerator[T, None]:
     """A subscription field's answer: each event its resolver follows, made the domain's type
     by `to`. Closing it (the client unsubscribes) closes the resolver's generator at once, so
-    the feed forgets the subscriber."""
+    the feed forgets the subscriber.
+
+    Every subscriber of one event gets the same object (kept with the event): the answer
+    of one selection is then computed once for all of them (schema/fanout.py)."""
     async with aclosing(events):
         async for live in events:
-            yield to(live)
+            made = live.shared.get(to)
+            if made is None:
+                made = live.shared[to] = to(live)
+            yield made
