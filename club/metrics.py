@@ -74,6 +74,13 @@ class Metrics:
             "Events handed to subscribers (one per subscriber and event).",
             registry=registry,
         )
+        self.event_executions = Counter(
+            "clubjustice_subscription_event_executions",
+            "Subscription events executed: one per distinct document, variables and "
+            "visibility among an event's subscribers (schema/fanout.py); the events "
+            "delivered beyond these shared an answer.",
+            registry=registry,
+        )
         self.refusals = Counter(
             "clubjustice_mutation_refusals",
             "Mutations refused by the club's rules, by mutation and error code "

@@ -24,9 +24,9 @@ from schema import (
 )
 from schema.domain import merge
 from schema.errors import ErrorCodes
+from schema.fanout import FanOutExecutor
 from schema.limits import OperationChecks, ParseCache
 from schema.observe import FederatedTracing, Observe
-from schema.production import BudgetedExecutor
 from schema.strawberry_private import SchemaHooks, entity_key_fields, lean_resolvers
 
 # Whether the running operation's caller may not introspect: graphql-core then leaves
@@ -154,8 +154,9 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
         mutation=Mutation,
         subscription=Subscription,
         federation_version="2.11",
-        # Counts the objects an operation produces against the caller's cost budget.
-        execution_context_class=BudgetedExecutor,
+        # Counts the objects an operation produces against the caller's cost budget, and
+        # runs a subscription event once for all its subscribers that share an answer.
+        execution_context_class=FanOutExecutor,
         extensions=[
             ErrorCodes,
             ParseCache,

@@ -69,6 +69,7 @@ from resolvers.context import (
 from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
 from schema.cost import observations_of
+from schema.fanout import encode_message
 from schema.limits import rate_limit_refusal
 from schema.root import FTV1_HEADER, build_schema
 from schema.strawberry_private import (
@@ -785,9 +786,10 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
 
     def encode_json(self, data: object) -> str:
         # orjson: several times faster than the standard library, for every HTTP response and
-        # every message to every subscriber. Text, not bytes: WebSocket clients expect text
+        # every message to every subscriber; an event's answer shared by many subscribers is
+        # encoded once (schema/fanout.py). Text, not bytes: WebSocket clients expect text
         # frames.
-        return orjson.dumps(data).decode()
+        return encode_message(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """Every JSON message we read (a request body, `variables` or `extensions` in a URL,

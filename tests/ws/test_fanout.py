@@ -1,0 +1,239 @@
+"""Fan-out that executes once (schema/fanout.py): an event is executed once per distinct
+document, variables read below the root field, and visibility class among its subscribers,
+and each of them still gets the answer its own selection, variables and token call for."""
+
+import asyncio
+import gc
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+from prometheus_client.parser import text_string_to_metric_families
+
+from club.enums import Role
+from club.errors import RequestError
+from schema.fanout import (
+    SharedData,
+    encode_message,
+    events_with_answers,
+    variables_read_below_root,
+)
+from schema.organizations import Organization
+from tests.factories import add, country_ids, organization
+from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, Subscriber, graphql, until_subscribed
+from tests.ws.test_live_feed import log_member_joined
+
+WITH_EMAIL = "subscription { memberJoined { organization { slug contactEmail } } }"
+SLUG_ONLY = "subscription { memberJoined { organization { slug } } }"
+EMAIL_IF = (
+    "subscription($email: Boolean!) "
+    "{ memberJoined { organization { slug contactEmail @include(if: $email) } } }"
+)
+RESUMABLE = (
+    "subscription($after: String) { memberJoined(after: $after) { cursor organization { slug } } }"
+)
+
+
+async def counters(server: LiveServer) -> dict[str, float]:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{server.http}/metrics")).text
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name
+        in (
+            "clubjustice_subscription_event_executions_total",
+            "clubjustice_subscription_events_delivered_total",
+        )
+    }
+
+
+async def deliver_one_event(
+    server: LiveServer, session_factory: Any, organization_id: int, subscribed: int
+) -> tuple[float, float]:
+    """Log one MEMBER_JOINED and wake the feed; (executions, deliveries) it cost, once every
+    subscriber has read it (the caller reads the answers)."""
+    await until_subscribed(server.feed, subscribed)
+    before = await counters(server)
+    await log_member_joined(session_factory, organization_id)
+    server.feed.wake()
+    return before["clubjustice_subscription_event_executions_total"], before[
+        "clubjustice_subscription_events_delivered_total"
+    ]
+
+
+async def close_all(server: LiveServer, clients: list[Subscriber]) -> None:
+    """Close the connections; then every event they held, and its answers, is gone."""
+    for client in clients:
+        await client.close()
+    await until_subscribed(server.feed, 0)
+    deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+    while True:
+        gc.collect()
+        if events_with_answers() == 0:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "an event's answers outlived it"
+        await asyncio.sleep(0.01)
+
+
+async def test_subscribers_with_one_answer_share_one_execution(
+    live_server: LiveServer, make_token: Any, session_factory: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = organization(md, slug="joined")
+    await add(session_factory, joined)
+    admin = await make_token(Role.ADMIN)
+    cursor = (await graphql(live_server, admin, "{ activityCursor }"))["activityCursor"]
+    clients = [await Subscriber.open(live_server.ws, admin) for _ in range(6)]
+    for client in clients[:3]:
+        await client.subscribe(RESUMABLE)
+    for client in clients[3:]:
+        # `after` picks where the events start, not what an event's answer is: shared.
+        await client.subscribe(RESUMABLE, {"after": cursor})
+    executions, delivered = await deliver_one_event(live_server, session_factory, joined.id, 6)
+    answers = [await client.next_data() for client in clients]
+    assert answers == [answers[0]] * 6
+    assert answers[0]["memberJoined"]["organization"] == {"slug": "joined"}
+    after = await counters(live_server)
+    assert after["clubjustice_subscription_event_executions_total"] - executions == 1
+    assert after["clubjustice_subscription_events_delivered_total"] - delivered == 6
+    await close_all(live_server, clients)
+
+
+async def test_each_visibility_selection_and_variable_gets_its_own_answer(
+    live_server: LiveServer, make_token: Any, session_factory: Any
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    member = organization(md, member=True, slug="member")
+    guest = organization(md, slug="guest")
+    joined = organization(md, slug="joined", contact_email="hello@joined.example.org")
+    await add(session_factory, member, guest, joined)
+    admin = await make_token(Role.ADMIN)
+    partner = await make_token(Role.PARTNER)
+    member_tokens = [await make_token(Role.ORGANIZATION, member.id) for _ in range(2)]
+    guest_token = await make_token(Role.ORGANIZATION, guest.id)
+    joined_token = await make_token(Role.ORGANIZATION, joined.id)
+    email = "hello@joined.example.org"
+    # (token, document, variables, the contactEmail it must see; "-": not selected)
+    cases: list[tuple[str, str, dict[str, Any] | None, str | None]] = [
+        (admin, WITH_EMAIL, None, email),
+        (admin, WITH_EMAIL, None, email),
+        (partner, WITH_EMAIL, None, None),  # public fields only
+        (guest_token, WITH_EMAIL, None, None),  # a guest sees its own only
+        (member_tokens[0], WITH_EMAIL, None, email),  # members see the club's
+        (member_tokens[1], WITH_EMAIL, None, email),
+        (joined_token, WITH_EMAIL, None, email),  # its own
+        (admin, SLUG_ONLY, None, "-"),
+        (admin, EMAIL_IF, {"email": True}, email),
+        (admin, EMAIL_IF, {"email": False}, "-"),
+    ]
+    clients = []
+    for token, document, variables, _ in cases:
+        client = await Subscriber.open(live_server.ws, token)
+        await client.subscribe(document, variables)
+        clients.append(client)
+    executions, delivered = await deliver_one_event(
+        live_server, session_factory, joined.id, len(cases)
+    )
+    for client, (_, _, _, sees) in zip(clients, cases, strict=True):
+        expected: dict[str, Any] = {"slug": "joined"}
+        if sees != "-":
+            expected["contactEmail"] = sees
+        assert await client.next_data() == {"memberJoined": {"organization": expected}}
+    after = await counters(live_server)
+    # WITH_EMAIL: ADMIN, PARTNER, the guest, the member (two tokens, one answer), the joined
+    # organization; SLUG_ONLY; EMAIL_IF with true and with false.
+    assert after["clubjustice_subscription_event_executions_total"] - executions == 8
+    assert after["clubjustice_subscription_events_delivered_total"] - delivered == len(cases)
+    await close_all(live_server, clients)
+
+
+async def test_an_answer_with_errors_is_not_shared(
+    live_server: LiveServer,
+    make_token: Any,
+    session_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = organization(md, slug="joined", contact_email="hello@joined.example.org")
+    await add(session_factory, joined)
+    admin = await make_token(Role.ADMIN)
+    owner_ids = Organization.owner_ids
+    failures: list[int] = []
+
+    def fails_once(self: Organization) -> frozenset[int]:
+        # The first execution's `contactEmail` fails; the executions after it do not. (An
+        # error the server expects: an unexpected one's log record, which pytest keeps, would
+        # hold the event through its traceback.)
+        if not failures:
+            failures.append(self.pk)
+            raise RequestError.bad_input("The first execution fails.")
+        return owner_ids(self)
+
+    monkeypatch.setattr(Organization, "owner_ids", fails_once)
+    clients = [await Subscriber.open(live_server.ws, admin) for _ in range(4)]
+    for client in clients:
+        await client.subscribe(WITH_EMAIL)
+    executions, _ = await deliver_one_event(live_server, session_factory, joined.id, 4)
+    messages = [await client.receive() for client in clients]
+    failed = [message["payload"] for message in messages if "errors" in message["payload"]]
+    assert len(failed) == 1
+    assert failed[0]["data"] == {
+        "memberJoined": {"organization": {"slug": "joined", "contactEmail": None}}
+    }
+    [error] = failed[0]["errors"]
+    assert error == {
+        "message": "The first execution fails.",
+        "locations": [{"line": 1, "column": WITH_EMAIL.index("contactEmail") + 1}],
+        "path": ["memberJoined", "organization", "contactEmail"],
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+    answered = [message["payload"] for message in messages if "errors" not in message["payload"]]
+    assert (
+        answered
+        == [
+            {
+                "data": {
+                    "memberJoined": {
+                        "organization": {
+                            "slug": "joined",
+                            "contactEmail": "hello@joined.example.org",
+                        }
+                    }
+                }
+            }
+        ]
+        * 3
+    )
+    # The first ran and failed; each of the three others ran its own.
+    after = await counters(live_server)
+    assert after["clubjustice_subscription_event_executions_total"] - executions == 4
+    await close_all(live_server, clients)
+
+
+def test_the_variables_an_answer_depends_on() -> None:
+    document = parse(
+        "subscription($after: String, $country: String, $email: Boolean!, $both: String) "
+        "{ memberJoined(after: $after, countryCode: $country) "
+        "{ organization { slug contactEmail @include(if: $email) } ...more } "
+        "other: memberJoined(after: $both) { cursor } } "
+        "fragment more on MemberJoined { sponsor { name(x: $both) } }"
+    )
+    operation, fragment = document.definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    assert isinstance(fragment, FragmentDefinitionNode)
+    assert variables_read_below_root(operation, [fragment]) == {"email", "both"}
+
+
+def test_a_shared_answer_is_encoded_once_into_each_message() -> None:
+    data = SharedData({"memberJoined": {"cursor": "YWN0aXZpdHk6Nw==", "n": [1, 2.5, None]}})
+    message = {"id": "7", "type": "next", "payload": {"data": data}}
+    assert orjson.loads(encode_message(message)) == orjson.loads(
+        orjson.dumps({"id": "7", "type": "next", "payload": {"data": dict(data)}})
+    )
+    assert data.fragment() is data.fragment()
+    legacy = {"type": "data", "id": "x", "payload": {"data": data}}
+    assert orjson.loads(encode_message(legacy))["payload"]["data"] == dict(data)
