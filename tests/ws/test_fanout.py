@@ -228,6 +228,21 @@ def test_the_variables_an_answer_depends_on() -> None:
     assert variables_read_below_root(operation, [fragment]) == {"email", "both"}
 
 
+def test_reading_the_variables_leaves_no_garbage() -> None:
+    # Once per subscription: cyclic garbage would pile up between the server's rare
+    # collections (CLUBJUSTICE_GC_THRESHOLDS), a cost for each idle subscriber.
+    operation = parse(EMAIL_IF).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(10):
+            assert variables_read_below_root(operation, []) == {"email"}
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
 def test_a_shared_answer_is_encoded_once_into_each_message() -> None:
     data = SharedData({"memberJoined": {"cursor": "YWN0aXZpdHk6Nw==", "n": [1, 2.5, None]}})
     message = {"id": "7", "type": "next", "payload": {"data": data}}
