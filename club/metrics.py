@@ -95,6 +95,14 @@ class Metrics:
             ["result"],
             registry=registry,
         )
+        self.read_paths = Counter(
+            "clubjustice_query_executions",
+            "Queries executed (not answered from the response cache), by the path that "
+            "answered: compiled (a plan, docs/architecture.md) or reference (strawberry's "
+            "executor).",
+            ["path"],
+            registry=registry,
+        )
         self.rate_limit_fallbacks = Counter(
             "clubjustice_rate_limit_fallbacks",
             "Requests whose rate limit this process's own buckets decided because Redis "

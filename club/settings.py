@@ -245,6 +245,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Query results kept per process, until the next committed change (0: off).",
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer the queries the planner covers from a compiled plan "
+        "(docs/architecture.md); false: every query through strawberry's executor.",
+    )
     trusted_documents_file: Path | None = Field(
         default=None, description="Apollo persisted-query manifest of registered operations."
     )

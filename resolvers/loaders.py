@@ -36,6 +36,7 @@ from db.models import (
     WorkingGroupMember,
 )
 from resolvers.list_sizes import Observation, fan_out
+from resolvers.row_reads import RowsBy, RowsGroupedBy
 
 K = TypeVar("K", bound=Hashable)
 
@@ -203,6 +204,20 @@ def _invitations_sent(
 V = TypeVar("V")
 
 
+class RowLoader(cached_property[DataLoader[K, V | None]]):
+    """A loader of one row per key of a unique column (by_column), declared on Loaders: built
+    on first use in a request. `reads` says which rows, for the compiled read path."""
+
+    def __init__(self, column: InstrumentedAttribute[K]) -> None:
+        super().__init__(lambda loaders: by_column(loaders.session_factory, column))
+        self.reads = RowsBy(column)
+
+
+def one_by(column: InstrumentedAttribute[K]) -> RowLoader[K, Any]:
+    """The row whose unique `column` is the key (None when there is none)."""
+    return RowLoader(column)
+
+
 class ListLoader(cached_property[DataLoader[K, V]]):
     """A loader of a list relation, declared on Loaders: built on first use in a request
     (a cached_property of `build(session_factory)`), and observable: `observation` reads
@@ -214,10 +229,14 @@ class ListLoader(cached_property[DataLoader[K, V]]):
         build: Callable[[ReadSessions], DataLoader[K, V]],
         parent: InstrumentedAttribute[Any],
         *where: ColumnElement[bool],
+        reads: RowsGroupedBy | None = None,
     ) -> None:
         super().__init__(lambda loaders: build(loaders.session_factory))
         self.parent = parent
         self.where = where
+        # The statement it reads, when it is a plain one-to-many relation (many_by): the
+        # compiled read path (schema/compiled/) reads the same rows in the same order.
+        self.reads = reads
         self.observation: Observation | None = None
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
@@ -235,7 +254,11 @@ def many_by(
     column: InstrumentedAttribute[Any], *order_by: InstrumentedAttribute[Any]
 ) -> ListLoader[Any, list[Any]]:
     """A one-to-many relation (grouped_by), observed by its foreign key."""
-    return ListLoader(lambda sessions: grouped_by(sessions, column, *order_by), column)
+    return ListLoader(
+        lambda sessions: grouped_by(sessions, column, *order_by),
+        column,
+        reads=RowsGroupedBy(column, order_by),
+    )
 
 
 def many_through(
@@ -259,37 +282,21 @@ class Loaders:
     def for_request(cls, session_factory: ReadSessions) -> "Loaders":
         return cls(session_factory)
 
-    @cached_property
-    def country(self) -> DataLoader[int, Country | None]:
-        return by_column(self.session_factory, Country.id)
+    country: RowLoader[int, Country] = one_by(Country.id)
 
-    @cached_property
-    def country_by_code(self) -> DataLoader[str, Country | None]:
-        return by_column(self.session_factory, Country.code)
+    country_by_code: RowLoader[str, Country] = one_by(Country.code)
 
-    @cached_property
-    def organization(self) -> DataLoader[int, Organization | None]:
-        return by_column(self.session_factory, Organization.id)
+    organization: RowLoader[int, Organization] = one_by(Organization.id)
 
-    @cached_property
-    def organization_by_slug(self) -> DataLoader[str, Organization | None]:
-        return by_column(self.session_factory, Organization.slug)
+    organization_by_slug: RowLoader[str, Organization] = one_by(Organization.slug)
 
-    @cached_property
-    def event(self) -> DataLoader[int, Event | None]:
-        return by_column(self.session_factory, Event.id)
+    event: RowLoader[int, Event] = one_by(Event.id)
 
-    @cached_property
-    def working_group(self) -> DataLoader[int, WorkingGroup | None]:
-        return by_column(self.session_factory, WorkingGroup.id)
+    working_group: RowLoader[int, WorkingGroup] = one_by(WorkingGroup.id)
 
-    @cached_property
-    def working_group_by_slug(self) -> DataLoader[str, WorkingGroup | None]:
-        return by_column(self.session_factory, WorkingGroup.slug)
+    working_group_by_slug: RowLoader[str, WorkingGroup] = one_by(WorkingGroup.slug)
 
-    @cached_property
-    def invitation(self) -> DataLoader[int, Invitation | None]:
-        return by_column(self.session_factory, Invitation.id)
+    invitation: RowLoader[int, Invitation] = one_by(Invitation.id)
 
     organizations_of_country: ListLoader[CountryOrganizationsKey, list[Organization]] = ListLoader(
         _organizations_by_country, Organization.country_id
@@ -353,17 +360,11 @@ class Loaders:
 
     # --- the ideas incubator -----------------------------------------------------------
 
-    @cached_property
-    def incubator_program(self) -> DataLoader[int, IncubatorProgram | None]:
-        return by_column(self.session_factory, IncubatorProgram.id)
+    incubator_program: RowLoader[int, IncubatorProgram] = one_by(IncubatorProgram.id)
 
-    @cached_property
-    def incubator_program_by_slug(self) -> DataLoader[str, IncubatorProgram | None]:
-        return by_column(self.session_factory, IncubatorProgram.slug)
+    incubator_program_by_slug: RowLoader[str, IncubatorProgram] = one_by(IncubatorProgram.slug)
 
-    @cached_property
-    def initiative(self) -> DataLoader[int, Initiative | None]:
-        return by_column(self.session_factory, Initiative.id)
+    initiative: RowLoader[int, Initiative] = one_by(Initiative.id)
 
     programs_organized_by: ListLoader[int, list[IncubatorProgram]] = many_by(
         IncubatorProgram.organizer_id, IncubatorProgram.name, IncubatorProgram.id

@@ -3,7 +3,7 @@
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,23 @@ async def organizations(
     country_code: str | None = None,
     search: str | None = None,
 ) -> Page[models.Organization]:
+    return await paginate(
+        info.context.session_factory,
+        directory(status=status, country_code=country_code, search=search),
+        BY_NAME,
+        first=page_size(first, info.context.settings),
+        after=after,
+    )
+
+
+def directory(
+    *,
+    status: OrganizationStatus | None = None,
+    country_code: str | None = None,
+    search: str | None = None,
+) -> Select[models.Organization]:
+    """The directory's organizations matching a filter (unordered): the statement behind
+    `organizations`, also read by the compiled read path (schema/compiled/)."""
     statement = select(models.Organization)
     if status is not None:
         statement = statement.where(models.Organization.status == status)
@@ -66,13 +83,7 @@ async def organizations(
                 search_term(search, "search", max_length=SEARCH_LENGTH), autoescape=True
             )
         )
-    return await paginate(
-        info.context.session_factory,
-        statement,
-        BY_NAME,
-        first=page_size(first, info.context.settings),
-        after=after,
-    )
+    return statement
 
 
 async def organization(

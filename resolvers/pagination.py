@@ -80,6 +80,27 @@ class Page(Generic[RowT]):
     count_total: Callable[[], Awaitable[int]]
 
 
+def page_of(
+    statement: Select[Any], order: SortOrder, *, first: int, after: str | None
+) -> Select[Any]:
+    """`statement` cut to one page after the cursor `after`, in `order`, with one row more
+    than `first` to tell whether a next page exists."""
+    page = statement
+    if after is not None:
+        key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
+        # Typed binds: PostgreSQL will not compare a timestamp with an untyped parameter.
+        bounds = [
+            literal(value, column.type) for column, value in zip(order.columns, key, strict=True)
+        ]
+        page = page.where(tuple_(*order.columns) > tuple_(*bounds))
+    return page.order_by(*order.columns).limit(first + 1)
+
+
+def count_of(statement: Select[Any]) -> Select[int]:
+    """How many rows `statement` has, across all pages."""
+    return select(func.count()).select_from(statement.order_by(None).subquery())
+
+
 async def paginate(
     session_factory: ReadSessions,
     statement: Select[Any],
@@ -89,23 +110,14 @@ async def paginate(
     after: str | None,
 ) -> Page[Any]:
     """One page of `statement` (a filtered select of one model) after the cursor `after`."""
-    page = statement
-    if after is not None:
-        key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
-        # Typed binds: PostgreSQL will not compare a timestamp with an untyped parameter.
-        bounds = [
-            literal(value, column.type) for column, value in zip(order.columns, key, strict=True)
-        ]
-        page = page.where(tuple_(*order.columns) > tuple_(*bounds))
-    page = page.order_by(*order.columns).limit(first + 1)
-
+    page = page_of(statement, order, first=first, after=after)
     async with session_factory() as session:
         rows: Sequence[Any] = (await session.scalars(page)).all()
 
     async def count_total() -> int:
-        counting = select(func.count()).select_from(statement.order_by(None).subquery())
         async with session_factory() as session:
-            return int((await session.execute(counting)).scalar_one())
+            total: int = (await session.execute(count_of(statement))).scalar_one()
+            return total
 
     return Page(
         rows=[(encode_cursor(order.name, order.key_of(row)), row) for row in rows[:first]],

@@ -50,8 +50,10 @@ class FieldFacts:
     # computed (`ClubStatistics.asOf`): a stored answer stays true of that moment, so unlike
     # a `clock` field the response cache keeps it until the next change.
     snapshot: bool = False
-    # The loader (an attribute of resolvers.loaders.Loaders) behind a relation.
+    # The loader (an attribute of resolvers.loaders.Loaders) behind a relation, and the
+    # parent's attribute it is keyed by (its private `pk`, `country_id`, ...).
     loader: str | None = None
+    key: str | None = None
 
 
 def _metadata(facts: FieldFacts) -> dict[str, Any]:
@@ -137,7 +139,9 @@ def relation(
 
     # Without a return annotation strawberry takes the type from the class attribute.
     del resolve.__annotations__["return"]
-    facts = FieldFacts(audience=audience, list_size=list_size, observed=observed, loader=loader)
+    facts = FieldFacts(
+        audience=audience, list_size=list_size, observed=observed, loader=loader, key=key
+    )
     return strawberry.field(
         resolver=resolve,
         description=description,

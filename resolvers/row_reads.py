@@ -1,0 +1,94 @@
+"""The statements of the compiled read path (schema/compiled/): what the loaders read, one
+statement per relation level keyed by the parents' ids, but selecting only the columns a
+plan needs and returning the driver's rows (SQLAlchemy Core: typed values, no ORM objects).
+
+`RowsBy` and `RowsGroupedBy` are also how the loaders declare what they read
+(resolvers/loaders.py `one_by`, `many_by`), so the compiled path and the loaders cannot
+order a relation differently.
+"""
+
+from collections import defaultdict
+from collections.abc import Collection, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from club.enums import OrganizationStatus
+from db.engine import ReadSessions
+from db.models import Organization
+
+Columns = Sequence[InstrumentedAttribute[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class RowsBy:
+    """One row per key of a unique `column` (a primary key, a slug, a code)."""
+
+    column: InstrumentedAttribute[Any]
+
+    def statement(self, columns: Columns, keys: Collection[Any]) -> Select[Any]:
+        return select(*columns).where(self.column.in_(keys))
+
+
+@dataclass(frozen=True, slots=True)
+class RowsGroupedBy:
+    """The rows whose foreign key `column` is the key, each group in `order_by`'s order."""
+
+    column: InstrumentedAttribute[Any]
+    order_by: tuple[InstrumentedAttribute[Any], ...]
+
+    def statement(self, columns: Columns, keys: Collection[Any]) -> Select[Any]:
+        return select(*columns).where(self.column.in_(keys)).order_by(*self.order_by)
+
+
+def organizations_of_countries(
+    columns: Columns, country_ids: Collection[int], first: int, status: OrganizationStatus | None
+) -> Select[Any]:
+    """At most `first` organizations of each country, by name then id: the windowed statement
+    of the `organizations_of_country` loader. `columns` must include `country_id`."""
+    rank = (
+        func.row_number()
+        .over(partition_by=Organization.country_id, order_by=(Organization.name, Organization.id))
+        .label("rank")
+    )
+    inner = select(*columns, rank).where(Organization.country_id.in_(country_ids))
+    if status is not None:
+        inner = inner.where(Organization.status == status)
+    ranked = inner.subquery()
+    return (
+        select(*(ranked.c[column.key] for column in columns))
+        .where(ranked.c.rank <= first)
+        .order_by(ranked.c.country_id, ranked.c.rank)
+    )
+
+
+def member_counts(country_ids: Collection[int]) -> Select[int, int]:
+    """Member organizations per country: the `member_count_of_country` loader's statement."""
+    column = Organization.country_id
+    return (
+        select(column, func.count().label("members"))
+        .where(column.in_(country_ids), Organization.status == OrganizationStatus.MEMBER)
+        .group_by(column)
+    )
+
+
+async def read_rows(
+    session_factory: ReadSessions, statement: Select[Any] | Select[int, int]
+) -> Sequence[Row[Any]]:
+    """The rows of `statement`, on the request's read connection."""
+    async with session_factory() as session:
+        rows: Sequence[Row[Any]] = (await session.execute(statement)).all()
+        return rows
+
+
+def rows_by_key(rows: Sequence[Row[Any]], index: int) -> dict[Hashable, Row[Any]]:
+    return {row[index]: row for row in rows}
+
+
+def rows_grouped(rows: Sequence[Row[Any]], index: int) -> dict[Hashable, list[Row[Any]]]:
+    groups: dict[Hashable, list[Row[Any]]] = defaultdict(list)
+    for row in rows:
+        groups[row[index]].append(row)
+    return groups
