@@ -22,6 +22,7 @@ from schema import (
     viewer,
     working_groups,
 )
+from schema.compiled.executor import CompiledReads
 from schema.domain import merge
 from schema.errors import ErrorCodes
 from schema.fanout import FanOutExecutor
@@ -134,6 +135,13 @@ Mutation = merge("Mutation", [domain.mutation for domain in DOMAINS])
 Subscription = merge("Subscription", [domain.subscription for domain in DOMAINS])
 
 
+class Executor(CompiledReads, FanOutExecutor):
+    """The schema's executor: a query from its compiled plan where one covers it
+    (schema/compiled/), a subscription event once for all its subscribers that share an
+    answer (schema/fanout.py), and every object counted against the caller's cost budget
+    (schema/production.py)."""
+
+
 def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None) -> Schema:
     """`tracer_provider`: an OpenTelemetry tracer provider to trace every operation with
     (the `otel` extra); none by default."""
@@ -154,9 +162,9 @@ def build_schema(*, federated_tracing: bool = True, tracer_provider: Any = None)
         mutation=Mutation,
         subscription=Subscription,
         federation_version="2.11",
-        # Counts the objects an operation produces against the caller's cost budget, and
-        # runs a subscription event once for all its subscribers that share an answer.
-        execution_context_class=FanOutExecutor,
+        # Answers the queries it has a plan for, runs a subscription event once for all its
+        # subscribers that share an answer, counts the objects against the cost budget.
+        execution_context_class=Executor,
         extensions=[
             ErrorCodes,
             ParseCache,

@@ -134,6 +134,30 @@ async def test_federated_tracing_when_the_gateway_asks(
     assert b"viewer" in trace  # the protobuf names the traced (resolved) fields
 
 
+async def test_metrics_say_which_path_answered(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    """The directory is answered from its plan; the same query asked with a trace (a field
+    middleware), and a query the planner does not cover, by the reference executor."""
+    partner = bearer(await make_token(Role.PARTNER))
+    directory = {"query": "{ organizations(first: 2) { edges { node { name } } } }"}
+    before = await scrape(client)
+    await client.post("/graphql", json=directory, headers=partner)
+    traced = partner | {"apollo-federation-include-trace": "ftv1"}
+    assert (
+        "ftv1"
+        in (await client.post("/graphql", json=directory, headers=traced)).json()["extensions"]
+    )
+    await client.post("/graphql", json={"query": "{ viewer { role } }"}, headers=partner)
+    after = await scrape(client)
+
+    def moved(path: str) -> float:
+        name = "clubjustice_query_executions_total"
+        return value(after, name, path=path) - value(before, name, path=path)
+
+    assert (moved("compiled"), moved("reference")) == (1, 2)
+
+
 async def test_traces_mask_unexpected_errors_too(
     client: httpx.AsyncClient, make_token: MakeToken, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,138 @@
+"""The compiled read path's place in execution: the schema's executor answers a query from its
+plan when the planner covers it, and otherwise — or when the plan finds the request is one it
+cannot answer exactly (`Unanswerable`) — runs graphql-core's executor as before (the
+"reference executor").
+
+It runs where graphql-core's executor would, after parsing, validation, the operation limits
+and the cost estimate (schema/limits.py) and inside the server's timeout, response cache and
+metrics extension, so those behave the same on both paths. Plans are cached per operation
+(the parse cache hands the same document to every request with the same text), per value of
+the variables its `@skip`/`@include` read, and are the same for every role: members-only
+fields are judged per object while answering.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from inspect import isawaitable
+from typing import Any, ClassVar
+
+from graphql import DirectiveNode, OperationDefinitionNode, OperationType, Visitor, visit
+from graphql import VariableNode as GraphQLVariableNode
+
+from resolvers.context import as_context
+from schema.compiled.nodes import Plan
+from schema.compiled.planner import NotPlannable, Planner
+from schema.compiled.run import Run, Unanswerable
+from schema.production import BudgetedExecutor
+
+PLANS_KEPT = 256
+
+
+class _DirectiveVariables(Visitor):
+    """The variables an operation's `@skip` and `@include` read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+        if node.name.value in ("skip", "include"):
+            for argument in node.arguments or ():
+                if isinstance(argument.value, GraphQLVariableNode):
+                    self.names.add(argument.value.name.value)
+
+
+@dataclass(slots=True)
+class _Planned:
+    """What the cache keeps for one operation of one schema (both held, so that their ids,
+    the cache's key, cannot be reused while the entry lives)."""
+
+    schema: Any
+    operation: OperationDefinitionNode
+    directive_variables: tuple[str, ...]
+    plans: dict[tuple[Any, ...], Plan | None]
+
+
+class PlanCache:
+    """The plans of the most recently run operations (None: not plannable)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[int, int], _Planned] = OrderedDict()
+
+    def plan_for(self, executor: "CompiledReads") -> Plan | None:
+        entry = self._entry(executor)
+        coerced = executor.variable_values.coerced
+        key = tuple(coerced.get(name) for name in entry.directive_variables)
+        if key not in entry.plans:
+            planner = Planner(
+                executor.schema, executor.fragments, executor.variable_values, executor.operation
+            )
+            try:
+                entry.plans[key] = planner.plan()
+            except NotPlannable:
+                entry.plans[key] = None
+        return entry.plans[key]
+
+    def _entry(self, executor: "CompiledReads") -> _Planned:
+        key = (id(executor.schema), id(executor.operation))
+        entry = self.entries.get(key)
+        if (
+            entry is None
+            or entry.schema is not executor.schema
+            or (entry.operation is not executor.operation)
+        ):
+            found = _DirectiveVariables()
+            visit(executor.operation, found)
+            for fragment in executor.fragment_definitions.values():
+                visit(fragment, found)
+            entry = _Planned(executor.schema, executor.operation, tuple(sorted(found.names)), {})
+            self.entries[key] = entry
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        else:
+            self.entries.move_to_end(key)
+        return entry
+
+
+class CompiledReads(BudgetedExecutor):
+    """The schema's executor: a query from its compiled plan where one covers it, anything
+    else (and any query the plan cannot answer exactly) by graphql-core's executor."""
+
+    plans: ClassVar[PlanCache] = PlanCache(PLANS_KEPT)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self._plan()
+        if plan is None:
+            self._answered_by("reference")
+            return super().execute_operation(serially)
+        return self._answer(plan, serially)
+
+    def _plan(self) -> Plan | None:
+        context = as_context(self.context_value)
+        if (
+            not context.settings.compiled_reads
+            or self.operation.operation is not OperationType.QUERY
+            or (self.middleware_manager is not None and self.middleware_manager.middlewares)
+            or self.abort_signal is not None
+        ):
+            # A field middleware (an ftv1 or OpenTelemetry trace) must see every field.
+            return None
+        return self.plans.plan_for(self)
+
+    async def _answer(self, plan: Plan, serially: bool | None) -> Any:
+        context = as_context(self.context_value)
+        run = Run(context, self.variable_values, self.production.budget)
+        try:
+            data = await plan.answer(run)
+        except Unanswerable:
+            self._answered_by("reference")
+            result = super().execute_operation(serially)
+            return await result if isawaitable(result) else result
+        self._answered_by("compiled")
+        return self.build_response(data)
+
+    def _answered_by(self, path: str) -> None:
+        metrics = as_context(self.context_value).metrics
+        if metrics is not None and self.operation.operation is OperationType.QUERY:
+            metrics.read_paths.labels(path).inc()

@@ -1,0 +1,484 @@
+"""The steps of a compiled plan (schema/compiled/planner.py makes them), each answering its
+part of the response directly in the selection's shape.
+
+An object selection (`Selection`) answers a list of rows with one dict per row: its fields in
+the selection's order, each value formatted as the reference executor formats it. Its
+relations (`Link`, `OrganizationsOfCountry`, `MemberCount`) each read one statement for all
+the rows of their level, keyed by the parents' ids, and fill their place in each parent's dict.
+The root fields (`Directory`, `Countries`, `Entities`) read the first level.
+
+Nothing here raises a GraphQL error: where the reference executor would answer with one (an
+argument it refuses, a null in a non-null place, an answer over the budget), the step raises
+`Unanswerable` and the reference executor answers the request.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from graphql import FieldNode, GraphQLField
+from graphql.execution.values import FragmentVariableValues, VariableValues, get_argument_values
+from sqlalchemy import Row, Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from club.access import Audience, Principal, can_see
+from club.cursors import encode_cursor
+from club.errors import RequestError
+from club.ids import encode_id, parse_id
+from resolvers.countries import by_name
+from resolvers.organizations import BY_NAME, directory
+from resolvers.pagination import count_of, page_of, page_size
+from resolvers.row_reads import (
+    RowsBy,
+    RowsGroupedBy,
+    member_counts,
+    organizations_of_countries,
+)
+from schema.compiled.run import Run, Unanswerable
+
+Object = dict[str, Any]
+
+
+class Field(Protocol):
+    """A field of an object selection: its response key and its value for one row (a
+    relation's place holds None until the relation fills it)."""
+
+    @property
+    def key(self) -> str: ...
+
+    def value(self, row: Row[Any], principal: Principal) -> Any: ...
+
+
+class Relation(Field, Protocol):
+    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+        """Read the relation for all `rows` at once and put it in each row's object; return
+        how many objects each row's object holds through it (see `Selection.objects`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arguments:
+    """A field's arguments, coerced from the document and this request's variables."""
+
+    definition: GraphQLField
+    node: FieldNode
+    fragment_variables: FragmentVariableValues | None
+
+    def values(self, variables: VariableValues) -> dict[str, Any]:
+        return get_argument_values(self.definition, self.node, variables, self.fragment_variables)
+
+
+@dataclass(frozen=True, slots=True)
+class Typename:
+    key: str
+    name: str
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    key: str
+    type_name: str
+    index: int
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        return encode_id(self.type_name, row[self.index])
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column's value, formatted by the field's GraphQL type (`serialize`: None for
+    strings, integers and booleans, which the driver already returns as they are sent)."""
+
+    key: str
+    index: int
+    serialize: Callable[[Any], Any] | None
+    nullable: bool
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        value = row[self.index]
+        if value is None:
+            if not self.nullable:
+                raise Unanswerable(f"null in the non-null field {self.key}")
+            return None
+        return value if self.serialize is None else self.serialize(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Restricted:
+    """A members-only column (schema/visibility.py): null for callers outside its audience."""
+
+    column: Column
+    audience: Audience
+    owner: int
+
+    @property
+    def key(self) -> str:
+        return self.column.key
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        if not can_see(self.audience, principal, frozenset((row[self.owner],))):
+            return None
+        return self.column.value(row, principal)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The fields selected on one object type, and the columns they read (`key_index`: the
+    position of the column a relation's rows are matched to their parents by)."""
+
+    type_name: str
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    fields: tuple[Field, ...]
+    relations: tuple[Relation, ...]
+
+    async def objects(self, run: Run, rows: Sequence[Row[Any]]) -> tuple[list[Object], list[int]]:
+        """One object per row, and how many objects each one is with all it holds: the
+        reference executor counts every occurrence against the cost budget, and one row's
+        object may occur in many places (an event's host, under each attendance)."""
+        principal = run.context.principal
+        fields = self.fields
+        objects = [{field.key: field.value(row, principal) for field in fields} for row in rows]
+        weights = [1] * len(rows)
+        for relation in self.relations:
+            held = await relation.fill(run, rows, objects)
+            weights = [weight + more for weight, more in zip(weights, held, strict=True)]
+        return objects, weights
+
+    def index(self, column: InstrumentedAttribute[Any]) -> int:
+        return self.columns.index(column)
+
+
+def _keys(rows: Sequence[Row[Any]], index: int) -> set[Any]:
+    keys = {row[index] for row in rows}
+    keys.discard(None)
+    return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Children:
+    """A relation's rows, their objects and weights, and the position of the column that
+    matches each to its parent's key."""
+
+    rows: Sequence[Row[Any]]
+    objects: list[Object]
+    weights: list[int]
+    key: int
+
+
+def _fill_lists(
+    key: str, rows: Sequence[Row[Any]], objects: list[Object], parent_key: int, children: Children
+) -> list[int]:
+    """Each parent's list of the children whose key is the parent's."""
+    groups: dict[Any, list[Object]] = defaultdict(list)
+    weights: dict[Any, int] = defaultdict(int)
+    for row, child, weight in zip(children.rows, children.objects, children.weights, strict=True):
+        groups[row[children.key]].append(child)
+        weights[row[children.key]] += weight
+    held = []
+    for row, parent in zip(rows, objects, strict=True):
+        parent[key] = groups.get(row[parent_key], [])
+        held.append(weights.get(row[parent_key], 0))
+    return held
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A `relation(...)` field: its loader's statement (`reads`) for all parents at once."""
+
+    key: str
+    reads: RowsBy | RowsGroupedBy
+    parent: int
+    child: Selection
+    child_key: int
+    many: bool
+    nullable: bool
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        return None
+
+    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+        keys = _keys(rows, self.parent)
+        child_rows = await run.rows(self.reads.statement(self.child.columns, keys)) if keys else ()
+        children = Children(child_rows, *await self.child.objects(run, child_rows), self.child_key)
+        if self.many:
+            return _fill_lists(self.key, rows, objects, self.parent, children)
+        found = {
+            row[self.child_key]: (child, weight)
+            for row, child, weight in zip(
+                child_rows, children.objects, children.weights, strict=True
+            )
+        }
+        held = []
+        for row, parent in zip(rows, objects, strict=True):
+            child, weight = found.get(row[self.parent], (None, 0))
+            if child is None and not self.nullable:
+                raise Unanswerable(f"no row for the non-null relation {self.key}")
+            parent[self.key] = child
+            held.append(weight)
+        return held
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationsOfCountry:
+    """`Country.organizations(first, status)`: the windowed statement of its loader."""
+
+    key: str
+    arguments: Arguments
+    parent: int
+    child: Selection
+    child_key: int
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        return None
+
+    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+        given = self.arguments.values(run.variables)
+        settings = run.context.settings
+        first = given.get("first")
+        try:
+            limit = page_size(settings.max_page_size if first is None else first, settings)
+        except RequestError as error:
+            raise Unanswerable(error.message) from error
+        keys = _keys(rows, self.parent)
+        statement = organizations_of_countries(self.child.columns, keys, limit, given.get("status"))
+        child_rows = await run.rows(statement) if keys else ()
+        children = Children(child_rows, *await self.child.objects(run, child_rows), self.child_key)
+        return _fill_lists(self.key, rows, objects, self.parent, children)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCount:
+    """`Country.memberCount`: its loader's one counting statement for all countries."""
+
+    key: str
+    parent: int
+
+    def value(self, row: Row[Any], principal: Principal) -> Any:
+        return None
+
+    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+        keys = _keys(rows, self.parent)
+        counted = await run.rows(member_counts(keys)) if keys else ()
+        counts = {row.country_id: row.members for row in counted}
+        for row, parent in zip(rows, objects, strict=True):
+            parent[self.key] = counts.get(row[self.parent], 0)
+        return [0] * len(rows)
+
+
+class RootField(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    async def answer(self, run: Run) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RootTypename:
+    key: str
+    name: str
+
+    async def answer(self, run: Run) -> Any:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Countries:
+    """`Query.countries`: every country, by name."""
+
+    key: str
+    child: Selection
+
+    async def answer(self, run: Run) -> Any:
+        rows = await run.rows(by_name(*self.child.columns))
+        objects, weights = await self.child.objects(run, rows)
+        run.produced(sum(weights))
+        return objects
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the directory, as the connection's fields read it."""
+
+    cursors: list[str]
+    nodes: list[Object]
+    # How many objects the nodes are, with all they hold.
+    node_weight: int
+    has_next_page: bool
+    has_previous_page: bool
+    total: int | None
+
+
+class ConnectionField(Protocol):
+    @property
+    def key(self) -> str: ...
+
+    def value(self, run: Run, page: Page) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantField:
+    """`__typename` of a connection, an edge or a page info."""
+
+    key: str
+    name: str
+
+    def value(self, run: Run, page: Page) -> Any:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class TotalCount:
+    key: str
+
+    def value(self, run: Run, page: Page) -> Any:
+        return page.total
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    """`pageInfo`: `fields` are (response key, what it says) pairs, what being one of
+    `__typename` (with `name`), `hasNextPage`, `hasPreviousPage`, `startCursor`,
+    `endCursor`."""
+
+    key: str
+    name: str
+    fields: tuple[tuple[str, str], ...]
+
+    def value(self, run: Run, page: Page) -> Any:
+        run.produced(1)
+        facts = {
+            "__typename": self.name,
+            "hasNextPage": page.has_next_page,
+            "hasPreviousPage": page.has_previous_page,
+            "startCursor": page.cursors[0] if page.cursors else None,
+            "endCursor": page.cursors[-1] if page.cursors else None,
+        }
+        return {key: facts[what] for key, what in self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Edges:
+    """`edges`: `fields` are (response key, what) pairs, what being `__typename` (with
+    `name`), `cursor` or `node` (at most one node per edge: the page reads one selection)."""
+
+    key: str
+    name: str
+    fields: tuple[tuple[str, str], ...]
+
+    def value(self, run: Run, page: Page) -> Any:
+        nodes = sum(1 for _, what in self.fields if what == "node")
+        run.produced(len(page.nodes) + nodes * page.node_weight)
+        edges = []
+        for cursor, node in zip(page.cursors, page.nodes, strict=True):
+            facts = {"__typename": self.name, "cursor": cursor, "node": node}
+            edges.append({key: facts[what] for key, what in self.fields})
+        return edges
+
+
+def _filter(given: Any) -> dict[str, Any]:
+    """The directory's filter as `directory`'s keyword arguments (only what was given)."""
+    if given is None:
+        return {}
+    return {
+        name: given[field]
+        for field, name in (
+            ("status", "status"),
+            ("countryCode", "country_code"),
+            ("search", "search"),
+        )
+        if given.get(field) is not None
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """`Query.organizations(first, after, filter)`: one page of the directory by name (its
+    statement, `resolvers/organizations.py` `directory`), and `totalCount` when selected."""
+
+    key: str
+    arguments: Arguments
+    node: Selection
+    fields: tuple[ConnectionField, ...]
+    counts_total: bool
+
+    def _statements(self, run: Run) -> tuple[Select[Any], Select[Any], int, bool]:
+        given = self.arguments.values(run.variables)
+        try:
+            matching = directory(**_filter(given.get("filter")))
+            first = page_size(given.get("first"), run.context.settings)
+            after = given.get("after")
+            page = page_of(
+                matching.with_only_columns(*self.node.columns), BY_NAME, first=first, after=after
+            )
+        except RequestError as error:
+            raise Unanswerable(error.message) from error
+        return matching, page, first, after is not None
+
+    async def answer(self, run: Run) -> Any:
+        matching, statement, first, after = self._statements(run)
+        rows = await run.rows(statement)
+        shown = rows[:first]
+        run.produced(1)
+        nodes, weights = await self.node.objects(run, shown)
+        page = Page(
+            cursors=[encode_cursor(BY_NAME.name, BY_NAME.key_of(row)) for row in shown],
+            nodes=nodes,
+            node_weight=sum(weights),
+            has_next_page=len(rows) > first,
+            has_previous_page=after,
+            total=(await run.rows(count_of(matching)))[0][0] if self.counts_total else None,
+        )
+        return {field.key: field.value(run, page) for field in self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Entities:
+    """`_entities(representations)` of the types read by `id` (sources.ENTITIES_BY_ID): one
+    statement per type, each entity null when its row is missing, as `resolve_reference`."""
+
+    key: str
+    arguments: Arguments
+    selections: dict[str, Selection]
+
+    def _wanted(self, run: Run) -> list[tuple[str, int]]:
+        wanted = []
+        for representation in self.arguments.values(run.variables)["representations"]:
+            if not isinstance(representation, dict):
+                raise Unanswerable("a representation that is not an object")
+            type_name = representation.get("__typename")
+            if type_name not in self.selections:
+                raise Unanswerable(f"a representation of {type_name!r}")
+            pk = parse_id(type_name, representation.get("id"))
+            if pk is None:
+                raise Unanswerable("a representation without a valid id")
+            wanted.append((type_name, pk))
+        return wanted
+
+    async def answer(self, run: Run) -> Any:
+        wanted = self._wanted(run)
+        found: dict[tuple[str, int], tuple[Object, int]] = {}
+        for type_name, selection in self.selections.items():
+            keys = {pk for name, pk in wanted if name == type_name}
+            if not keys:
+                continue
+            # A selection's first column is its primary key (planner.py).
+            rows = await run.rows(RowsBy(selection.columns[0]).statement(selection.columns, keys))
+            objects, weights = await selection.objects(run, rows)
+            for row, entity, weight in zip(rows, objects, weights, strict=True):
+                found[(type_name, row[0])] = (entity, weight)
+        entities = [found.get(entity, (None, 0)) for entity in wanted]
+        run.produced(sum(weight for _, weight in entities))
+        return [entity for entity, _ in entities]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A query's root fields, answered one after the other (each level one statement)."""
+
+    fields: tuple[RootField, ...]
+
+    async def answer(self, run: Run) -> Object:
+        return {field.key: await field.answer(run) for field in self.fields}

@@ -1,0 +1,380 @@
+"""The planner: a validated query compiled into the steps of schema/compiled/nodes.py, or
+`NotPlannable` when it selects anything those steps do not answer exactly as the reference
+executor.
+
+Fields are collected as graphql-core collects them (fragments, inline fragments, `@skip` and
+`@include` with this request's variables, merged aliases), so the plan has the response's
+shape. A field is plannable when it is one of:
+
+- `__typename`, or `id` of a type in sources.SOURCES (its global id, from the primary key);
+- a plain field of such a type (no resolver, no arguments) read from the model's column of
+  the same name, formatted by its GraphQL type; members-only ones (`field(audience=...)`)
+  are null outside their audience, as `Restricted` makes them;
+- a `relation(...)` whose loader declares what it reads (`one_by`, `many_by`) and whose type
+  is in SOURCES;
+- a field whose resolver has a step of its own (`ROOT_STEPS`, `OBJECT_STEPS`, keyed by the
+  resolver function): the directory, `countries`, `Country.organizations`,
+  `Country.memberCount`; and `_entities` of sources.ENTITIES_BY_ID.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLInt,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    GraphQLUnionType,
+    OperationDefinitionNode,
+    get_named_type,
+    get_nullable_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+)
+from graphql.execution.collect_fields import (
+    FieldDetailsList,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.values import VariableValues
+from sqlalchemy.orm import InstrumentedAttribute
+
+from club.access import Audience
+from db import models
+from resolvers.loaders import ListLoader, Loaders, RowLoader
+from resolvers.row_reads import RowsBy, RowsGroupedBy
+from schema.compiled.nodes import (
+    Arguments,
+    Column,
+    ConnectionField,
+    ConstantField,
+    Countries,
+    Directory,
+    Edges,
+    Entities,
+    Field,
+    GlobalId,
+    Link,
+    MemberCount,
+    OrganizationsOfCountry,
+    PageInfo,
+    Plan,
+    Relation,
+    Restricted,
+    RootField,
+    RootTypename,
+    Selection,
+    TotalCount,
+    Typename,
+)
+from schema.compiled.sources import ENTITIES_BY_ID, SOURCES, Source
+from schema.countries import Country, CountryQueries
+from schema.fields import facts_of
+from schema.organizations import CountryOrganizations, OrganizationQueries
+from schema.strawberry_private import strawberry_field_of
+
+# Types whose values the driver returns exactly as graphql-core sends them.
+AS_READ = frozenset({GraphQLString.name, GraphQLInt.name, GraphQLBoolean.name})
+PAGE_INFO_FIELDS = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
+
+
+class NotPlannable(Exception):
+    """The operation selects something the planner does not cover: the reference executor
+    runs it."""
+
+
+class _Columns:
+    """The columns one selection reads, each once, the primary key first."""
+
+    def __init__(self, primary_key: InstrumentedAttribute[Any]) -> None:
+        self.columns: list[InstrumentedAttribute[Any]] = [primary_key]
+
+    def index(self, column: InstrumentedAttribute[Any]) -> int:
+        if column not in self.columns:
+            self.columns.append(column)
+        return self.columns.index(column)
+
+
+def _serializer(type_: GraphQLOutputType) -> Callable[[Any], Any] | None:
+    named = get_nullable_type(type_)
+    if is_list_type(named) or not is_leaf_type(named):
+        raise NotPlannable(f"a column of type {type_}")
+    if isinstance(named, GraphQLScalarType) and named.name in AS_READ:
+        return None
+    return named.serialize
+
+
+class Planner:
+    """Plans one operation, with the request's fragments and variables (only `@skip` and
+    `@include` read them here: the plan cache keys plans by those values)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDetails],
+        variables: VariableValues,
+        operation: OperationDefinitionNode,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.operation = operation
+
+    def plan(self) -> Plan:
+        root = self.schema.query_type
+        assert root is not None, "the schema has a query type"
+        collected = collect_fields(
+            self.schema, self.fragments, self.variables, root, self.operation
+        )
+        if collected.new_defer_usages:
+            raise NotPlannable("@defer")
+        return Plan(
+            tuple(
+                self._root_field(root, key, details)
+                for key, details in collected.grouped_field_set.items()
+            )
+        )
+
+    def _subfields(
+        self, type_: GraphQLObjectType, details: FieldDetailsList
+    ) -> dict[str, FieldDetailsList]:
+        collected = collect_subfields(
+            self.schema, self.fragments, self.variables, self.operation, type_, details
+        )
+        if collected.new_defer_usages:
+            raise NotPlannable("@defer")
+        return collected.grouped_field_set
+
+    def _root_field(
+        self, root: GraphQLObjectType, key: str, details: FieldDetailsList
+    ) -> RootField:
+        name = details[0].node.name.value
+        if name == "__typename":
+            return RootTypename(key, root.name)
+        if name not in root.fields:
+            raise NotPlannable(f"introspection: {name}")
+        definition = root.fields[name]
+        if name == "_entities":
+            return self._entities(key, definition, details)
+        declared = strawberry_field_of(definition)
+        step = None
+        if declared is not None and declared.base_resolver is not None:
+            step = ROOT_STEPS.get(declared.base_resolver.wrapped_func)
+        if step is None:
+            raise NotPlannable(f"Query.{name}")
+        return step(self, key, definition, details)
+
+    def _object_type(self, type_: GraphQLOutputType) -> GraphQLObjectType:
+        named = get_named_type(type_)
+        if not isinstance(named, GraphQLObjectType):
+            raise NotPlannable(f"a field of type {type_}")
+        return named
+
+    def selection(
+        self,
+        type_: GraphQLObjectType,
+        details: FieldDetailsList,
+        *needed: InstrumentedAttribute[Any],
+    ) -> Selection:
+        """The selection on `type_`, reading also the `needed` columns."""
+        source = SOURCES.get(type_.name)
+        if source is None:
+            raise NotPlannable(f"the type {type_.name}")
+        columns = _Columns(source.primary_key)
+        for column in needed:
+            columns.index(column)
+        fields: list[Field] = []
+        relations: list[Relation] = []
+        for key, group in self._subfields(type_, details).items():
+            field = self._object_field(source, type_, key, group, columns)
+            fields.append(field)
+            if hasattr(field, "fill"):
+                relations.append(field)  # type: ignore[arg-type]
+        return Selection(type_.name, tuple(columns.columns), tuple(fields), tuple(relations))
+
+    def _object_field(
+        self,
+        source: Source,
+        type_: GraphQLObjectType,
+        key: str,
+        details: FieldDetailsList,
+        columns: _Columns,
+    ) -> Field:
+        name = details[0].node.name.value
+        if name == "__typename":
+            return Typename(key, type_.name)
+        if name == "id":
+            return GlobalId(key, type_.name, 0)
+        definition = type_.fields[name]
+        declared = strawberry_field_of(definition)
+        if declared is None:
+            raise NotPlannable(f"{type_.name}.{name}")
+        if declared.base_resolver is not None:
+            step = OBJECT_STEPS.get(declared.base_resolver.wrapped_func)
+            if step is not None:
+                return step(self, key, definition, details, columns)
+        facts = facts_of(definition)
+        audience = Audience.PUBLIC if facts is None else facts.audience
+        if facts is not None and facts.loader is not None and audience is Audience.PUBLIC:
+            return self._link(source, key, definition, details, columns)
+        column = source.column(declared.python_name)
+        if declared.base_resolver is not None or definition.args or column is None:
+            raise NotPlannable(f"{type_.name}.{name}")
+        value = Column(
+            key,
+            columns.index(column),
+            _serializer(definition.type),
+            nullable=not is_non_null_type(definition.type),
+        )
+        if audience is Audience.PUBLIC:
+            return value
+        if source.owner is None or not value.nullable:
+            raise NotPlannable(f"the members-only {type_.name}.{name}")
+        return Restricted(value, audience, columns.index(source.owner))
+
+    def _link(
+        self,
+        source: Source,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        columns: _Columns,
+    ) -> Link:
+        facts = facts_of(definition)
+        assert facts is not None and facts.loader is not None and facts.key is not None
+        loader = Loaders.__dict__[facts.loader]
+        reads: RowsBy | RowsGroupedBy | None = None
+        if isinstance(loader, RowLoader | ListLoader):
+            reads = loader.reads
+        parent = source.primary_key if facts.key == "pk" else source.column(facts.key)
+        if reads is None or parent is None:
+            raise NotPlannable(f"the relation {facts.loader}")
+        child = self.selection(self._object_type(definition.type), details, reads.column)
+        return Link(
+            key,
+            reads,
+            columns.index(parent),
+            child,
+            child.columns.index(reads.column),
+            many=isinstance(reads, RowsGroupedBy),
+            nullable=not is_non_null_type(definition.type),
+        )
+
+    def _entities(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> Entities:
+        union = get_named_type(definition.type)
+        assert isinstance(union, GraphQLUnionType)
+        selections = {
+            member.name: self.selection(member, details)
+            for member in union.types
+            if member.name in ENTITIES_BY_ID
+        }
+        return Entities(key, self._arguments(definition, details), selections)
+
+    def _arguments(self, definition: GraphQLField, details: FieldDetailsList) -> Arguments:
+        return Arguments(definition, details[0].node, details[0].fragment_variable_values)
+
+    def directory(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> Directory:
+        connection = self._object_type(definition.type)
+        fields: list[ConnectionField] = []
+        nodes: list[Selection] = []
+        counts_total = False
+        for field_key, group in self._subfields(connection, details).items():
+            name = group[0].node.name.value
+            if name == "__typename":
+                fields.append(ConstantField(field_key, connection.name))
+            elif name == "totalCount":
+                fields.append(TotalCount(field_key))
+                counts_total = True
+            elif name == "pageInfo":
+                fields.append(self._page_info(field_key, connection.fields[name], group))
+            elif name == "edges":
+                fields.append(self._edges(field_key, connection.fields[name], group, nodes))
+            else:
+                raise NotPlannable(f"{connection.name}.{name}")
+        if len(nodes) > 1:
+            raise NotPlannable("two selections of the directory's nodes")
+        if not nodes:
+            # No node is selected: the page's rows still give the cursors.
+            organization = self.schema.get_type("Organization")
+            assert isinstance(organization, GraphQLObjectType)
+            nodes.append(Selection(organization.name, (models.Organization.id,), (), ()))
+        node = nodes[0]
+        columns = _Columns(models.Organization.id)
+        for column in (*node.columns, models.Organization.name):
+            columns.index(column)
+        node = Selection(node.type_name, tuple(columns.columns), node.fields, node.relations)
+        return Directory(
+            key, self._arguments(definition, details), node, tuple(fields), counts_total
+        )
+
+    def _page_info(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> PageInfo:
+        type_ = self._object_type(definition.type)
+        fields = []
+        for field_key, group in self._subfields(type_, details).items():
+            name = group[0].node.name.value
+            if name != "__typename" and name not in PAGE_INFO_FIELDS:
+                raise NotPlannable(f"{type_.name}.{name}")
+            fields.append((field_key, name))
+        return PageInfo(key, type_.name, tuple(fields))
+
+    def _edges(
+        self,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        nodes: list[Selection],
+    ) -> Edges:
+        type_ = self._object_type(definition.type)
+        fields = []
+        for field_key, group in self._subfields(type_, details).items():
+            name = group[0].node.name.value
+            if name == "node":
+                nodes.append(self.selection(self._object_type(type_.fields[name].type), group))
+            elif name not in ("__typename", "cursor"):
+                raise NotPlannable(f"{type_.name}.{name}")
+            fields.append((field_key, name))
+        return Edges(key, type_.name, tuple(fields))
+
+    def countries(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> Countries:
+        return Countries(key, self.selection(self._object_type(definition.type), details))
+
+    def organizations_of_country(
+        self, key: str, definition: GraphQLField, details: FieldDetailsList, columns: _Columns
+    ) -> OrganizationsOfCountry:
+        child = self.selection(
+            self._object_type(definition.type), details, models.Organization.country_id
+        )
+        return OrganizationsOfCountry(
+            key,
+            self._arguments(definition, details),
+            columns.index(models.Country.id),
+            child,
+            child.columns.index(models.Organization.country_id),
+        )
+
+    def member_count(
+        self, key: str, definition: GraphQLField, details: FieldDetailsList, columns: _Columns
+    ) -> MemberCount:
+        return MemberCount(key, columns.index(models.Country.id))
+
+
+RootStep = Callable[[Planner, str, GraphQLField, FieldDetailsList], RootField]
+ObjectStep = Callable[[Planner, str, GraphQLField, FieldDetailsList, _Columns], Field]
+
+# The fields with a resolver of their own that the planner answers, by that resolver (a
+# strawberry type's class attribute is the function its field wraps).
+ROOT_STEPS: dict[Any, RootStep] = {
+    OrganizationQueries.organizations: Planner.directory,
+    CountryQueries.countries: Planner.countries,
+}
+OBJECT_STEPS: dict[Any, ObjectStep] = {
+    CountryOrganizations.organizations: Planner.organizations_of_country,
+    Country.member_count: Planner.member_count,
+}
