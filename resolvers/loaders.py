@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Executable, func, select
+from sqlalchemy import ColumnElement, Executable, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 from strawberry.dataloader import DataLoader
 
@@ -36,7 +36,14 @@ from db.models import (
     WorkingGroupMember,
 )
 from resolvers.list_sizes import Observation, fan_out
-from resolvers.row_reads import RowsBy, RowsGroupedBy
+from resolvers.row_reads import (
+    MEMBERS,
+    RowsBy,
+    RowsGroupedBy,
+    counts_by,
+    first_of_each_country,
+    ranked_organizations,
+)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -108,26 +115,9 @@ def _organizations_by_country(
         for key in keys:
             by_shape[(key.first, key.status)].append(key)
         for (first, status), shape_keys in by_shape.items():
-            rank = (
-                func.row_number()
-                .over(
-                    partition_by=Organization.country_id,
-                    order_by=(Organization.name, Organization.id),
-                )
-                .label("rank")
-            )
-            inner = select(Organization, rank).where(
-                Organization.country_id.in_({key.country_id for key in shape_keys})
-            )
-            if status is not None:
-                inner = inner.where(Organization.status == status)
-            ranked = inner.subquery()
-            organization = aliased(Organization, ranked)
-            statement = (
-                select(organization)
-                .where(ranked.c.rank <= first)
-                .order_by(ranked.c.country_id, ranked.c.rank)
-            )
+            country_ids = {key.country_id for key in shape_keys}
+            ranked = ranked_organizations((Organization,), country_ids, status)
+            statement = first_of_each_country(ranked, first, aliased(Organization, ranked))
             groups = _group(
                 await _fetch(session_factory, statement),
                 [key.country_id for key in shape_keys],
@@ -143,9 +133,7 @@ def _count_by(
     session_factory: ReadSessions, column: InstrumentedAttribute[K], *where: ColumnElement[bool]
 ) -> DataLoader[K, int]:
     async def load(keys: list[K]) -> list[int]:
-        statement = (
-            select(column, func.count()).where(column.in_(set(keys)), *where).group_by(column)
-        )
+        statement = counts_by(column, set(keys), *where)
         counts = {key: count for key, count in await _fetch(session_factory, statement)}
         return [counts.get(key, 0) for key in keys]
 
@@ -304,11 +292,7 @@ class Loaders:
 
     @cached_property
     def member_count_of_country(self) -> DataLoader[int, int]:
-        return _count_by(
-            self.session_factory,
-            Organization.country_id,
-            Organization.status == OrganizationStatus.MEMBER,
-        )
+        return _count_by(self.session_factory, Organization.country_id, MEMBERS)
 
     organizations_sponsored_by: ListLoader[int, list[Organization]] = many_by(
         Organization.sponsor_id, Organization.joined_at, Organization.id

@@ -12,7 +12,7 @@ from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from club.enums import OrganizationStatus
@@ -43,35 +43,50 @@ class RowsGroupedBy:
         return select(*columns).where(self.column.in_(keys)).order_by(*self.order_by)
 
 
-def organizations_of_countries(
-    columns: Columns, country_ids: Collection[int], first: int, status: OrganizationStatus | None
-) -> Select[Any]:
-    """At most `first` organizations of each country, by name then id: the windowed statement
-    of the `organizations_of_country` loader. `columns` must include `country_id`."""
+def ranked_organizations(
+    selected: Sequence[Any], country_ids: Collection[int], status: OrganizationStatus | None
+) -> Subquery:
+    """The organizations of `country_ids` (of `status`, if given), `selected` (the model or
+    some of its columns) with their `rank` in their country by name then id: what a
+    country's first organizations are cut from, by the `organizations_of_country` loader
+    (the model) and by a plan (`organizations_of_countries`)."""
     rank = (
         func.row_number()
         .over(partition_by=Organization.country_id, order_by=(Organization.name, Organization.id))
         .label("rank")
     )
-    inner = select(*columns, rank).where(Organization.country_id.in_(country_ids))
+    inner = select(*selected, rank).where(Organization.country_id.in_(country_ids))
     if status is not None:
         inner = inner.where(Organization.status == status)
-    ranked = inner.subquery()
+    return inner.subquery()
+
+
+def first_of_each_country(ranked: Subquery, first: int, *selected: Any) -> Select[Any]:
+    """`selected` of at most `first` organizations of each country, country by country."""
     return (
-        select(*(ranked.c[column.key] for column in columns))
-        .where(ranked.c.rank <= first)
-        .order_by(ranked.c.country_id, ranked.c.rank)
+        select(*selected).where(ranked.c.rank <= first).order_by(ranked.c.country_id, ranked.c.rank)
     )
 
 
-def member_counts(country_ids: Collection[int]) -> Select[int, int]:
-    """Member organizations per country: the `member_count_of_country` loader's statement."""
-    column = Organization.country_id
+def organizations_of_countries(
+    columns: Columns, country_ids: Collection[int], first: int, status: OrganizationStatus | None
+) -> Select[Any]:
+    """`columns` of at most `first` organizations of each country, by name then id: the
+    `organizations_of_country` loader's statement. `columns` must include `country_id`."""
+    ranked = ranked_organizations(columns, country_ids, status)
+    return first_of_each_country(ranked, first, *(ranked.c[column.key] for column in columns))
+
+
+def counts_by(
+    column: InstrumentedAttribute[Any], keys: Collection[Any], *where: ColumnElement[bool]
+) -> Select[Any, int]:
+    """How many rows (matching `where`) have each key in `column` (a key with none: no row)."""
     return (
-        select(column, func.count().label("members"))
-        .where(column.in_(country_ids), Organization.status == OrganizationStatus.MEMBER)
-        .group_by(column)
+        select(column, func.count().label("total")).where(column.in_(keys), *where).group_by(column)
     )
+
+
+MEMBERS = Organization.status == OrganizationStatus.MEMBER
 
 
 async def read_rows(

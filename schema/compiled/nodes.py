@@ -26,13 +26,15 @@ from club.access import Audience, Principal, can_see
 from club.cursors import encode_cursor
 from club.errors import RequestError
 from club.ids import encode_id, parse_id
+from db import models
 from resolvers.countries import by_name
 from resolvers.organizations import BY_NAME, directory
 from resolvers.pagination import count_of, page_of, page_size
 from resolvers.row_reads import (
+    MEMBERS,
     RowsBy,
     RowsGroupedBy,
-    member_counts,
+    counts_by,
     organizations_of_countries,
 )
 from schema.compiled.run import Run, Unanswerable
@@ -261,8 +263,8 @@ class MemberCount:
 
     async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
         keys = _keys(rows, self.parent)
-        counted = await run.rows(member_counts(keys)) if keys else ()
-        counts = {row.country_id: row.members for row in counted}
+        statement = counts_by(models.Organization.country_id, keys, MEMBERS)
+        counts = {row[0]: row.total for row in await run.rows(statement)} if keys else {}
         for row, parent in zip(rows, objects, strict=True):
             parent[self.key] = counts.get(row[self.parent], 0)
         return [0] * len(rows)
