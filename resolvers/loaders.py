@@ -53,30 +53,26 @@ async def _fetch(session_factory: ReadSessions, statement: Executable) -> Sequen
         return (await session.execute(statement)).all()
 
 
-def by_column(
-    session_factory: ReadSessions, column: InstrumentedAttribute[K]
-) -> DataLoader[K, Any]:
+def by_column(session_factory: ReadSessions, reads: RowsBy) -> DataLoader[Any, Any]:
     """One row per key of a unique column (a primary key, a slug, a code)."""
+    column = reads.column
     model = column.class_
 
-    async def load(keys: list[K]) -> list[Any]:
-        rows = await _fetch(session_factory, select(model).where(column.in_(set(keys))))
+    async def load(keys: list[Any]) -> list[Any]:
+        rows = await _fetch(session_factory, reads.statement((model,), set(keys)))
         found = {getattr(row[0], column.key): row[0] for row in rows}
         return [found.get(key) for key in keys]
 
     return DataLoader(load_fn=load)
 
 
-def grouped_by(
-    session_factory: ReadSessions,
-    column: InstrumentedAttribute[Any],
-    *order_by: ColumnElement[Any] | InstrumentedAttribute[Any],
-) -> DataLoader[Any, list[Any]]:
-    """The rows whose foreign key `column` is the key: a one-to-many relation."""
+def grouped_by(session_factory: ReadSessions, reads: RowsGroupedBy) -> DataLoader[Any, list[Any]]:
+    """The rows whose foreign key is the key: a one-to-many relation."""
+    column = reads.column
     model = column.class_
 
     async def load(keys: list[Any]) -> list[list[Any]]:
-        statement = select(model).where(column.in_(set(keys))).order_by(*order_by)
+        statement = reads.statement((model,), set(keys))
         return _group(
             await _fetch(session_factory, statement), keys, lambda row: getattr(row[0], column.key)
         )
@@ -197,8 +193,8 @@ class RowLoader(cached_property[DataLoader[K, V | None]]):
     on first use in a request. `reads` says which rows, for the compiled read path."""
 
     def __init__(self, column: InstrumentedAttribute[K]) -> None:
-        super().__init__(lambda loaders: by_column(loaders.session_factory, column))
-        self.reads = RowsBy(column)
+        self.reads = reads = RowsBy(column)
+        super().__init__(lambda loaders: by_column(loaders.session_factory, reads))
 
 
 def one_by(column: InstrumentedAttribute[K]) -> RowLoader[K, Any]:
@@ -242,11 +238,8 @@ def many_by(
     column: InstrumentedAttribute[Any], *order_by: InstrumentedAttribute[Any]
 ) -> ListLoader[Any, list[Any]]:
     """A one-to-many relation (grouped_by), observed by its foreign key."""
-    return ListLoader(
-        lambda sessions: grouped_by(sessions, column, *order_by),
-        column,
-        reads=RowsGroupedBy(column, order_by),
-    )
+    reads = RowsGroupedBy(column, order_by)
+    return ListLoader(lambda sessions: grouped_by(sessions, reads), column, reads=reads)
 
 
 def many_through(

@@ -28,8 +28,10 @@ class RowsBy:
 
     column: InstrumentedAttribute[Any]
 
-    def statement(self, columns: Columns, keys: Collection[Any]) -> Select[Any]:
-        return select(*columns).where(self.column.in_(keys))
+    def statement(self, selected: Sequence[Any], keys: Collection[Any]) -> Select[Any]:
+        """`selected` (the model, for a loader; some of its columns, for a plan) of the rows
+        whose `column` is one of `keys`."""
+        return select(*selected).where(self.column.in_(keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +41,10 @@ class RowsGroupedBy:
     column: InstrumentedAttribute[Any]
     order_by: tuple[InstrumentedAttribute[Any], ...]
 
-    def statement(self, columns: Columns, keys: Collection[Any]) -> Select[Any]:
-        return select(*columns).where(self.column.in_(keys)).order_by(*self.order_by)
+    def statement(self, selected: Sequence[Any], keys: Collection[Any]) -> Select[Any]:
+        """`selected` (the model or some of its columns) of the rows whose `column` is one of
+        `keys`, in `order_by`'s order."""
+        return select(*selected).where(self.column.in_(keys)).order_by(*self.order_by)
 
 
 def ranked_organizations(
