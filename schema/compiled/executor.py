@@ -1,7 +1,7 @@
 """The compiled read path's place in execution: the schema's executor answers a query from its
 plan when the planner covers it, and otherwise — or when the plan finds the request is one it
-cannot answer exactly (`Unanswerable`) — runs graphql-core's executor as before (the
-"reference executor").
+cannot answer exactly (`Unanswerable`), or fails (any other exception: logged with its
+traceback, never shown) — runs graphql-core's executor as before (the "reference executor").
 
 It runs where graphql-core's executor would, after parsing, validation, the operation limits
 and the cost estimate (schema/limits.py) and inside the server's timeout, response cache and
@@ -11,6 +11,7 @@ the variables its `@skip`/`@include` read, and are the same for every role: memb
 fields are judged per object while answering.
 """
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -24,6 +25,8 @@ from schema.compiled.nodes import Plan
 from schema.compiled.planner import NotPlannable, Planner
 from schema.compiled.run import Run, Unanswerable
 from schema.production import BudgetedExecutor
+
+logger = logging.getLogger("clubjustice.compiled_reads")
 
 PLANS_KEPT = 256
 
@@ -71,6 +74,14 @@ class PlanCache:
             try:
                 entry.plans[key] = planner.plan()
             except NotPlannable:
+                entry.plans[key] = None
+            except Exception:
+                # A bug in the planner: this operation is the reference executor's from now
+                # on (logged once per operation, not on every request).
+                logger.warning(
+                    "planning an operation failed; the reference executor answers it",
+                    exc_info=True,
+                )
                 entry.plans[key] = None
         return entry.plans[key]
 
@@ -126,11 +137,25 @@ class CompiledReads(BudgetedExecutor):
         try:
             data = await plan.answer(run)
         except Unanswerable:
-            self._answered_by("reference")
-            result = super().execute_operation(serially)
-            return await result if isawaitable(result) else result
+            return await self._by_reference(serially)
+        except Exception:
+            # A failed statement or a bug in a step: never shown (its message may hold SQL),
+            # logged, and answered by the reference executor, which masks what fails again
+            # there (schema/errors.py). Reads change nothing, so running them again is safe.
+            # (Not BaseException: a cancellation goes on.)
+            logger.warning(
+                "the compiled read path failed; the reference executor answers",
+                exc_info=True,
+                extra={"request_id": context.request_id} if context.request_id else None,
+            )
+            return await self._by_reference(serially)
         self._answered_by("compiled")
         return self.build_response(data)
+
+    async def _by_reference(self, serially: bool | None) -> Any:
+        self._answered_by("reference")
+        result = super().execute_operation(serially)
+        return await result if isawaitable(result) else result
 
     def _answered_by(self, path: str) -> None:
         metrics = as_context(self.context_value).metrics

@@ -3,10 +3,12 @@ the same JSON, data and errors, for every role, on both databases; it answers th
 covers itself (counted by the `clubjustice_query_executions` metric), in one statement per
 relation level; and it leaves everything else to the reference executor."""
 
+import logging
 import os
 from datetime import timedelta
 from typing import Any
 
+import orjson
 import pytest
 from graphql import (
     GraphQLObjectType,
@@ -20,6 +22,7 @@ from graphql import (
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis_graphql import from_schema
+from sqlalchemy.exc import OperationalError
 from strawberry.federation import Schema
 
 from bench.scenarios import OURS
@@ -29,6 +32,9 @@ from club.metrics import Metrics
 from club.settings import Settings
 from db.models import Attendance
 from resolvers.list_sizes import ListSizeObserver
+from schema.compiled.executor import PLANS_KEPT, CompiledReads, PlanCache
+from schema.compiled.planner import Planner
+from schema.compiled.run import Run
 from schema.compiled.sources import SOURCES
 from schema.cost import observations_of
 from schema.ids import encode_id
@@ -274,6 +280,85 @@ async def test_the_compiled_path_answers_as_the_reference_executor(
         assert set(paths.values()) == {"reference"}
     else:
         assert paths["admin"] == paths["member"] == "compiled", paths
+
+
+@pytest.mark.parametrize("failing", [1, 2])
+async def test_a_failure_on_the_compiled_path_is_logged_and_answered_by_the_reference(
+    failing: int,
+    club: dict[str, Any],
+    answers: Answers,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A statement of the plan that fails (its first, the page, or its second, the page's
+    countries): the answer is exactly the reference executor's (no SQL, no error), counted
+    as the reference's, and the failure is logged with its traceback."""
+    read = Run.rows
+    calls = 0
+
+    async def failing_rows(run: Run, statement: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == failing:
+            raise OperationalError(
+                "SELECT organizations.id FROM organizations", {}, ConnectionError("gone")
+            )
+        return await read(run, statement)
+
+    monkeypatch.setattr(Run, "rows", failing_rows)
+    admin = principals(club)["admin"]
+    query = EDGE_CASES["directory"]
+    with caplog.at_level(logging.WARNING, logger="clubjustice.compiled_reads"):
+        compiled, path = await answers.answer(query, {}, admin, compiled=True)
+    assert calls == failing
+    assert path == "reference"
+    reference, _ = await answers.answer(query, {}, admin, compiled=False)
+    assert "errors" not in reference
+    assert orjson.dumps(compiled) == orjson.dumps(reference)
+    (record,) = [r for r in caplog.records if r.name == "clubjustice.compiled_reads"]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is not None and record.exc_info[0] is OperationalError
+
+
+async def test_a_failure_to_plan_is_logged_and_answered_by_the_reference(
+    club: dict[str, Any],
+    answers: Answers,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A planner that fails: the reference executor answers, the failure is logged once and
+    the operation is left to the reference executor from then on (in a cache of this test's
+    own: the process's outlives it)."""
+
+    def failing_plan(planner: Planner) -> Any:
+        raise RuntimeError("a bug in the planner")
+
+    monkeypatch.setattr(Planner, "plan", failing_plan)
+    monkeypatch.setattr(CompiledReads, "plans", PlanCache(PLANS_KEPT))
+    admin = principals(club)["admin"]
+    query = "{ plannerFails: countries { code } }"
+    with caplog.at_level(logging.WARNING, logger="clubjustice.compiled_reads"):
+        for _ in range(2):
+            compiled, path = await answers.answer(query, {}, admin, compiled=True)
+            reference, _ = await answers.answer(query, {}, admin, compiled=False)
+            assert path == "reference" and "errors" not in compiled
+            assert orjson.dumps(compiled) == orjson.dumps(reference)
+    (record,) = [r for r in caplog.records if r.name == "clubjustice.compiled_reads"]
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+
+
+async def test_a_null_for_a_non_null_argument_answers_as_with_the_setting_off(
+    club: dict[str, Any], answers: Answers
+) -> None:
+    """A variable with a default, sent as null where the argument is non-null: the
+    reference executor's error for the argument, on both paths (the same JSON)."""
+    query = "query($r: [_Any!] = []) { _entities(representations: $r) { __typename } }"
+    for principal in principals(club).values():
+        compiled, path = await answers.answer(query, {"r": None}, principal, compiled=True)
+        reference, _ = await answers.answer(query, {"r": None}, principal, compiled=False)
+        assert path == "reference"
+        assert compiled["data"] is None and len(compiled["errors"]) == 1
+        assert orjson.dumps(compiled) == orjson.dumps(reference)
 
 
 def objects_in(data: dict[str, Any]) -> int:
