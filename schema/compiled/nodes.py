@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from graphql import FieldNode, GraphQLField
+from graphql import FieldNode, GraphQLError, GraphQLField
 from graphql.execution.values import FragmentVariableValues, VariableValues, get_argument_values
 from sqlalchemy import Row, Select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -67,7 +67,14 @@ class Arguments:
     fragment_variables: FragmentVariableValues | None
 
     def values(self, variables: VariableValues) -> dict[str, Any]:
-        return get_argument_values(self.definition, self.node, variables, self.fragment_variables)
+        """Raises `Unanswerable` where graphql-core refuses them (a null variable for a
+        non-null argument with a default): the reference executor's error, not a failure."""
+        try:
+            return get_argument_values(
+                self.definition, self.node, variables, self.fragment_variables
+            )
+        except GraphQLError as error:
+            raise Unanswerable(error.message) from error
 
 
 @dataclass(frozen=True, slots=True)
