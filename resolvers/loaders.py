@@ -3,10 +3,14 @@
 Batch functions return results in key order (None or [] for a missing key). Each batch
 reads through the context's `session_factory`: over HTTP that is the request's one
 connection, which concurrent batches take in turn (db/engine.py RequestReads).
+
+A live event's loaders are shared by all its subscribers (`Loaders.for_event`), each in
+its own task, which its client can cancel at any await: they are `ShieldedDataLoader`s.
 """
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -188,7 +192,41 @@ def _invitations_sent(
 V = TypeVar("V")
 
 
-class RowLoader(cached_property[DataLoader[K, V | None]]):
+class ShieldedDataLoader(DataLoader[K, V]):
+    """A DataLoader whose callers may be cancelled independently: each `load` hands out its
+    own shielded awaitable of the key's one future. (A plain DataLoader hands every caller
+    of a key the same future, and a caller's task cancelled while awaiting it cancels it,
+    so every other caller gets CancelledError.) The read itself still runs once, and to its
+    end, even if every caller has left."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
+def _shielded(loader: DataLoader[K, V]) -> ShieldedDataLoader[K, V]:
+    """`loader` (just built, unused) as a ShieldedDataLoader with the same settings."""
+    return ShieldedDataLoader(
+        load_fn=loader.load_fn,
+        max_batch_size=loader.max_batch_size,
+        cache=loader.cache,
+        cache_map=loader.cache_map if loader.cache else None,
+    )
+
+
+class LoaderProperty(cached_property[DataLoader[K, V]]):
+    """A loader declared on Loaders: built on first use and memoised, by `build(loaders)`;
+    shielded when the Loaders are an event's (`Loaders.for_event`)."""
+
+    def __init__(self, build: Callable[["Loaders"], DataLoader[K, V]]) -> None:
+        def built(loaders: "Loaders") -> DataLoader[K, V]:
+            loader = build(loaders)
+            return _shielded(loader) if loaders.shared else loader
+
+        super().__init__(built)
+        self.__doc__ = build.__doc__
+
+
+class RowLoader(LoaderProperty[K, V | None]):
     """A loader of one row per key of a unique column (by_column), declared on Loaders: built
     on first use in a request. `reads` says which rows, for the compiled read path."""
 
@@ -202,7 +240,7 @@ def one_by(column: InstrumentedAttribute[K]) -> RowLoader[K, Any]:
     return RowLoader(column)
 
 
-class ListLoader(cached_property[DataLoader[K, V]]):
+class ListLoader(LoaderProperty[K, V]):
     """A loader of a list relation, declared on Loaders: built on first use in a request
     (a cached_property of `build(session_factory)`), and observable: `observation` reads
     the most rows one parent has in the data (`parent` is the column pointing at it), which
@@ -256,12 +294,19 @@ class Loaders:
     """Every relation the graph can walk, one DataLoader each: created on first use and
     memoised for the request (a request that walks two relations builds two loaders)."""
 
-    def __init__(self, session_factory: ReadSessions) -> None:
+    def __init__(self, session_factory: ReadSessions, *, shared: bool = False) -> None:
         self.session_factory = session_factory
+        self.shared = shared
 
     @classmethod
     def for_request(cls, session_factory: ReadSessions) -> "Loaders":
         return cls(session_factory)
+
+    @classmethod
+    def for_event(cls, session_factory: ReadSessions) -> "Loaders":
+        """The loaders of one live event, shared by all its subscribers' tasks: a subscriber
+        that leaves mid-read (its task cancelled) leaves the read to the others."""
+        return cls(session_factory, shared=True)
 
     country: RowLoader[int, Country] = one_by(Country.id)
 
@@ -283,7 +328,7 @@ class Loaders:
         _organizations_by_country, Organization.country_id
     )
 
-    @cached_property
+    @LoaderProperty
     def member_count_of_country(self) -> DataLoader[int, int]:
         return _count_by(self.session_factory, Organization.country_id, MEMBERS)
 

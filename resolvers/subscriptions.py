@@ -86,14 +86,15 @@ def _for_event(info: Info, live: LiveEvent) -> LiveEvent:
     """Point the subscription's long-lived context at this event: a clock and loaders shared
     by every subscriber of the event (a relation field costs one read for all of them;
     visibility is still decided per subscriber, on the rows the loaders return; and with
-    the same clock, subscribers that see alike get one answer, schema/fanout.py)."""
+    the same clock, subscribers that see alike get one answer, schema/fanout.py). The
+    loaders are shielded: a subscriber that leaves mid-read does not cancel the others'."""
     context = info.context
     if context.metrics is not None:
         context.metrics.events_delivered.inc()
     shared = live.shared
     if "loaders" not in shared:
         shared["now"] = datetime.now(UTC)
-        shared["loaders"] = Loaders.for_request(context.session_factory)
+        shared["loaders"] = Loaders.for_event(context.session_factory)
     context.now = shared["now"]
     context.loaders = shared["loaders"]
     return live

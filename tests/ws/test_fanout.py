@@ -4,16 +4,20 @@ and each of them still gets the answer its own selection, variables and token ca
 
 import asyncio
 import gc
-from typing import Any
+from functools import cached_property
+from typing import Any, cast
 
 import httpx
 import orjson
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from prometheus_client.parser import text_string_to_metric_families
+from strawberry.dataloader import DataLoader
 
+import resolvers.loaders
 from club.enums import Role
 from club.errors import RequestError
+from resolvers.loaders import LoaderProperty, Loaders, ShieldedDataLoader
 from schema.fanout import (
     SharedData,
     encode_message,
@@ -31,6 +35,7 @@ EMAIL_IF = (
     "subscription($email: Boolean!) "
     "{ memberJoined { organization { slug contactEmail @include(if: $email) } } }"
 )
+WITH_COUNTRY = "subscription { memberJoined { organization { slug country { code } } } }"
 RESUMABLE = (
     "subscription($after: String) { memberJoined(after: $after) { cursor organization { slug } } }"
 )
@@ -212,6 +217,111 @@ async def test_an_answer_with_errors_is_not_shared(
     after = await counters(live_server)
     assert after["clubjustice_subscription_event_executions_total"] - executions == 4
     await close_all(live_server, clients)
+
+
+async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
+    live_server: LiveServer,
+    make_token: Any,
+    session_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The event's loaders are shared by all its subscribers: ADMIN's execution and the
+    # partners' (one execution for the three) await the same `country` read. ADMIN leaves
+    # while that read is under way; the partners still get the event, and the next one.
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = organization(md, slug="joined")
+    await add(session_factory, joined)
+    admin = await Subscriber.open(live_server.ws, await make_token(Role.ADMIN))
+    admin_id = await admin.subscribe(WITH_COUNTRY)
+    partner = await make_token(Role.PARTNER)
+    partners = [await Subscriber.open(live_server.ws, partner) for _ in range(3)]
+    for client in partners:
+        await client.subscribe(WITH_COUNTRY)
+    await until_subscribed(live_server.feed, 4)
+
+    fetch = resolvers.loaders._fetch
+    reading = asyncio.Event()
+    release = asyncio.Event()
+
+    async def held_fetch(sessions: Any, statement: Any) -> Any:
+        reading.set()
+        await release.wait()
+        return await fetch(sessions, statement)
+
+    load = DataLoader.load
+    loads: list[object] = []
+
+    def counted_load(self: DataLoader[Any, Any], key: Any) -> Any:
+        loads.append(key)
+        return load(self, key)
+
+    monkeypatch.setattr(resolvers.loaders, "_fetch", held_fetch)
+    monkeypatch.setattr(DataLoader, "load", counted_load)
+    await log_member_joined(session_factory, joined.id)
+    live_server.feed.wake()
+    deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+    while not (reading.is_set() and len(loads) == 2):  # ADMIN's and the partners' execution
+        assert asyncio.get_running_loop().time() < deadline, "the executions did not read"
+        await asyncio.sleep(0.01)
+    assert loads == [md, md]
+    await admin.send({"id": admin_id, "type": "complete"})
+    while len(live_server.feed.mailboxes) == 4:  # until ADMIN's task is cancelled
+        assert asyncio.get_running_loop().time() < deadline, "ADMIN's subscription stayed"
+        await asyncio.sleep(0.01)
+    release.set()
+    expected = {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
+    for client in partners:
+        assert await client.next_data() == expected
+    await log_member_joined(session_factory, joined.id)
+    live_server.feed.wake()
+    for client in partners:
+        assert await client.next_data() == expected
+    assert len(live_server.feed.mailboxes) == 3
+    await close_all(live_server, [admin, *partners])
+
+
+@pytest.mark.parametrize("shielded", [False, True])
+async def test_a_cancelled_caller_of_a_shared_loader(shielded: bool) -> None:
+    # What the test above rests on, in small: two callers await one key; the first is
+    # cancelled. A plain DataLoader's one future goes with it; a shielded one's does not.
+    reading, release = asyncio.Event(), asyncio.Event()
+    batches: list[list[int]] = []
+
+    async def load(keys: list[int]) -> list[str]:
+        batches.append(keys)
+        reading.set()
+        await release.wait()
+        return [f"row {key}" for key in keys]
+
+    loader = (ShieldedDataLoader if shielded else DataLoader)(load_fn=load)
+
+    async def call() -> str:
+        return await loader.load(1)
+
+    first, second = asyncio.create_task(call()), asyncio.create_task(call())
+    await reading.wait()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    release.set()
+    if shielded:
+        assert await second == "row 1"
+    else:
+        with pytest.raises(asyncio.CancelledError):
+            await second
+    assert batches == [[1]]
+
+
+def test_an_events_loaders_are_shielded_and_a_requests_are_not() -> None:
+    declared = {
+        name: value for name, value in vars(Loaders).items() if isinstance(value, cached_property)
+    }
+    assert len(declared) > 20
+    assert all(isinstance(value, LoaderProperty) for value in declared.values())
+    sessions = cast(Any, None)  # building a loader reads nothing
+    for name in declared:
+        assert type(getattr(Loaders.for_request(sessions), name)) is DataLoader
+        assert type(getattr(Loaders.for_event(sessions), name)) is ShieldedDataLoader
 
 
 def test_the_variables_an_answer_depends_on() -> None:
