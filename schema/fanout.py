@@ -142,10 +142,7 @@ class FanOutExecutor(BudgetedExecutor):
             return None
         read = variables_read_below_root(operation, list(self.fragment_definitions.values()))
         try:
-            # As text: orjson's bytes keep a buffer of at least 4 KiB, for each subscription.
-            values = orjson.dumps(
-                {name: self.variable_values.coerced.get(name) for name in sorted(read)}
-            ).decode()
+            values = variables_key(read, self.variable_values.coerced)
         except TypeError:
             return None  # a value with no JSON form: this subscription's answers are its own
         principal = as_context(self.context_value).principal
@@ -157,6 +154,14 @@ class FanOutExecutor(BudgetedExecutor):
             principal.organization_id,
             principal.organization_is_member,
         )
+
+
+def variables_key(read: set[str], coerced: dict[str, Any]) -> str:
+    """The values of the variables `read`, as JSON text (orjson's TypeError: a value with no
+    JSON form). Only those present: a variable omitted (with no default) and one sent as
+    null are not the same (an argument set to it is absent in one, null in the other). As
+    text: orjson's bytes keep a buffer of at least 4 KiB, for each subscription."""
+    return orjson.dumps({name: coerced[name] for name in sorted(read) if name in coerced}).decode()
 
 
 def _answers_of(root: object) -> dict[SharingKey, "asyncio.Future[ExecutionResult | None]"] | None:

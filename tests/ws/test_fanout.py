@@ -22,6 +22,7 @@ from schema.fanout import (
     SharedData,
     encode_message,
     events_with_answers,
+    variables_key,
     variables_read_below_root,
 )
 from schema.organizations import Organization
@@ -322,6 +323,45 @@ def test_an_events_loaders_are_shielded_and_a_requests_are_not() -> None:
     for name in declared:
         assert type(getattr(Loaders.for_request(sessions), name)) is DataLoader
         assert type(getattr(Loaders.for_event(sessions), name)) is ShieldedDataLoader
+
+
+async def test_a_variable_sent_as_null_is_not_one_omitted(
+    live_server: LiveServer, make_token: Any, session_factory: Any
+) -> None:
+    # An argument set to an omitted variable is absent; to a null one, null. Shared only by
+    # subscribers that sent the same variables.
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = organization(md, slug="joined")
+    await add(session_factory, joined)
+    admin = await make_token(Role.ADMIN)
+    document = (
+        "subscription($first: Int) "
+        "{ memberJoined { organization { country { organizations(first: $first) { slug } } } } }"
+    )
+    sent: list[dict[str, Any] | None] = [None, {"first": None}, None, {"first": None}]
+    clients = []
+    for variables in sent:
+        client = await Subscriber.open(live_server.ws, admin)
+        await client.subscribe(document, variables)
+        clients.append(client)
+    executions, _ = await deliver_one_event(live_server, session_factory, joined.id, len(sent))
+    expected = {
+        "memberJoined": {"organization": {"country": {"organizations": [{"slug": "joined"}]}}}
+    }
+    for client in clients:
+        assert await client.next_data() == expected
+    after = await counters(live_server)
+    assert after["clubjustice_subscription_event_executions_total"] - executions == 2
+    await close_all(live_server, clients)
+
+
+def test_the_variables_key_holds_those_present() -> None:
+    read = {"first", "email"}
+    assert variables_key(read, {}) == "{}"
+    assert variables_key(read, {"first": None}) == '{"first":null}'
+    assert variables_key(read, {"first": 3, "email": True, "after": "x"}) == (
+        '{"email":true,"first":3}'
+    )
 
 
 def test_the_variables_an_answer_depends_on() -> None:
