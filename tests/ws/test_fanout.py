@@ -4,6 +4,9 @@ and each of them still gets the answer its own selection, variables and token ca
 
 import asyncio
 import gc
+import json
+import types
+from contextlib import AsyncExitStack
 from functools import cached_property
 from typing import Any, cast
 
@@ -15,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from strawberry.dataloader import DataLoader
 
 import resolvers.loaders
+import schema.fanout
 from club.enums import Role
 from club.errors import RequestError
 from resolvers.loaders import LoaderProperty, Loaders, ShieldedDataLoader
@@ -27,7 +31,14 @@ from schema.fanout import (
 )
 from schema.organizations import Organization
 from tests.factories import add, country_ids, organization
-from tests.ws.conftest import EVENT_TIMEOUT, LiveServer, Subscriber, graphql, until_subscribed
+from tests.ws.conftest import (
+    EVENT_TIMEOUT,
+    LiveServer,
+    Subscriber,
+    graphql,
+    legacy_graphql_ws,
+    until_subscribed,
+)
 from tests.ws.test_live_feed import log_member_joined
 
 WITH_EMAIL = "subscription { memberJoined { organization { slug contactEmail } } }"
@@ -364,6 +375,58 @@ def test_the_variables_key_holds_those_present() -> None:
     )
 
 
+async def test_a_shared_answer_is_encoded_once_for_all_its_subscribers(
+    live_server: LiveServer,
+    make_token: Any,
+    session_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Three graphql-transport-ws subscribers and two legacy graphql-ws ones, one answer: its
+    # data is encoded once, whatever the protocol (each message copies the encoded text).
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    joined = organization(md, slug="joined")
+    await add(session_factory, joined)
+    admin = await make_token(Role.ADMIN)
+    encodes: list[str] = []
+    dumps = orjson.dumps
+
+    def counted_dumps(value: Any, *args: Any, **kwargs: Any) -> bytes:
+        payload = value.get("payload") if isinstance(value, dict) else None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if isinstance(value, SharedData):
+            encodes.append("the data")
+        elif isinstance(data, SharedData):
+            encodes.append("a message with the data")
+        return dumps(value, *args, **kwargs)
+
+    counted = types.SimpleNamespace(dumps=counted_dumps, Fragment=orjson.Fragment)
+    monkeypatch.setattr(schema.fanout, "orjson", counted)
+    clients = [await Subscriber.open(live_server.ws, admin) for _ in range(3)]
+    for client in clients:
+        await client.subscribe(SLUG_ONLY)
+    expected = {"memberJoined": {"organization": {"slug": "joined"}}}
+    async with AsyncExitStack() as stack:
+        legacy = [
+            await stack.enter_async_context(legacy_graphql_ws(live_server.ws, admin))
+            for _ in range(2)
+        ]
+        for connection in legacy:
+            start = {"id": "1", "type": "start", "payload": {"query": SLUG_ONLY}}
+            await connection.send(json.dumps(start))
+        executions, _ = await deliver_one_event(live_server, session_factory, joined.id, 5)
+        for client in clients:
+            assert await client.next_data() == expected
+        for connection in legacy:
+            message = json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT))
+            while message["type"] == "ka":
+                message = json.loads(await asyncio.wait_for(connection.recv(), EVENT_TIMEOUT))
+            assert message == {"id": "1", "type": "data", "payload": {"data": expected}}
+    after = await counters(live_server)
+    assert after["clubjustice_subscription_event_executions_total"] - executions == 1
+    assert encodes == ["the data"]
+    await close_all(live_server, clients)
+
+
 def test_the_variables_an_answer_depends_on() -> None:
     document = parse(
         "subscription($after: String, $country: String, $email: Boolean!, $both: String) "
@@ -393,7 +456,7 @@ def test_reading_the_variables_leaves_no_garbage() -> None:
         gc.enable()
 
 
-def test_a_shared_answer_is_encoded_once_into_each_message() -> None:
+def test_a_message_with_a_shared_answer_is_the_json_of_its_data() -> None:
     data = SharedData({"memberJoined": {"cursor": "YWN0aXZpdHk6Nw==", "n": [1, 2.5, None]}})
     message = {"id": "7", "type": "next", "payload": {"data": data}}
     assert orjson.loads(encode_message(message)) == orjson.loads(
