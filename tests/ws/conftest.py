@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.asyncio.client import ClientConnection, connect
 
 from club.settings import Settings
@@ -31,6 +32,17 @@ class LiveServer:
     @property
     def feed(self) -> ActivityFeed:
         return self.app.state.feed  # type: ignore[no-any-return]
+
+    async def metrics(self, *names: str) -> dict[str, float]:
+        """The values of these samples in the server's /metrics now."""
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"{self.http}/metrics")).text
+        return {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name in names
+        }
 
 
 @pytest.fixture

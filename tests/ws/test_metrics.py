@@ -2,22 +2,12 @@
 
 from typing import Any
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from club.enums import Role
 from tests.ws.conftest import LiveServer, Subscriber, until_subscribed
 
 
 async def gauges(server: LiveServer) -> dict[str, float]:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{server.http}/metrics")).text
-    return {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name in ("clubjustice_websocket_connections", "clubjustice_subscriptions")
-    }
+    return await server.metrics("clubjustice_websocket_connections", "clubjustice_subscriptions")
 
 
 async def test_connections_and_subscriptions_are_gauged(
