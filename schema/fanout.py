@@ -81,7 +81,8 @@ def encode_message(message: object) -> str:
 
 
 class FanOutExecutor(BudgetedExecutor):
-    """The schema's executor: an event's answer is run once per sharing key."""
+    """A base of the schema's executor (schema/root.py): an event's answer is run once per
+    sharing key."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

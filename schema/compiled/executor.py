@@ -107,8 +107,9 @@ class PlanCache:
 
 
 class CompiledReads(BudgetedExecutor):
-    """The schema's executor: a query from its compiled plan where one covers it, anything
-    else (and any query the plan cannot answer exactly) by graphql-core's executor."""
+    """A base of the schema's executor (schema/root.py): a query from its compiled plan where
+    one covers it, anything else (and any query the plan cannot answer exactly) by
+    graphql-core's executor."""
 
     plans: ClassVar[PlanCache] = PlanCache(PLANS_KEPT)
 
