@@ -22,6 +22,7 @@ from typing import Any
 
 from graphql import (
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLInt,
     GraphQLObjectType,
@@ -108,7 +109,27 @@ def _serializer(type_: GraphQLOutputType) -> Callable[[Any], Any] | None:
         raise NotPlannable(f"a column of type {type_}")
     if isinstance(named, GraphQLScalarType) and named.name in AS_READ:
         return None
+    if isinstance(named, GraphQLEnumType):
+        return _enum_names(named)
     return named.serialize
+
+
+def _enum_names(enum_type: GraphQLEnumType) -> Callable[[Any], Any]:
+    """An enum's `serialize` as a lookup: each Python member's name, computed once by the
+    type's own `serialize` (strawberry's compares the value with each of the enum's values,
+    for every value it formats: 14 % of S3's CPU on the compiled path). A value that is not a
+    member goes to `serialize`."""
+    wrapped = getattr(enum_type, "wrapped_cls", None)
+    serialize = enum_type.serialize
+    if wrapped is None:
+        return serialize
+    names = {member: serialize(member) for member in wrapped}
+
+    def name_of(value: Any) -> Any:
+        name = names.get(value)
+        return serialize(value) if name is None else name
+
+    return name_of
 
 
 class Planner:
