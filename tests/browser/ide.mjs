@@ -37,6 +37,9 @@ try {
   await page
     .locator(".graphiql-query-editor .CodeMirror")
     .evaluate((node) => node.CodeMirror.setValue("subscription Meetings { meetingUpdates { kind event { title } } }"));
+  // GraphiQL takes the operation's name from the editor a moment later (its tab is renamed
+  // then); run before that, it sends the first tab's name ("Unknown operation named Viewer").
+  await page.locator(".graphiql-tab-active .graphiql-tab-button", { hasText: "Meetings" }).waitFor(GUARD);
   say({ step: "ready" }); // the test counts the server's subscriptions now
   await words.next();
   await page.locator(".graphiql-execute-button").click();
