@@ -2,11 +2,11 @@
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Dialect, Executable, Result, event
 from sqlalchemy.engine import make_url
@@ -22,11 +22,13 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from club.settings import ASYNC_DRIVERS
+from db.prepared import AnySelect, PreparedShapes
 
 SessionFactory = async_sessionmaker[AsyncSession]
 # Where reads get a session: a factory of short sessions, or one request's shared session
 # (RequestReads). Either way, `async with sessions() as session:` reads.
 ReadSessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+T = TypeVar("T")
 
 # How many connections each server process keeps open, by default: the requests one
 # process serves at once (each holds one connection from its token check to its response).
@@ -133,10 +135,11 @@ class RequestReads:
     `async with reads() as session:`.
     """
 
-    __slots__ = ("_connection", "_engine", "_finished", "_lock", "_pooled", "_session")
+    __slots__ = ("_connection", "_engine", "_finished", "_lock", "_pooled", "_session", "_shapes")
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, shapes: PreparedShapes | None = None) -> None:
         self._engine = engine
+        self._shapes = shapes or PreparedShapes(engine.dialect)
         self._pooled: PoolProxiedConnection | None = None
         self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None
@@ -164,7 +167,24 @@ class RequestReads:
 
     async def first_row(self, sql: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The first row of one statement already compiled for this dialect (positional
-        parameters), sent by the driver itself.
+        parameters), sent by the driver itself."""
+        return await self._on_driver(_first_row, sql, parameters)
+
+    async def rows(self, statement: AnySelect) -> Sequence[Sequence[Any]]:
+        """The rows of one Core select, sent by the driver itself with its shape compiled
+        once (db/prepared.py), each value as SQLAlchemy's `Result` would hold it. Raises
+        `NotPreparable` (before sending anything) for a statement whose text depends on its
+        values."""
+        prepared, parameters = self._shapes.get(statement)
+        return prepared.rows(await self._on_driver(_all_rows, prepared.sql, parameters))
+
+    async def _on_driver(
+        self,
+        send: Callable[[Any, str, tuple[Any, ...]], Awaitable[T]],
+        sql: str,
+        parameters: tuple[Any, ...],
+    ) -> T:
+        """`send(driver connection, sql, parameters)` on the request's pooled connection.
 
         When the connection turns out to have died in the pool (a database restart, an idle
         timeout), it is replaced and the statement runs once more: reads change nothing,
@@ -173,14 +193,16 @@ class RequestReads:
         async with self._lock:
             pooled = await self._checkout()
             try:
-                return await _first_row(pooled.driver_connection, sql, parameters)
+                return await send(pooled.driver_connection, sql, parameters)
             except Exception as error:
                 if not _disconnected(pooled.driver_connection, error):
                     raise
-                self._pooled = None
+                # The session and connection made on it (if any) go with it: invalidated
+                # below, it is already back in the pool.
+                self._session = self._connection = self._pooled = None
                 # In a greenlet: closing the dead connection may await (the driver's close).
                 await greenlet_spawn(invalidate_since, self._engine, pooled, error)
-            return await _first_row((await self._checkout()).driver_connection, sql, parameters)
+            return await send((await self._checkout()).driver_connection, sql, parameters)
 
     async def release(self, *, finished: bool = False) -> None:
         """Return the connection to the pool (after the reads in flight). The next read takes
@@ -231,6 +253,17 @@ class RequestReads:
                     pooled.close()
                 else:
                     await greenlet_spawn(pooled.close)  # aiosqlite's rollback is awaited
+
+
+async def _all_rows(driver: Any, sql: str, parameters: tuple[Any, ...]) -> Sequence[Any]:
+    """One statement's rows on a driver connection: asyncpg's `fetch`, or aiosqlite's cursor."""
+    if hasattr(driver, "fetch"):
+        return await driver.fetch(sql, *parameters)  # type: ignore[no-any-return]
+    cursor = await driver.execute(sql, parameters)
+    try:
+        return await cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        await cursor.close()
 
 
 async def _first_row(driver: Any, sql: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -312,6 +345,11 @@ class Database:
     def read_engine(self) -> AsyncEngine:
         return reads_without_transaction(self.engine)
 
+    @functools.cached_property
+    def prepared_shapes(self) -> PreparedShapes:
+        """The statement shapes requests' reads have compiled (db/prepared.py)."""
+        return PreparedShapes(self.engine.dialect)
+
     def request_reads(self) -> RequestReads:
         """A new request's reads (see RequestReads)."""
-        return RequestReads(self.read_engine)
+        return RequestReads(self.read_engine, self.prepared_shapes)

@@ -21,6 +21,7 @@ from strawberry.dataloader import DataLoader
 
 from club.enums import OrganizationStatus
 from db.engine import ReadSessions
+from db.keys import one_of
 from db.models import (
     ActionItem,
     Attendance,
@@ -155,7 +156,7 @@ def linked_through(
         statement = (
             select(model, key)
             .join(key.class_, target == primary_key)
-            .where(key.in_(set(keys)))
+            .where(one_of(key, set(keys)))
             .order_by(*order_by)
         )
         return _group(await _fetch(session_factory, statement), keys, lambda row: row[1])
@@ -177,7 +178,7 @@ def _invitations_sent(
     async def load(keys: list[InviterYearKey]) -> list[list[Invitation]]:
         statement = (
             select(Invitation)
-            .where(Invitation.inviter_id.in_({key.inviter_id for key in keys}))
+            .where(one_of(Invitation.inviter_id, {key.inviter_id for key in keys}))
             .order_by(Invitation.created_at, Invitation.id)
         )
         groups: dict[InviterYearKey, list[Invitation]] = defaultdict(list)

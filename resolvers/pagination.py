@@ -1,6 +1,6 @@
 """Keyset pagination for top-level lists: stable under inserts, one statement per page."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -17,6 +17,10 @@ from db.engine import ReadSessions
 RowT = TypeVar("RowT")
 
 
+def _cursor_values(values: Iterable[Any]) -> list[Any]:
+    return [value.isoformat() if isinstance(value, datetime) else value for value in values]
+
+
 @dataclass(frozen=True)
 class SortOrder:
     """The columns a list is ordered by; the last one must be unique (the primary key)."""
@@ -25,8 +29,12 @@ class SortOrder:
     columns: tuple[InstrumentedAttribute[Any], ...]
 
     def key_of(self, row: Any) -> list[Any]:
-        values = [getattr(row, column.key) for column in self.columns]
-        return [value.isoformat() if isinstance(value, datetime) else value for value in values]
+        """The cursor's values of a model object (or a named row)."""
+        return _cursor_values(getattr(row, column.key) for column in self.columns)
+
+    def key_at(self, row: Sequence[Any], positions: Sequence[int]) -> list[Any]:
+        """The cursor's values of a positional row, this order's columns at `positions`."""
+        return _cursor_values(row[position] for position in positions)
 
     def parse(self, values: list[Any]) -> list[Any]:
         parsed = []

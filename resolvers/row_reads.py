@@ -16,8 +16,10 @@ from sqlalchemy import ColumnElement, Row, Select, Subquery, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from club.enums import OrganizationStatus
-from db.engine import ReadSessions
+from db.engine import ReadSessions, RequestReads
+from db.keys import one_of
 from db.models import Organization
+from db.prepared import NotPreparable
 
 Columns = Sequence[InstrumentedAttribute[Any]]
 
@@ -31,7 +33,7 @@ class RowsBy:
     def statement(self, selected: Sequence[Any], keys: Collection[Any]) -> Select[Any]:
         """`selected` (the model, for a loader; some of its columns, for a plan) of the rows
         whose `column` is one of `keys`."""
-        return select(*selected).where(self.column.in_(keys))
+        return select(*selected).where(one_of(self.column, keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +46,7 @@ class RowsGroupedBy:
     def statement(self, selected: Sequence[Any], keys: Collection[Any]) -> Select[Any]:
         """`selected` (the model or some of its columns) of the rows whose `column` is one of
         `keys`, in `order_by`'s order."""
-        return select(*selected).where(self.column.in_(keys)).order_by(*self.order_by)
+        return select(*selected).where(one_of(self.column, keys)).order_by(*self.order_by)
 
 
 def ranked_organizations(
@@ -59,7 +61,7 @@ def ranked_organizations(
         .over(partition_by=Organization.country_id, order_by=(Organization.name, Organization.id))
         .label("rank")
     )
-    inner = select(*selected, rank).where(Organization.country_id.in_(country_ids))
+    inner = select(*selected, rank).where(one_of(Organization.country_id, country_ids))
     if status is not None:
         inner = inner.where(Organization.status == status)
     return inner.subquery()
@@ -85,9 +87,8 @@ def counts_by(
     column: InstrumentedAttribute[Any], keys: Collection[Any], *where: ColumnElement[bool]
 ) -> Select[Any, int]:
     """How many rows (matching `where`) have each key in `column` (a key with none: no row)."""
-    return (
-        select(column, func.count().label("total")).where(column.in_(keys), *where).group_by(column)
-    )
+    total = func.count().label("total")
+    return select(column, total).where(one_of(column, keys), *where).group_by(column)
 
 
 MEMBERS = Organization.status == OrganizationStatus.MEMBER
@@ -95,8 +96,14 @@ MEMBERS = Organization.status == OrganizationStatus.MEMBER
 
 async def read_rows(
     session_factory: ReadSessions, statement: Select[Any] | Select[int, int]
-) -> Sequence[Row[Any]]:
-    """The rows of `statement`, on the request's read connection."""
+) -> Sequence[Sequence[Any]]:
+    """The rows of `statement` (positional), on the request's read connection: sent by the
+    driver itself (db/prepared.py) where the request has one, else through a session."""
+    if isinstance(session_factory, RequestReads):
+        try:
+            return await session_factory.rows(statement)
+        except NotPreparable:
+            pass
     async with session_factory() as session:
         rows: Sequence[Row[Any]] = (await session.execute(statement)).all()
         return rows

@@ -250,9 +250,10 @@ class StatementLog:
 @contextmanager
 def driver_statements_on(engine: AsyncEngine, record: Callable[[str], None]) -> Iterator[None]:
     """Calls `record` with each statement sent on `engine`'s pooled connections by the
-    driver itself, past SQLAlchemy (a request's token check: RequestReads.first_row): at
-    asyncpg's `Connection.fetchrow` or aiosqlite's `Connection.execute`, which SQLAlchemy
-    does not use (it runs prepared statements, and cursors)."""
+    driver itself, past SQLAlchemy (a request's token check and the compiled read path's
+    statements: RequestReads.first_row, RequestReads.rows): at asyncpg's
+    `Connection.fetchrow` and `Connection.fetch` or aiosqlite's `Connection.execute`, which
+    SQLAlchemy does not use (it runs prepared statements, and cursors)."""
     drivers: set[int] = set()
     unhook: list[Callable[[], None]] = []
 
@@ -268,11 +269,12 @@ def driver_statements_on(engine: AsyncEngine, record: Callable[[str], None]) -> 
         driver = dbapi_connection.driver_connection
         drivers.add(id(driver))
         kind = type(driver)
-        name = "fetchrow" if hasattr(kind, "fetchrow") else "execute"
+        names = ("fetchrow", "fetch") if hasattr(kind, "fetchrow") else ("execute",)
         if not unhook:
-            original = getattr(kind, name)
-            setattr(kind, name, counting(original))
-            unhook.append(lambda: setattr(kind, name, original))
+            for name in names:
+                original = getattr(kind, name)
+                setattr(kind, name, counting(original))
+                unhook.append(lambda name=name, original=original: setattr(kind, name, original))
 
     event.listen(engine.sync_engine, "checkout", checkout)
     try:

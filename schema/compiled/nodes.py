@@ -13,13 +13,13 @@ argument it refuses, a null in a non-null place, an answer over the budget), the
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graphql import FieldNode, GraphQLError, GraphQLField
 from graphql.execution.values import FragmentVariableValues, VariableValues, get_argument_values
-from sqlalchemy import Row, Select
+from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from club.access import Audience, Principal, can_see
@@ -37,7 +37,7 @@ from resolvers.row_reads import (
     counts_by,
     organizations_of_countries,
 )
-from schema.compiled.run import Run, Unanswerable
+from schema.compiled.run import Row, Rows, Run, Unanswerable
 
 Object = dict[str, Any]
 
@@ -49,11 +49,11 @@ class Field(Protocol):
     @property
     def key(self) -> str: ...
 
-    def value(self, row: Row[Any], principal: Principal) -> Any: ...
+    def value(self, row: Row, principal: Principal) -> Any: ...
 
 
 class Relation(Field, Protocol):
-    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+    async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         """Read the relation for all `rows` at once and put it in each row's object; return
         how many objects each row's object holds through it (see `Selection.objects`)."""
 
@@ -82,7 +82,7 @@ class Typename:
     key: str
     name: str
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         return self.name
 
 
@@ -92,7 +92,7 @@ class GlobalId:
     type_name: str
     index: int
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         return encode_id(self.type_name, row[self.index])
 
 
@@ -106,7 +106,7 @@ class Column:
     serialize: Callable[[Any], Any] | None
     nullable: bool
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         value = row[self.index]
         if value is None:
             if not self.nullable:
@@ -127,7 +127,7 @@ class Restricted:
     def key(self) -> str:
         return self.column.key
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         if not can_see(self.audience, principal, frozenset((row[self.owner],))):
             return None
         return self.column.value(row, principal)
@@ -143,7 +143,7 @@ class Selection:
     fields: tuple[Field, ...]
     relations: tuple[Relation, ...]
 
-    async def objects(self, run: Run, rows: Sequence[Row[Any]]) -> tuple[list[Object], list[int]]:
+    async def objects(self, run: Run, rows: Rows) -> tuple[list[Object], list[int]]:
         """One object per row, and how many objects each one is with all it holds: the
         reference executor counts every occurrence against the cost budget, and one row's
         object may occur in many places (an event's host, under each attendance)."""
@@ -160,7 +160,7 @@ class Selection:
         return self.columns.index(column)
 
 
-def _keys(rows: Sequence[Row[Any]], index: int) -> set[Any]:
+def _keys(rows: Rows, index: int) -> set[Any]:
     keys = {row[index] for row in rows}
     keys.discard(None)
     return keys
@@ -171,14 +171,14 @@ class Children:
     """A relation's rows, their objects and weights, and the position of the column that
     matches each to its parent's key."""
 
-    rows: Sequence[Row[Any]]
+    rows: Rows
     objects: list[Object]
     weights: list[int]
     key: int
 
 
 def _fill_lists(
-    key: str, rows: Sequence[Row[Any]], objects: list[Object], parent_key: int, children: Children
+    key: str, rows: Rows, objects: list[Object], parent_key: int, children: Children
 ) -> list[int]:
     """Each parent's list of the children whose key is the parent's."""
     groups: dict[Any, list[Object]] = defaultdict(list)
@@ -205,10 +205,10 @@ class Link:
     many: bool
     nullable: bool
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         return None
 
-    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+    async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         keys = _keys(rows, self.parent)
         child_rows = await run.rows(self.reads.statement(self.child.columns, keys)) if keys else ()
         children = Children(child_rows, *await self.child.objects(run, child_rows), self.child_key)
@@ -240,10 +240,10 @@ class OrganizationsOfCountry:
     child: Selection
     child_key: int
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         return None
 
-    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+    async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         given = self.arguments.values(run.variables)
         settings = run.context.settings
         first = given.get("first")
@@ -265,13 +265,13 @@ class MemberCount:
     key: str
     parent: int
 
-    def value(self, row: Row[Any], principal: Principal) -> Any:
+    def value(self, row: Row, principal: Principal) -> Any:
         return None
 
-    async def fill(self, run: Run, rows: Sequence[Row[Any]], objects: list[Object]) -> list[int]:
+    async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         keys = _keys(rows, self.parent)
         statement = counts_by(models.Organization.country_id, keys, MEMBERS)
-        counts = {row[0]: row.total for row in await run.rows(statement)} if keys else {}
+        counts = {row[0]: row[1] for row in await run.rows(statement)} if keys else {}
         for row, parent in zip(rows, objects, strict=True):
             parent[self.key] = counts.get(row[self.parent], 0)
         return [0] * len(rows)
@@ -430,10 +430,11 @@ class Directory:
         matching, statement, first, after = self._statements(run)
         rows = await run.rows(statement)
         shown = rows[:first]
+        positions = [self.node.index(column) for column in BY_NAME.columns]
         run.produced(1)
         nodes, weights = await self.node.objects(run, shown)
         page = Page(
-            cursors=[encode_cursor(BY_NAME.name, BY_NAME.key_of(row)) for row in shown],
+            cursors=[encode_cursor(BY_NAME.name, BY_NAME.key_at(row, positions)) for row in shown],
             nodes=nodes,
             node_weight=sum(weights),
             has_next_page=len(rows) > first,

@@ -6,10 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import VariableValues
-from sqlalchemy import Row, Select
+from sqlalchemy import Select
 
 from resolvers.context import Context
 from resolvers.row_reads import read_rows
+
+# A row as the driver returns it (asyncpg's Record, SQLite's tuple), values processed as
+# SQLAlchemy would (db/prepared.py): read by position.
+Row = Sequence[Any]
+Rows = Sequence[Row]
 
 
 class Unanswerable(Exception):
@@ -26,7 +31,7 @@ class Run:
     budget: int
     objects: int = 0
 
-    async def rows(self, statement: Select[Any] | Select[int, int]) -> Sequence[Row[Any]]:
+    async def rows(self, statement: Select[Any] | Select[int, int]) -> Rows:
         return await read_rows(self.context.session_factory, statement)
 
     def produced(self, objects: int) -> None:
