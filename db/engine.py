@@ -2,7 +2,7 @@
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -22,7 +22,8 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from club.settings import ASYNC_DRIVERS
-from db.prepared import AnySelect, PreparedShapes
+from db.keys import KEYS
+from db.prepared import AnySelect, Batched, PreparedShapes
 
 SessionFactory = async_sessionmaker[AsyncSession]
 # Where reads get a session: a factory of short sessions, or one request's shared session
@@ -176,6 +177,12 @@ class RequestReads:
         `NotPreparable` (before sending anything) for a statement whose text depends on its
         values."""
         prepared, parameters = self._shapes.get(statement)
+        return prepared.rows(await self._on_driver(_all_rows, prepared.sql, parameters))
+
+    async def batch(self, batched: Batched, keys: Collection[Any]) -> Sequence[Sequence[Any]]:
+        """The rows of a `Batched` statement for `keys`, sent by the driver itself."""
+        prepared = batched.prepared(self._engine.dialect)
+        parameters = prepared.bind({KEYS: keys})
         return prepared.rows(await self._on_driver(_all_rows, prepared.sql, parameters))
 
     async def _on_driver(

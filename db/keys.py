@@ -27,6 +27,9 @@ from sqlalchemy.sql.operators import OperatorType
 from sqlalchemy.sql.type_api import TypeEngine
 from sqlalchemy.sql.visitors import InternalTraversal
 
+# The name of the parameter `keys_parameter` binds.
+KEYS = "keys"
+
 
 class KeyList(TypeDecorator[list[Any]]):
     """A list of keys bound as one parameter: an array of `element` on PostgreSQL, the JSON
@@ -75,6 +78,13 @@ def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], keys: Collectio
     """`column IN keys`, with `keys` bound as one parameter."""
     element = column.__clause_element__() if isinstance(column, QueryableAttribute) else column
     return OneOf(element, bindparam(None, list(keys), type_=KeyList(element.type)))
+
+
+def keys_parameter(column: ColumnElement[Any] | QueryableAttribute[Any]) -> OneOf:
+    """`column IN :keys`, the keys given at each execution: a statement built and compiled
+    once, then run for every batch (db/prepared.py `Batched`)."""
+    element = column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+    return OneOf(element, bindparam(KEYS, type_=KeyList(element.type)))
 
 
 @compiles(OneOf)

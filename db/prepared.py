@@ -11,7 +11,7 @@ result processor; each execution only binds the values and sends the text
 `Result` would hold (enums as members, timestamps in UTC): the same processors run.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,15 @@ class Prepared:
             for name, process in self.parameters
         )
 
+    def bind(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters for one execution of a statement built with named
+        parameters (`Batched`): `given` by name, the others as the statement holds them."""
+        values: _CoreSingleExecuteParams = self.compiled.construct_params(given, escape_names=False)
+        return tuple(
+            values[name] if process is None else process(values[name])
+            for name, process in self.parameters
+        )
+
     def rows(self, fetched: Sequence[Row]) -> Sequence[Row]:
         """The driver's rows, with each processed column's value as SQLAlchemy returns it."""
         if not self.processed:
@@ -68,7 +77,8 @@ class Prepared:
 
 def prepare(statement: AnySelect, dialect: Dialect, cache_key: Any) -> Prepared:
     """`statement` compiled for `dialect`, remembering `cache_key` (its `bindparams` are what
-    later statements of the same shape bind in their place)."""
+    later statements of the same shape bind in their place; None for a statement run with
+    named parameters only)."""
     compiled = statement.compile(dialect=dialect, cache_key=cache_key)
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise NotPreparable("a parameter rendered at execution")
@@ -84,6 +94,24 @@ def prepare(statement: AnySelect, dialect: Dialect, cache_key: Any) -> Prepared:
         if (process := column.type._cached_result_processor(dialect, None)) is not None
     )
     return Prepared(compiled, str(compiled), parameters, processed)
+
+
+class Batched:
+    """A statement read for batch after batch of keys (a plan's relation level): built once,
+    with its keys as the parameter `keys` (db/keys.py `keys_parameter`), and compiled once
+    per dialect, so that a batch costs neither building nor cache-keying a statement."""
+
+    __slots__ = ("_prepared", "statement")
+
+    def __init__(self, statement: AnySelect) -> None:
+        self.statement = statement
+        self._prepared: dict[str, Prepared] = {}
+
+    def prepared(self, dialect: Dialect) -> Prepared:
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            prepared = self._prepared[dialect.name] = prepare(self.statement, dialect, None)
+        return prepared
 
 
 class PreparedShapes:

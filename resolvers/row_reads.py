@@ -17,9 +17,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from club.enums import OrganizationStatus
 from db.engine import ReadSessions, RequestReads
-from db.keys import one_of
+from db.keys import KEYS, keys_parameter, one_of
 from db.models import Organization
-from db.prepared import NotPreparable
+from db.prepared import Batched, NotPreparable
 
 Columns = Sequence[InstrumentedAttribute[Any]]
 
@@ -35,6 +35,10 @@ class RowsBy:
         whose `column` is one of `keys`."""
         return select(*selected).where(one_of(self.column, keys))
 
+    def batched(self, selected: Sequence[Any]) -> Batched:
+        """The same statement with its keys bound at each execution (`read_batch`)."""
+        return Batched(select(*selected).where(keys_parameter(self.column)))
+
 
 @dataclass(frozen=True, slots=True)
 class RowsGroupedBy:
@@ -47,6 +51,11 @@ class RowsGroupedBy:
         """`selected` (the model or some of its columns) of the rows whose `column` is one of
         `keys`, in `order_by`'s order."""
         return select(*selected).where(one_of(self.column, keys)).order_by(*self.order_by)
+
+    def batched(self, selected: Sequence[Any]) -> Batched:
+        """The same statement with its keys bound at each execution (`read_batch`)."""
+        statement = select(*selected).where(keys_parameter(self.column))
+        return Batched(statement.order_by(*self.order_by))
 
 
 def ranked_organizations(
@@ -107,6 +116,17 @@ async def read_rows(
     async with session_factory() as session:
         rows: Sequence[Row[Any]] = (await session.execute(statement)).all()
         return rows
+
+
+async def read_batch(
+    session_factory: ReadSessions, batched: Batched, keys: Collection[Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of `batched` for `keys` (positional), on the request's read connection."""
+    if isinstance(session_factory, RequestReads):
+        return await session_factory.batch(batched, keys)
+    async with session_factory() as session:
+        result = await session.execute(batched.statement, {KEYS: list(keys)})
+        return result.all()
 
 
 def rows_by_key(rows: Sequence[Row[Any]], index: int) -> dict[Hashable, Row[Any]]:

@@ -8,6 +8,7 @@ keeps its keys under a prefix of its own.
 """
 
 import asyncio
+import functools
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -274,7 +275,7 @@ def driver_statements_on(engine: AsyncEngine, record: Callable[[str], None]) -> 
             for name in names:
                 original = getattr(kind, name)
                 setattr(kind, name, counting(original))
-                unhook.append(lambda name=name, original=original: setattr(kind, name, original))
+                unhook.append(functools.partial(setattr, kind, name, original))
 
     event.listen(engine.sync_engine, "checkout", checkout)
     try:

@@ -27,16 +27,11 @@ from club.cursors import encode_cursor
 from club.errors import RequestError
 from club.ids import encode_id, parse_id
 from db import models
+from db.prepared import Batched
 from resolvers.countries import by_name
 from resolvers.organizations import BY_NAME, directory
 from resolvers.pagination import count_of, page_of, page_size
-from resolvers.row_reads import (
-    MEMBERS,
-    RowsBy,
-    RowsGroupedBy,
-    counts_by,
-    organizations_of_countries,
-)
+from resolvers.row_reads import MEMBERS, counts_by, organizations_of_countries
 from schema.compiled.run import Row, Rows, Run, Unanswerable
 
 Object = dict[str, Any]
@@ -198,7 +193,8 @@ class Link:
     """A `relation(...)` field: its loader's statement (`reads`) for all parents at once."""
 
     key: str
-    reads: RowsBy | RowsGroupedBy
+    # Its loader's statement for the child's columns, the parents' keys bound at each run.
+    reads: Batched
     parent: int
     child: Selection
     child_key: int
@@ -210,7 +206,7 @@ class Link:
 
     async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         keys = _keys(rows, self.parent)
-        child_rows = await run.rows(self.reads.statement(self.child.columns, keys)) if keys else ()
+        child_rows = await run.batch(self.reads, keys) if keys else ()
         children = Children(child_rows, *await self.child.objects(run, child_rows), self.child_key)
         if self.many:
             return _fill_lists(self.key, rows, objects, self.parent, children)
@@ -452,6 +448,8 @@ class Entities:
     key: str
     arguments: Arguments
     selections: dict[str, Selection]
+    # Each type's rows by primary key (a selection's first column), for the ids at each run.
+    reads: dict[str, Batched]
 
     def _wanted(self, run: Run) -> list[tuple[str, int]]:
         wanted = []
@@ -474,8 +472,7 @@ class Entities:
             keys = {pk for name, pk in wanted if name == type_name}
             if not keys:
                 continue
-            # A selection's first column is its primary key (planner.py).
-            rows = await run.rows(RowsBy(selection.columns[0]).statement(selection.columns, keys))
+            rows = await run.batch(self.reads[type_name], keys)
             objects, weights = await selection.objects(run, rows)
             for row, entity, weight in zip(rows, objects, weights, strict=True):
                 found[(type_name, row[0])] = (entity, weight)

@@ -280,7 +280,7 @@ class Planner:
         child = self.selection(self._object_type(definition.type), details, reads.column)
         return Link(
             key,
-            reads,
+            reads.batched(child.columns),
             columns.index(parent),
             child,
             child.columns.index(reads.column),
@@ -296,7 +296,12 @@ class Planner:
             for member in union.types
             if member.name in ENTITIES_BY_ID
         }
-        return Entities(key, self._arguments(definition, details), selections)
+        # A selection's first column is its primary key (`selection`).
+        reads = {
+            name: RowsBy(selection.columns[0]).batched(selection.columns)
+            for name, selection in selections.items()
+        }
+        return Entities(key, self._arguments(definition, details), selections, reads)
 
     def _arguments(self, definition: GraphQLField, details: FieldDetailsList) -> Arguments:
         return Arguments(definition, details[0].node, details[0].fragment_variable_values)

@@ -1,15 +1,16 @@
 """One run of a compiled plan: the request's context, its variables, the statements it sends
 and the objects it has produced so far."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import VariableValues
 from sqlalchemy import Select
 
+from db.prepared import Batched
 from resolvers.context import Context
-from resolvers.row_reads import read_rows
+from resolvers.row_reads import read_batch, read_rows
 
 # A row as the driver returns it (asyncpg's Record, SQLite's tuple), values processed as
 # SQLAlchemy would (db/prepared.py): read by position.
@@ -33,6 +34,9 @@ class Run:
 
     async def rows(self, statement: Select[Any] | Select[int, int]) -> Rows:
         return await read_rows(self.context.session_factory, statement)
+
+    async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
+        return await read_batch(self.context.session_factory, batched, keys)
 
     def produced(self, objects: int) -> None:
         """Counts objects as the reference executor does (schema/production.py): each object

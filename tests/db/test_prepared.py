@@ -13,7 +13,7 @@ from db.engine import RequestReads, reads_without_transaction
 from db.keys import one_of
 from db.models import Country, Organization
 from db.prepared import NotPreparable, PreparedShapes
-from resolvers.row_reads import read_rows
+from resolvers.row_reads import RowsGroupedBy, read_batch, read_rows
 from tests.conftest import checked_out, wire_on
 from tests.factories import add, country_ids, organization
 
@@ -126,3 +126,37 @@ async def test_a_read_on_a_connection_killed_in_the_pool_runs_once_more_on_a_new
     assert wire.connections == 1
     await reads.release(finished=True)
     assert checked_out(engine) == 0
+
+
+async def test_a_batched_statement_reads_each_batch_on_both_paths(
+    engine: AsyncEngine, session_factory: Any, organizations: list[int]
+) -> None:
+    """A plan's relation level: built and compiled once, run for batch after batch, by the
+    driver on a request's connection and through a session elsewhere."""
+    batched = RowsGroupedBy(Organization.country_id, (Organization.name, Organization.id)).batched(
+        (*COLUMNS, Organization.country_id)
+    )
+    reads = RequestReads(reads_without_transaction(engine))
+    async with session_factory() as session:
+        countries = sorted(
+            set(
+                await session.scalars(
+                    select(Organization.country_id).where(Organization.id.in_(organizations))
+                )
+            )
+        )
+    for keys in ([countries[0]], countries, [], [999_999]):
+        async with session_factory() as session:
+            expected = (
+                await session.execute(
+                    select(*COLUMNS, Organization.country_id)
+                    .where(Organization.country_id.in_(keys))
+                    .order_by(Organization.name, Organization.id)
+                )
+            ).all()
+        by_driver = await read_batch(reads, batched, keys)
+        by_session = await read_batch(session_factory, batched, keys)
+        assert [tuple(row) for row in by_driver] == [tuple(row) for row in expected]
+        assert [tuple(row) for row in by_session] == [tuple(row) for row in expected]
+    assert list(batched._prepared) == [engine.dialect.name]  # compiled once
+    await reads.release(finished=True)
