@@ -3,6 +3,11 @@ plan when the planner covers it, and otherwise — or when the plan finds the re
 cannot answer exactly (`Unanswerable`), or fails (any other exception: logged with its
 traceback, never shown) — runs graphql-core's executor as before (the "reference executor").
 
+A query whose answer would pass the caller's cost budget, counted on the rows the plan read,
+is refused (COST_LIMIT_EXCEEDED, as the estimate refuses one, with no data) before it is
+answered; the reference executor would instead stop it mid-answer (RESULT_TOO_LARGE, with
+partial data).
+
 It runs where graphql-core's executor would, after parsing, validation, the operation limits
 and the cost estimate (schema/limits.py) and inside the server's timeout, response cache and
 metrics extension, so those behave the same on both paths. Plans are cached per operation
@@ -17,13 +22,22 @@ from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any, ClassVar
 
-from graphql import DirectiveNode, OperationDefinitionNode, OperationType, Visitor, visit
+from graphql import (
+    DirectiveNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    visit,
+)
 from graphql import VariableNode as GraphQLVariableNode
 
-from resolvers.context import as_context
+from club.access import callers
+from resolvers.context import Context, as_context
 from schema.compiled.nodes import Plan
 from schema.compiled.planner import NotPlannable, Planner
-from schema.compiled.run import Run, Unanswerable
+from schema.compiled.run import OverBudget, Run, Unanswerable
+from schema.limits import limit_error
 from schema.production import BudgetedExecutor
 
 logger = logging.getLogger("clubjustice.compiled_reads")
@@ -106,6 +120,23 @@ class PlanCache:
         return entry
 
 
+def over_budget(over: OverBudget, context: Context) -> GraphQLError:
+    """The refusal of a query whose answer would pass the caller's cost budget, counted on the
+    rows read: the estimate's code (schema/limits.py), since nothing was answered, and
+    `measured` the objects counted (a lower bound unless `exact`)."""
+    role = context.principal.role
+    budget = context.settings.cost_budget(role)
+    counted = f"{over.objects}" if over.exact else f"at least {over.objects}"
+    return limit_error(
+        "COST_LIMIT_EXCEEDED",
+        f"The answer would hold {counted} objects, counted on the rows it read before "
+        f"answering; the budget of {callers(role)} is {budget}. Ask for smaller pages "
+        "(`first`) or fewer nested lists.",
+        limit=budget,
+        measured=over.objects,
+    )
+
+
 class CompiledReads(BudgetedExecutor):
     """A base of the schema's executor (schema/root.py): a query from its compiled plan where
     one covers it, anything else (and any query the plan cannot answer exactly) by
@@ -137,6 +168,10 @@ class CompiledReads(BudgetedExecutor):
         run = Run(context, self.variable_values, self.production.budget)
         try:
             data = await plan.answer(run)
+        except OverBudget as over:
+            self._answered_by("compiled")
+            self.collected_errors.add(over_budget(over, context), None)
+            return self.build_response(None)
         except Unanswerable:
             return await self._by_reference(serially)
         except Exception:

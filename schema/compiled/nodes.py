@@ -8,8 +8,10 @@ the rows of their level, keyed by the parents' ids, and fill their place in each
 The root fields (`Directory`, `Countries`, `Entities`) read the first level.
 
 Nothing here raises a GraphQL error: where the reference executor would answer with one (an
-argument it refuses, a null in a non-null place, an answer over the budget), the step raises
-`Unanswerable` and the reference executor answers the request.
+argument it refuses, a null in a non-null place), the step raises `Unanswerable` and the
+reference executor answers the request. An answer over the cost budget is refused instead
+(`OverBudget`, run.py): each level counts its rows before building its objects, and the plan
+checks the exact count once every root field is read.
 """
 
 from collections import defaultdict
@@ -142,6 +144,7 @@ class Selection:
         """One object per row, and how many objects each one is with all it holds: the
         reference executor counts every occurrence against the cost budget, and one row's
         object may occur in many places (an event's host, under each attendance)."""
+        run.read(len(rows))
         principal = run.context.principal
         fields = self.fields
         objects = [{field.key: field.value(row, principal) for field in fields} for row in rows]
@@ -488,4 +491,8 @@ class Plan:
     fields: tuple[RootField, ...]
 
     async def answer(self, run: Run) -> Object:
-        return {field.key: await field.answer(run) for field in self.fields}
+        """The data, once every root field is read and the whole answer is within the budget
+        (`OverBudget` otherwise)."""
+        data = {field.key: await field.answer(run) for field in self.fields}
+        run.check_budget()
+        return data

@@ -20,9 +20,20 @@ Rows = Sequence[Row]
 
 class Unanswerable(Exception):
     """This request is one the plan cannot answer exactly as the reference executor would (an
-    argument it refuses, a null where the schema says non-null, an answer over the cost
-    budget, a representation it does not read): the reference executor answers it instead.
+    argument it refuses, a null where the schema says non-null, a representation it does not
+    read): the reference executor answers it instead.
     Reads change nothing, so running them again there is safe."""
+
+
+class OverBudget(Exception):
+    """The answer would hold more objects than the caller's cost budget: the compiled path
+    refuses it with COST_LIMIT_EXCEEDED before answering (executor.py). `objects` is exact
+    when every level was read (`exact`), else a lower bound: the rows read so far."""
+
+    def __init__(self, objects: int, *, exact: bool) -> None:
+        super().__init__(f"{objects} objects")
+        self.objects = objects
+        self.exact = exact
 
 
 @dataclass(slots=True)
@@ -30,7 +41,10 @@ class Run:
     context: Context
     variables: VariableValues
     budget: int
+    # The answer's objects as the reference executor counts them (schema/production.py).
     objects: int = 0
+    # The rows read so far, each at least one object of the answer.
+    rows_read: int = 0
 
     async def rows(self, statement: Select[Any] | Select[int, int]) -> Rows:
         return await read_rows(self.context.session_factory, statement)
@@ -38,10 +52,19 @@ class Run:
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
         return await read_batch(self.context.session_factory, batched, keys)
 
+    def read(self, rows: int) -> None:
+        """Counts a level's rows, before its objects are built: once the rows read pass the
+        budget, so does the answer, and nothing more is read or built."""
+        self.rows_read += rows
+        if self.rows_read > self.budget:
+            raise OverBudget(self.rows_read, exact=False)
+
     def produced(self, objects: int) -> None:
         """Counts objects as the reference executor does (schema/production.py): each object
-        value of the response, list items included. Over the budget, the reference executor
-        answers, with its RESULT_TOO_LARGE error where it stops."""
+        value of the response, list items included, one row's object under each of its
+        places. Checked once every root field has been read (`check_budget`)."""
         self.objects += objects
+
+    def check_budget(self) -> None:
         if self.objects > self.budget:
-            raise Unanswerable("over the cost budget")
+            raise OverBudget(self.objects, exact=True)

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 from strawberry.federation import Schema
 
 from bench.scenarios import OURS
-from club.access import ANONYMOUS, Principal
+from club.access import ANONYMOUS, Principal, callers
 from club.enums import AttendanceRole, Role
 from club.metrics import Metrics
 from club.settings import Settings
@@ -250,7 +250,9 @@ class Answers:
         **settings: Any,
     ) -> tuple[dict[str, Any], str]:
         """The compiled path's answer, which path gave it, after checking that the reference
-        executor's is the same."""
+        executor's is the same — or, for an answer over the caller's budget, that the
+        compiled path refused it exactly as `over_budget` says where the reference executor
+        stopped it mid-answer."""
         compiled, path = await self.answer(
             query, variables, principal, compiled=True, list_sizes=list_sizes, **settings
         )
@@ -258,9 +260,74 @@ class Answers:
             query, variables, principal, compiled=False, list_sizes=list_sizes, **settings
         )
         assert reference_path == "reference"
+        if path == "compiled" and "errors" in compiled:
+            await self.refused_over_budget(
+                compiled, reference, query, variables, principal, list_sizes, settings
+            )
+            return compiled, path
         # As the client reads them: the JSON text, so that key order and 1/True/1.0 count.
         assert orjson.dumps(compiled) == orjson.dumps(reference), (compiled, reference)
         return compiled, path
+
+    async def refused_over_budget(
+        self,
+        compiled: dict[str, Any],
+        reference: dict[str, Any],
+        query: str,
+        variables: dict[str, Any],
+        principal: Principal,
+        list_sizes: ListSizeObserver | None,
+        settings: dict[str, Any],
+    ) -> None:
+        """The one answer the paths give differently: over the budget on the objects actually
+        read, the reference executor's RESULT_TOO_LARGE and the compiled path's refusal, no
+        data, `measured` between the budget and the whole answer's objects (exact when the
+        whole answer was read)."""
+        assert {error["extensions"]["code"] for error in reference["errors"]} == {
+            "RESULT_TOO_LARGE"
+        }, reference
+        unlimited_budget = {f"cost_budget_{role.value.lower()}": 10**9 for role in Role}
+        whole, _ = await self.answer(
+            query,
+            variables,
+            principal,
+            compiled=False,
+            list_sizes=list_sizes,
+            **{**settings, **unlimited_budget},
+        )
+        [error] = compiled["errors"]
+        budget = self.settings.model_copy(update=settings).cost_budget(principal.role)
+        measured = error["extensions"]["measured"]
+        assert budget < measured <= objects_in(whole["data"])
+        # "at least" when it stopped early; the rows read may then be the whole answer already.
+        exact = not error["message"].startswith("The answer would hold at least")
+        if exact:
+            assert measured == objects_in(whole["data"])
+        counted = f"{measured}" if exact else f"at least {measured}"
+        assert compiled == {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"The answer would hold {counted} objects, counted on the rows "
+                    f"it read before answering; the budget of {callers(principal.role)} is "
+                    f"{budget}. Ask for smaller pages (`first`) or fewer nested lists.",
+                    "extensions": {
+                        "code": "COST_LIMIT_EXCEEDED",
+                        "limit": budget,
+                        "measured": measured,
+                    },
+                }
+            ],
+        }
+
+
+def _answered_with_error(response: dict[str, Any]) -> bool:
+    """An answer with an error other than the compiled path's refusal over the budget (the
+    estimate's refusal, before execution, is one)."""
+    return any(
+        not error["message"].startswith("The answer would hold")
+        for error in response.get("errors", ())
+    )
 
 
 @pytest.fixture
@@ -281,9 +348,9 @@ async def test_the_compiled_path_answers_as_the_reference_executor(
     paths = {}
     for who, principal in principals(club).items():
         response, paths[who] = await answers.both(EDGE_CASES[case], variables, principal)
-        # An answer with an error is the reference executor's (a refused argument, or over
-        # a role's budget).
-        expected = "reference" if "errors" in response else "compiled"
+        # An answer with an error is the reference executor's (a refused argument), but for
+        # a refusal over a role's budget.
+        expected = "reference" if _answered_with_error(response) else "compiled"
         assert paths[who] == expected, (case, who, response.get("errors"))
     # Each case is compared where it matters: on the compiled path's answer, for the roles
     # whose budget allows it (all but the refused arguments, which no plan answers).
@@ -407,8 +474,9 @@ async def test_the_budget_counts_the_same_objects_on_both_paths(
 ) -> None:
     """An estimate kept low (a snapshot saying every list is empty) and a list grown past it
     (300 organizations sponsored by one): an answer of exactly the budget is the compiled
-    path's, and one object over it the reference executor's RESULT_TOO_LARGE. Both count
-    the same objects, an organization under each of its places included."""
+    path's, and one object over it refused by it with COST_LIMIT_EXCEEDED, the objects it
+    counted those the reference executor counts (an organization under each of its places
+    included) — where the reference executor stops it mid-answer with RESULT_TOO_LARGE."""
     observer = ListSizeObserver(session_factory, observations_of(graphql_core_schema(schema)))
     snapshot = await observer.refresh()
     assert snapshot is not None
@@ -425,19 +493,30 @@ async def test_the_budget_counts_the_same_objects_on_both_paths(
     at, path = await answers.both(query, variables, partner, observer, cost_budget_partner=objects)
     assert path == "compiled"
     assert orjson.dumps(at) == orjson.dumps(full)
-    # Over it, the compiled path hands the operation to the reference executor. (Not compared
-    # with a second run of the reference: where its stop falls, under `sponsored` or under
-    # `hostedEvents`, depends on which of its concurrent loaders finishes first.)
-    over, path = await answers.answer(
-        query,
-        variables,
-        partner,
-        compiled=True,
-        list_sizes=observer,
-        cost_budget_partner=objects - 1,
+    # One over it: the compiled path refuses it, the whole answer counted (the reference
+    # executor would stop it mid-answer with RESULT_TOO_LARGE: `both` checks both).
+    over, path = await answers.both(
+        query, variables, partner, observer, cost_budget_partner=objects - 1
     )
-    assert path == "reference"
-    assert [error["extensions"]["code"] for error in over["errors"]] == ["RESULT_TOO_LARGE"]
+    assert path == "compiled"
+    [error] = over["errors"]
+    assert (over["data"], error["extensions"]) == (
+        None,
+        {"code": "COST_LIMIT_EXCEEDED", "limit": objects - 1, "measured": objects},
+    )
+    # Far below it (at the estimate, which lets the operation run), the refusal comes as
+    # the rows read pass the budget, before the rest is read or built: a lower bound.
+    refused, _ = await answers.answer(
+        query, variables, partner, compiled=True, list_sizes=observer, cost_budget_partner=1
+    )
+    estimate = refused["errors"][0]["extensions"]["measured"]
+    assert estimate < objects
+    low, path = await answers.both(
+        query, variables, partner, observer, cost_budget_partner=estimate
+    )
+    assert path == "compiled"
+    assert estimate < low["errors"][0]["extensions"]["measured"] < objects
+    assert low["errors"][0]["message"].startswith("The answer would hold at least")
 
 
 PAGE = """
@@ -542,9 +621,11 @@ async def test_generated_operations_answer_alike_on_both_paths(
         assert not validate(real, parse(operation)), operation
         for principal in principals(club).values():
             response, path = await answers.both(operation, {}, principal)
-            # Every answer without an error is the compiled path's: the reference executor
-            # answers only where the answer has one (here: over a role's cost budget).
-            assert path == ("reference" if "errors" in response else "compiled"), operation
+            # Every answer is the compiled path's, but for one with an error (none here) that
+            # is not a refusal over a role's cost budget.
+            assert path == ("reference" if _answered_with_error(response) else "compiled"), (
+                operation
+            )
             compiled += path == "compiled"
     # Not a vacuous comparison: 859 of the 1050 answers (150 operations, 7 roles) with the
     # fixed seed are the compiled path's.

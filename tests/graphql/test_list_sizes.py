@@ -445,16 +445,23 @@ async def test_an_estimate_kept_low_is_caught_by_the_count(
     schema: Schema, session_factory: SessionFactory, run_observed: Any
 ) -> None:
     """A snapshot that says every list is empty (stale, or forced): the estimate lets a
-    bomb through; what it produces is stopped at the budget."""
+    bomb through; what it produces is stopped at the budget by the executor, or refused by
+    the compiled read path as soon as the rows it read pass the budget (the 249 countries,
+    before their organizations are read)."""
     await small_club(session_factory)
     observer = observer_for(schema, session_factory)
     snapshot = await observer.refresh()
     assert snapshot is not None
     observer.current = type(snapshot)(dict.fromkeys(snapshot.sizes, 0), snapshot.observed_at)
     query = "{ countries { organizations { name } } }"  # 249 countries, estimated at 5
-    response = await run_observed(query, observer, **SMALL_BUDGET)
+    response = await run_observed(query, observer, compiled_reads=False, **SMALL_BUDGET)
     assert response["data"] is None
     assert [error["extensions"]["code"] for error in response["errors"]] == ["RESULT_TOO_LARGE"]
+    refused = await run_observed(query, observer, **SMALL_BUDGET)
+    assert refused["data"] is None
+    assert [error["extensions"] for error in refused["errors"]] == [
+        {"code": "COST_LIMIT_EXCEEDED", "limit": 100, "measured": 249}
+    ]
 
 
 async def test_every_field_the_stop_nulls_has_an_error_at_its_path(
