@@ -154,9 +154,6 @@ class Selection:
             weights = [weight + more for weight, more in zip(weights, held, strict=True)]
         return objects, weights
 
-    def index(self, column: InstrumentedAttribute[Any]) -> int:
-        return self.columns.index(column)
-
 
 def _keys(rows: Rows, index: int) -> set[Any]:
     keys = {row[index] for row in rows}
@@ -411,6 +408,8 @@ class Directory:
     node: Selection
     fields: tuple[ConnectionField, ...]
     counts_total: bool
+    # Where the node's row holds the cursor's columns (BY_NAME's).
+    cursor: tuple[int, ...]
 
     def _statements(self, run: Run) -> tuple[Select[Any], Select[Any], int, bool]:
         given = self.arguments.values(run.variables)
@@ -429,11 +428,11 @@ class Directory:
         matching, statement, first, after = self._statements(run)
         rows = await run.rows(statement)
         shown = rows[:first]
-        positions = [self.node.index(column) for column in BY_NAME.columns]
         run.produced(1)
         nodes, weights = await self.node.objects(run, shown)
+        order, at = BY_NAME, self.cursor
         page = Page(
-            cursors=[encode_cursor(BY_NAME.name, BY_NAME.key_at(row, positions)) for row in shown],
+            cursors=[encode_cursor(order.name, order.key_at(row, at)) for row in shown],
             nodes=nodes,
             node_weight=sum(weights),
             has_next_page=len(rows) > first,

@@ -50,6 +50,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from club.access import Audience
 from db import models
 from resolvers.loaders import ListLoader, Loaders, RowLoader
+from resolvers.organizations import BY_NAME
 from resolvers.row_reads import RowsBy, RowsGroupedBy
 from schema.compiled.nodes import (
     Arguments,
@@ -336,8 +337,9 @@ class Planner:
         for column in (*node.columns, models.Organization.name):
             columns.index(column)
         node = Selection(node.type_name, tuple(columns.columns), node.fields, node.relations)
+        cursor = tuple(columns.index(column) for column in BY_NAME.columns)
         return Directory(
-            key, self._arguments(definition, details), node, tuple(fields), counts_total
+            key, self._arguments(definition, details), node, tuple(fields), counts_total, cursor
         )
 
     def _page_info(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> PageInfo:
