@@ -119,12 +119,20 @@ OUR_SETTINGS = {
 
 
 def ours(
-    name: str, database_url: str, cache: bool, logs: Path, cpu: str, source: Path = ROOT
+    name: str,
+    database_url: str,
+    cache: bool,
+    logs: Path,
+    cpu: str,
+    source: Path = ROOT,
+    settings: dict[str, str] | None = None,
 ) -> Server:
     """`clubjustice serve` from the source tree `source` (another revision's worktree for a
-    baseline: its packages come first on PYTHONPATH, with this venv's dependencies)."""
+    baseline: its packages come first on PYTHONPATH, with this venv's dependencies), with
+    `settings` beside the benchmark's."""
     env = {
         **OUR_SETTINGS,
+        **(settings or {}),
         "CLUBJUSTICE_DATABASE_URL": database_url,
         "CLUBJUSTICE_RESPONSE_CACHE_SIZE": "1000" if cache else "0",
         "PYTHONPATH": str(source),

@@ -15,7 +15,8 @@
 4. Writes bench/results/bench-DATE.json (every run, the medians, the machine), the
    Markdown tables next to it, and the chart docs/benchmarks.png.
 
-Servers: ours (uncached, and with its response cache), optionally the same at another git
+Servers: ours (uncached, and with its response cache), ours uncached with the compiled read
+path off (the reference executor, CLUBJUSTICE_COMPILED_READS=false), optionally ours at another git
 revision (--baseline-rev, served from a `git worktree` with this venv), the strong floor
 (bench/strong_floor.py) with and without the token lookup, and PostGraphile 5
 (bench/postgraphile/, PostgreSQL only).
@@ -69,6 +70,9 @@ class Variant:
         return self.server.url(self.path.format(scenario=scenario.lower()))
 
 
+REFERENCE = "ours, reference executor"
+
+
 def start_servers(
     database: str, url: str, logs: Path, baseline: tuple[str, Path] | None, peer: bool
 ) -> list[Variant]:
@@ -92,6 +96,19 @@ def start_servers(
                 "/graphql",
             ),
         ]
+        # The reference executor (graphql-core's, every field resolved), uncached: what the
+        # compiled read path answers instead, in the same run.
+        reference = start(
+            servers.ours,
+            f"{database}-reference",
+            url,
+            False,
+            logs,
+            SERVER_CPU,
+            servers.ROOT,
+            {"CLUBJUSTICE_COMPILED_READS": "false"},
+        )
+        variants.append(Variant(REFERENCE, reference, "/graphql"))
         if baseline is not None:
             rev, source = baseline
             for cache in (False, True):

@@ -140,7 +140,7 @@ class RequestReads:
 
     def __init__(self, engine: AsyncEngine, shapes: PreparedShapes | None = None) -> None:
         self._engine = engine
-        self._shapes = shapes or PreparedShapes(engine.dialect)
+        self._shapes = PreparedShapes(engine.dialect) if shapes is None else shapes
         self._pooled: PoolProxiedConnection | None = None
         self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None

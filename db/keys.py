@@ -44,12 +44,19 @@ class KeyList(TypeDecorator[list[Any]]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(self.element))
+            # Without a length: a cast to VARCHAR(2)[] would truncate a longer key ("MDX"
+            # would find "MD") where an IN list finds nothing.
+            element = String() if isinstance(self.element, String) else self.element
+            return dialect.type_descriptor(ARRAY(element))
         return dialect.type_descriptor(String())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         keys = list(value)
-        return keys if dialect.name == "postgresql" else orjson.dumps(keys).decode()
+        if dialect.name == "postgresql":
+            return keys  # the array's own bind processing runs the element's
+        # As each key is stored (an enum's value, a timestamp's text), then JSON.
+        process = self.element.dialect_impl(dialect).bind_processor(dialect)
+        return orjson.dumps(keys if process is None else [process(key) for key in keys]).decode()
 
 
 class OneOf(ColumnElement[bool]):
@@ -65,6 +72,11 @@ class OneOf(ColumnElement[bool]):
     def __init__(self, column: ColumnElement[Any], keys: ColumnElement[Any]) -> None:
         self.column = column
         self.keys = keys
+
+    @property
+    def _from_objects(self) -> list[Any]:
+        """The column's table, which a SELECT of other columns must still read FROM."""
+        return [*self.column._from_objects, *self.keys._from_objects]
 
     def self_group(self, against: OperatorType | None = None) -> ColumnElement[Any]:
         """Already a truth value where a WHERE or an AND wants one (a Boolean element would be

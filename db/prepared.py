@@ -88,11 +88,16 @@ def prepare(statement: AnySelect, dialect: Dialect, cache_key: Any) -> Prepared:
         (name, compiled.binds[name].type._cached_bind_processor(dialect))
         for name in compiled.positiontup
     )
-    processed = tuple(
-        (position, process)
-        for position, column in enumerate(statement.selected_columns)
-        if (process := column.type._cached_result_processor(dialect, None)) is not None
-    )
+    try:
+        processed = tuple(
+            (position, process)
+            for position, column in enumerate(statement.selected_columns)
+            if (process := column.type._cached_result_processor(dialect, None)) is not None
+        )
+    except Exception as error:
+        # A processor that needs the driver's column type (asyncpg's Numeric): SQLAlchemy's
+        # own execution has it.
+        raise NotPreparable(f"a result processor: {error}") from error
     return Prepared(compiled, str(compiled), parameters, processed)
 
 
@@ -105,12 +110,13 @@ class Batched:
 
     def __init__(self, statement: AnySelect) -> None:
         self.statement = statement
-        self._prepared: dict[str, Prepared] = {}
+        self._prepared: dict[tuple[str, str], Prepared] = {}
 
     def prepared(self, dialect: Dialect) -> Prepared:
-        prepared = self._prepared.get(dialect.name)
+        key = (dialect.name, dialect.driver)
+        prepared = self._prepared.get(key)
         if prepared is None:
-            prepared = self._prepared[dialect.name] = prepare(self.statement, dialect, None)
+            prepared = self._prepared[key] = prepare(self.statement, dialect, None)
         return prepared
 
 

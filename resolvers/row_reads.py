@@ -123,7 +123,10 @@ async def read_batch(
 ) -> Sequence[Sequence[Any]]:
     """The rows of `batched` for `keys` (positional), on the request's read connection."""
     if isinstance(session_factory, RequestReads):
-        return await session_factory.batch(batched, keys)
+        try:
+            return await session_factory.batch(batched, keys)
+        except NotPreparable:
+            pass
     async with session_factory() as session:
         result = await session.execute(batched.statement, {KEYS: list(keys)})
         return result.all()

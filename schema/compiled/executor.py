@@ -120,12 +120,11 @@ class PlanCache:
         return entry
 
 
-def over_budget(over: OverBudget, context: Context) -> GraphQLError:
+def over_budget(over: OverBudget, context: Context, budget: int) -> GraphQLError:
     """The refusal of a query whose answer would pass the caller's cost budget, counted on the
     rows read: the estimate's code (schema/limits.py), since nothing was answered, and
     `measured` the objects counted (a lower bound unless `exact`)."""
     role = context.principal.role
-    budget = context.settings.cost_budget(role)
     counted = f"{over.objects}" if over.exact else f"at least {over.objects}"
     return limit_error(
         "COST_LIMIT_EXCEEDED",
@@ -170,7 +169,7 @@ class CompiledReads(BudgetedExecutor):
             data = await plan.answer(run)
         except OverBudget as over:
             self._answered_by("compiled")
-            self.collected_errors.add(over_budget(over, context), None)
+            self.collected_errors.add(over_budget(over, context, run.budget), None)
             return self.build_response(None)
         except Unanswerable:
             return await self._by_reference(serially)

@@ -429,7 +429,12 @@ class Directory:
         rows = await run.rows(statement)
         shown = rows[:first]
         run.produced(1)
-        nodes, weights = await self.node.objects(run, shown)
+        nodes: list[Object] = []
+        weights: list[int] = []
+        if any(isinstance(field, Edges) for field in self.fields):
+            # Only edges hold the rows' objects (each row is an edge, and maybe its node):
+            # a page of `totalCount` or `pageInfo` alone holds none of them.
+            nodes, weights = await self.node.objects(run, shown)
         order, at = BY_NAME, self.cursor
         page = Page(
             cursors=[encode_cursor(order.name, order.key_at(row, at)) for row in shown],

@@ -5,7 +5,7 @@ databases."""
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from club.enums import OrganizationStatus
@@ -15,7 +15,7 @@ from db.models import Country, Organization
 from db.prepared import NotPreparable, PreparedShapes
 from resolvers.row_reads import RowsGroupedBy, read_batch, read_rows
 from tests.conftest import checked_out, wire_on
-from tests.factories import add, country_ids, organization
+from tests.factories import T0, add, country_ids, organization
 
 COLUMNS = (
     Organization.id,
@@ -52,7 +52,7 @@ def by_ids(keys: Any) -> Any:
 async def test_one_of_reads_the_rows_an_in_list_reads(
     session_factory: Any, organizations: list[int], count: int
 ) -> None:
-    keys = set(organizations[:count]) | {999_999}  # a key without a row changes nothing
+    keys = set(organizations[:count]) | ({999_999} if count == 4 else set())  # a missing key
     async with session_factory() as session:
         expected = (
             await session.execute(
@@ -68,6 +68,32 @@ async def test_one_of_reads_the_rows_an_in_list_reads(
     assert [tuple(row) for row in got] == [tuple(row) for row in expected]
     assert len(got) == count
     assert sorted(codes) == ["KE", "MD"]  # text keys too
+
+
+async def test_one_of_compares_keys_as_the_column_stores_them(
+    session_factory: Any, organizations: list[int]
+) -> None:
+    """A key longer than a VARCHAR(n) column finds nothing (no cast to VARCHAR(n)[], which
+    would truncate it on PostgreSQL); timestamps and enums match as stored (SQLite keeps
+    them as text); a SELECT of another table's columns still reads the key column's."""
+    async with session_factory() as session:
+        longer = (
+            await session.scalars(select(Country.code).where(one_of(Country.code, ["MDX"])))
+        ).all()
+        created = await session.scalar(
+            select(func.count()).where(one_of(Organization.created_at, [T0]))
+        )
+        members = await session.scalar(
+            select(func.count()).where(
+                one_of(Organization.status, [OrganizationStatus.MEMBER]),
+                Organization.id.in_(organizations),
+            )
+        )
+    assert longer == []
+    assert created == len(organizations)
+    assert members == 2  # n = 0 and 3
+    other_table = select(Country.code).where(one_of(Organization.id, [1]))
+    assert "FROM countries, organizations" in str(other_table)
 
 
 async def test_every_batch_size_is_one_statement_text(engine: AsyncEngine) -> None:
@@ -109,14 +135,20 @@ async def test_a_statement_whose_text_depends_on_its_values_goes_through_sqlalch
     await reads.release(finished=True)
 
 
+@pytest.mark.parametrize("session_first", [False, True], ids=["driver only", "session first"])
 async def test_a_read_on_a_connection_killed_in_the_pool_runs_once_more_on_a_new_one(
-    engine: AsyncEngine, session_factory: Any, organizations: list[int]
+    engine: AsyncEngine, session_factory: Any, organizations: list[int], session_first: bool
 ) -> None:
+    """Also when a SQLAlchemy session was made on the dead connection: it goes with it, and
+    the next read through a session works on the new one."""
     if engine.dialect.name != "postgresql":
         pytest.skip("ending a backend (pg_terminate_backend) is PostgreSQL's")
     reads = RequestReads(reads_without_transaction(engine))
     pid = await reads.first_row("SELECT pg_backend_pid()", ())
     assert pid is not None
+    if session_first:
+        async with reads() as session:
+            assert await session.scalar(text("SELECT 1")) == 1
     async with engine.connect() as connection:
         killed = await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid[0]})
         assert killed
@@ -124,6 +156,8 @@ async def test_a_read_on_a_connection_killed_in_the_pool_runs_once_more_on_a_new
         rows = await reads.rows(by_ids(organizations))
     assert [row[0] for row in rows] == organizations
     assert wire.connections == 1
+    async with reads() as session:
+        assert await session.scalar(text("SELECT 2")) == 2
     await reads.release(finished=True)
     assert checked_out(engine) == 0
 
@@ -158,5 +192,5 @@ async def test_a_batched_statement_reads_each_batch_on_both_paths(
         by_session = await read_batch(session_factory, batched, keys)
         assert [tuple(row) for row in by_driver] == [tuple(row) for row in expected]
         assert [tuple(row) for row in by_session] == [tuple(row) for row in expected]
-    assert list(batched._prepared) == [engine.dialect.name]  # compiled once
+    assert list(batched._prepared) == [(engine.dialect.name, engine.dialect.driver)]  # once
     await reads.release(finished=True)
