@@ -625,7 +625,7 @@ scalar DateTime
 """
 # Operations generated; each runs for every role on both paths, on both databases. A longer
 # run: CLUBJUSTICE_DIFFERENTIAL_EXAMPLES=2000 (docs/architecture.md).
-GENERATED = int(os.environ.get("CLUBJUSTICE_DIFFERENTIAL_EXAMPLES", "150"))
+GENERATED = int(os.environ.get("CLUBJUSTICE_DIFFERENTIAL_EXAMPLES", "100"))
 
 
 def generated_operations(count: int) -> list[str]:
@@ -663,8 +663,8 @@ async def test_generated_operations_answer_alike_on_both_paths(
                 operation
             )
             compiled += path == "compiled"
-    # Not a vacuous comparison: 859 of the 1050 answers (150 operations, 7 roles) with the
-    # fixed seed are the compiled path's.
+    # Not a vacuous comparison: 679 of the 700 answers (100 operations, 7 roles) with the
+    # fixed seed are the compiled path's (refusals over a budget included).
     assert compiled >= GENERATED, compiled
 
 

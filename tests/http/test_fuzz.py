@@ -3,7 +3,7 @@ valid ones and invalid ones, for each role, sent to the ASGI app over HTTP. What
 caller sends, the answer is a well-formed GraphQL response: never a 5xx, never a masked
 internal error (each would be a bug), never a stack trace or SQL.
 
-CI runs a bounded number of examples (CLUBJUSTICE_FUZZ_EXAMPLES, 150 by default, per role
+CI runs a bounded number of examples (CLUBJUSTICE_FUZZ_EXAMPLES, 100 by default, per role
 and kind); raise it to fuzz for longer.
 """
 
@@ -34,7 +34,7 @@ from schema.root import build_schema
 from schema.strawberry_private import graphql_core_schema
 from server.app import create_app
 
-EXAMPLES = int(os.environ.get("CLUBJUSTICE_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("CLUBJUSTICE_FUZZ_EXAMPLES", "100"))
 SCHEMA = graphql_core_schema(build_schema())
 # What an internal failure would put in an error: a traceback, SQL, a driver's name. (Data
 # can hold any text; errors must not.)
