@@ -86,16 +86,20 @@ class OneOf(ColumnElement[bool]):
         return Grouping(self)
 
 
+def _element(column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[Any]:
+    return column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+
+
 def one_of(column: ColumnElement[Any] | QueryableAttribute[Any], keys: Collection[Any]) -> OneOf:
     """`column IN keys`, with `keys` bound as one parameter."""
-    element = column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+    element = _element(column)
     return OneOf(element, bindparam(None, list(keys), type_=KeyList(element.type)))
 
 
 def keys_parameter(column: ColumnElement[Any] | QueryableAttribute[Any]) -> OneOf:
     """`column IN :keys`, the keys given at each execution: a statement built and compiled
     once, then run for every batch (db/prepared.py `Batched`)."""
-    element = column.__clause_element__() if isinstance(column, QueryableAttribute) else column
+    element = _element(column)
     return OneOf(element, bindparam(KEYS, type_=KeyList(element.type)))
 
 

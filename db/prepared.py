@@ -45,18 +45,17 @@ class Prepared:
     def values(self, extracted: Sequence[Any]) -> tuple[Any, ...]:
         """The positional parameters for one execution, from the bound parameters of the
         statement (its cache key's `bindparams`, in the order the shape was compiled with)."""
-        given: _CoreSingleExecuteParams = self.compiled.construct_params(
-            extracted_parameters=extracted, escape_names=False
-        )
-        return tuple(
-            given[name] if process is None else process(given[name])
-            for name, process in self.parameters
+        return self._positional(
+            self.compiled.construct_params(extracted_parameters=extracted, escape_names=False)
         )
 
     def bind(self, given: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for one execution of a statement built with named
         parameters (`Batched`): `given` by name, the others as the statement holds them."""
-        values: _CoreSingleExecuteParams = self.compiled.construct_params(given, escape_names=False)
+        return self._positional(self.compiled.construct_params(given, escape_names=False))
+
+    def _positional(self, values: _CoreSingleExecuteParams) -> tuple[Any, ...]:
+        """`values` (by name) in the compiled order, each through its bind processor."""
         return tuple(
             values[name] if process is None else process(values[name])
             for name, process in self.parameters
