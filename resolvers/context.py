@@ -77,6 +77,9 @@ class Context:
     # The process's observations of list sizes in the data, which the cost estimate assumes
     # (none, or no snapshot yet: the declared sizes; resolvers/list_sizes.py).
     list_sizes: ListSizeObserver | None = None
+    # Which executor answered this query: "compiled" (its plan) or "reference"
+    # (schema/compiled/executor.py); None before it ran, and for anything but a query.
+    read_path: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -43,7 +43,7 @@ from club.errors import RequestError
 from club.list_sizes import ObservedSizes
 from club.ratelimit import Verdict
 from club.settings import Settings
-from resolvers.context import context_of
+from resolvers.context import Context, context_of
 from schema.cost import OperationSize, measure
 from schema.errors import as_graphql_error
 from schema.strawberry_private import (
@@ -188,14 +188,14 @@ def size_refusals(size: OperationSize, settings: Settings) -> list[GraphQLError]
 
 
 def anonymous_mutation_refusal(
-    execution: ExecutionContext, document: DocumentNode
+    role: Role, document: DocumentNode, operation_name: str | None
 ) -> GraphQLError | None:
     """FORBIDDEN for a mutation without a token (ANONYMOUS), before anything else, whatever
     the mutation; each mutation's own role check (resolvers/mutations.py) would refuse it
     too, once it had started."""
-    if context_of(execution).principal.role is not Role.ANONYMOUS:
+    if role is not Role.ANONYMOUS:
         return None
-    operation = get_operation_ast(document, execution.operation_name)
+    operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.MUTATION:
         return None
     return as_graphql_error(
@@ -204,6 +204,72 @@ def anonymous_mutation_refusal(
             "`Authorization: Bearer <token>` to run a mutation."
         )
     )
+
+
+def operation_refusals(
+    schema: GraphQLSchema,
+    context: Context,
+    query: str | None,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> list[GraphQLError]:
+    """Everything refused before execution, in order (the first kind found is reported):
+    an anonymous mutation, a document not among the trusted ones, introspection, the
+    operation's size, validation, the cost estimate. Empty: the operation may run. (The
+    limits' extension below, and the compiled short path: server/app.py.)"""
+    settings = context.settings
+    role = context.principal.role
+
+    refusal = anonymous_mutation_refusal(role, document, operation_name)
+    if refusal is not None:
+        return [refusal]
+
+    persisted = context.persisted
+    who = callers(role)
+    if role in settings.trusted_documents_roles and (
+        persisted is None or query is None or not persisted.is_trusted(query)
+    ):
+        return [
+            limit_error(
+                "PERSISTED_QUERY_NOT_IN_LIST",
+                f"{who[:1].upper()}{who[1:]} may run only registered operations; send a "
+                "registered document or its `persistedQuery` hash.",
+            )
+        ]
+
+    sizes = _measure(
+        schema,
+        query,
+        document,
+        variables,
+        (settings.default_page_size, settings.max_page_size),
+        None if context.list_sizes is None else context.list_sizes.current,
+    )
+    may_introspect = role in settings.introspection_roles
+    if not may_introspect and any(size.introspection for size in sizes):
+        return [limit_error("INTROSPECTION_DISABLED", f"Introspection is off for {who}.")]
+    refused = [error for size in sizes for error in size_refusals(size, settings)]
+    if refused:
+        return refused
+
+    errors = _validate_document(schema, query, document, hide_suggestions=not may_introspect)
+    if errors:
+        return errors
+
+    budget = settings.cost_budget(role)
+    return [
+        limit_error(
+            "COST_LIMIT_EXCEEDED",
+            f"{f'`{size.name}`' if size.name else 'The operation'} could return about "
+            f"{size.cost} objects; the budget of {who} is {budget}. Ask for smaller "
+            "pages (`first`) or fewer nested lists.",
+            limit=budget,
+            measured=size.cost,
+        )
+        for size in sizes
+        if size.cost > budget
+    ]
 
 
 class OperationLimits(SchemaExtension):
@@ -216,72 +282,17 @@ class OperationLimits(SchemaExtension):
 
     def refuse_before_validation(self) -> None:
         execution = self.execution_context
-        if execution.graphql_document is not None and execution.pre_execution_errors is None:
-            validate_instead(execution, self._refusals(execution.graphql_document))
-
-    def _refusals(self, document: DocumentNode) -> list[GraphQLError]:
-        execution = self.execution_context
-        context = context_of(execution)
-        settings = context.settings
-        role = context.principal.role
-        query = execution.query
-
-        refusal = anonymous_mutation_refusal(execution, document)
-        if refusal is not None:
-            return [refusal]
-
-        persisted = context.persisted
-        who = callers(role)
-        if role in settings.trusted_documents_roles and (
-            persisted is None or query is None or not persisted.is_trusted(query)
-        ):
-            return [
-                limit_error(
-                    "PERSISTED_QUERY_NOT_IN_LIST",
-                    f"{who[:1].upper()}{who[1:]} may run only registered operations; send a "
-                    "registered document or its `persistedQuery` hash.",
-                )
-            ]
-
-        sizes = _measure(
-            graphql_core_schema(execution.schema),
-            query,
-            document,
-            execution.variables,
-            (settings.default_page_size, settings.max_page_size),
-            None if context.list_sizes is None else context.list_sizes.current,
-        )
-        may_introspect = role in settings.introspection_roles
-        if not may_introspect and any(size.introspection for size in sizes):
-            return [
-                limit_error("INTROSPECTION_DISABLED", f"Introspection is off for {callers(role)}.")
-            ]
-        refused = [error for size in sizes for error in size_refusals(size, settings)]
-        if refused:
-            return refused
-
-        errors = _validate_document(
-            graphql_core_schema(execution.schema),
-            query,
-            document,
-            hide_suggestions=not may_introspect,
-        )
-        if errors:
-            return errors
-
-        budget = settings.cost_budget(role)
-        return [
-            limit_error(
-                "COST_LIMIT_EXCEEDED",
-                f"{f'`{size.name}`' if size.name else 'The operation'} could return about "
-                f"{size.cost} objects; the budget of {callers(role)} is {budget}. Ask for smaller "
-                "pages (`first`) or fewer nested lists.",
-                limit=budget,
-                measured=size.cost,
+        document = execution.graphql_document
+        if document is not None and execution.pre_execution_errors is None:
+            refusals = operation_refusals(
+                graphql_core_schema(execution.schema),
+                context_of(execution),
+                execution.query,
+                document,
+                execution.variables,
+                execution.operation_name,
             )
-            for size in sizes
-            if size.cost > budget
-        ]
+            validate_instead(execution, refusals)
 
 
 class _StoppedAtLimit(GraphQLError):
@@ -349,29 +360,50 @@ class _FindNul(Visitor):
 
 
 def _has_nul(value: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        # orjson writes U+0000 as the escape `\u0000`, and nothing else as those bytes but a
+        # string holding them after a backslash of its own (checked by the walk): one pass
+        # in C over variables that have none (100 representations, say), the walk otherwise.
+        if b"\\u0000" not in orjson.dumps(value):
+            return False
+    except TypeError:
+        pass  # not JSON (a WebSocket's variables are, an in-process caller's may not be)
+    return _holds_nul(value)
+
+
+def _holds_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_holds_nul(item) for item in value)
     return False
+
+
+def has_nul_character(
+    query: str | None, document: DocumentNode | None, variables: dict[str, Any] | None
+) -> bool:
+    """Whether an input string of the operation, in its document or its variables, holds
+    U+0000."""
+    # A NUL reaches a string value raw (graphql-core 3.3's lexer takes any Unicode scalar
+    # value in a string, and a JSON body's "\u0000" arrives as one) or as an escape
+    # (`\u0000`, `\u{0}`): a document with neither needs no walk.
+    if document is not None and (query is None or "\\u" in query or "\x00" in query):
+        finder = _FindNul()
+        visit(document, finder)
+        if finder.found:
+            return True
+    return _has_nul(variables)
 
 
 def reject_nul_characters(context: ExecutionContext) -> None:
     """No input string may hold U+0000: PostgreSQL cannot store or compare it, so it would
     fail deep in a query (failing the other lookups batched with it), while SQLite would
     accept it. Refused up front, the same way on both (added to what was refused before)."""
-    finder = _FindNul()
-    # A NUL reaches a string value raw (graphql-core 3.3's lexer takes any Unicode scalar
-    # value in a string, and a JSON body's "\u0000" arrives as one) or as an escape
-    # (`\u0000`, `\u{0}`): a document with neither needs no walk.
-    query = context.query
-    if context.graphql_document is not None and (
-        query is None or "\\u" in query or "\x00" in query
-    ):
-        visit(context.graphql_document, finder)
-    if finder.found or _has_nul(context.variables):
+    if has_nul_character(context.query, context.graphql_document, context.variables):
         validate_instead(
             context,
             [

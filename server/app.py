@@ -68,6 +68,7 @@ from resolvers.context import (
 )
 from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
+from schema.compiled.direct import answer_directly
 from schema.cost import observations_of
 from schema.fanout import encode_message
 from schema.limits import rate_limit_refusal
@@ -106,6 +107,7 @@ from server.logs import REQUEST_ID, configure_logging
 from server.media import (
     GRAPHQL_RESPONSE_JSON,
     RESPONSE,
+    Negotiated,
     Stopped,
     is_request_error,
     request_error_status,
@@ -195,6 +197,9 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         # (`_remember_constant`), and the operation's own name (strawberry's, for metrics and
         # the log line), for `_answer_plainly` when the response cache is off.
         self._constants: dict[tuple[str, str | None, Role], tuple[bytes, str | None]] = {}
+        # (query, operation name) -> the document and its operation's own name, of queries
+        # answered from a compiled plan (`_remember_compiled`), for `_answer_compiled`.
+        self._compiled: dict[tuple[str, str | None], tuple[DocumentNode, str | None]] = {}
         self._metric_children: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -290,12 +295,25 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         else:
             constant = self._constants.get((query, operation_name, principal.role))
             if constant is None:
-                return False
+                return await self._answer_compiled(
+                    scope, send, negotiated, began, query, variables, operation_name
+                )
             body, name = constant
-            label = self.metrics.operation_name(name)
-            self._counted("operation", label).inc()
-            self._counted("latency", label).observe(time.perf_counter() - began)
+            self._count_operation(name, began)
         state.operation = (name, "query")
+        return await self._send_plainly(send, state, negotiated, body)
+
+    def _count_operation(self, name: str | None, began: float) -> None:
+        """An operation answered on the short path, counted as `Observe` counts it."""
+        label = self.metrics.operation_name(name)
+        self._counted("operation", label).inc()
+        self._counted("latency", label).observe(time.perf_counter() - began)
+
+    async def _send_plainly(
+        self, send: Send, state: RequestState, negotiated: Negotiated, body: bytes
+    ) -> bool:
+        """The short path's answer: status 200, the body and its headers as Starlette writes
+        them; the request's connection goes back to the pool first."""
         if state.reads is not None:
             await state.reads.release(finished=True)
         await send(
@@ -310,6 +328,40 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         )
         await send({"type": "http.response.body", "body": body})
         return True
+
+    async def _answer_compiled(
+        self,
+        scope: Scope,
+        send: Send,
+        negotiated: Negotiated,
+        began: float,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> bool:
+        """With the response cache off, a query the long path has answered from its compiled
+        plan before (`_remember_compiled`), answered again from it without strawberry
+        (schema/compiled/direct.py), within the execution timeout; False, having changed
+        nothing, when the long path must answer (direct.py says when)."""
+        known = self._compiled.get((query, operation_name))
+        if known is None:
+            return False
+        document, name = known
+        state = request_state(scope)
+        context = await self.get_context(Request(scope), None)
+        try:
+            async with asyncio.timeout(self.settings.execution_timeout):
+                data = await answer_directly(
+                    self.schema, context, query, document, variables, operation_name
+                )
+        except TimeoutError:
+            stopped = process_result(self._timed_out(operation_name, state))
+            return await self._send_plainly(send, state, negotiated, orjson.dumps(stopped))
+        if data is None:
+            return False
+        self._count_operation(name, began)
+        state.operation = (name, "query")
+        return await self._send_plainly(send, state, negotiated, orjson.dumps({"data": data}))
 
     def _counted(self, kind: str, label: str = "") -> Any:
         """The metric child the short path counts with, looked up once: the response
@@ -356,6 +408,27 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         )
         while len(self._constants) > MAX_CONSTANTS:
             del self._constants[next(iter(self._constants))]
+
+    def _remember_compiled(
+        self, query: str | None, operation_name: str | None, result: ExecutionResult
+    ) -> None:
+        """Keep a query its compiled plan answered plainly (data, no errors), for
+        `_answer_compiled`: its document and its own name. Whatever decides an answer is
+        checked again on every request there (the refusals, the variables, the plan), so
+        the entry is not per role."""
+        if result.errors or result.data is None or query is None:
+            return
+        try:
+            document = self._parse(query)
+        except GraphQLError:
+            return
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not GraphQLOperationType.QUERY:
+            return
+        key = (query, operation_name)
+        self._compiled[key] = (document, operation.name.value if operation.name else None)
+        while len(self._compiled) > MAX_COMPILED:
+            del self._compiled[next(iter(self._compiled))]
 
     def serves_graphql_ide(self, request: Any) -> bool:
         # RequireToken serves GraphiQL's page (to browsers asking for HTML); anything else that
@@ -567,23 +640,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                     operation_extensions=request_data.extensions,
                 )
         except TimeoutError:
-            logger.warning(
-                "operation %s stopped after %s s",
-                request_data.operation_name or "(anonymous)",
-                self.settings.execution_timeout,
-            )
-            state.operation = (request_data.operation_name, "timed out")
-            self.metrics.errors.labels("OPERATION_TIMEOUT").inc()
-            return Stopped(
-                data=None,
-                errors=[
-                    GraphQLError(
-                        f"The operation ran longer than {self.settings.execution_timeout:g} s "
-                        "and was stopped; ask for less.",
-                        extensions={"code": "OPERATION_TIMEOUT"},
-                    )
-                ],
-            )
+            return self._timed_out(request_data.operation_name, state)
         except CannotGetOperationTypeError as error:
             # A request error like a validation error (the spec: 200 for application/json).
             return self._error_result("OPERATION_RESOLUTION_FAILURE", http_error_reason(error))
@@ -616,6 +673,8 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             self._remember_constant(
                 query, request_data.operation_name, context.principal.role, result
             )
+            if context.read_path == "compiled":
+                self._remember_compiled(query, request_data.operation_name, result)
         if keyed is not None and not result.errors and result.data is not None:
             # The whole answer, for retries; if this never happens (a timeout, a crash), a
             # retry is answered from what each mutation recorded in its own transaction.
@@ -627,6 +686,26 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                 committed=keyed.committed,
             )
         return result
+
+    def _timed_out(self, operation_name: str | None, state: RequestState) -> Stopped:
+        """The answer of an operation stopped at the execution timeout (logged, counted)."""
+        logger.warning(
+            "operation %s stopped after %s s",
+            operation_name or "(anonymous)",
+            self.settings.execution_timeout,
+        )
+        state.operation = (operation_name, "timed out")
+        self.metrics.errors.labels("OPERATION_TIMEOUT").inc()
+        return Stopped(
+            data=None,
+            errors=[
+                GraphQLError(
+                    f"The operation ran longer than {self.settings.execution_timeout:g} s "
+                    "and was stopped; ask for less.",
+                    extensions={"code": "OPERATION_TIMEOUT"},
+                )
+            ],
+        )
 
     def _idempotency_claim(
         self,
@@ -998,6 +1077,8 @@ _NOT_PLAINLY_ANSWERED = frozenset((IDEMPOTENCY_HEADER.lower().encode(), FTV1_HEA
 
 # Answers kept by `_remember_constant`: a handful of documents in practice.
 MAX_CONSTANTS = 64
+# Queries kept for the compiled short path (`_remember_compiled`).
+MAX_COMPILED = 256
 
 
 def metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:

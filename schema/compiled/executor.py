@@ -34,7 +34,7 @@ from graphql import VariableNode as GraphQLVariableNode
 
 from club.access import callers
 from resolvers.context import Context, as_context
-from schema.compiled.nodes import Plan
+from schema.compiled.nodes import Object, Plan
 from schema.compiled.planner import NotPlannable, Planner
 from schema.compiled.run import OverBudget, Run, Unanswerable
 from schema.limits import limit_error
@@ -187,12 +187,31 @@ class CompiledReads(BudgetedExecutor):
         self._answered_by("compiled")
         return self.build_response(data)
 
+    async def answer_plainly(self) -> Object | None:
+        """The data of this query from its plan, for the server's short path
+        (direct.py), or None when the long path must answer: no plan, or a run that is not
+        a plain answer (unanswerable, over the budget, failed; the long path runs it again
+        and refuses, falls back or logs)."""
+        plan = self._plan()
+        if plan is None:
+            return None
+        context = as_context(self.context_value)
+        try:
+            data = await plan.answer(Run(context, self.variable_values, self.production.budget))
+        except Exception:
+            return None
+        self._answered_by("compiled")
+        return data
+
     async def _by_reference(self, serially: bool | None) -> Any:
         self._answered_by("reference")
         result = super().execute_operation(serially)
         return await result if isawaitable(result) else result
 
     def _answered_by(self, path: str) -> None:
-        metrics = as_context(self.context_value).metrics
-        if metrics is not None and self.operation.operation is OperationType.QUERY:
-            metrics.read_paths.labels(path).inc()
+        if self.operation.operation is not OperationType.QUERY:
+            return
+        context = as_context(self.context_value)
+        context.read_path = path
+        if context.metrics is not None:
+            context.metrics.read_paths.labels(path).inc()

@@ -64,7 +64,9 @@ async def test_every_mutation_refuses_anonymous_by_itself_too(
     session_factory: Any, run: Any, case: Mutation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without the refusal before execution, each mutation's own role check refuses."""
-    monkeypatch.setattr(limits, "anonymous_mutation_refusal", lambda execution, document: None)
+    monkeypatch.setattr(
+        limits, "anonymous_mutation_refusal", lambda role, document, operation_name: None
+    )
     await seed(session_factory)
     before = await row_counts(session_factory)
     response = await run(case.query, principal=ANONYMOUS)
