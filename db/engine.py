@@ -2,7 +2,7 @@
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -181,8 +181,13 @@ class RequestReads:
 
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Sequence[Sequence[Any]]:
         """The rows of a `Batched` statement for `keys`, sent by the driver itself."""
+        return await self.bound(batched, {KEYS: keys})
+
+    async def bound(self, batched: Batched, values: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """The rows of a `Batched` statement with its named parameters' `values`, sent by the
+        driver itself."""
         prepared = batched.prepared(self._engine.dialect)
-        parameters = prepared.bind({KEYS: keys})
+        parameters = prepared.bind(values)
         return prepared.rows(await self._on_driver(_all_rows, prepared.sql, parameters))
 
     async def _on_driver(

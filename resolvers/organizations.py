@@ -1,9 +1,10 @@
 """Organizations: the directory, single lookups, registration and updates."""
 
+import functools
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,32 +59,70 @@ async def organizations(
     )
 
 
+# The escape character of the directory's search (SQLAlchemy's `autoescape` uses it too).
+LIKE_ESCAPE = "/"
+
+
+def directory_values(
+    *,
+    status: OrganizationStatus | None = None,
+    country_code: str | None = None,
+    search: str | None = None,
+) -> dict[str, Any]:
+    """The directory filter's values as `directory_statement` binds them, by name, only those
+    given, each checked (BAD_USER_INPUT) and normalised: the country code as codes are
+    stored, the search as names are stored and with `%`, `_` and the escape character
+    escaped (they are the characters themselves, not wildcards)."""
+    values: dict[str, Any] = {}
+    if status is not None:
+        values["status"] = status
+    if country_code is not None:
+        values["country_code"] = country_code_of(
+            argument(country_code.strip(), "countryCode", max_length=COUNTRY_CODE_LENGTH)
+        )
+    if search:
+        term = search_term(search, "search", max_length=SEARCH_LENGTH)
+        values["search"] = (
+            term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+            .replace("%", LIKE_ESCAPE + "%")
+            .replace("_", LIKE_ESCAPE + "_")
+        )
+    return values
+
+
+@functools.lru_cache(maxsize=8)
+def directory_statement(filters: frozenset[str]) -> Select[models.Organization]:
+    """The directory's organizations matching a filter (unordered), its values the named
+    parameters `filters` (of `directory_values`): built once per combination, so that the
+    compiled read path binds a request's values into a statement it has compiled once
+    (schema/compiled/nodes.py `Directory`)."""
+    statement = select(models.Organization)
+    if "status" in filters:
+        status = models.Organization.status
+        statement = statement.where(status == bindparam("status", type_=status.type))
+    if "country_code" in filters:
+        code = models.Country.code
+        statement = statement.join(models.Country).where(
+            code == bindparam("country_code", type_=code.type)
+        )
+    if "search" in filters:
+        name = models.Organization.name
+        statement = statement.where(
+            name.icontains(bindparam("search", type_=name.type), escape=LIKE_ESCAPE)
+        )
+    return statement
+
+
 def directory(
     *,
     status: OrganizationStatus | None = None,
     country_code: str | None = None,
     search: str | None = None,
 ) -> Select[models.Organization]:
-    """The directory's organizations matching a filter (unordered): the statement behind
-    `organizations`, also read by the compiled read path (schema/compiled/)."""
-    statement = select(models.Organization)
-    if status is not None:
-        statement = statement.where(models.Organization.status == status)
-    if country_code is not None:
-        statement = statement.join(models.Country).where(
-            models.Country.code
-            == country_code_of(
-                argument(country_code.strip(), "countryCode", max_length=COUNTRY_CODE_LENGTH)
-            )
-        )
-    if search:
-        # autoescape: `%` and `_` in a search are the characters themselves, not wildcards.
-        statement = statement.where(
-            models.Organization.name.icontains(
-                search_term(search, "search", max_length=SEARCH_LENGTH), autoescape=True
-            )
-        )
-    return statement
+    """The directory's organizations matching a filter (unordered), with its values: the
+    statement behind `organizations`."""
+    values = directory_values(status=status, country_code=country_code, search=search)
+    return directory_statement(frozenset(values)).params(values)
 
 
 async def organization(

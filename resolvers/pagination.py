@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from club.cursors import decode_cursor, encode_cursor
@@ -93,15 +93,31 @@ def page_of(
 ) -> Select[Any]:
     """`statement` cut to one page after the cursor `after`, in `order`, with one row more
     than `first` to tell whether a next page exists."""
+    values = page_values(order, first=first, after=after)
+    return page_statement(statement, order, after=after is not None).params(values)
+
+
+def page_statement(statement: Select[Any], order: SortOrder, *, after: bool) -> Select[Any]:
+    """`page_of`'s statement with its values as named parameters (`page_values`): `limit`,
+    and with a cursor `after_0`, `after_1`… (typed: PostgreSQL will not compare a timestamp
+    with an untyped parameter)."""
     page = statement
-    if after is not None:
-        key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
-        # Typed binds: PostgreSQL will not compare a timestamp with an untyped parameter.
+    if after:
         bounds = [
-            literal(value, column.type) for column, value in zip(order.columns, key, strict=True)
+            bindparam(f"after_{n}", type_=column.type) for n, column in enumerate(order.columns)
         ]
         page = page.where(tuple_(*order.columns) > tuple_(*bounds))
-    return page.order_by(*order.columns).limit(first + 1)
+    return page.order_by(*order.columns).limit(bindparam("limit", type_=Integer))
+
+
+def page_values(order: SortOrder, *, first: int, after: str | None) -> dict[str, Any]:
+    """The values of `page_statement`'s parameters; BAD_USER_INPUT for a cursor that is not
+    one of this list."""
+    values: dict[str, Any] = {"limit": first + 1}
+    if after is not None:
+        key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
+        values |= {f"after_{n}": value for n, value in enumerate(key)}
+    return values
 
 
 def count_of(statement: Select[Any]) -> Select[int]:

@@ -8,7 +8,7 @@ order a relation differently.
 """
 
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,13 +122,21 @@ async def read_batch(
     session_factory: ReadSessions, batched: Batched, keys: Collection[Any]
 ) -> Sequence[Sequence[Any]]:
     """The rows of `batched` for `keys` (positional), on the request's read connection."""
+    return await read_bound(session_factory, batched, {KEYS: list(keys)})
+
+
+async def read_bound(
+    session_factory: ReadSessions, batched: Batched, values: Mapping[str, Any]
+) -> Sequence[Sequence[Any]]:
+    """The rows of `batched` with its named parameters' `values` (positional), on the
+    request's read connection."""
     if isinstance(session_factory, RequestReads):
         try:
-            return await session_factory.batch(batched, keys)
+            return await session_factory.bound(batched, values)
         except NotPreparable:
             pass
     async with session_factory() as session:
-        result = await session.execute(batched.statement, {KEYS: list(keys)})
+        result = await session.execute(batched.statement, dict(values))
         return result.all()
 
 

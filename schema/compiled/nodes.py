@@ -16,12 +16,11 @@ checks the exact count once every root field is read.
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graphql import FieldNode, GraphQLError, GraphQLField
 from graphql.execution.values import FragmentVariableValues, VariableValues, get_argument_values
-from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from club.access import Audience, Principal, can_see
@@ -31,8 +30,8 @@ from club.ids import encode_id, parse_id
 from db import models
 from db.prepared import Batched
 from resolvers.countries import by_name
-from resolvers.organizations import BY_NAME, directory
-from resolvers.pagination import count_of, page_of, page_size
+from resolvers.organizations import BY_NAME, directory_statement, directory_values
+from resolvers.pagination import count_of, page_size, page_statement, page_values
 from resolvers.row_reads import MEMBERS, counts_by, organizations_of_countries
 from schema.compiled.run import Row, Rows, Run, Unanswerable
 
@@ -398,6 +397,10 @@ def _filter(given: Any) -> dict[str, Any]:
     }
 
 
+# The parameters of the directory's filter (`directory_values`).
+DIRECTORY_FILTERS = frozenset({"status", "country_code", "search"})
+
+
 @dataclass(frozen=True, slots=True)
 class Directory:
     """`Query.organizations(first, after, filter)`: one page of the directory by name (its
@@ -410,23 +413,38 @@ class Directory:
     counts_total: bool
     # Where the node's row holds the cursor's columns (BY_NAME's).
     cursor: tuple[int, ...]
+    # The page's and the count's statements by their parameters' names (`_statements`).
+    shapes: dict[frozenset[str], tuple[Batched, Batched]] = field(
+        default_factory=dict, compare=False
+    )
 
-    def _statements(self, run: Run) -> tuple[Select[Any], Select[Any], int, bool]:
+    def _values(self, run: Run) -> tuple[dict[str, Any], int]:
+        """The values of this request's page and count statements, and its page size."""
         given = self.arguments.values(run.variables)
         try:
-            matching = directory(**_filter(given.get("filter")))
+            values = directory_values(**_filter(given.get("filter")))
             first = page_size(given.get("first"), run.context.settings)
-            after = given.get("after")
-            page = page_of(
-                matching.with_only_columns(*self.node.columns), BY_NAME, first=first, after=after
-            )
+            values |= page_values(BY_NAME, first=first, after=given.get("after"))
         except RequestError as error:
             raise Unanswerable(error.message) from error
-        return matching, page, first, after is not None
+        return values, first
+
+    def _statements(self, names: frozenset[str]) -> tuple[Batched, Batched]:
+        """The page's statement and the count's for the parameters `names`: built once per
+        combination of the filters and the cursor (a few), each compiled once per dialect."""
+        statements = self.shapes.get(names)
+        if statements is None:
+            matching = directory_statement(names & DIRECTORY_FILTERS)
+            page = page_statement(
+                matching.with_only_columns(*self.node.columns), BY_NAME, after="after_0" in names
+            )
+            statements = self.shapes[names] = (Batched(page), Batched(count_of(matching)))
+        return statements
 
     async def answer(self, run: Run) -> Any:
-        matching, statement, first, after = self._statements(run)
-        rows = await run.rows(statement)
+        values, first = self._values(run)
+        page_read, count_read = self._statements(frozenset(values))
+        rows = await run.bound(page_read, values)
         shown = rows[:first]
         run.produced(1)
         nodes: list[Object] = []
@@ -441,8 +459,8 @@ class Directory:
             nodes=nodes,
             node_weight=sum(weights),
             has_next_page=len(rows) > first,
-            has_previous_page=after,
-            total=(await run.rows(count_of(matching)))[0][0] if self.counts_total else None,
+            has_previous_page="after_0" in values,
+            total=(await run.bound(count_read, values))[0][0] if self.counts_total else None,
         )
         return {field.key: field.value(run, page) for field in self.fields}
 

@@ -1,7 +1,7 @@
 """One run of a compiled plan: the request's context, its variables, the statements it sends
 and the objects it has produced so far."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import Select
 
 from db.prepared import Batched
 from resolvers.context import Context
-from resolvers.row_reads import read_batch, read_rows
+from resolvers.row_reads import read_batch, read_bound, read_rows
 
 # A row as the driver returns it (asyncpg's Record, SQLite's tuple), values processed as
 # SQLAlchemy would (db/prepared.py): read by position.
@@ -51,6 +51,9 @@ class Run:
 
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
         return await read_batch(self.context.session_factory, batched, keys)
+
+    async def bound(self, batched: Batched, values: Mapping[str, Any]) -> Rows:
+        return await read_bound(self.context.session_factory, batched, values)
 
     def read(self, rows: int) -> None:
         """Counts a level's rows, before its objects are built: once the rows read pass the

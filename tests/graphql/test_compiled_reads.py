@@ -385,22 +385,22 @@ async def test_a_failure_on_the_compiled_path_is_logged_and_answered_by_the_refe
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A statement of the plan that fails (its first, the page, or its second, the page's
-    countries): the answer is exactly the reference executor's (no SQL, no error), counted
+    """A statement of the plan that fails (its first, the page, or its second, the count
+    for `totalCount`): the answer is exactly the reference executor's (no SQL, no error), counted
     as the reference's, and the failure is logged with its traceback."""
-    read = Run.rows
+    read = Run.bound
     calls = 0
 
-    async def failing_rows(run: Run, statement: Any) -> Any:
+    async def failing_read(run: Run, statement: Any, values: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == failing:
             raise OperationalError(
                 "SELECT organizations.id FROM organizations", {}, ConnectionError("gone")
             )
-        return await read(run, statement)
+        return await read(run, statement, values)
 
-    monkeypatch.setattr(Run, "rows", failing_rows)
+    monkeypatch.setattr(Run, "bound", failing_read)
     admin = principals(club)["admin"]
     query = EDGE_CASES["directory"]
     with caplog.at_level(logging.WARNING, logger="clubjustice.compiled_reads"):

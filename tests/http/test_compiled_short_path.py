@@ -215,19 +215,19 @@ async def test_a_timeout_on_the_short_path_answers_as_the_view_does(
 ) -> None:
     settings = cache_settings(settings, cached=False).model_copy(update={"execution_timeout": 0.2})
     token = await make_token(Role.PARTNER)
-    rows = Run.rows
+    bound = Run.bound
 
-    async def slow_rows(self: Run, statement: Any) -> Any:
+    async def slow_bound(self: Run, statement: Any, values: Any) -> Any:
         await asyncio.sleep(30)
-        return await rows(self, statement)
+        return await bound(self, statement, values)
 
     async with served(settings) as (client, engine):
         assert "errors" not in (await post(client, token, PAGE)).json()
-        monkeypatch.setattr(Run, "rows", slow_rows)
+        monkeypatch.setattr(Run, "bound", slow_bound)
         with counted(monkeypatch, engine) as work, caplog.at_level(logging.INFO):
             answer = await post(client, token, PAGE)
         assert work.views == 0
-        monkeypatch.setattr(Run, "rows", rows)
+        monkeypatch.setattr(Run, "bound", bound)
         metrics = (await client.get("/metrics")).text
     assert answer.status_code == 200
     assert answer.json() == {
