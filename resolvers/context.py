@@ -77,9 +77,9 @@ class Context:
     # The process's observations of list sizes in the data, which the cost estimate assumes
     # (none, or no snapshot yet: the declared sizes; resolvers/list_sizes.py).
     list_sizes: ListSizeObserver | None = None
-    # Which executor answered this query: "compiled" (its plan) or "reference"
-    # (schema/compiled/executor.py); None before it ran, and for anything but a query.
-    read_path: str | None = None
+    # What this request's compiled plan found when the server's short path ran it and left
+    # the answer to the view (schema/compiled/run.py `PlanOutcome`): the plan is not run again.
+    plan_outcome: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -162,6 +162,11 @@ class RequestState:
     operation: tuple[str | None, str | None] | None = None
     # The view: the answer is a stream (or one event of one), not a plain JSON body.
     streamed: bool = False
+    # server/app.py `_answer_compiled`, when it leaves the answer to the view: what the
+    # request's plan found (schema/compiled/run.py `PlanOutcome`), and the seconds spent,
+    # which the view's execution timeout counts.
+    plan_outcome: Any = None
+    execution_spent: float = 0.0
 
 
 def start_request_state(scope: MutableMapping[str, Any], request_id: str) -> RequestState:

@@ -69,6 +69,8 @@ from resolvers.context import (
 from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
 from schema.compiled.direct import answer_directly
+from schema.compiled.executor import READ_PATH
+from schema.compiled.run import PlanOutcome
 from schema.cost import observations_of
 from schema.fanout import encode_message
 from schema.limits import rate_limit_refusal
@@ -359,6 +361,11 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             return await self._send_plainly(send, state, negotiated, orjson.dumps(stopped))
         if data is None:
             return False
+        if isinstance(data, PlanOutcome):
+            # The view answers with what the plan found, within what is left of the timeout.
+            state.plan_outcome = data
+            state.execution_spent = time.perf_counter() - began
+            return False
         self._count_operation(name, began)
         state.operation = (name, "query")
         return await self._send_plainly(send, state, negotiated, orjson.dumps({"data": data}))
@@ -628,8 +635,9 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         cached = await self._cached(query, request_data, context, state, headers)
         if isinstance(cached, ExecutionResult):
             return cached
+        READ_PATH.set(None)
         try:
-            async with asyncio.timeout(self.settings.execution_timeout):
+            async with asyncio.timeout(self.settings.execution_timeout - state.execution_spent):
                 result = await self.schema.execute(
                     query,
                     root_value=root_value,
@@ -673,7 +681,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             self._remember_constant(
                 query, request_data.operation_name, context.principal.role, result
             )
-            if context.read_path == "compiled":
+            if READ_PATH.get() == "compiled":
                 self._remember_compiled(query, request_data.operation_name, result)
         if keyed is not None and not result.errors and result.data is not None:
             # The whole answer, for retries; if this never happens (a timeout, a crash), a
@@ -909,6 +917,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             write_session_factory=process.database.write_session_factory,
             feed=process.feed,
             list_sizes=process.list_sizes,
+            plan_outcome=state.plan_outcome,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

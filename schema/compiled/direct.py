@@ -8,10 +8,12 @@ nothing to such an answer that the short path does not do itself: the parse cach
 document is the one the long path parsed), error codes (there are no errors), the
 operation's metrics and log line (the short path counts them as `Observe` does).
 
-Anything else — a refusal, a variable that does not coerce, a plan that finds the request
-is one it cannot answer exactly, an answer over the cost budget, a failure — returns None,
-having changed nothing (reads only): the long path then runs the request from the start and
-answers, refuses or logs as it always does."""
+Anything else goes to the long path, which answers, refuses or logs as it always does.
+Before the plan runs — a refusal, a variable that does not coerce, any failure — nothing was
+read and the long path runs the request from the start (`None`). Once the plan has run and
+found no plain answer — a request it cannot answer exactly, an answer over the cost budget,
+a failure (logged here) — the long path gets what it found (`PlanOutcome`) and answers with
+it, the refusal or the reference executor, without sending the plan's statements again."""
 
 from typing import Any
 
@@ -20,6 +22,8 @@ from strawberry.schema.base import BaseSchema
 
 from resolvers.context import Context
 from schema.compiled.executor import CompiledReads
+from schema.compiled.nodes import Object
+from schema.compiled.run import PlanOutcome
 from schema.limits import has_nul_character, operation_refusals
 from schema.strawberry_private import graphql_core_schema
 
@@ -31,8 +35,31 @@ async def answer_directly(
     document: DocumentNode,
     variables: dict[str, Any] | None,
     operation_name: str | None,
-) -> dict[str, Any] | None:
-    """The query's `data`, exactly as the long path would answer it, or None."""
+) -> Object | PlanOutcome | None:
+    """The query's `data`, exactly as the long path would answer it; or, once its plan has
+    run, what the plan found instead (`PlanOutcome`, for the long path to answer with, its
+    statements not sent again); or None, before anything was read."""
+    try:
+        executor = _executor(schema, context, query, document, variables, operation_name)
+    except Exception:
+        # Whatever fails before the plan fails again on the long path, which answers it as
+        # it answers any failure (inside strawberry's execution: a masked error).
+        return None
+    if executor is None:
+        return None
+    return await executor.answer_plainly()
+
+
+def _executor(
+    schema: BaseSchema,
+    context: Context,
+    query: str,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> CompiledReads | None:
+    """The schema's executor for this query, after everything the long path refuses before
+    execution; None if anything is refused."""
     core_schema = graphql_core_schema(schema)
     if operation_refusals(core_schema, context, query, document, variables, operation_name):
         return None
@@ -54,4 +81,4 @@ async def answer_directly(
         return None  # variables that do not coerce (a list of errors): the long path reports them
     if executor.operation.operation is not OperationType.QUERY:
         return None
-    return await executor.answer_plainly()
+    return executor

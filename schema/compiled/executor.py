@@ -18,6 +18,7 @@ fields are judged per object while answering.
 
 import logging
 from collections import OrderedDict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from inspect import isawaitable
 from typing import Any, ClassVar
@@ -36,11 +37,16 @@ from club.access import callers
 from resolvers.context import Context, as_context
 from schema.compiled.nodes import Object, Plan
 from schema.compiled.planner import NotPlannable, Planner
-from schema.compiled.run import OverBudget, Run, Unanswerable
+from schema.compiled.run import OverBudget, PlanOutcome, Run, Unanswerable
 from schema.limits import limit_error
 from schema.production import BudgetedExecutor
 
 logger = logging.getLogger("clubjustice.compiled_reads")
+
+# Which executor answered the query running in this task: "compiled" or "reference" (None
+# before it ran, and for anything but a query). A context variable, not the Context: the
+# operations of a batch share one Context and run concurrently, each in its own task.
+READ_PATH: ContextVar[str | None] = ContextVar("read_path", default=None)
 
 PLANS_KEPT = 256
 
@@ -144,6 +150,10 @@ class CompiledReads(BudgetedExecutor):
     plans: ClassVar[PlanCache] = PlanCache(PLANS_KEPT)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        earlier = as_context(self.context_value).plan_outcome
+        if earlier is not None and self.operation.operation is OperationType.QUERY:
+            # The short path ran this request's plan already: its statements are not sent again.
+            return self._respond(earlier.refusal, serially)
         plan = self._plan()
         if plan is None:
             self._answered_by("reference")
@@ -163,16 +173,18 @@ class CompiledReads(BudgetedExecutor):
         return self.plans.plan_for(self)
 
     async def _answer(self, plan: Plan, serially: bool | None) -> Any:
+        return await self._respond(await self._run_plan(plan), serially)
+
+    async def _run_plan(self, plan: Plan) -> Object | OverBudget | None:
+        """The plan's data; or its refusal over the budget; or None, when the reference
+        executor answers: a request the plan cannot answer exactly, or a failure."""
         context = as_context(self.context_value)
-        run = Run(context, self.variable_values, self.production.budget)
         try:
-            data = await plan.answer(run)
+            return await plan.answer(Run(context, self.variable_values, self.production.budget))
         except OverBudget as over:
-            self._answered_by("compiled")
-            self.collected_errors.add(over_budget(over, context, run.budget), None)
-            return self.build_response(None)
+            return over
         except Unanswerable:
-            return await self._by_reference(serially)
+            return None
         except Exception:
             # A failed statement or a bug in a step: never shown (its message may hold SQL),
             # logged, and answered by the reference executor, which masks what fails again
@@ -183,25 +195,32 @@ class CompiledReads(BudgetedExecutor):
                 exc_info=True,
                 extra={"request_id": context.request_id} if context.request_id else None,
             )
+            return None
+
+    async def _respond(self, outcome: Object | OverBudget | None, serially: bool | None) -> Any:
+        if outcome is None:
             return await self._by_reference(serially)
         self._answered_by("compiled")
-        return self.build_response(data)
+        if isinstance(outcome, OverBudget):
+            context = as_context(self.context_value)
+            refusal = over_budget(outcome, context, self.production.budget)
+            self.collected_errors.add(refusal, None)
+            return self.build_response(None)
+        return self.build_response(outcome)
 
-    async def answer_plainly(self) -> Object | None:
-        """The data of this query from its plan, for the server's short path
-        (direct.py), or None when the long path must answer: no plan, or a run that is not
-        a plain answer (unanswerable, over the budget, failed; the long path runs it again
-        and refuses, falls back or logs)."""
+    async def answer_plainly(self) -> Object | PlanOutcome | None:
+        """For the server's short path (direct.py): the data of this query from its plan; or
+        what its plan found instead (`PlanOutcome`: a refusal over the budget, or that the
+        reference executor answers), for the long path to answer it without reading again;
+        or None when there is no plan."""
         plan = self._plan()
         if plan is None:
             return None
-        context = as_context(self.context_value)
-        try:
-            data = await plan.answer(Run(context, self.variable_values, self.production.budget))
-        except Exception:
-            return None
+        outcome = await self._run_plan(plan)
+        if outcome is None or isinstance(outcome, OverBudget):
+            return PlanOutcome(outcome)
         self._answered_by("compiled")
-        return data
+        return outcome
 
     async def _by_reference(self, serially: bool | None) -> Any:
         self._answered_by("reference")
@@ -211,7 +230,7 @@ class CompiledReads(BudgetedExecutor):
     def _answered_by(self, path: str) -> None:
         if self.operation.operation is not OperationType.QUERY:
             return
-        context = as_context(self.context_value)
-        context.read_path = path
-        if context.metrics is not None:
-            context.metrics.read_paths.labels(path).inc()
+        READ_PATH.set(path)
+        metrics = as_context(self.context_value).metrics
+        if metrics is not None:
+            metrics.read_paths.labels(path).inc()

@@ -36,6 +36,16 @@ class OverBudget(Exception):
         self.exact = exact
 
 
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    """What a request's plan found instead of its data, when the server's short path ran it
+    (schema/compiled/direct.py): its `refusal` over the budget, or None when the reference
+    executor answers. The long path, which then answers the request, takes it from the
+    request's Context and does not run the plan (and send its statements) again."""
+
+    refusal: OverBudget | None
+
+
 @dataclass(slots=True)
 class Run:
     context: Context

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+import schema.compiled.direct
+import schema.limits
 from club.enums import Role
 from club.settings import Settings
-from schema.compiled.run import OverBudget, Run
+from schema.compiled.run import OverBudget, Run, Unanswerable
 from schema.ids import encode_id
 from tests.conftest import wire_on
 from tests.factories import add, country_ids, organization
@@ -126,61 +128,105 @@ COERCION = {"first": 2, "status": 7}
 MEMBERS = {"first": 10, "status": "MEMBER"}
 
 
+def _over_the_budget(run: Any) -> None:
+    raise OverBudget(101, exact=True)
+
+
+def _unanswerable(run: Any) -> None:
+    raise Unanswerable("found once the rows were read")
+
+
+def _failing(*args: Any) -> None:
+    raise RuntimeError("a bug")
+
+
+# Each breaks a request in one place, on both servers: the plan's last step (after it has
+# read everything), or the refusals before execution (before anything is read).
+BREAKAGES: dict[str, list[tuple[Any, str, Any]]] = {
+    "none": [],
+    "over-the-budget-on-rows": [(Run, "check_budget", _over_the_budget)],
+    "unanswerable-once-read": [(Run, "check_budget", _unanswerable)],
+    "failure-once-read": [(Run, "check_budget", _failing)],
+    "failure-before-the-plan": [
+        (schema.limits, "operation_refusals", _failing),
+        (schema.compiled.direct, "operation_refusals", _failing),
+    ],
+}
+
+
 @pytest.mark.parametrize(
-    ("variables", "budget", "code"),
+    ("variables", "budget", "breakage", "code"),
     [
-        pytest.param(COERCION, 100, "BAD_USER_INPUT", id="variables-that-do-not-coerce"),
-        pytest.param({"first": 2, "status": "EXPELLED"}, 100, "BAD_USER_INPUT", id="bad-enum"),
-        pytest.param({"first": 2, "search": f"x{NUL}"}, 100, "BAD_USER_INPUT", id="nul"),
-        pytest.param({"first": 2, "after": "not a cursor"}, 100, "BAD_USER_INPUT", id="cursor"),
-        pytest.param({"first": 25}, 100, "BAD_USER_INPUT", id="first-over-the-page-size"),
-        pytest.param(MEMBERS, 30, "COST_LIMIT_EXCEEDED", id="over-the-estimate"),
-        pytest.param({"first": 2}, 100, "COST_LIMIT_EXCEEDED", id="over-the-budget-on-rows"),
+        pytest.param(COERCION, 100, "none", "BAD_USER_INPUT", id="variables-that-do-not-coerce"),
+        pytest.param({"first": 2, "status": "X"}, 100, "none", "BAD_USER_INPUT", id="bad-enum"),
+        pytest.param({"first": 2, "search": f"x{NUL}"}, 100, "none", "BAD_USER_INPUT", id="nul"),
+        pytest.param({"first": 2, "after": "no"}, 100, "none", "BAD_USER_INPUT", id="cursor"),
+        pytest.param({"first": 25}, 100, "none", "BAD_USER_INPUT", id="over-the-page-size"),
+        pytest.param(MEMBERS, 30, "none", "COST_LIMIT_EXCEEDED", id="over-the-estimate"),
+        *(
+            pytest.param({"first": 2}, 100, breakage, code, id=breakage)
+            for breakage, code in [
+                ("over-the-budget-on-rows", "COST_LIMIT_EXCEEDED"),
+                ("unanswerable-once-read", None),
+                ("failure-once-read", None),
+                ("failure-before-the-plan", None),
+            ]
+        ),
     ],
 )
 async def test_what_is_not_a_plain_answer_goes_through_the_view_and_is_answered_alike(
     settings: Settings,
     make_token: MakeToken,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     organizations: list[int],
     variables: dict[str, Any],
     budget: int,
-    code: str,
-    request: pytest.FixtureRequest,
+    breakage: str,
+    code: str | None,
 ) -> None:
     """A server that has answered the directory plainly (`first: 4`), and a fresh one, give
-    the same answer to each request, through the view. The estimate takes a `first` over the
-    largest page (20) as the largest page; a budget of 30 passes the estimate of `first: 4`,
-    not of `first: 10` (whose six rows' answer it would pass). The rows' count is made to
-    pass the budget by the plan's check itself (the data is too small to)."""
+    the same answer to each request, through the view, with the same statements (what the
+    short path read is not read again) and the same failures logged. The estimate takes a
+    `first` over the largest page (20) as the largest page; a budget of 30 passes the
+    estimate of `first: 4`, not of `first: 10` (whose six rows' answer it would pass). The
+    rest are made to happen (the data is too small to pass the budget, and holds no null
+    where the schema says non-null)."""
     settings = cache_settings(settings, cached=False).model_copy(
         update={"cost_budget_partner": budget, "max_page_size": 20}
     )
     token = await make_token(Role.PARTNER)
     body = {"query": DIRECTORY, "variables": variables}
-    over_the_budget = "over-the-budget-on-rows" in request.node.name
+    answers, statements, failures = [], [], []
 
-    def refuse(run: Any) -> None:
-        raise OverBudget(101, exact=True)
-
-    async with served(settings) as (client, engine):
-        answers = []
-        if over_the_budget:
-            monkeypatch.setattr(Run, "check_budget", refuse)
-        with counted(monkeypatch, engine) as work:
-            answers.append(await post(client, token, body))  # the view: not known yet
+    async def ask(client: Any, engine: Any) -> None:
+        with monkeypatch.context() as patch:
+            for target, name, replacement in BREAKAGES[breakage]:
+                patch.setattr(target, name, replacement)
+            caplog.clear()
+            with (
+                counted(monkeypatch, engine) as work,
+                wire_on(engine) as wire,
+                caplog.at_level(logging.WARNING, logger="clubjustice.compiled_reads"),
+            ):
+                answers.append(await post(client, token, body))
         assert work.views == 1
-        async with served(settings) as (known, known_engine):
-            monkeypatch.undo()
-            assert "errors" not in (await post(known, token, PAGE)).json()
-            if over_the_budget:
-                monkeypatch.setattr(Run, "check_budget", refuse)
-            with counted(monkeypatch, known_engine) as work:
-                answers.append(await post(known, token, body))
-            assert work.views == 1
+        statements.append(wire.statements)
+        failures.append(len([r for r in caplog.records if r.name == "clubjustice.compiled_reads"]))
+
+    async with served(settings) as (fresh, fresh_engine):
+        await ask(fresh, fresh_engine)  # the view: not known yet
+    async with served(settings) as (known, known_engine):
+        assert "errors" not in (await post(known, token, PAGE)).json()
+        await ask(known, known_engine)
     first, again = answers
+    assert statements[1] == statements[0]
+    assert failures[1] == failures[0] == (breakage == "failure-once-read")
     assert comparable(again) == comparable(first)
-    assert [error["extensions"]["code"] for error in first.json()["errors"]] == [code]
+    if breakage == "failure-before-the-plan":
+        return  # whatever the long path answers to a failure there, it answers to both
+    errors = first.json().get("errors")
+    assert [e["extensions"]["code"] for e in errors] == [code] if code else errors is None
 
 
 async def test_a_refusal_is_judged_for_each_caller(
@@ -216,8 +262,11 @@ async def test_a_timeout_on_the_short_path_answers_as_the_view_does(
     settings = cache_settings(settings, cached=False).model_copy(update={"execution_timeout": 0.2})
     token = await make_token(Role.PARTNER)
     bound = Run.bound
+    slowed = 0
 
     async def slow_bound(self: Run, statement: Any, values: Any) -> Any:
+        nonlocal slowed
+        slowed += 1
         await asyncio.sleep(30)
         return await bound(self, statement, values)
 
@@ -229,6 +278,7 @@ async def test_a_timeout_on_the_short_path_answers_as_the_view_does(
         assert work.views == 0
         monkeypatch.setattr(Run, "bound", bound)
         metrics = (await client.get("/metrics")).text
+    assert slowed == 1
     assert answer.status_code == 200
     assert answer.json() == {
         "data": None,
