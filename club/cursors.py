@@ -10,9 +10,14 @@ import orjson
 from club.errors import RequestError
 from club.ids import decode_id, encode_id
 
+# base64's URL-safe alphabet from the standard one (binascii's), built once.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
 
 def encode_cursor(kind: str, sort_key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([kind, *sort_key])).decode().rstrip("=")
+    """URL-safe base64 of the JSON of the list's name and the row's sort key, unpadded."""
+    encoded = binascii.b2a_base64(orjson.dumps([kind, *sort_key]), newline=False)
+    return encoded.translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def decode_cursor(kind: str, cursor: str, *, arity: int) -> list[Any]:

@@ -5,7 +5,6 @@ One parser, `parse_id`; the two ways a bad id surfaces wrap it: an argument of a
 field is a request error (`decode_id`), a mutation's input is a payload refusal (`id_of`).
 """
 
-import base64
 import binascii
 
 from club.errors import ErrorCode, PayloadRefusal, RequestError
@@ -14,17 +13,27 @@ from club.errors import ErrorCode, PayloadRefusal, RequestError
 MAX_PK = 2**31 - 1
 
 
+# base64's URL-safe alphabet from and to the standard one (binascii's), built once: the
+# `base64` module's functions build the decoding table on every call.
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def encode_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode()
+    """URL-safe base64 of "Type:pk", padded (what `base64.urlsafe_b64encode` writes)."""
+    encoded = binascii.b2a_base64(f"{type_name}:{pk}".encode(), newline=False)
+    return encoded.translate(_TO_URLSAFE).decode()
 
 
 def parse_id(type_name: str, value: object) -> int | None:
     """The primary key inside a global ID of `type_name`, or None. Only the exact text
-    `encode_id` produces is accepted (no lenient base64, no leading zeros)."""
+    `encode_id` produces is accepted (no lenient base64, no leading zeros): whatever the
+    decoding lets through, the ID must be the primary key's own encoding, compared last."""
     if not isinstance(value, str):
         return None
     try:
-        decoded = base64.b64decode(value, altchars=b"-_", validate=True).decode("ascii")
+        standard = value.encode("ascii").translate(_FROM_URLSAFE)
+        decoded = binascii.a2b_base64(standard, strict_mode=True).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
         return None
     prefix, _, digits = decoded.partition(":")

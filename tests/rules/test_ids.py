@@ -1,0 +1,75 @@
+"""Global IDs and list cursors (club/ids.py, club/cursors.py), against the `base64` module's
+own functions they were first written with: the same text out, and an ID accepted exactly
+when it is the encoding of its primary key."""
+
+import base64
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from club.cursors import decode_cursor, encode_cursor
+from club.errors import RequestError
+from club.ids import MAX_PK, encode_id, parse_id
+
+TYPES = st.sampled_from(["Organization", "Event", "Country"])
+KEYS = st.integers(min_value=-(2**40), max_value=2**40)
+
+
+@given(TYPES, KEYS)
+def test_an_id_is_the_url_safe_base64_of_type_and_key(type_name: str, pk: int) -> None:
+    assert (
+        encode_id(type_name, pk) == base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode()
+    )
+
+
+@given(TYPES, KEYS)
+def test_an_id_parses_back_to_its_key_when_it_can_name_a_row(type_name: str, pk: int) -> None:
+    expected = pk if 1 <= pk <= MAX_PK else None
+    assert parse_id(type_name, encode_id(type_name, pk)) == expected
+    assert parse_id("Activity", encode_id(type_name, pk)) is None
+
+
+@given(
+    TYPES,
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=: é\x00"),
+)
+def test_only_the_exact_encoding_is_accepted(type_name: str, text: str) -> None:
+    pk = parse_id(type_name, text)
+    if pk is not None:
+        assert encode_id(type_name, pk) == text
+
+
+# Bytes, or what follows "Type:" in an ID of the type being parsed: leading zeros, signs,
+# spaces.
+ALMOST_IDS = st.one_of(st.binary(max_size=24), st.from_regex(r"[0-9+ -]{0,12}", fullmatch=True))
+
+
+@given(TYPES, ALMOST_IDS)
+def test_anything_else_that_decodes_is_refused_unless_it_is_an_id(
+    type_name: str, almost: bytes | str
+) -> None:
+    """Leading zeros, signs, the standard alphabet, missing padding: refused."""
+    raw = almost if isinstance(almost, bytes) else f"{type_name}:{almost}".encode()
+    for encoded in (base64.urlsafe_b64encode(raw).decode(), base64.b64encode(raw).decode()):
+        for text in (encoded, encoded.rstrip("=")):
+            pk = parse_id(type_name, text)
+            assert pk is None or encode_id(type_name, pk) == text
+
+
+@given(st.lists(st.one_of(st.text(), st.integers(-(2**60), 2**60)), min_size=1, max_size=3))
+def test_a_cursor_is_unpadded_url_safe_base64_of_its_json(key: list[object]) -> None:
+    cursor = encode_cursor("organizations", key)
+    expected = base64.urlsafe_b64encode(orjson.dumps(["organizations", *key])).decode()
+    assert cursor == expected.rstrip("=")
+    assert decode_cursor("organizations", cursor, arity=len(key)) == key
+
+
+def test_a_cursor_of_another_list_is_refused() -> None:
+    cursor = encode_cursor("events", ["x", 1])
+    try:
+        decode_cursor("organizations", cursor, arity=2)
+    except RequestError as error:
+        assert error.code == "BAD_USER_INPUT"
+    else:
+        raise AssertionError("accepted")
