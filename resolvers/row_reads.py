@@ -24,6 +24,17 @@ from db.prepared import Batched, NotPreparable
 Columns = Sequence[InstrumentedAttribute[Any]]
 
 
+# Outer joins of a plan's statement, in order: (an alias of a table, the ON clause).
+Joins = Sequence[tuple[Any, ColumnElement[bool]]]
+
+
+def outer_joined(statement: Select[Any], joins: Joins) -> Select[Any]:
+    """`statement` with each of `joins` (to-one relations read with their parent's rows)."""
+    for alias, on in joins:
+        statement = statement.outerjoin(alias, on)
+    return statement
+
+
 @dataclass(frozen=True, slots=True)
 class RowsBy:
     """One row per key of a unique `column` (a primary key, a slug, a code)."""
@@ -35,9 +46,11 @@ class RowsBy:
         whose `column` is one of `keys`."""
         return select(*selected).where(one_of(self.column, keys))
 
-    def batched(self, selected: Sequence[Any]) -> Batched:
-        """The same statement with its keys bound at each execution (`read_batch`)."""
-        return Batched(select(*selected).where(keys_parameter(self.column)))
+    def batched(self, selected: Sequence[Any], joins: Joins = ()) -> Batched:
+        """The same statement with its keys bound at each execution (`read_batch`), and the
+        plan's `joins`."""
+        statement = outer_joined(select(*selected).select_from(self.column.class_), joins)
+        return Batched(statement.where(keys_parameter(self.column)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +65,11 @@ class RowsGroupedBy:
         `keys`, in `order_by`'s order."""
         return select(*selected).where(one_of(self.column, keys)).order_by(*self.order_by)
 
-    def batched(self, selected: Sequence[Any]) -> Batched:
-        """The same statement with its keys bound at each execution (`read_batch`)."""
-        statement = select(*selected).where(keys_parameter(self.column))
-        return Batched(statement.order_by(*self.order_by))
+    def batched(self, selected: Sequence[Any], joins: Joins = ()) -> Batched:
+        """The same statement with its keys bound at each execution (`read_batch`), and the
+        plan's `joins`."""
+        statement = outer_joined(select(*selected).select_from(self.column.class_), joins)
+        return Batched(statement.where(keys_parameter(self.column)).order_by(*self.order_by))
 
 
 def ranked_organizations(

@@ -32,7 +32,13 @@ from db.prepared import Batched
 from resolvers.countries import by_name
 from resolvers.organizations import BY_NAME, directory_statement, directory_values
 from resolvers.pagination import count_of, page_size, page_statement, page_values
-from resolvers.row_reads import MEMBERS, counts_by, organizations_of_countries
+from resolvers.row_reads import (
+    MEMBERS,
+    Joins,
+    counts_by,
+    organizations_of_countries,
+    outer_joined,
+)
 from schema.compiled.run import Row, Rows, Run, Unanswerable
 
 Object = dict[str, Any]
@@ -181,9 +187,12 @@ class Selection:
     position of the column a relation's rows are matched to their parents by)."""
 
     type_name: str
+    # The columns its statement selects (of its table, and of the tables `joins` adds); a
+    # joined selection (`Joined`) selects none of its own: it reads its parent's rows.
     columns: tuple[InstrumentedAttribute[Any], ...]
     fields: tuple[Field, ...]
     relations: tuple[Relation, ...]
+    joins: Joins = ()
     build: Build = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -274,6 +283,39 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Joined:
+    """A to-one `relation(...)` read in its parent's statement, by an outer join on the
+    column its loader reads by (`one_by`): its child's columns are in the parent's rows, and
+    a parent without one has nulls there (`present`: where the child's primary key is).
+    One statement less than `Link`, for each such relation of a plan."""
+
+    key: str
+    child: Selection
+    present: int
+    nullable: bool
+
+    def value(self, row: Row, principal: Principal) -> Any:
+        return None
+
+    async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
+        present = self.present
+        child_rows = [row for row in rows if row[present] is not None]
+        children = iter(zip(*await self.child.objects(run, child_rows), strict=True))
+        held = []
+        for row, parent in zip(rows, objects, strict=True):
+            if row[present] is None:
+                if not self.nullable:
+                    raise Unanswerable(f"no row for the non-null relation {self.key}")
+                parent[self.key] = None
+                held.append(0)
+            else:
+                child, weight = next(children)
+                parent[self.key] = child
+                held.append(weight)
+        return held
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationsOfCountry:
     """`Country.organizations(first, status)`: the windowed statement of its loader."""
 
@@ -344,7 +386,7 @@ class Countries:
     child: Selection
 
     async def answer(self, run: Run) -> Any:
-        rows = await run.rows(by_name(*self.child.columns))
+        rows = await run.rows(outer_joined(by_name(*self.child.columns), self.child.joins))
         objects, weights = await self.child.objects(run, rows)
         run.produced(sum(weights))
         return objects
@@ -483,9 +525,11 @@ class Directory:
         statements = self.shapes.get(names)
         if statements is None:
             matching = directory_statement(names & DIRECTORY_FILTERS)
-            page = page_statement(
-                matching.with_only_columns(*self.node.columns), BY_NAME, after="after_0" in names
+            selected = outer_joined(
+                matching.with_only_columns(*self.node.columns),
+                self.node.joins,
             )
+            page = page_statement(selected, BY_NAME, after="after_0" in names)
             statements = self.shapes[names] = (Batched(page), Batched(count_of(matching)))
         return statements
 

@@ -18,6 +18,7 @@ shape. A field is plannable when it is one of:
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -45,7 +46,7 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 from graphql.execution.values import VariableValues
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from club.access import Audience
 from db import models
@@ -63,6 +64,7 @@ from schema.compiled.nodes import (
     Entities,
     Field,
     GlobalId,
+    Joined,
     Link,
     MemberCount,
     OrganizationsOfCountry,
@@ -93,10 +95,12 @@ class NotPlannable(Exception):
 
 
 class _Columns:
-    """The columns one selection reads, each once, the primary key first."""
+    """The columns one statement reads, each once, its table's primary key first; and the
+    outer joins of the to-one relations it reads with them (`Joined`), in order."""
 
     def __init__(self, primary_key: InstrumentedAttribute[Any]) -> None:
         self.columns: list[InstrumentedAttribute[Any]] = [primary_key]
+        self.joins: list[tuple[Any, Any]] = []
 
     def index(self, column: InstrumentedAttribute[Any]) -> int:
         if column not in self.columns:
@@ -204,36 +208,54 @@ class Planner:
         type_: GraphQLObjectType,
         details: FieldDetailsList,
         *needed: InstrumentedAttribute[Any],
+        joins: bool = True,
     ) -> Selection:
-        """The selection on `type_`, reading also the `needed` columns."""
+        """The selection on `type_`, the first of its statement, reading also the `needed`
+        columns; its to-one relations joined into that statement (`joins`), or each read
+        by a statement of its own."""
         source = SOURCES.get(type_.name)
         if source is None:
             raise NotPlannable(f"the type {type_.name}")
-        columns = _Columns(source.primary_key)
+        table = _Table(source, source.model)
+        columns = _Columns(table.primary_key)
         for column in needed:
             columns.index(column)
+        fields, relations = self._fields(type_, details, table, columns, joins)
+        return Selection(
+            type_.name, tuple(columns.columns), fields, relations, tuple(columns.joins)
+        )
+
+    def _fields(
+        self,
+        type_: GraphQLObjectType,
+        details: FieldDetailsList,
+        table: "_Table",
+        columns: _Columns,
+        joins: bool,
+    ) -> tuple[tuple[Field, ...], tuple[Relation, ...]]:
         fields: list[Field] = []
         relations: list[Relation] = []
         for key, group in self._subfields(type_, details).items():
-            field = self._object_field(source, type_, key, group, columns)
+            field = self._object_field(table, type_, key, group, columns, joins)
             fields.append(field)
             if hasattr(field, "fill"):
                 relations.append(field)  # type: ignore[arg-type]
-        return Selection(type_.name, tuple(columns.columns), tuple(fields), tuple(relations))
+        return tuple(fields), tuple(relations)
 
     def _object_field(
         self,
-        source: Source,
+        table: "_Table",
         type_: GraphQLObjectType,
         key: str,
         details: FieldDetailsList,
         columns: _Columns,
+        joins: bool,
     ) -> Field:
         name = details[0].node.name.value
         if name == "__typename":
             return Typename(key, type_.name)
         if name == "id":
-            return GlobalId(key, type_.name, 0)
+            return GlobalId(key, type_.name, columns.index(table.primary_key))
         definition = type_.fields[name]
         declared = strawberry_field_of(definition)
         if declared is None:
@@ -241,12 +263,12 @@ class Planner:
         if declared.base_resolver is not None:
             step = OBJECT_STEPS.get(declared.base_resolver.wrapped_func)
             if step is not None:
-                return step(self, key, definition, details, columns)
+                return step(self, key, definition, details, table, columns)
         facts = facts_of(definition)
         audience = Audience.PUBLIC if facts is None else facts.audience
         if facts is not None and facts.loader is not None and audience is Audience.PUBLIC:
-            return self._link(source, key, definition, details, columns)
-        column = source.column(declared.python_name)
+            return self._link(table, key, definition, details, columns, joins)
+        column = table.column(declared.python_name)
         if declared.base_resolver is not None or definition.args or column is None:
             raise NotPlannable(f"{type_.name}.{name}")
         value = Column(
@@ -257,37 +279,67 @@ class Planner:
         )
         if audience is Audience.PUBLIC:
             return value
-        if source.owner is None or not value.nullable:
+        owner = table.owner
+        if owner is None or not value.nullable:
             raise NotPlannable(f"the members-only {type_.name}.{name}")
-        return Restricted(value, audience, columns.index(source.owner))
+        return Restricted(value, audience, columns.index(owner))
 
     def _link(
         self,
-        source: Source,
+        table: "_Table",
         key: str,
         definition: GraphQLField,
         details: FieldDetailsList,
         columns: _Columns,
-    ) -> Link:
+        joins: bool,
+    ) -> Link | Joined:
         facts = facts_of(definition)
         assert facts is not None and facts.loader is not None and facts.key is not None
         loader = Loaders.__dict__[facts.loader]
         reads: RowsBy | RowsGroupedBy | None = None
         if isinstance(loader, RowLoader | ListLoader):
             reads = loader.reads
-        parent = source.primary_key if facts.key == "pk" else source.column(facts.key)
+        parent = table.primary_key if facts.key == "pk" else table.column(facts.key)
         if reads is None or parent is None:
             raise NotPlannable(f"the relation {facts.loader}")
-        child = self.selection(self._object_type(definition.type), details, reads.column)
+        child_type = self._object_type(definition.type)
+        nullable = not is_non_null_type(definition.type)
+        if joins and isinstance(reads, RowsBy):
+            return self._joined(key, child_type, details, reads, parent, columns, nullable)
+        child = self.selection(child_type, details, reads.column)
         return Link(
             key,
-            reads.batched(child.columns),
+            reads.batched(child.columns, child.joins),
             columns.index(parent),
             child,
             child.columns.index(reads.column),
             many=isinstance(reads, RowsGroupedBy),
-            nullable=not is_non_null_type(definition.type),
+            nullable=nullable,
         )
+
+    def _joined(
+        self,
+        key: str,
+        type_: GraphQLObjectType,
+        details: FieldDetailsList,
+        reads: RowsBy,
+        parent: InstrumentedAttribute[Any],
+        columns: _Columns,
+        nullable: bool,
+    ) -> Joined:
+        """A to-one relation read in its parent's statement: an outer join of an alias of the
+        child's table on the column its loader reads by, its columns in the parent's rows."""
+        source = SOURCES.get(type_.name)
+        if source is None or reads.column.class_ is not source.model:
+            raise NotPlannable(f"the type {type_.name}")
+        table = _Table(source, aliased(source.model))
+        by = table.column(reads.column.key)
+        assert by is not None, f"{reads.column} is a column of {source.model.__name__}"
+        columns.joins.append((table.entity, by == parent))
+        present = columns.index(table.primary_key)
+        fields, relations = self._fields(type_, details, table, columns, joins=True)
+        child = Selection(type_.name, (), fields, relations)
+        return Joined(key, child, present, nullable)
 
     def _entities(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> Entities:
         union = get_named_type(definition.type)
@@ -299,7 +351,7 @@ class Planner:
         }
         # A selection's first column is its primary key (`selection`).
         reads = {
-            name: RowsBy(selection.columns[0]).batched(selection.columns)
+            name: RowsBy(selection.columns[0]).batched(selection.columns, selection.joins)
             for name, selection in selections.items()
         }
         return Entities(key, self._arguments(definition, details), selections, reads)
@@ -336,7 +388,9 @@ class Planner:
         columns = _Columns(models.Organization.id)
         for column in (*node.columns, models.Organization.name):
             columns.index(column)
-        node = Selection(node.type_name, tuple(columns.columns), node.fields, node.relations)
+        node = Selection(
+            node.type_name, tuple(columns.columns), node.fields, node.relations, node.joins
+        )
         cursor = tuple(columns.index(column) for column in BY_NAME.columns)
         return Directory(
             key, self._arguments(definition, details), node, tuple(fields), counts_total, cursor
@@ -374,27 +428,64 @@ class Planner:
         return Countries(key, self.selection(self._object_type(definition.type), details))
 
     def organizations_of_country(
-        self, key: str, definition: GraphQLField, details: FieldDetailsList, columns: _Columns
+        self,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        table: "_Table",
+        columns: _Columns,
     ) -> OrganizationsOfCountry:
+        # Its statement selects from a windowed subquery by the columns' names: no joins.
         child = self.selection(
-            self._object_type(definition.type), details, models.Organization.country_id
+            self._object_type(definition.type),
+            details,
+            models.Organization.country_id,
+            joins=False,
         )
         return OrganizationsOfCountry(
             key,
             self._arguments(definition, details),
-            columns.index(models.Country.id),
+            columns.index(table.primary_key),
             child,
             child.columns.index(models.Organization.country_id),
         )
 
     def member_count(
-        self, key: str, definition: GraphQLField, details: FieldDetailsList, columns: _Columns
+        self,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        table: "_Table",
+        columns: _Columns,
     ) -> MemberCount:
-        return MemberCount(key, columns.index(models.Country.id))
+        return MemberCount(key, columns.index(table.primary_key))
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Where a selection's columns come from: its type's table, or an alias of it (a
+    joined relation's)."""
+
+    source: Source
+    entity: Any  # the model, or an alias of it
+
+    def column(self, name: str) -> InstrumentedAttribute[Any] | None:
+        """The column `name` of the model (as `Source.column`), on this table."""
+        column = self.source.column(name)
+        return None if column is None else getattr(self.entity, column.key)
+
+    @property
+    def primary_key(self) -> InstrumentedAttribute[Any]:
+        return getattr(self.entity, self.source.primary_key.key)  # type: ignore[no-any-return]
+
+    @property
+    def owner(self) -> InstrumentedAttribute[Any] | None:
+        owner = self.source.owner
+        return None if owner is None else getattr(self.entity, owner.key)
 
 
 RootStep = Callable[[Planner, str, GraphQLField, FieldDetailsList], RootField]
-ObjectStep = Callable[[Planner, str, GraphQLField, FieldDetailsList, _Columns], Field]
+ObjectStep = Callable[[Planner, str, GraphQLField, FieldDetailsList, _Table, _Columns], Field]
 
 # The fields with a resolver of their own that the planner answers, by that resolver (a
 # strawberry type's class attribute is the function its field wraps).
