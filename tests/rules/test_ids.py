@@ -8,9 +8,10 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
+from club import ids
 from club.cursors import decode_cursor, encode_cursor
 from club.errors import RequestError
-from club.ids import MAX_PK, encode_id, parse_id
+from club.ids import MAX_ID_LENGTH, MAX_PK, encode_id, parse_id
 
 TYPES = st.sampled_from(["Organization", "Event", "Country"])
 KEYS = st.integers(min_value=-(2**40), max_value=2**40)
@@ -73,3 +74,22 @@ def test_a_cursor_of_another_list_is_refused() -> None:
         assert error.code == "BAD_USER_INPUT"
     else:
         raise AssertionError("accepted")
+
+
+def test_only_short_ids_are_remembered() -> None:
+    """The parsed IDs kept are bounded in number and in length: a long string is parsed (and
+    refused) without being kept."""
+    kept = ids._parsed_id.cache_info().currsize
+    long = encode_id("Organization", 7) + "A" * MAX_ID_LENGTH
+    assert parse_id("Organization", long) is None
+    assert ids._parsed_id.cache_info().currsize == kept
+    assert parse_id("Organization", encode_id("Organization", 7)) == 7
+    assert ids._parsed_id.cache_info().maxsize == 8192
+
+
+class Text(str):
+    pass
+
+
+def test_a_string_of_a_subclass_parses_as_the_string() -> None:
+    assert parse_id("Event", Text(encode_id("Event", 3))) == 3
