@@ -351,6 +351,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         document, name = known
         state = request_state(scope)
         context = await self.get_context(Request(scope), None)
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self.settings.execution_timeout):
                 data = await answer_directly(
@@ -364,7 +365,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if isinstance(data, PlanOutcome):
             # The view answers with what the plan found, within what is left of the timeout.
             state.plan_outcome = data
-            state.execution_spent = time.perf_counter() - began
+            state.execution_spent = time.perf_counter() - started
             return False
         self._count_operation(name, began)
         state.operation = (name, "query")

@@ -84,6 +84,10 @@ from schema.fields import facts_of
 from schema.organizations import CountryOrganizations, OrganizationQueries
 from schema.strawberry_private import strawberry_field_of
 
+# The outer joins one statement takes (`Joined`); a to-one relation past them is read by a
+# statement of its own (`Link`). SQLite joins at most 64 tables in a statement, and the
+# operation limits (depth, aliases) allow selections of more to-one relations than that.
+MAX_JOINS = 32
 # Types whose values the driver returns exactly as graphql-core sends them.
 AS_READ = frozenset({GraphQLString.name, GraphQLInt.name, GraphQLBoolean.name})
 PAGE_INFO_FIELDS = frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"})
@@ -304,7 +308,7 @@ class Planner:
             raise NotPlannable(f"the relation {facts.loader}")
         child_type = self._object_type(definition.type)
         nullable = not is_non_null_type(definition.type)
-        if joins and isinstance(reads, RowsBy):
+        if joins and isinstance(reads, RowsBy) and len(columns.joins) < MAX_JOINS:
             return self._joined(key, child_type, details, reads, parent, columns, nullable)
         child = self.selection(child_type, details, reads.column)
         return Link(

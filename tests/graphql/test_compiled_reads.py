@@ -13,12 +13,14 @@ import pytest
 from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
+    OperationDefinitionNode,
     build_schema,
     get_named_type,
     is_non_null_type,
     parse,
     validate,
 )
+from graphql.execution.values import VariableValues
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis_graphql import from_schema
@@ -36,7 +38,8 @@ from db.models import Attendance
 from resolvers.list_sizes import ListSizeObserver
 from resolvers.loaders import Loaders
 from schema.compiled.executor import PLANS_KEPT, CompiledReads, PlanCache
-from schema.compiled.planner import Planner
+from schema.compiled.nodes import Directory
+from schema.compiled.planner import MAX_JOINS, Planner
 from schema.compiled.run import Run
 from schema.compiled.sources import SOURCES
 from schema.cost import observations_of
@@ -740,3 +743,28 @@ async def test_the_benchmark_scenarios_take_one_statement_per_level(
         response, path = await answers.answer(OURS[scenario], variables, admin, compiled=True)
     assert path == "compiled" and "errors" not in response
     assert log.count == statements, log.statements
+
+
+async def test_a_statement_takes_at_most_max_joins(
+    club: dict[str, Any], answers: Answers, schema: Schema, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More to-one relations than one statement may join (SQLite: 64 tables): past
+    `MAX_JOINS`, each is read by a statement of its own, where its own to-one relations are
+    joined again. Answered by the compiled path, equal to the reference executor's answer,
+    nothing logged."""
+    sponsors = " ".join(
+        f"s{n}: sponsor {{ name country {{ code }} sponsor {{ name }} }}" for n in range(25)
+    )
+    query = f"{{ organizations(first: 30) {{ edges {{ node {{ name {sponsors} }} }} }} }}"
+    operation = parse(query).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    core = graphql_core_schema(schema)
+    plan = Planner(core, {}, VariableValues({}, {}), operation).plan()
+    directory = plan.fields[0]
+    assert isinstance(directory, Directory)
+    assert len(directory.node.joins) == MAX_JOINS
+    admin = principals(club)["admin"]
+    with caplog.at_level(logging.WARNING, logger="clubjustice.compiled_reads"):
+        _, path = await answers.both(query, {}, admin, max_aliases=100, cost_budget_admin=10**6)
+    assert path == "compiled"
+    assert caplog.records == []
