@@ -15,7 +15,7 @@ checks the exact count once every root field is read.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -244,6 +244,23 @@ def _fill_lists(
     return held
 
 
+def _fill_one(
+    key: str,
+    nullable: bool,
+    objects: list[Object],
+    children: Iterable[tuple[Object | None, int]],
+) -> list[int]:
+    """Each parent's one child (None: no row) under `key`, and its weight; `Unanswerable`
+    for a missing child of a non-null relation (the reference executor's error)."""
+    held = []
+    for parent, (child, weight) in zip(objects, children, strict=True):
+        if child is None and not nullable:
+            raise Unanswerable(f"no row for the non-null relation {key}")
+        parent[key] = child
+        held.append(weight)
+    return held
+
+
 @dataclass(frozen=True, slots=True)
 class Link:
     """A `relation(...)` field: its loader's statement (`reads`) for all parents at once."""
@@ -272,14 +289,9 @@ class Link:
                 child_rows, children.objects, children.weights, strict=True
             )
         }
-        held = []
-        for row, parent in zip(rows, objects, strict=True):
-            child, weight = found.get(row[self.parent], (None, 0))
-            if child is None and not self.nullable:
-                raise Unanswerable(f"no row for the non-null relation {self.key}")
-            parent[self.key] = child
-            held.append(weight)
-        return held
+        none = (None, 0)
+        each = (found.get(row[self.parent], none) for row in rows)
+        return _fill_one(self.key, self.nullable, objects, each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,19 +312,10 @@ class Joined:
     async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         present = self.present
         child_rows = [row for row in rows if row[present] is not None]
-        children = iter(zip(*await self.child.objects(run, child_rows), strict=True))
-        held = []
-        for row, parent in zip(rows, objects, strict=True):
-            if row[present] is None:
-                if not self.nullable:
-                    raise Unanswerable(f"no row for the non-null relation {self.key}")
-                parent[self.key] = None
-                held.append(0)
-            else:
-                child, weight = next(children)
-                parent[self.key] = child
-                held.append(weight)
-        return held
+        built = iter(zip(*await self.child.objects(run, child_rows), strict=True))
+        none = (None, 0)
+        each = (none if row[present] is None else next(built) for row in rows)
+        return _fill_one(self.key, self.nullable, objects, each)
 
 
 @dataclass(frozen=True, slots=True)
