@@ -14,7 +14,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 
 from club.errors import RequestError
-from resolvers.context import context_of
+from resolvers.context import Context, context_of
 from schema.strawberry_private import CannotGetOperationTypeError, InvalidOperationTypeError
 
 WRONG_OPERATION = (InvalidOperationTypeError, CannotGetOperationTypeError, MissingQueryError)
@@ -79,24 +79,28 @@ def classify(error: GraphQLError, *, phase: str, request_id: str | None = None) 
     )
 
 
+def classify_all(errors: list[GraphQLError], phase: str, context: Context) -> list[GraphQLError]:
+    """`classify` each error, and count it by code once (several hooks see the same error).
+    Classifying again what was classified changes nothing: a masked error has its code."""
+    classified = []
+    for error in errors:
+        shown = classify(error, phase=phase, request_id=context.request_id)
+        if context.metrics is not None and not getattr(error, COUNTED, False):
+            # Marked on the error itself: several hooks see the same error.
+            setattr(error, COUNTED, True)
+            setattr(shown, COUNTED, True)
+            code = (shown.extensions or {}).get("code", "UNKNOWN")
+            context.metrics.errors.labels(code).inc()
+        classified.append(shown)
+    return classified
+
+
 class ErrorCodes(SchemaExtension):
     """Sets `extensions.code` on every error, masks unexpected ones, and counts them by code
     (each error once, however many hooks see it)."""
 
     def classify(self, errors: list[GraphQLError], phase: str) -> list[GraphQLError]:
-        context = context_of(self.execution_context)
-        request_id = context.request_id
-        metrics = context.metrics
-        classified = []
-        for error in errors:
-            shown = classify(error, phase=phase, request_id=request_id)
-            if metrics is not None and not getattr(error, COUNTED, False):
-                # Marked on the error itself: several hooks see the same error.
-                setattr(error, COUNTED, True)
-                setattr(shown, COUNTED, True)
-                metrics.errors.labels((shown.extensions or {}).get("code", "UNKNOWN")).inc()
-            classified.append(shown)
-        return classified
+        return classify_all(errors, phase, context_of(self.execution_context))
 
     def on_validate(self) -> Iterator[None]:
         yield

@@ -24,7 +24,7 @@ from schema import (
 )
 from schema.compiled.executor import CompiledReads
 from schema.domain import merge
-from schema.errors import ErrorCodes
+from schema.errors import ErrorCodes, classify_all
 from schema.fanout import FanOutExecutor
 from schema.limits import OperationChecks, ParseCache
 from schema.observe import FederatedTracing, Observe
@@ -57,10 +57,16 @@ class ClubSchema(SchemaHooks):
         reset = _HIDE_SUGGESTIONS.set(hide)
         reset_trace = _WANTS_TRACE.set(_wants_trace(context))
         try:
-            return await super().execute(query, variable_values, context_value, *args, **kwargs)
+            result = await super().execute(query, variable_values, context_value, *args, **kwargs)
         finally:
             _WANTS_TRACE.reset(reset_trace)
             _HIDE_SUGGESTIONS.reset(reset)
+        if result.errors:
+            # What an extension's hook raised skips the extensions after it (ErrorCodes
+            # among them): strawberry answers its message as it is. Classified here too,
+            # it is masked and logged as any failure is (the rest are unchanged).
+            result.errors = classify_all(result.errors, "execution", context)
+        return result
 
     def runs_extension(self, extension: Any) -> bool:
         # The ftv1 extension only where a gateway asked for a trace: present, it wraps every

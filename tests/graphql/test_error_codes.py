@@ -10,6 +10,7 @@ import pytest
 import strawberry
 
 from club.errors import RequestError
+from schema import limits
 from schema.errors import ErrorCodes
 
 
@@ -86,3 +87,25 @@ async def test_a_subscription_that_fails_mid_stream_is_masked_too(make_context: 
             ],
         ),
     ]
+
+
+async def test_a_failure_in_an_extension_hook_is_masked_and_logged(
+    run: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's schema: a failure raised in the limits' hook (before execution) skips
+    the extensions after it; strawberry would answer its message as it is."""
+
+    def failing(*args: Any) -> None:
+        raise RuntimeError("connection to server at 10.0.0.5 failed: SELECT secret FROM t")
+
+    monkeypatch.setattr(limits, "operation_refusals", failing)
+    with caplog.at_level(logging.ERROR, logger="clubjustice.errors"):
+        response = await run("{ countries { code } }")
+    assert response == {
+        "data": None,
+        "errors": [
+            {"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+        ],
+    }
+    (record,) = [r for r in caplog.records if r.name == "clubjustice.errors"]
+    assert record.exc_info is not None
