@@ -35,8 +35,8 @@ def parse_id(type_name: str, value: object) -> int | None:
     return _parsed_id(type_name, value)
 
 
-# The longest ID `encode_id` writes for the longest type name (Organization, Participation…):
-# longer strings are parsed but not remembered.
+# Longer than any ID `encode_id` writes (36 characters: `IncubatorProgram` with the largest
+# key), with room for longer type names: longer strings are parsed but not remembered.
 MAX_ID_LENGTH = 48
 
 
