@@ -61,6 +61,8 @@ async def organizations(
 
 # The escape character of the directory's search (SQLAlchemy's `autoescape` uses it too).
 LIKE_ESCAPE = "/"
+# The names `directory_values` gives the filter's values (`directory_statement`'s parameters).
+DIRECTORY_FILTERS = frozenset({"status", "country_code", "search"})
 
 
 def directory_values(

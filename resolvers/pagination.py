@@ -1,6 +1,6 @@
 """Keyset pagination for top-level lists: stable under inserts, one statement per page."""
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -97,15 +97,23 @@ def page_of(
     return page_statement(statement, order, after=after is not None).params(values)
 
 
+def _after(n: int) -> str:
+    """The parameter of a cursor's `n`th value (`page_statement`, `page_values`)."""
+    return f"after_{n}"
+
+
+def follows_cursor(names: Collection[str]) -> bool:
+    """Whether `page_values` with these parameters' names came with a cursor `after`."""
+    return _after(0) in names
+
+
 def page_statement(statement: Select[Any], order: SortOrder, *, after: bool) -> Select[Any]:
     """`page_of`'s statement with its values as named parameters (`page_values`): `limit`,
     and with a cursor `after_0`, `after_1`… (typed: PostgreSQL will not compare a timestamp
     with an untyped parameter)."""
     page = statement
     if after:
-        bounds = [
-            bindparam(f"after_{n}", type_=column.type) for n, column in enumerate(order.columns)
-        ]
+        bounds = [bindparam(_after(n), type_=column.type) for n, column in enumerate(order.columns)]
         page = page.where(tuple_(*order.columns) > tuple_(*bounds))
     return page.order_by(*order.columns).limit(bindparam("limit", type_=Integer))
 
@@ -116,7 +124,7 @@ def page_values(order: SortOrder, *, first: int, after: str | None) -> dict[str,
     values: dict[str, Any] = {"limit": first + 1}
     if after is not None:
         key = order.parse(decode_cursor(order.name, after, arity=len(order.columns)))
-        values |= {f"after_{n}": value for n, value in enumerate(key)}
+        values |= {_after(n): value for n, value in enumerate(key)}
     return values
 
 

@@ -30,8 +30,19 @@ from club.ids import encode_id, parse_id
 from db import models
 from db.prepared import Batched
 from resolvers.countries import by_name
-from resolvers.organizations import BY_NAME, directory_statement, directory_values
-from resolvers.pagination import count_of, page_size, page_statement, page_values
+from resolvers.organizations import (
+    BY_NAME,
+    DIRECTORY_FILTERS,
+    directory_statement,
+    directory_values,
+)
+from resolvers.pagination import (
+    count_of,
+    follows_cursor,
+    page_size,
+    page_statement,
+    page_values,
+)
 from resolvers.row_reads import (
     MEMBERS,
     Joins,
@@ -149,7 +160,7 @@ def object_builder(fields: tuple[Field, ...]) -> Build:
     per field and row was most of the time spent building a walk's objects (S3). The code
     holds only response keys (GraphQL names, written with `repr`) and indexes; values are
     passed in its namespace."""
-    namespace: dict[str, Any] = {"_null": _null}
+    namespace: dict[str, Any] = {"_null": _null, "encode_id": encode_id}
     entries = []
     for n, selected in enumerate(fields):
         key = repr(selected.key)
@@ -158,7 +169,6 @@ def object_builder(fields: tuple[Field, ...]) -> Build:
         elif isinstance(selected, GlobalId):
             namespace[f"type_{n}"] = selected.type_name
             entries.append(f"{key}: encode_id(type_{n}, row[{selected.index}])")
-            namespace["encode_id"] = encode_id
         elif isinstance(selected, Column):
             missing = "None" if selected.nullable else f"_null({key})"
             if selected.serialize is None:
@@ -490,10 +500,6 @@ def _filter(given: Any) -> dict[str, Any]:
     }
 
 
-# The parameters of the directory's filter (`directory_values`).
-DIRECTORY_FILTERS = frozenset({"status", "country_code", "search"})
-
-
 @dataclass(frozen=True, slots=True)
 class Directory:
     """`Query.organizations(first, after, filter)`: one page of the directory by name (its
@@ -532,7 +538,7 @@ class Directory:
                 matching.with_only_columns(*self.node.columns),
                 self.node.joins,
             )
-            page = page_statement(selected, BY_NAME, after="after_0" in names)
+            page = page_statement(selected, BY_NAME, after=follows_cursor(names))
             statements = self.shapes[names] = (Batched(page), Batched(count_of(matching)))
         return statements
 
@@ -554,7 +560,7 @@ class Directory:
             nodes=nodes,
             node_weight=sum(weights),
             has_next_page=len(rows) > first,
-            has_previous_page="after_0" in values,
+            has_previous_page=follows_cursor(values),
             total=(await run.bound(count_read, values))[0][0] if self.counts_total else None,
         )
         return {field.key: field.value(run, page) for field in self.fields}
