@@ -363,7 +363,9 @@ async def test_a_mutation_that_committed_as_its_timeout_fired_is_not_done_twice(
     client gets OPERATION_TIMEOUT and retries: the retry makes no second organization."""
     admin = await make_token(Role.ADMIN)
     original = resolvers.loaders._fetch
-    async for client in open_client(settings.model_copy(update={"execution_timeout": 0.5})):
+    # The timeout must fire after the commit, in the slow read (30 s): 3 s leaves the
+    # mutation itself room on a loaded machine (with 0.5 s, a CI run timed out before it).
+    async for client in open_client(settings.model_copy(update={"execution_timeout": 3.0})):
         monkeypatch.setattr(resolvers.loaders, "_fetch", slow_loader_fetch(engine))
         first = await post(client, admin, REGISTER_WITH_COUNTRY, {"name": "Balti Lawyers"}, "t")
         assert first.json()["errors"][0]["extensions"] == {"code": "OPERATION_TIMEOUT"}
