@@ -150,19 +150,35 @@ def _null(key: str) -> Any:
     raise Unanswerable(f"null in the non-null field {key}")
 
 
+def _absent(key: str) -> Any:
+    raise Unanswerable(f"no row for the non-null relation {key}")
+
+
 Build = Callable[[Rows, Principal], list[Object]]
 
 
 def object_builder(fields: tuple[Field, ...]) -> Build:
     """The objects of rows, `{field.key: field.value(row, principal), …}` for each, as one
     generated comprehension: the typenames, ids and columns written into it (a column's
-    index, its null check, its `serialize`), any other field called as its `value`. A call
-    per field and row was most of the time spent building a walk's objects (S3). The code
-    holds only response keys (GraphQL names, written with `repr`) and indexes; values are
-    passed in its namespace."""
-    namespace: dict[str, Any] = {"_null": _null, "encode_id": encode_id}
+    index, its null check, its `serialize`), a joined to-one relation whose child holds no
+    other kind of relation (`inlined`) written as its child's object in place, any other
+    field called as its `value`. A call per field and row was most of the time spent
+    building a walk's objects (S3), and filling a joined child apart from its parent most of
+    the rest of `_entities`' (S4). The code holds only response keys (GraphQL names,
+    written with `repr`) and indexes; values are passed in its namespace."""
+    namespace: dict[str, Any] = {"_null": _null, "_absent": _absent, "encode_id": encode_id}
+    entries = _entries(fields, namespace)
+    source = f"def build(rows, principal):\n    return [{{{', '.join(entries)}}} for row in rows]\n"
+    exec(compile(source, f"<objects of {len(fields)} fields>", "exec"), namespace)
+    return namespace["build"]  # type: ignore[no-any-return]
+
+
+def _entries(fields: tuple[Field, ...], namespace: dict[str, Any]) -> list[str]:
+    """The `key: expression` of each field, for `object_builder`; the names it passes in
+    are numbered across the nested selections of inlined relations."""
     entries = []
-    for n, selected in enumerate(fields):
+    for selected in fields:
+        n = len(namespace)
         key = repr(selected.key)
         if isinstance(selected, Typename):
             entries.append(f"{key}: {selected.name!r}")
@@ -183,12 +199,16 @@ def object_builder(fields: tuple[Field, ...]) -> Build:
                     f"{key}: (serialize_{n}(value) if (value := row[{selected.index}]) is not None"
                     f" else {missing})"
                 )
+        elif isinstance(selected, Joined) and selected.inlined:
+            child = ", ".join(_entries(selected.child.fields, namespace))
+            missing = "None" if selected.nullable else f"_absent({key})"
+            entries.append(
+                f"{key}: ({{{child}}} if row[{selected.present}] is not None else {missing})"
+            )
         else:
             namespace[f"field_{n}"] = selected
             entries.append(f"{key}: field_{n}.value(row, principal)")
-    source = f"def build(rows, principal):\n    return [{{{', '.join(entries)}}} for row in rows]\n"
-    exec(compile(source, f"<objects of {len(fields)} fields>", "exec"), namespace)
-    return namespace["build"]  # type: ignore[no-any-return]
+    return entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,23 +329,57 @@ class Joined:
     """A to-one `relation(...)` read in its parent's statement, by an outer join on the
     column its loader reads by (`one_by`): its child's columns are in the parent's rows, and
     a parent without one has nulls there (`present`: where the child's primary key is).
-    One statement less than `Link`, for each such relation of a plan."""
+    One statement less than `Link`, for each such relation of a plan.
+
+    When its child holds no relation but joined ones like it (`inlined`), the parent's
+    builder writes the child's object in place (`object_builder`), and `fill` only counts
+    the child rows and weighs them, in the order and with the counts the other relations
+    keep."""
 
     key: str
     child: Selection
     present: int
     nullable: bool
+    inlined: bool = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "inlined",
+            all(isinstance(r, Joined) and r.inlined for r in self.child.relations),
+        )
 
     def value(self, row: Row, principal: Principal) -> Any:
         return None
 
     async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         present = self.present
+        if self.inlined:
+            return self._weigh(run, rows)
         child_rows = [row for row in rows if row[present] is not None]
         built = iter(zip(*await self.child.objects(run, child_rows), strict=True))
         none = (None, 0)
         each = (none if row[present] is None else next(built) for row in rows)
         return _fill_one(self.key, self.nullable, objects, each)
+
+    def _weigh(self, run: Run, rows: Rows) -> list[int]:
+        """An inlined child's weight under each row (0: none), its rows counted as
+        `Selection.objects` counts them; the parent's builder has made the objects (and
+        refused a missing non-null child)."""
+        present = self.present
+        if not self.child.relations:
+            held = [0 if row[present] is None else 1 for row in rows]
+            run.read(sum(held))
+            return held
+        child_rows = [row for row in rows if row[present] is not None]
+        run.read(len(child_rows))
+        weights = [1] * len(child_rows)
+        for relation in self.child.relations:
+            assert isinstance(relation, Joined)
+            more = relation._weigh(run, child_rows)
+            weights = [weight + extra for weight, extra in zip(weights, more, strict=True)]
+        child_weights = iter(weights)
+        return [0 if row[present] is None else next(child_weights) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
