@@ -478,7 +478,7 @@ class ArgumentSubscription:
 
 
 async def test_executor_hooks() -> None:
-    from graphql import Executor
+    from graphql import Executor, parse
 
     assert parameters(Executor.complete_object_value) == [
         "self",
@@ -559,6 +559,19 @@ async def test_executor_hooks() -> None:
     assert CountingExecutor.executed == 2, changed_core(
         "execute_operation (called on each event's copy of the executor)"
     )
+
+    # Its constructor sets `async_helpers` to bound methods of itself (a reference cycle):
+    # ExecutorHooks makes them on each use instead of keeping them.
+    assert "self.async_helpers = GraphQLResolveInfoHelpers(" in inspect.getsource(
+        Executor.__init__
+    ), changed_core("Executor.__init__ (async_helpers)")
+    executor = CountingExecutor.build(
+        private.graphql_core_schema(schema), parse("{ things { id } }")
+    )
+    assert isinstance(executor, CountingExecutor)
+    assert "async_helpers" not in vars(executor)
+    assert executor.async_helpers.gather == executor.gather_async_work
+    assert executor.async_helpers.track == executor.track_async_work
 
 
 async def test_a_subscription_field_resolves_an_event_to_itself_whatever_its_arguments() -> None:
