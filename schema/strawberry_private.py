@@ -40,7 +40,8 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   `create_response`, `should_render_graphql_ide`,
                                   `graphql_*_handler_class`)
 14. `BaseGraphQLTransportWSHandler`, `BaseGraphQLWSHandler` — the WebSocket protocol handlers
-    server/websockets.py subclasses
+    server/websockets.py subclasses (and the former's `on_request_accepted`, which keeps
+    the connection_init deadline's task in `connection_init_timeout_task`)
 15. `add_fields`                — appends fields to an already-decorated type's definition
                                   (`__strawberry_definition__.fields`), for fields a higher
                                   domain contributes, telling them by the `origin` strawberry

@@ -331,6 +331,11 @@ def test_websocket_handlers() -> None:
     legacy = inspect.getsource(private.BaseGraphQLWSHandler)
     for used in ("self.connection_acknowledged", "self.websocket", "async def send_message"):
         assert used in legacy, changed(f"BaseGraphQLWSHandler ({used})")
+    # GraphQLTransportWSHandler drops the connection_init deadline's task once it is done.
+    accepted = inspect.getsource(private.BaseGraphQLTransportWSHandler.on_request_accepted)
+    assert "self.connection_init_timeout_task = asyncio.create_task(" in accepted, changed(
+        "BaseGraphQLTransportWSHandler.on_request_accepted"
+    )
 
 
 @strawberry.type

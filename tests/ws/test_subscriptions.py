@@ -1,6 +1,7 @@
 """Subscriptions over a real WebSocket: delivery, filters, resume, access, protocols."""
 
 import asyncio
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from club.enums import AttendanceRole, Role
 from db.models import Attendance
 from db.tokens import authenticate, revoke_token
 from schema.ids import encode_id
+from server.websockets import GraphQLTransportWSHandler
 from tests.factories import add, country_ids, event, organization
 from tests.ws.conftest import LiveServer, Subscriber, graphql, legacy_graphql_ws, until_subscribed
 
@@ -197,6 +199,23 @@ async def test_a_bad_token_closes_4403_and_no_init_closes_4408(live_server: Live
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(connection.recv(), 5)  # connection_init_timeout is 1 s here
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+
+
+async def test_an_initialised_connection_keeps_no_deadline_task(
+    live_server: LiveServer, make_token: Any
+) -> None:
+    # The deadline's task, cancelled by connection_init, is dropped once done: kept, it held
+    # its CancelledError and frames for the connection's life (server/websockets.py).
+    subscriber = await Subscriber.open(live_server.ws, await make_token(Role.PARTNER))
+    gc.collect()  # handlers of connections other tests closed
+    [handler] = [o for o in gc.get_objects() if isinstance(o, GraphQLTransportWSHandler)]
+    for _ in range(100):  # the task's done callbacks run a few loop iterations later
+        if handler.connection_init_timeout_task is None:
+            break
+        await asyncio.sleep(0.01)
+    assert handler.connection_init_timeout_task is None
+    assert handler.connection_acknowledged
+    await subscriber.close()
 
 
 async def test_a_revoked_token_ends_its_subscriptions(
