@@ -157,23 +157,24 @@ def _absent(key: str) -> Any:
 Build = Callable[[Rows, Principal], list[Object]]
 
 
-def object_builder(fields: tuple[Field, ...]) -> Build:
+def object_builder(fields: tuple[Field, ...], *, inline: bool = True) -> Build:
     """The objects of rows, `{field.key: field.value(row, principal), …}` for each, as one
     generated comprehension: the typenames, ids and columns written into it (a column's
     index, its null check, its `serialize`), a joined to-one relation whose child holds no
     other kind of relation (`inlined`) written as its child's object in place, any other
-    field called as its `value`. A call per field and row was most of the time spent
-    building a walk's objects (S3), and filling a joined child apart from its parent most of
-    the rest of `_entities`' (S4). The code holds only response keys (GraphQL names,
-    written with `repr`) and indexes; values are passed in its namespace."""
+    field called as its `value` (with `inline=False`, inlined relations too: their `fill`
+    builds them). A call per field and row was most of the time spent building a walk's
+    objects (S3), and filling a joined child apart from its parent about 5 % of
+    `_entities`' (S4). The code holds only response keys (GraphQL names, written with
+    `repr`) and indexes; values are passed in its namespace."""
     namespace: dict[str, Any] = {"_null": _null, "_absent": _absent, "encode_id": encode_id}
-    entries = _entries(fields, namespace)
+    entries = _entries(fields, namespace, inline)
     source = f"def build(rows, principal):\n    return [{{{', '.join(entries)}}} for row in rows]\n"
     exec(compile(source, f"<objects of {len(fields)} fields>", "exec"), namespace)
     return namespace["build"]  # type: ignore[no-any-return]
 
 
-def _entries(fields: tuple[Field, ...], namespace: dict[str, Any]) -> list[str]:
+def _entries(fields: tuple[Field, ...], namespace: dict[str, Any], inline: bool) -> list[str]:
     """The `key: expression` of each field, for `object_builder`; the names it passes in
     are numbered across the nested selections of inlined relations."""
     entries = []
@@ -199,8 +200,8 @@ def _entries(fields: tuple[Field, ...], namespace: dict[str, Any]) -> list[str]:
                     f"{key}: (serialize_{n}(value) if (value := row[{selected.index}]) is not None"
                     f" else {missing})"
                 )
-        elif isinstance(selected, Joined) and selected.inlined:
-            child = ", ".join(_entries(selected.child.fields, namespace))
+        elif inline and isinstance(selected, Joined) and selected.inlined:
+            child = ", ".join(_entries(selected.child.fields, namespace, inline))
             missing = "None" if selected.nullable else f"_absent({key})"
             entries.append(
                 f"{key}: ({{{child}}} if row[{selected.present}] is not None else {missing})"
@@ -223,17 +224,49 @@ class Selection:
     fields: tuple[Field, ...]
     relations: tuple[Relation, ...]
     joins: Joins = ()
-    build: Build = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "build", object_builder(self.fields))
+    # Its generated builders (`object_builder`), each made on first use: `inlined` writes
+    # its inlined joined children in place, `apart` leaves their places to their `fill`.
+    # A selection a parent inlines needs neither unless that parent falls back to `apart`.
+    _inlined: Build | None = field(default=None, init=False, compare=False, repr=False)
+    _apart: Build | None = field(default=None, init=False, compare=False, repr=False)
 
     async def objects(self, run: Run, rows: Rows) -> tuple[list[Object], list[int]]:
         """One object per row, and how many objects each one is with all it holds: the
         reference executor counts every occurrence against the cost budget, and one row's
-        object may occur in many places (an event's host, under each attendance)."""
+        object may occur in many places (an event's host, under each attendance).
+
+        The rows of each level are counted before its objects are built, a relation's after
+        its parent's and in the order of `relations`. Inlined children are built with their
+        parent, before their rows are counted; so when that build finds something the plan
+        cannot answer (a null in a non-null field, a missing non-null child), the objects
+        are built again apart, each child counted and built by its relation's `fill` in
+        that order: a request whose rows pass the budget first is still refused over it,
+        as when no child was inlined."""
         run.read(len(rows))
-        objects = self.build(rows, run.context.principal)
+        principal = run.context.principal
+        inlined = self._inlined
+        if inlined is None:
+            inlined = object_builder(self.fields)
+            object.__setattr__(self, "_inlined", inlined)
+        try:
+            objects = inlined(rows, principal)
+        except Unanswerable:
+            return await self._objects_apart(run, rows)
+        weights = [1] * len(rows)
+        for relation in self.relations:
+            if isinstance(relation, Joined) and relation.inlined:
+                held = relation.weigh(run, rows)
+            else:
+                held = await relation.fill(run, rows, objects)
+            weights = [weight + more for weight, more in zip(weights, held, strict=True)]
+        return objects, weights
+
+    async def _objects_apart(self, run: Run, rows: Rows) -> tuple[list[Object], list[int]]:
+        apart = self._apart
+        if apart is None:
+            apart = object_builder(self.fields, inline=False)
+            object.__setattr__(self, "_apart", apart)
+        objects = apart(rows, run.context.principal)
         weights = [1] * len(rows)
         for relation in self.relations:
             held = await relation.fill(run, rows, objects)
@@ -332,9 +365,9 @@ class Joined:
     One statement less than `Link`, for each such relation of a plan.
 
     When its child holds no relation but joined ones like it (`inlined`), the parent's
-    builder writes the child's object in place (`object_builder`), and `fill` only counts
-    the child rows and weighs them, in the order and with the counts the other relations
-    keep."""
+    builder writes the child's object in place (`object_builder`), and `weigh` only counts
+    the child rows and weighs them, in the order and with the counts `fill` keeps
+    (`Selection.objects` says which it calls)."""
 
     key: str
     child: Selection
@@ -354,15 +387,13 @@ class Joined:
 
     async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         present = self.present
-        if self.inlined:
-            return self._weigh(run, rows)
         child_rows = [row for row in rows if row[present] is not None]
         built = iter(zip(*await self.child.objects(run, child_rows), strict=True))
         none = (None, 0)
         each = (none if row[present] is None else next(built) for row in rows)
         return _fill_one(self.key, self.nullable, objects, each)
 
-    def _weigh(self, run: Run, rows: Rows) -> list[int]:
+    def weigh(self, run: Run, rows: Rows) -> list[int]:
         """An inlined child's weight under each row (0: none), its rows counted as
         `Selection.objects` counts them; the parent's builder has made the objects (and
         refused a missing non-null child)."""
@@ -376,7 +407,7 @@ class Joined:
         weights = [1] * len(child_rows)
         for relation in self.child.relations:
             assert isinstance(relation, Joined)
-            more = relation._weigh(run, child_rows)
+            more = relation.weigh(run, child_rows)
             weights = [weight + extra for weight, extra in zip(weights, more, strict=True)]
         child_weights = iter(weights)
         return [0 if row[present] is None else next(child_weights) for row in rows]
