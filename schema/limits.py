@@ -88,7 +88,30 @@ def _validate(
     schema: GraphQLSchema, query: str, document: DocumentNode, hide_suggestions: bool
 ) -> list[GraphQLError]:
     # Keyed by the query text (the document comes from the parse cache along with it).
-    return validate(schema, document, VALIDATION_RULES, hide_suggestions=hide_suggestions)
+    errors = validate(schema, document, VALIDATION_RULES, hide_suggestions=hide_suggestions)
+    for error in errors:
+        _without_tracebacks(error)
+    return errors
+
+
+def _without_tracebacks(error: BaseException) -> None:
+    """An error kept by the cache above, without the tracebacks it and the exceptions it
+    came from hold (a literal a scalar refused keeps the scalar's exception as
+    `original_error`). A traceback holds its frames and, through them, every frame that
+    called them, down to the request's: each cached refusal kept that request's Context,
+    and all it held, alive for as long as the entry (tests/http/test_reference_cycles.py).
+    A validation error's message, locations and code do not need them."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending += [current.__cause__, current.__context__]
+        if isinstance(current, GraphQLError):
+            pending.append(current.original_error)
 
 
 def _validate_document(

@@ -1,10 +1,16 @@
-"""A request leaves no reference cycle that holds its executor or its Context: refcounting
-frees them, and everything they hold (variables, rows, the request), as soon as the answer
-is sent. graphql-core's executor keeps bound methods of itself (`async_helpers`), which
-kept each request alive until the collector's next run; with the server's thresholds that
-run came every few hundred requests and took tens of milliseconds
-(schema/strawberry_private.py `ExecutorHooks`). Counted: the objects of those types the
-collector finds unreachable."""
+"""A request leaves nothing that keeps its executor or its Context alive once it is
+answered: refcounting frees them, and everything they hold (variables, rows, the request),
+as soon as the answer is sent.
+
+- graphql-core's executor keeps bound methods of itself (`async_helpers`): a cycle that
+  kept each request alive until the collector's next run, which the server's thresholds
+  made rare and long (schema/strawberry_private.py `ExecutorHooks`).
+- The validation cache kept each refusal with its tracebacks, whose frames held the
+  request that was refused first (schema/limits.py `_without_tracebacks`); found when a
+  cache entry was evicted during this test in a full run.
+
+Counted: the executors and Contexts the collector finds unreachable, and the Contexts still
+reachable after the request."""
 
 import gc
 from collections.abc import Iterator
@@ -24,11 +30,13 @@ from tests.http.test_short_path import cache_settings, post, served
 
 
 @contextmanager
-def cyclic_garbage() -> Iterator[list[str]]:
-    """The names of the executors and Contexts that only the collector would free, among
-    what is made inside the block."""
+def left_behind() -> Iterator[list[str]]:
+    """What the block made and left: the executors and Contexts only the collector would
+    free (cyclic garbage), and the Contexts still reachable once it is over ("retained")."""
     found: list[str] = []
     gc.collect()
+    alive = {id(thing) for thing in gc.get_objects() if isinstance(thing, Context)}
+    enabled = gc.isenabled()
     gc.disable()
     flags = gc.get_debug()
     gc.set_debug(gc.DEBUG_SAVEALL)
@@ -43,7 +51,14 @@ def cyclic_garbage() -> Iterator[list[str]]:
         ]
         gc.garbage.clear()
         gc.set_debug(flags)
-        gc.enable()
+        gc.collect()
+        found += [
+            f"retained {type(thing).__name__}"
+            for thing in gc.get_objects()
+            if isinstance(thing, Context) and id(thing) not in alive
+        ]
+        if enabled:
+            gc.enable()
 
 
 @pytest.fixture
@@ -54,6 +69,9 @@ async def organization_ids(session_factory: Any) -> list[int]:
     return [row.id for row in rows]
 
 
+# A literal the DateTime scalar refuses: a validation error whose original error (the
+# scalar's exception) had a traceback, kept with the error by the validation cache.
+REFUSED = {"query": "{ events(filter: {startsAfter: 1.5}) { totalCount } }"}
 VIEWER = {"query": "{ viewer { role organization { name } } }"}
 REGISTER = {
     "query": 'mutation { registerOrganization(input: {name: "Balti Lawyers", '
@@ -74,11 +92,24 @@ async def test_queries_leave_no_cycle_behind(
         for request in (body, body, VIEWER, VIEWER):
             # The first of each is the long path's (the plan, or the reference executor for
             # `viewer`); the second the short path's or the cache's.
-            with cyclic_garbage() as found:
+            with left_behind() as found:
                 response = await post(client, token, request)
             assert response.status_code == 200
             assert "errors" not in response.json()
             assert found == [], request["query"]
+
+
+async def test_a_refused_document_keeps_no_request_alive(
+    settings: Settings, make_token: MakeToken
+) -> None:
+    token = await make_token(Role.PARTNER)
+    async with served(settings) as (client, _):
+        for _ in range(2):  # validated, then refused again from the validation cache
+            with left_behind() as found:
+                response = await post(client, token, REFUSED)
+            [error] = response.json()["errors"]
+            assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+            assert found == []
 
 
 async def test_a_mutation_leaves_no_cycle_behind(
@@ -86,7 +117,7 @@ async def test_a_mutation_leaves_no_cycle_behind(
 ) -> None:
     token = await make_token(Role.ADMIN)
     async with served(settings) as (client, _):
-        with cyclic_garbage() as found:
+        with left_behind() as found:
             response = await post(client, token, REGISTER)
         assert response.json() == {
             "data": {"registerOrganization": {"organization": {"slug": "balti-lawyers"}}}
