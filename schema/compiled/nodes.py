@@ -230,7 +230,9 @@ class Selection:
     _inlined: Build | None = field(default=None, init=False, compare=False, repr=False)
     _apart: Build | None = field(default=None, init=False, compare=False, repr=False)
 
-    async def objects(self, run: Run, rows: Rows) -> tuple[list[Object], list[int]]:
+    async def objects(
+        self, run: Run, rows: Rows, *, inline: bool = True
+    ) -> tuple[list[Object], list[int]]:
         """One object per row, and how many objects each one is with all it holds: the
         reference executor counts every occurrence against the cost budget, and one row's
         object may occur in many places (an event's host, under each attendance).
@@ -239,39 +241,36 @@ class Selection:
         its parent's and in the order of `relations`. Inlined children are built with their
         parent, before their rows are counted; so when that build finds something the plan
         cannot answer (a null in a non-null field, a missing non-null child), the objects
-        are built again apart, each child counted and built by its relation's `fill` in
-        that order: a request whose rows pass the budget first is still refused over it,
-        as when no child was inlined."""
+        are built again apart (`inline=False`), each child counted and built by its
+        relation's `fill` in that order: a request whose rows pass the budget first is still
+        refused over it, as when no child was inlined."""
         run.read(len(rows))
         principal = run.context.principal
-        inlined = self._inlined
-        if inlined is None:
-            inlined = object_builder(self.fields)
-            object.__setattr__(self, "_inlined", inlined)
         try:
-            objects = inlined(rows, principal)
+            objects = self._builder(inline)(rows, principal)
         except Unanswerable:
-            return await self._objects_apart(run, rows)
+            if not inline:
+                raise
+            inline = False
+            objects = self._builder(inline)(rows, principal)
         weights = [1] * len(rows)
         for relation in self.relations:
-            if isinstance(relation, Joined) and relation.inlined:
+            if inline and isinstance(relation, Joined) and relation.inlined:
                 held = relation.weigh(run, rows)
             else:
                 held = await relation.fill(run, rows, objects)
             weights = [weight + more for weight, more in zip(weights, held, strict=True)]
         return objects, weights
 
-    async def _objects_apart(self, run: Run, rows: Rows) -> tuple[list[Object], list[int]]:
-        apart = self._apart
-        if apart is None:
-            apart = object_builder(self.fields, inline=False)
-            object.__setattr__(self, "_apart", apart)
-        objects = apart(rows, run.context.principal)
-        weights = [1] * len(rows)
-        for relation in self.relations:
-            held = await relation.fill(run, rows, objects)
-            weights = [weight + more for weight, more in zip(weights, held, strict=True)]
-        return objects, weights
+    def _builder(self, inline: bool) -> Build:
+        """The generated builder (`object_builder`) with or without its inlined children in
+        place, made on first use."""
+        slot = "_inlined" if inline else "_apart"
+        build: Build | None = getattr(self, slot)
+        if build is None:
+            build = object_builder(self.fields, inline=inline)
+            object.__setattr__(self, slot, build)
+        return build
 
 
 def _keys(rows: Rows, index: int) -> set[Any]:

@@ -111,8 +111,7 @@ def apart(selection: Selection) -> Any:
     """`Selection.objects` with every joined child built by its relation's `fill`."""
 
     async def objects(run: Run, rows: Any) -> Any:
-        run.read(len(rows))
-        return await selection._objects_apart(run, rows)
+        return await selection.objects(run, rows, inline=False)
 
     return objects
 
