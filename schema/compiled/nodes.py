@@ -17,7 +17,7 @@ checks the exact count once every root field is read.
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from graphql import FieldNode, GraphQLError, GraphQLField
 from graphql.execution.values import FragmentVariableValues, VariableValues, get_argument_values
@@ -122,9 +122,7 @@ class Column:
     def value(self, row: Row, principal: Principal) -> Any:
         value = row[self.index]
         if value is None:
-            if not self.nullable:
-                raise Unanswerable(f"null in the non-null field {self.key}")
-            return None
+            return None if self.nullable else _null(self.key)
         return value if self.serialize is None else self.serialize(value)
 
 
@@ -146,11 +144,11 @@ class Restricted:
         return self.column.value(row, principal)
 
 
-def _null(key: str) -> Any:
+def _null(key: str) -> NoReturn:
     raise Unanswerable(f"null in the non-null field {key}")
 
 
-def _absent(key: str) -> Any:
+def _absent(key: str) -> NoReturn:
     raise Unanswerable(f"no row for the non-null relation {key}")
 
 
@@ -317,7 +315,7 @@ def _fill_one(
     held = []
     for parent, (child, weight) in zip(objects, children, strict=True):
         if child is None and not nullable:
-            raise Unanswerable(f"no row for the non-null relation {key}")
+            _absent(key)
         parent[key] = child
         held.append(weight)
     return held
