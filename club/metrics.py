@@ -81,6 +81,13 @@ class Metrics:
             "delivered beyond these shared an answer.",
             registry=registry,
         )
+        self.round_deliveries = Counter(
+            "clubjustice_subscription_round_deliveries",
+            "Events delivered by a round: sent the answer another subscriber of the event "
+            "computed, without waking the subscriber (db/notifier.py); counted among the "
+            "events delivered.",
+            registry=registry,
+        )
         self.refusals = Counter(
             "clubjustice_mutation_refusals",
             "Mutations refused by the club's rules, by mutation and error code "

@@ -42,14 +42,19 @@ class LiveEvent:
     # State every subscriber of this event shares (the loaders its fields read through, the
     # subscription's root object), each under a key its user picks.
     shared: dict[object, Any] = field(default_factory=dict, compare=False)
+    # The row's kind, made once: every subscriber's filter asks for it.
+    kind: ActivityKind = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", ActivityKind(self.entry.kind))
 
     @property
     def id(self) -> int:
         return self.entry.id
 
-    @property
-    def kind(self) -> ActivityKind:
-        return ActivityKind(self.entry.kind)
+    def shares(self, value: object) -> bool:
+        """Whether `value` is one of the objects kept for its subscribers (in `shared`)."""
+        return any(kept is value for kept in self.shared.values())
 
     def subject_as(self, model: type[Row]) -> Row | None:
         """The subject's row if it is a `model`, else None."""
@@ -68,18 +73,126 @@ class SubscriberFailed(Exception):
     """The subscriber's filter raised."""
 
 
+class Route:
+    """A way to hand one subscriber an answer another subscriber of the same event
+    computed, without waking it. Subscribers whose routes have equal `key`s get equal
+    answers to an event (the schema sets the key: schema/fanout.py; None, the subscriber's
+    answers are its own); `send` is the transport's (server/websockets.py)."""
+
+    __slots__ = ("key", "leading")
+
+    def __init__(self) -> None:
+        self.key: object | None = None
+        # The round this subscriber leads: its next answer is the round's.
+        self.leading: Round | None = None
+
+    def send(self, answer: object) -> bool | None:
+        """Send `answer` now, without waiting: True once sent, False when the subscriber is
+        gone, None when sending would wait (nothing is sent then)."""
+        raise NotImplementedError
+
+    def answered(self, answer: object | None) -> None:
+        """This subscriber's answer to the event of the round it leads, if it leads one:
+        the followers are sent `answer`, or, None (an answer they may not share, or none),
+        each is woken with the event."""
+        joined, self.leading = self.leading, None
+        if joined is None:
+            return
+        if answer is None:
+            joined.abandon()
+            return
+        task = asyncio.get_running_loop().create_task(joined.deliver(answer))
+        _DELIVERIES.add(task)
+        task.add_done_callback(_DELIVERIES.discard)
+
+
+@dataclass(eq=False, slots=True)
+class Round:
+    """One event's delivery to the idle subscribers of one route key. The first (the
+    leader) is woken and answers as any subscriber does; the others (the followers) are not
+    woken, and are sent the leader's answer. When that answer may not be shared (it has
+    errors) or never comes (the leader left), or when sending one would wait (its client
+    reads slowly), that follower is woken with the event instead, as if there had been no
+    round: a slow client holds up no other."""
+
+    live: LiveEvent
+    key: object
+    followers: list["Mailbox"] = field(default_factory=list)
+
+    async def deliver(self, answer: object) -> int:
+        """Send `answer` to each follower still waiting for it, in order; how many got it.
+        Yields to the loop every `ROUND_STEP` followers."""
+        delivered = 0
+        for count, mailbox in enumerate(self.followers, 1):
+            if mailbox.awaiting is not self:
+                continue  # ended, or gone, since it joined
+            route = mailbox.route
+            try:
+                sent = None if route is None else route.send(answer)
+            except Exception:
+                # Its connection failed as it was sent: its own handler ends it.
+                logger.debug("a shared answer could not be sent", exc_info=True)
+                sent = False
+            mailbox.awaiting = None
+            if sent is None:
+                mailbox.items.insert(0, self.live)
+            elif sent:
+                delivered += 1
+                mailbox.position = max(mailbox.position, self.live.id)
+            if mailbox.items:
+                mailbox._wake()
+            if count % ROUND_STEP == 0:
+                await asyncio.sleep(0)
+        self._done()
+        return delivered
+
+    def abandon(self) -> None:
+        """No shared answer: every follower still waiting is woken with the event first."""
+        for mailbox in self.followers:
+            if mailbox.awaiting is self:
+                mailbox.awaiting = None
+                mailbox.items.insert(0, self.live)
+                mailbox._wake()
+        self._done()
+
+    def _done(self) -> None:
+        """Out of its event: the event keeps it (`LiveEvent.shared`) and it keeps the event,
+        a reference cycle that only the collector would end."""
+        self.followers.clear()
+        self.live.shared.get(_ROUNDS, {}).pop(self.key, None)
+
+
+# How many followers a round sends to between two yields to the event loop.
+ROUND_STEP = 200
+
+# Where an event keeps its rounds, by route key (in `LiveEvent.shared`).
+_ROUNDS = object()
+
+# Rounds being sent (the loop holds a task only weakly).
+_DELIVERIES: set["asyncio.Task[int]"] = set()
+
+
 @dataclass(eq=False, slots=True)
 class Mailbox:
     """One subscriber's bounded queue of events. Lean, as one is kept for each idle
     subscriber: slots, a list (a `deque` takes about 760 bytes even empty) and a future
     made only while its subscriber waits: about 0.3 KiB of a waiting subscriber, where an
-    `asyncio.Event` and a deque made it about 2.2 (docs/live-updates.md)."""
+    `asyncio.Event` and a deque made it about 2.2 (docs/live-updates.md).
+
+    With a `route` whose key is set, an event that finds it idle (waiting, nothing queued)
+    joins a `Round`: the first idle mailbox of a key leads it, the others follow it and are
+    not woken for that event (their answer is sent to them)."""
 
     wants: Callable[[LiveEvent], bool]
     capacity: int
     token_id: int | None = None
     items: list[LiveEvent] = field(default_factory=list)
     ended: type[Exception] | None = None
+    route: Route | None = None
+    # The id of the last event handed to the subscriber, through `next` or a round.
+    position: int = 0
+    # The round it follows: its event is sent to it before any later one.
+    awaiting: Round | None = None
     _waiter: "asyncio.Future[None] | None" = None
 
     def offer(self, live: LiveEvent) -> None:
@@ -96,17 +209,47 @@ class Mailbox:
             logger.exception("a subscription's filter failed on log row %s", live.id)
             self._end(SubscriberFailed)
             return
-        if not wanted:
-            return
+        if not wanted or live.id <= self.position:
+            return  # not for it, or one it was already handed (by a replay)
         if len(self.items) >= self.capacity:
             self._end(SubscriberOverflow)
             return
+        route = self.route
+        if (
+            route is not None
+            and route.key is not None
+            and self.waiting
+            and not self.items
+            and self.awaiting is None
+            and route.leading is None
+        ):
+            rounds = live.shared.setdefault(_ROUNDS, {})
+            joined = rounds.get(route.key)
+            if joined is not None:
+                joined.followers.append(self)
+                self.awaiting = joined
+                return
+            route.leading = rounds[route.key] = Round(live, route.key)
         self.items.append(live)
-        self._wake()
+        if self.awaiting is None:
+            self._wake()
+
+    @property
+    def waiting(self) -> bool:
+        """Whether its subscriber waits in `next` (idle, when nothing is queued)."""
+        return self._waiter is not None
+
+    def close(self) -> None:
+        """The subscriber is gone: the followers of a round it leads are woken instead."""
+        if self.route is not None:
+            self.route.answered(None)
+            self.route = None
+        self.awaiting = None
 
     def _end(self, reason: type[Exception]) -> None:
         self.ended = reason
         self.items.clear()  # what it holds is dropped: memory stays bounded
+        self.awaiting = None
         self._wake()
 
     def _wake(self) -> None:
@@ -115,7 +258,8 @@ class Mailbox:
             waiter.set_result(None)
 
     async def next(self) -> LiveEvent:
-        while not self.items:
+        # Not while a round it follows is under way: that event is sent first.
+        while not self.items or self.awaiting is not None:
             if self.ended is not None:
                 raise self.ended()
             self._waiter = asyncio.get_running_loop().create_future()
@@ -124,7 +268,9 @@ class Mailbox:
             finally:
                 self._waiter = None
         # At most `capacity` (subscriber_queue_size) items: the list's shift stays small.
-        return self.items.pop(0)
+        live = self.items.pop(0)
+        self.position = max(self.position, live.id)
+        return live
 
 
 class ActivityFeed:

@@ -2,6 +2,7 @@
 resolver says which events it wants (`follow(info, wants, after)`); the schema wraps them."""
 
 from collections.abc import AsyncGenerator, Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from graphql import GraphQLError
@@ -13,6 +14,7 @@ from db import models
 from db.notifier import (
     LiveEvent,
     Mailbox,
+    Route,
     SubscriberFailed,
     SubscriberOverflow,
     TokenRevoked,
@@ -20,6 +22,11 @@ from db.notifier import (
 )
 from resolvers.context import Info
 from resolvers.loaders import Loaders
+
+# The route of the subscription being started, set by its transport around the start (the
+# operation's task inherits it), keyed by the schema's executor (schema/fanout.py). None:
+# its transport has none, and every event wakes the subscription.
+SUBSCRIPTION_ROUTE: ContextVar[Route | None] = ContextVar("subscription_route", default=None)
 
 
 async def follow(
@@ -37,10 +44,13 @@ async def follow(
         raise RuntimeError("subscriptions need the process's activity feed")
     await _refuse_revoked_token(info)
     mailbox = Mailbox(
-        wants, context.settings.subscriber_queue_size, token_id=context.principal.token_id
+        wants,
+        context.settings.subscriber_queue_size,
+        token_id=context.principal.token_id,
+        route=SUBSCRIPTION_ROUTE.get(),
     )
     if after is None:
-        position = feed.subscribe(mailbox)
+        mailbox.position = feed.subscribe(mailbox)
     else:
         position = parse_activity_cursor(after)
         if position > feed.high_water and position > await _last_log_id(info):
@@ -51,7 +61,7 @@ async def follow(
                 yield _for_event(info, live)
             position = upto
         # No await since the loop's last check: the feed has read nothing new in between.
-        position = max(position, feed.subscribe(mailbox))
+        mailbox.position = max(position, feed.subscribe(mailbox))
     try:
         # Again, now that revocations reach the mailbox: one committed between the first
         # check and the registration would otherwise go unnoticed.
@@ -65,7 +75,7 @@ async def follow(
                     "with `after` set to the cursor in `resumeAfter`.",
                     extensions={
                         "code": "SUBSCRIPTION_OVERFLOW",
-                        "resumeAfter": activity_cursor(position),
+                        "resumeAfter": activity_cursor(mailbox.position),
                     },
                 ) from None
             except TokenRevoked:
@@ -74,12 +84,10 @@ async def follow(
                 ) from None
             except SubscriberFailed:
                 raise RuntimeError("this subscription's filter failed") from None
-            if live.id <= position:
-                continue  # already replayed
-            position = live.id
             yield _for_event(info, live)
     finally:
         feed.unsubscribe(mailbox)
+        mailbox.close()
 
 
 def _for_event(info: Info, live: LiveEvent) -> LiveEvent:

@@ -46,7 +46,9 @@ from graphql import (
     VariableNode,
 )
 
+from db.notifier import Route
 from resolvers.context import as_context
+from resolvers.subscriptions import SUBSCRIPTION_ROUTE
 from schema.production import BudgetedExecutor
 
 SharingKey = tuple[Any, ...]
@@ -90,8 +92,37 @@ class FanOutExecutor(BudgetedExecutor):
         self.sharing_key = (
             self._sharing_key() if self.operation.operation is OperationType.SUBSCRIPTION else None
         )
+        route = SUBSCRIPTION_ROUTE.get()
+        if route is not None and self.sharing_key is not None:
+            # Subscribers with equal keys are sent one answer (db/notifier.py's Round).
+            route.key = self.sharing_key
 
     def execute_event(self, execute: Callable[[], Any]) -> Any:
+        result = self._execute_event(execute)
+        route = SUBSCRIPTION_ROUTE.get()
+        if route is None or route.leading is None:
+            return result
+        if not route.leading.live.shares(self.root_value):
+            # Not the event of the round it leads (which it never answered): its followers
+            # are woken with theirs.
+            route.answered(None)
+            return result
+        return self._answering(route, result)
+
+    async def _answering(self, route: Route, result: Any) -> ExecutionResult:
+        """The answer of a subscriber that leads a round (db/notifier.py's Round), handed
+        to the round: shared data to send to its followers, or None (not shared)."""
+        try:
+            if self.is_awaitable(result):
+                result = await result
+        except BaseException:
+            route.answered(None)
+            raise
+        data = result.data
+        route.answered(data if isinstance(data, SharedData) and not result.errors else None)
+        return result  # type: ignore[no-any-return]
+
+    def _execute_event(self, execute: Callable[[], Any]) -> Any:
         key = self.sharing_key
         answers = None if key is None else _answers_of(self.root_value)
         if key is None or answers is None:

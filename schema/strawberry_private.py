@@ -41,7 +41,9 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   `graphql_*_handler_class`)
 14. `BaseGraphQLTransportWSHandler`, `BaseGraphQLWSHandler` — the WebSocket protocol handlers
     server/websockets.py subclasses (and the former's `on_request_accepted`, which keeps
-    the connection_init deadline's task in `connection_init_timeout_task`)
+    the connection_init deadline's task in `connection_init_timeout_task`; its
+    `operations`, each operation registered by id as `handle_subscribe` creates its task,
+    and `TransportWSOperation`, its `Operation`: `id`, `handler`, `completed`)
 15. `add_fields`                — appends fields to an already-decorated type's definition
                                   (`__strawberry_definition__.fields`), for fields a higher
                                   domain contributes, telling them by the `origin` strawberry
@@ -103,6 +105,9 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    Operation as TransportWSOperation,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.base import StrawberryOptional, get_object_definition
@@ -129,6 +134,7 @@ __all__ = [
     "PreExecutionError",
     "SchemaHooks",
     "TracingHooks",
+    "TransportWSOperation",
     "UnsetType",
     "ViewHooks",
     "add_fields",

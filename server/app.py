@@ -118,6 +118,7 @@ from server.pages import ide_page, page_routes
 from server.response_cache import ResponseCache
 from server.shared_limits import rate_limiter
 from server.websockets import (
+    CONNECTION_SEND,
     GraphQLTransportWSHandler,
     LegacyGraphQLWSHandler,
     log_operation,
@@ -207,9 +208,14 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             self.metrics.websocket_connections.inc()
+            # For a round's messages (server/websockets.py); taken out as the connection
+            # ends: the scope would hold the send, which holds the connection, which holds
+            # the scope, a cycle only the collector would end.
+            scope[CONNECTION_SEND] = send
             try:
                 await super().__call__(scope, receive, send)
             finally:
+                del scope[CONNECTION_SEND]
                 self.metrics.websocket_connections.dec()
             return
         if scope["type"] != "http":

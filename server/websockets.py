@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Coroutine, Iterable
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Protocol
@@ -24,10 +24,15 @@ from strawberry.http import GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
+from db.notifier import Route
+from resolvers.context import as_context
+from resolvers.subscriptions import SUBSCRIPTION_ROUTE
+from schema.fanout import encode_message
 from schema.strawberry_private import (
     BaseGraphQLTransportWSHandler,
     BaseGraphQLWSHandler,
     OperationType,
+    TransportWSOperation,
 )
 
 access_log = logging.getLogger("clubjustice.access")
@@ -185,6 +190,59 @@ def _extensions(message: Any) -> dict[str, Any] | None:
     return extensions if isinstance(extensions, dict) else None
 
 
+def send_now(sending: Coroutine[Any, Any, None]) -> bool:
+    """Run `sending` (a message sent on a connection) if it completes without waiting; if it
+    would wait, close it and say so (False). It then sent nothing: the one wait on the way
+    is uvicorn's flow control (`await self.writable.wait()` while the client reads too
+    slowly), before the frame is written (tests/ws/test_rounds.py checks that shape)."""
+    try:
+        sending.send(None)
+    except StopIteration:
+        return True
+    sending.close()
+    return False
+
+
+# Where a WebSocket connection's scope keeps the ASGI `send` it was handed
+# (ClubJusticeGraphQL.__call__): a round writes its messages there.
+CONNECTION_SEND = "clubjustice.send"
+
+
+class OperationRoute(Route):
+    """How a round (db/notifier.py) sends a subscription of a graphql-transport-ws
+    connection the answer another subscriber computed: a `next` message with the shared
+    data, the text strawberry would send the subscriber itself (`Operation.send_next`: a
+    result with no errors and no extensions has only `data`; encoded by `encode_message`,
+    the view's `encode_json`), while its operation is still the connection's. Written with
+    the connection's ASGI `send`, as Starlette's WebSocket writes it, without the layers of
+    strawberry's and Starlette's sends around it (they do nothing more for a text message)."""
+
+    __slots__ = ("operation", "transport")
+
+    def __init__(self, transport: Any) -> None:
+        super().__init__()
+        self.operation: TransportWSOperation | None = None
+        self.transport = transport
+
+    def send(self, answer: object) -> bool | None:
+        operation = self.operation
+        if operation is None or operation.completed:
+            return False
+        if self.transport is None:
+            return None  # no way to write it here: its own task sends it
+        handler = operation.handler
+        if handler.operations.get(operation.id) is not operation:
+            return False  # completed by the client; its task is ending
+        text = encode_message({"id": operation.id, "type": "next", "payload": {"data": answer}})
+        if not send_now(self.transport({"type": "websocket.send", "text": text})):
+            return None
+        metrics = as_context(handler.context).metrics
+        if metrics is not None:
+            metrics.events_delivered.inc()
+            metrics.round_deliveries.inc()
+        return True
+
+
 class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     """graphql-transport-ws, running queries and mutations too."""
 
@@ -224,10 +282,19 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             )
             return
         reset = OPERATION_EXTENSIONS.set(_extensions(message))
+        # The operation's task starts with this route (a subscription's rounds send through it).
+        request = as_context(self.context).request
+        route = OperationRoute(None if request is None else request.scope.get(CONNECTION_SEND))
+        reset_route = SUBSCRIPTION_ROUTE.set(route)
+        before = self.operations.get(message.get("id"))
         try:
             await super().handle_subscribe(message)
         finally:
+            SUBSCRIPTION_ROUTE.reset(reset_route)
             OPERATION_EXTENSIONS.reset(reset)
+        operation = self.operations.get(message.get("id"))
+        if operation is not before:  # registered now; its task has not started yet
+            route.operation = operation
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, Any]):

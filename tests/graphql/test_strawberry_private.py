@@ -336,6 +336,25 @@ def test_websocket_handlers() -> None:
     assert "self.connection_init_timeout_task = asyncio.create_task(" in accepted, changed(
         "BaseGraphQLTransportWSHandler.on_request_accepted"
     )
+    # A round sends through the operation strawberry registered by id as handle_subscribe
+    # created its task (server/websockets.py's OperationRoute), while it is still the
+    # connection's; its messages go through the handler's send_message.
+    subscribe = inspect.getsource(private.BaseGraphQLTransportWSHandler.handle_subscribe)
+    assert "self.operations[message[\"id\"]] = operation" in subscribe, changed(
+        "BaseGraphQLTransportWSHandler.handle_subscribe (operations)"
+    )
+    assert private.TransportWSOperation.__slots__ is not None
+    for attribute in ("id", "handler", "completed"):
+        assert attribute in private.TransportWSOperation.__slots__, changed(
+            f"graphql_transport_ws Operation.{attribute}"
+        )
+    send_next = inspect.getsource(private.TransportWSOperation.send_next)
+    assert 'next_payload: NextMessagePayload = {"data": execution_result.data}' in send_next, (
+        changed("Operation.send_next (a result without errors or extensions sends only data)")
+    )
+    assert "self.handler.send_message(message)" in inspect.getsource(
+        private.TransportWSOperation.send_operation_message
+    ), changed("Operation.send_operation_message")
 
 
 @strawberry.type

@@ -117,6 +117,50 @@ async def test_subscribers_with_one_answer_share_one_execution(
     await close_all(live_server, clients)
 
 
+async def until_idle(server: LiveServer, count: int) -> None:
+    """Until `count` subscriptions are registered and each waits for its next event."""
+    await until_subscribed(server.feed, count)
+    deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+    while not all(mailbox.waiting for mailbox in server.feed.mailboxes):
+        assert asyncio.get_running_loop().time() < deadline, "subscriptions did not settle"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_round_sends_its_followers_the_leaders_message_byte_for_byte(
+    live_server: LiveServer, make_token: Any, session_factory: Any
+) -> None:
+    joined = await guest_in_moldova(session_factory, "joined")
+    member = await make_token(Role.ORGANIZATION, organization_id=joined.id)
+    clients = [await Subscriber.open(live_server.ws, member) for _ in range(4)]
+    for number, client in enumerate(clients):
+        client.next_id = 10 * number  # each operation has an id of its own: 1, 11, 21, 31
+        await client.subscribe(WITH_COUNTRY)
+    await until_idle(live_server, 4)
+    before = await live_server.metrics(
+        "clubjustice_subscription_event_executions_total",
+        "clubjustice_subscription_events_delivered_total",
+        "clubjustice_subscription_round_deliveries_total",
+    )
+    await log_member_joined(session_factory, joined.id)
+    live_server.feed.wake()
+    frames = [await asyncio.wait_for(client.connection.recv(), EVENT_TIMEOUT) for client in clients]
+    after = await live_server.metrics(*before)
+    # One leader answered; three followers were sent its answer without being woken.
+    assert {name: after[name] - before[name] for name in before} == {
+        "clubjustice_subscription_event_executions_total": 1,
+        "clubjustice_subscription_events_delivered_total": 4,
+        "clubjustice_subscription_round_deliveries_total": 3,
+    }
+    # The same bytes as the leader's own message (strawberry's), but for the id.
+    ids = [f'{{"id":"{10 * number + 1}",' for number in range(4)]
+    assert [frame[: len(prefix)] for frame, prefix in zip(frames, ids, strict=True)] == ids
+    assert len({frame[len(prefix) :] for frame, prefix in zip(frames, ids, strict=True)}) == 1
+    assert json.loads(frames[0])["payload"] == {
+        "data": {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
+    }
+    await close_all(live_server, clients)
+
+
 async def test_each_visibility_selection_and_variable_gets_its_own_answer(
     live_server: LiveServer, make_token: Any, session_factory: Any
 ) -> None:
