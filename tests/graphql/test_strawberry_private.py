@@ -340,7 +340,7 @@ def test_websocket_handlers() -> None:
     # created its task (server/websockets.py's OperationRoute), while it is still the
     # connection's; its messages go through the handler's send_message.
     subscribe = inspect.getsource(private.BaseGraphQLTransportWSHandler.handle_subscribe)
-    assert "self.operations[message[\"id\"]] = operation" in subscribe, changed(
+    assert 'self.operations[message["id"]] = operation' in subscribe, changed(
         "BaseGraphQLTransportWSHandler.handle_subscribe (operations)"
     )
     assert private.TransportWSOperation.__slots__ is not None

@@ -1,14 +1,11 @@
 """Rounds (db/notifier.py): an event that finds several subscribers of one route key idle
 wakes only the first; the others are sent its answer, in order, or woken with the event
-when it cannot be shared or sending would wait. And the transport's part of it
-(server/websockets.py's `send_now`, `OperationRoute`)."""
+when it cannot be shared or sending would wait. And `send_now` (server/websockets.py);
+that uvicorn's send waits only before it writes is checked in test_uvicorn_private.py."""
 
 import asyncio
-import inspect
 
 import pytest
-from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from club.enums import ActivityKind
 from db import notifier
@@ -238,18 +235,3 @@ async def test_send_now_runs_a_send_that_does_not_wait_and_drops_one_that_would(
     waiting.set()
     await asyncio.sleep(0)
     assert steps == ["written", "closed"]
-
-
-def test_uvicorns_websocket_send_waits_only_before_it_writes() -> None:
-    """`send_now` closes a send that would wait: that sends nothing only if its one wait
-    comes before the frame is written. The protocol uvicorn picks is the sans-I/O one, whose
-    `send` waits on flow control first, and nowhere else."""
-    assert AutoWebSocketsProtocol is WebSocketsSansIOProtocol, (
-        "uvicorn picks another WebSocket protocol; re-check server/websockets.py's send_now"
-    )
-    body = inspect.getsource(WebSocketsSansIOProtocol.send)
-    lines = [line.strip() for line in body.splitlines()]
-    awaits = [line for line in lines if "await " in line]
-    assert awaits == ["await self.writable.wait()"], "uvicorn's send changed; re-check send_now"
-    first = next(line for line in lines[1:] if line and not line.startswith(('"""', "#")))
-    assert first == "await self.writable.wait()"

@@ -1,0 +1,128 @@
+"""Every hook into uvicorn's private API, in one module: a leaner WebSocket protocol.
+
+A server holds one WebSocket protocol object for each connection for as long as it lives,
+and most of a subscriber's connection is idle. uvicorn's sans-I/O protocol (the one it picks
+for `ws="auto"` with websockets installed) keeps, for each, an `asyncio.Queue` of the
+messages its app has not read yet (three deques and an Event: about 3 KB), an
+`asyncio.Event` for flow control (a deque: 0.8 KB), and the handshake's request and
+response with their headers, which it reads no more once the connection is accepted.
+`LeanWebSocketProtocol` keeps a list and a future made only while the app waits, a flag
+and futures made only while the client reads too slowly, and drops the handshake's objects
+once they are used: about 6.7 KB less for each idle subscriber (docs/live-updates.md).
+
+Written against uvicorn 0.54.0 (`WRITTEN_FOR`). What it relies on, which
+tests/http/test_uvicorn_private.py checks against the installed uvicorn: the protocol's
+`queue` is used through `put_nowait`, `get` (by its one reader, the app's `receive`) and
+`empty`; `writable` through `set`, `clear` and `wait`, and `send` waits on it first, before
+it writes anything (server/websockets.py's `send_now` relies on that); `request` is read
+only in `handle_connect`, `response` only until the handshake completes.
+"""
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import Protocol, State
+
+WRITTEN_FOR = "0.54.0"
+
+
+class MessageQueue:
+    """What uvicorn's protocol uses of an `asyncio.Queue`, for one reader: a list, and a
+    future made only while that reader waits."""
+
+    __slots__ = ("_getter", "_items")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._getter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        getter = self._getter
+        if getter is not None and not getter.done():
+            getter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self._items:
+            if self._getter is not None:
+                raise RuntimeError("a WebSocket's messages have one reader")
+            self._getter = asyncio.get_running_loop().create_future()
+            try:
+                await self._getter
+            finally:
+                self._getter = None
+        return self._items.pop(0)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+
+class Writable:
+    """What uvicorn's protocol uses of an `asyncio.Event` for flow control: `wait` returns
+    at once, without suspending, while set; futures exist only while the client reads too
+    slowly."""
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = True
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return True
+
+
+class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol with the lean queue and flow-control flag
+    above, and without the handshake's request and response once they are used. Given to
+    uvicorn as `ws` (server/app.py's `uvicorn_options`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = MessageQueue()  # type: ignore[assignment]
+        self.writable = Writable()  # type: ignore[assignment]
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        self.request = None  # type: ignore[assignment]  # read nowhere else
+        conn = self.conn
+        if conn.state is State.CONNECTING and not conn.reader.buffer:
+            # websockets' server parser is a generator that reads the handshake's request
+            # and then, for the connection's life, frames, keeping the request in its frame
+            # (2 KB with its headers). The frames are read by the parser it delegates to,
+            # started afresh: nothing is lost, since a client sends no frame before the
+            # handshake's response, which has not even been sent yet (the reader is empty).
+            parser = Protocol.parse(conn)
+            next(parser)
+            conn.parser = parser
+
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if self.handshake_complete:
+            self.response = None  # type: ignore[assignment]  # read only until the handshake completes
