@@ -224,6 +224,11 @@ class OperationRoute(Route):
         self.operation: TransportWSOperation | None = None
         self.transport = transport
 
+    def forget(self, _: object = None) -> None:
+        """Its operation has ended: nothing more is sent through it."""
+        self.operation = None
+        self.transport = None
+
     def send(self, answer: object) -> bool | None:
         operation = self.operation
         if operation is None or operation.completed:
@@ -293,8 +298,12 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             SUBSCRIPTION_ROUTE.reset(reset_route)
             OPERATION_EXTENSIONS.reset(reset)
         operation = self.operations.get(message.get("id"))
-        if operation is not before:  # registered now; its task has not started yet
+        if operation is not None and operation is not before and operation.task is not None:
+            # Registered now; its task has not started yet. The route lets go of it as the
+            # task ends: the task keeps its context, which holds the route, and the
+            # operation holds the task (a cycle that would keep the connection alive).
             route.operation = operation
+            operation.task.add_done_callback(route.forget)
 
 
 class LegacyGraphQLWSHandler(BaseGraphQLWSHandler[Any, Any]):

@@ -29,6 +29,7 @@ from schema.fanout import (
     variables_read_below_root,
 )
 from schema.organizations import Organization
+from server.websockets import GraphQLTransportWSHandler
 from tests.factories import add, country_ids, organization
 from tests.ws.conftest import (
     EVENT_TIMEOUT,
@@ -159,6 +160,43 @@ async def test_a_round_sends_its_followers_the_leaders_message_byte_for_byte(
         "data": {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
     }
     await close_all(live_server, clients)
+
+
+async def test_closed_connections_are_freed_without_the_collector(
+    live_server: LiveServer, make_token: Any, session_factory: Any
+) -> None:
+    """A subscription's route (server/websockets.py) is in its operation's task's context
+    and held its operation, which holds the task: a cycle that kept each connection (its
+    handler, Context, uvicorn protocol) until the collector ran, rarely with the server's
+    thresholds. The route lets go of the operation as its task ends."""
+    joined = await guest_in_moldova(session_factory, "joined")
+    member = await make_token(Role.ORGANIZATION, organization_id=joined.id)
+
+    def handlers() -> int:
+        return sum(type(o) is GraphQLTransportWSHandler for o in gc.get_objects())
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = handlers()
+        clients = [await Subscriber.open(live_server.ws, member) for _ in range(3)]
+        for client in clients:
+            await client.subscribe(WITH_COUNTRY)
+            await client.subscribe(SLUG_ONLY)
+        await until_idle(live_server, 6)
+        assert handlers() == before + 3
+        for client in clients:
+            await client.close()
+        del clients, client
+        await until_subscribed(live_server.feed, 0)
+        deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+        while handlers() != before:  # each connection's handler ends a moment after it closes
+            assert asyncio.get_running_loop().time() < deadline, (
+                f"{handlers() - before} closed connections wait for the collector"
+            )
+            await asyncio.sleep(0.01)
+    finally:
+        gc.enable()
 
 
 async def test_each_visibility_selection_and_variable_gets_its_own_answer(
