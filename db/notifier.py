@@ -123,27 +123,29 @@ class Round:
         """Send `answer` to each follower still waiting for it, in order; how many got it.
         Yields to the loop every `ROUND_STEP` followers."""
         delivered = 0
-        for count, mailbox in enumerate(self.followers, 1):
-            if mailbox.awaiting is not self:
-                continue  # ended, or gone, since it joined
-            route = mailbox.route
-            try:
-                sent = None if route is None else route.send(answer)
-            except Exception:
-                # Its connection failed as it was sent: its own handler ends it.
-                logger.debug("a shared answer could not be sent", exc_info=True)
-                sent = False
-            mailbox.awaiting = None
-            if sent is None:
-                mailbox.items.insert(0, self.live)
-            elif sent:
-                delivered += 1
-                mailbox.position = max(mailbox.position, self.live.id)
-            if mailbox.items:
-                mailbox._wake()
-            if count % ROUND_STEP == 0:
-                await asyncio.sleep(0)
-        self._done()
+        try:
+            for count, mailbox in enumerate(self.followers, 1):
+                if mailbox.awaiting is not self:
+                    continue  # ended, or gone, since it joined
+                route = mailbox.route
+                try:
+                    sent = None if route is None else route.send(answer)
+                except Exception:
+                    # Its connection failed as it was sent: its own handler ends it.
+                    logger.debug("a shared answer could not be sent", exc_info=True)
+                    sent = False
+                mailbox.awaiting = None
+                if sent is None:
+                    mailbox.items.insert(0, self.live)
+                elif sent:
+                    delivered += 1
+                    mailbox.position = max(mailbox.position, self.live.id)
+                if mailbox.items:
+                    mailbox._wake()
+                if count % ROUND_STEP == 0:
+                    await asyncio.sleep(0)
+        finally:
+            self.abandon()  # cancelled midway (the server stops): the rest are woken
         return delivered
 
     def abandon(self) -> None:
@@ -218,12 +220,14 @@ class Mailbox:
         if (
             route is not None
             and route.key is not None
-            and self.waiting
+            and self._waiter is not None  # waiting
             and not self.items
             and self.awaiting is None
             and route.leading is None
         ):
-            rounds = live.shared.setdefault(_ROUNDS, {})
+            rounds = live.shared.get(_ROUNDS)
+            if rounds is None:
+                rounds = live.shared[_ROUNDS] = {}
             joined = rounds.get(route.key)
             if joined is not None:
                 joined.followers.append(self)

@@ -235,3 +235,25 @@ async def test_send_now_runs_a_send_that_does_not_wait_and_drops_one_that_would(
     waiting.set()
     await asyncio.sleep(0)
     assert steps == ["written", "closed"]
+
+
+async def test_a_round_cancelled_midway_wakes_the_followers_it_did_not_reach(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(notifier, "ROUND_STEP", 1)  # a yield to the loop after each one
+    routes = [Recorded("k") for _ in range(4)]
+    made = await subscribers(*routes)
+    event = live(1)
+    for subscriber in made:
+        subscriber.mailbox.offer(event)
+    routes[0].answered("answer")
+    (delivery,) = notifier._DELIVERIES
+    await asyncio.sleep(0)  # it sends to the first follower, then yields
+    delivery.cancel()  # the server stops, say
+    await asyncio.sleep(0)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert [route.sent for route in routes] == [[], ["answer"], [], []]
+    assert [s.received for s in made] == [[1], [], [1], [1]]
+    for subscriber in made:
+        await subscriber.close()
