@@ -11,7 +11,7 @@ and futures made only while the client reads too slowly, and drops the handshake
 once they are used: about 6.7 KB less for each idle subscriber (docs/live-updates.md).
 
 Written against uvicorn 0.54.0 (`WRITTEN_FOR`). What it relies on, which
-tests/http/test_uvicorn_private.py checks against the installed uvicorn: the protocol's
+tests/ws/test_uvicorn_private.py checks against the installed uvicorn: the protocol's
 `queue` is used through `put_nowait`, `get` (by its one reader, the app's `receive`) and
 `empty`; `writable` through `set`, `clear` and `wait`, and `send` waits on it first, before
 it writes anything (server/websockets.py's `send_now` relies on that); `request` is read
@@ -98,6 +98,16 @@ class Writable:
         return True
 
 
+def _waits_between_frames(conn: Any) -> bool:
+    """Whether websockets' parser waits for a frame's first byte, with nothing buffered."""
+    if conn.state is not State.CONNECTING or conn.reader.buffer:
+        return False
+    waiting = conn.parser
+    while getattr(waiting, "gi_yieldfrom", None) is not None:
+        waiting = waiting.gi_yieldfrom
+    return getattr(getattr(waiting, "gi_code", None), "co_name", None) == "at_eof"
+
+
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol with the lean queue and flow-control flag
     above, and without the handshake's request and response once they are used. Given to
@@ -112,12 +122,13 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         self.request = None  # type: ignore[assignment]  # read nowhere else
         conn = self.conn
-        if conn.state is State.CONNECTING and not conn.reader.buffer:
+        if self.response.status_code == 101 and _waits_between_frames(conn):
             # websockets' server parser is a generator that reads the handshake's request
             # and then, for the connection's life, frames, keeping the request in its frame
             # (2 KB with its headers). The frames are read by the parser it delegates to,
-            # started afresh: nothing is lost, since a client sends no frame before the
-            # handshake's response, which has not even been sent yet (the reader is empty).
+            # started afresh: nothing is lost, since it holds nothing yet (it waits at a
+            # frame's start with nothing buffered; a client sends no frame before the
+            # handshake's response, which has not even been sent).
             parser = Protocol.parse(conn)
             next(parser)
             conn.parser = parser
