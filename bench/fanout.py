@@ -211,22 +211,38 @@ class Subscription(asyncio.Protocol):
         if self.websocket is None:
             self._frames(data)
             return
-        self.websocket.receive_data(data)
-        for event in self.websocket.events_received():
+        websocket = self.websocket
+        websocket.receive_data(data)
+        acknowledged = False
+        for event in websocket.events_received():
             if isinstance(event, Response):
+                if event.status_code != 101:
+                    self._fail(ConnectionError(f"handshake refused: {event.status_code}"))
+                    return
                 self._send(
                     {
                         "type": "connection_init",
                         "payload": {"authorization": f"Bearer {self.token}"},
                     }
                 )
-            elif isinstance(event, Frame) and b'"type":"connection_ack"' in event.data:
-                self._send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
-                # From here on, frames are read below (nothing else is buffered yet: the
-                # server sends nothing before the subscription's first event).
-                self.websocket = None
-                self.acknowledged.set_result(None)
-                return
+            elif isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                if b'"type":"connection_ack"' in event.data:
+                    self._send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+                    acknowledged = True
+                elif b'"type":"error"' in event.data:
+                    self.arrivals.refused += 1
+        self._flush()  # what websockets queued (a pong) goes out too
+        if acknowledged:
+            # From here on, frames are read below, starting with whatever websockets' reader
+            # holds of one it has not parsed yet.
+            self.buffer = bytes(websocket.reader.buffer)
+            self.websocket = None
+            self.acknowledged.set_result(None)
+
+    def _fail(self, error: Exception) -> None:
+        if not self.acknowledged.done():
+            self.acknowledged.set_exception(error)
+        self.close()
 
     def _frames(self, data: bytes) -> None:
         buffer = self.buffer + data if self.buffer else data
