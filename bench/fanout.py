@@ -189,7 +189,7 @@ class Subscription(asyncio.Protocol):
     answered; the server sends small messages unfragmented). The load generator shares the
     machine with the server, so what it costs per message delays the deliveries it
     measures: the asyncio client of `websockets` took about as much CPU per message as the
-    server (48 µs against 45 at 6,000 subscribers), its sans-I/O parser 30."""
+    server (48 µs against 45 at 6,000 subscribers); this one, on uvloop, 17."""
 
     def __init__(self, url: str, token: str, arrivals: Arrivals) -> None:
         self.websocket: ClientProtocol | None = ClientProtocol(
