@@ -194,7 +194,8 @@ def send_now(sending: Coroutine[Any, Any, None]) -> bool:
     """Run `sending` (a message sent on a connection) if it completes without waiting; if it
     would wait, close it and say so (False). It then sent nothing: the one wait on the way
     is uvicorn's flow control (`await self.writable.wait()` while the client reads too
-    slowly), before the frame is written (tests/ws/test_rounds.py checks that shape)."""
+    slowly), before the frame is written (tests/ws/test_uvicorn_private.py checks that
+    shape)."""
     try:
         sending.send(None)
     except StopIteration:
