@@ -126,10 +126,10 @@ async def measure(n: int, trace: bool, directory: Path) -> dict[str, Any]:
 
     warm = await subscribers(ws, subscriber_tokens[:WARM], directory)
     await registered(WARM)
+    alive = {id(o) for o in gc.get_objects()}
     if trace:
         tracemalloc.start(25)
     before = tracemalloc.take_snapshot() if trace else None
-    alive = {id(o) for o in gc.get_objects()}
     rss = rss_kib(os.getpid())
     started = time.monotonic()
     load = await subscribers(ws, subscriber_tokens[WARM:], directory)
@@ -153,9 +153,14 @@ async def measure(n: int, trace: bool, directory: Path) -> dict[str, Any]:
     ]
     del new
     if before is not None:
-        ignored = [tracemalloc.Filter(False, tracemalloc.__file__)]
-        after = tracemalloc.take_snapshot().filter_traces(ignored)
-        differences = after.compare_to(before.filter_traces(ignored), "traceback")
+        after = tracemalloc.take_snapshot()  # what this file allocated is left out below
+        ignored = [
+            tracemalloc.Filter(False, tracemalloc.__file__),
+            tracemalloc.Filter(False, __file__),
+        ]
+        differences = after.filter_traces(ignored).compare_to(
+            before.filter_traces(ignored), "traceback"
+        )
         owners: collections.Counter[str] = collections.Counter()
         sites: collections.Counter[str] = collections.Counter()
         for difference in differences:
