@@ -88,7 +88,9 @@ from graphql import (
     GraphQLUnionType,
 )
 from strawberry.asgi import GraphQL
-from strawberry.extensions import ParserCache
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.context import OperationContextManager
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
@@ -216,8 +218,35 @@ class TracingHooks(ApolloFederationTracingExtension):
         return error
 
 
+class LeanOperationContext(OperationContextManager):
+    """The `on_operation` hooks of one operation, entered for all its life: for a
+    subscription's, as long as its client stays. Once entered, it lets go of what only
+    entering needed (the hooks' wrappers, made anew for each operation) and keeps its exit
+    callbacks in a list, not a deque (760 bytes even for two): about 1.5 KB less for each
+    idle subscriber. Touches `ExtensionContextManagerBase.hooks` (read only to enter) and
+    `contextlib.AsyncExitStack._exit_callbacks` (appended to and popped from its end)."""
+
+    async def __aenter__(self) -> None:
+        await super().__aenter__()
+        self.hooks = []
+        stack: Any = self.async_exit_stack
+        stack._exit_callbacks = list(stack._exit_callbacks)
+
+
+class LeanExtensionsRunner(SchemaExtensionsRunner):
+    def operation(self) -> OperationContextManager:
+        return LeanOperationContext(self.extensions)
+
+
 class SchemaHooks(Schema):
     """The federation schema's undocumented methods, each handed to a method of ours."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Touches `Schema.create_extensions_runner`, which makes each operation's runner:
+        its `operation()` context is `LeanOperationContext`."""
+        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     def get_extensions(self, sync: bool = False) -> list[Any]:
         """Touches `Schema.get_extensions`: the extension instances of one operation, made

@@ -2,8 +2,10 @@
 signatures and behaviour it relies on, as of the version it was written for (WRITTEN_FOR).
 A failure names the hook: re-check it there, then update WRITTEN_FOR."""
 
+import contextlib
 import enum
 import inspect
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, get_args
 
@@ -12,6 +14,8 @@ import strawberry
 from graphql import GraphQLObjectType, GraphQLSchema
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.context import ExtensionContextManagerBase
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.extensions.tracing.apollo_federation import ApolloFederationTracingExtension
 from strawberry.http import async_base_view
 from strawberry.schema import schema as strawberry_schema
@@ -302,6 +306,34 @@ def test_view_hooks(name: str) -> None:
 def test_view_attributes() -> None:
     for name in ("graphql_transport_ws_handler_class", "graphql_ws_handler_class"):
         assert f"self.{name}(" in inspect.getsource(async_base_view), changed(f"the view's {name}")
+
+
+def test_lean_operation_context() -> None:
+    """SchemaHooks makes each operation's extensions runner (LeanExtensionsRunner), whose
+    operation context lets go of its hooks once entered and keeps its exit callbacks in a
+    list: strawberry must make the runner through `create_extensions_runner`, read `hooks`
+    only to enter, and leave the rest to the exit stack, which must use its callbacks as a
+    stack (append, pop from the end)."""
+    module = inspect.getsource(strawberry_schema)
+    maker = inspect.getsource(strawberry_schema.Schema.create_extensions_runner)
+    assert module.count("SchemaExtensionsRunner(") == maker.count("SchemaExtensionsRunner("), (
+        changed("Schema (a runner made elsewhere than create_extensions_runner)")
+    )
+    assert module.count("self.create_extensions_runner(") >= 3, changed("Schema's runners")
+    runner = inspect.getsource(SchemaExtensionsRunner.operation)
+    assert "OperationContextManager(self.extensions)" in runner, changed("the runner's operation")
+    base = ExtensionContextManagerBase
+    assert "self.hooks" not in inspect.getsource(base.__aexit__), changed("__aexit__ (hooks)")
+    assert "self.async_exit_stack.__aexit__(" in inspect.getsource(base.__aexit__), changed(
+        "__aexit__"
+    )
+    stack = inspect.getsource(contextlib._BaseExitStack) + inspect.getsource(
+        contextlib.AsyncExitStack
+    )
+    uses = set(re.findall(r"self\._exit_callbacks\.(\w+)", stack))
+    assert uses <= {"append", "pop"}, f"contextlib's exit stack uses {uses}: re-check"
+    lean = private.LeanExtensionsRunner(execution_context=None, extensions=[])  # type: ignore[arg-type]
+    assert isinstance(lean.operation(), private.LeanOperationContext)
 
 
 def test_websocket_handlers() -> None:
