@@ -18,6 +18,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol
 from websockets.server import ServerProtocol
 
+from server import uvicorn_private
 from server.uvicorn_private import WRITTEN_FOR, LeanWebSocketProtocol, MessageQueue, Writable
 
 INSTALLED = importlib.metadata.version("uvicorn")
@@ -160,3 +161,81 @@ async def test_the_lean_protocol_serves_a_connection_and_keeps_no_handshake() ->
     for _ in range(5):
         await asyncio.sleep(0)
     assert received[-1]["type"] == "websocket.disconnect"
+
+
+def test_the_keepalive_is_armed_and_stopped_where_the_lean_protocol_expects() -> None:
+    calls = {
+        name
+        for name, method in inspect.getmembers(sansio.WebSocketsSansIOProtocol, inspect.isfunction)
+        if "self.schedule_ping()" in inspect.getsource(method)
+    }
+    assert calls == {"start_keepalive", "handle_pong", "send_keepalive_ping"}, changed(
+        "where the keepalive is armed"
+    )
+    assert methods_reading("ping_timer") == {
+        "__init__",
+        "stop_keepalive",
+        "schedule_ping",
+        "send_keepalive_ping",
+    }, changed("the keepalive's timer")
+
+
+async def connected(ping: float) -> tuple[LeanWebSocketProtocol, Transport]:
+    """A lean protocol past its handshake, pinging every `ping` seconds (timeout: `ping`)."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept"})
+        await receive()  # until it ends
+
+    config = Config(
+        app,
+        ws=LeanWebSocketProtocol,
+        ws_per_message_deflate=False,
+        ws_ping_interval=ping,
+        ws_ping_timeout=ping,
+    )
+    config.load()
+    protocol = LeanWebSocketProtocol(config, ServerState(), {})
+    transport = Transport()
+    protocol.connection_made(transport)
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    protocol.data_received(
+        (
+            "GET /graphql HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            "\r\n"
+        ).encode()
+    )
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert protocol.handshake_complete
+    transport.written.clear()
+    return protocol, transport
+
+
+async def test_one_timer_pings_every_connection_and_ends_those_that_do_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(uvicorn_private.Keepalive, "GRAIN", 0.01)
+    monkeypatch.setattr(uvicorn_private, "_KEEPALIVES", {})  # none armed in whole seconds
+    answering, answering_transport = await connected(0.1)
+    silent, silent_transport = await connected(0.1)
+    assert answering.ping_timer is None and silent.ping_timer is None  # no timer each
+    assert len(uvicorn_private._KEEPALIVES) == 1
+    await asyncio.sleep(0.15)
+    for transport in (answering_transport, silent_transport):
+        assert transport.written[:1] == b"\x89"  # a ping
+    # One answers its ping, the other does not.
+    payload = answering.pending_ping_payload
+    assert payload is not None
+    answering.data_received(Frame(Opcode.PONG, payload).serialize(mask=True, extensions=[]))
+    answering_transport.written.clear()
+    await asyncio.sleep(0.15)
+    assert silent_transport.closed  # keepalive ping timeout
+    assert not answering_transport.closed
+    assert answering_transport.written[:1] == b"\x89"  # pinged again
+    for protocol in (answering, silent):
+        protocol.connection_lost(None)
+    await asyncio.sleep(0.15)
+    assert uvicorn_private._KEEPALIVES == {}  # nothing due: no timer left
