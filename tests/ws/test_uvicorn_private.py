@@ -117,6 +117,27 @@ class Transport(asyncio.Transport):
         pass
 
 
+def upgraded(
+    app: Any, headers: str = "", **settings: Any
+) -> tuple[LeanWebSocketProtocol, Transport]:
+    """A lean protocol serving `app`, sent a WebSocket handshake's request (its response
+    comes once the app accepts)."""
+    config = Config(app, ws=LeanWebSocketProtocol, ws_per_message_deflate=False, **settings)
+    config.load()
+    protocol = LeanWebSocketProtocol(config, ServerState(), {})
+    transport = Transport()
+    protocol.connection_made(transport)
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    protocol.data_received(
+        (
+            "GET /graphql HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"{headers}\r\n"
+        ).encode()
+    )
+    return protocol, transport
+
+
 async def test_the_lean_protocol_serves_a_connection_and_keeps_no_handshake() -> None:
     received: list[Any] = []
 
@@ -128,19 +149,7 @@ async def test_the_lean_protocol_serves_a_connection_and_keeps_no_handshake() ->
         await send({"type": "websocket.send", "text": message["text"].upper()})
         received.append(await receive())
 
-    config = Config(app, ws=LeanWebSocketProtocol, ws_per_message_deflate=False)
-    config.load()
-    protocol = LeanWebSocketProtocol(config, ServerState(), {})
-    transport = Transport()
-    protocol.connection_made(transport)
-    key = base64.b64encode(b"0123456789abcdef").decode()
-    protocol.data_received(
-        (
-            "GET /graphql HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
-        ).encode()
-    )
+    protocol, transport = upgraded(app, "Sec-WebSocket-Protocol: graphql-transport-ws\r\n")
     # The frame parser that replaced the handshake's holds no request.
     assert protocol.request is None
     assert "request" not in (protocol.conn.parser.gi_frame.f_locals or {})
@@ -188,25 +197,7 @@ async def connected(ping: float) -> tuple[LeanWebSocketProtocol, Transport]:
         await send({"type": "websocket.accept"})
         await receive()  # until it ends
 
-    config = Config(
-        app,
-        ws=LeanWebSocketProtocol,
-        ws_per_message_deflate=False,
-        ws_ping_interval=ping,
-        ws_ping_timeout=ping,
-    )
-    config.load()
-    protocol = LeanWebSocketProtocol(config, ServerState(), {})
-    transport = Transport()
-    protocol.connection_made(transport)
-    key = base64.b64encode(b"0123456789abcdef").decode()
-    protocol.data_received(
-        (
-            "GET /graphql HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            "\r\n"
-        ).encode()
-    )
+    protocol, transport = upgraded(app, ws_ping_interval=ping, ws_ping_timeout=ping)
     for _ in range(5):
         await asyncio.sleep(0)
     assert protocol.handshake_complete
