@@ -22,6 +22,7 @@ armed through `schedule_ping` (by `start_keepalive` and `handle_pong`), sent by
 """
 
 import asyncio
+import logging
 import math
 from typing import Any
 
@@ -29,6 +30,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.protocol import Protocol, State
 
 WRITTEN_FOR = "0.54.0"
+
+logger = logging.getLogger("clubjustice.server")
 
 
 class MessageQueue:
@@ -154,7 +157,10 @@ class Keepalive:
             for protocol in self.due.pop(turn):
                 if protocol.ping_due == turn:
                     protocol.ping_due = None
-                    protocol.send_keepalive_ping()
+                    try:
+                        protocol.send_keepalive_ping()
+                    except Exception:  # one connection's failure stops no other's pings
+                        logger.exception("a keepalive ping could not be sent")
         if self.due:
             self._arm(min(self.due))
         else:

@@ -230,3 +230,29 @@ async def test_one_timer_pings_every_connection_and_ends_those_that_do_not_answe
         protocol.connection_lost(None)
     await asyncio.sleep(0.15)
     assert uvicorn_private._KEEPALIVES == {}  # nothing due: no timer left
+
+
+async def test_a_ping_that_fails_stops_no_other_connections_pings(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(uvicorn_private.Keepalive, "GRAIN", 0.01)
+    monkeypatch.setattr(uvicorn_private, "_KEEPALIVES", {})
+    pinged: list[str] = []
+
+    class Connection:
+        ping_due: int | None = None
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def send_keepalive_ping(self) -> None:
+            if self.name == "broken":
+                raise OSError("the transport failed")
+            pinged.append(self.name)
+
+    keepalive = uvicorn_private.Keepalive(asyncio.get_running_loop())
+    for name in ("broken", "first", "second"):
+        keepalive.add(Connection(name), 0.02)  # type: ignore[arg-type]
+    await asyncio.sleep(0.1)
+    assert sorted(pinged) == ["first", "second"]
+    assert "a keepalive ping could not be sent" in caplog.text
