@@ -69,6 +69,11 @@ The hooks (each below, with a docstring naming the private thing it touches):
                                   `_exception_handler_specs`, and `StrawberryResolver`'s
                                   `self_parameter`, `parent_parameter`, `root_parameter`,
                                   `info_parameter`
+20. `SchemaHooks.create_extensions_runner`, `LeanOperationContext` — `Schema`'s maker of
+                                  each operation's `SchemaExtensionsRunner`, whose
+                                  `operation()` context (`OperationContextManager`) reads
+                                  its `hooks` only to enter; and `contextlib`'s
+                                  `AsyncExitStack._exit_callbacks`
 """
 
 import copy
