@@ -312,13 +312,19 @@ def client_process(commands: Connection, url: str, tokens: list[str]) -> None:
     uvloop.run(_client(commands, url, tokens))
 
 
-async def _client(commands: Connection, url: str, tokens: list[str]) -> None:
-    arrivals = Arrivals()
+async def subscribe_all(url: str, tokens: list[str], arrivals: Arrivals) -> list[Subscription]:
+    """A subscription with each token, connected in waves, as a crowd arrives."""
     connections: list[Subscription] = []
-    for start in range(0, len(tokens), 250):  # connect in waves, as a crowd arrives
+    for start in range(0, len(tokens), 250):
         connections += await asyncio.gather(
             *(subscribe(url, token, arrivals) for token in tokens[start : start + 250])
         )
+    return connections
+
+
+async def _client(commands: Connection, url: str, tokens: list[str]) -> None:
+    arrivals = Arrivals()
+    connections = await subscribe_all(url, tokens, arrivals)
     commands.send(len(connections))
     while await asyncio.to_thread(commands.recv) == "expect":
         arrivals.expect(len(connections))

@@ -33,7 +33,7 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.fanout import Arrivals, prepare, rss_kib, subscribe  # noqa: E402
+from bench.fanout import Arrivals, prepare, rss_kib, subscribe_all  # noqa: E402
 
 WARM = 50
 
@@ -62,12 +62,7 @@ def owner(traceback: tracemalloc.Traceback) -> tuple[str, tracemalloc.Frame]:
 
 async def hold(url: str, tokens: list[str]) -> None:
     """The load process: subscribe with each token, say so, hold until stdin closes."""
-    arrivals = Arrivals()
-    connections = []
-    for start in range(0, len(tokens), 250):
-        connections += await asyncio.gather(
-            *(subscribe(url, token, arrivals) for token in tokens[start : start + 250])
-        )
+    connections = await subscribe_all(url, tokens, Arrivals())
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.read)
     for connection in connections:
