@@ -144,8 +144,10 @@ class Round:
                     mailbox._wake()
                 if count % ROUND_STEP == 0:
                     await asyncio.sleep(0)
-        finally:
+        except BaseException:
             self.abandon()  # cancelled midway (the server stops): the rest are woken
+            raise
+        self._done()
         return delivered
 
     def abandon(self) -> None:
@@ -220,7 +222,7 @@ class Mailbox:
         if (
             route is not None
             and route.key is not None
-            and self._waiter is not None  # waiting
+            and self.waiting
             and not self.items
             and self.awaiting is None
             and route.leading is None
