@@ -110,6 +110,13 @@ class Metrics:
             ["path"],
             registry=registry,
         )
+        self.event_paths = Counter(
+            "clubjustice_subscription_event_answers",
+            "Subscription events executed, by the path that answered: compiled (a plan, "
+            "docs/architecture.md) or reference (strawberry's executor).",
+            ["path"],
+            registry=registry,
+        )
         self.rate_limit_fallbacks = Counter(
             "clubjustice_rate_limit_fallbacks",
             "Requests whose rate limit this process's own buckets decided because Redis "

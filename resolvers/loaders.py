@@ -298,6 +298,9 @@ class Loaders:
     def __init__(self, session_factory: ReadSessions, *, shared: bool = False) -> None:
         self.session_factory = session_factory
         self.shared = shared
+        # An event's: the compiled read path's statements, read once for all its executions
+        # (schema/compiled/run.py, `SharedReads`).
+        self.statement_reads: dict[Any, Any] | None = {} if shared else None
 
     @classmethod
     def for_request(cls, session_factory: ReadSessions) -> "Loaders":

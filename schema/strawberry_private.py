@@ -484,6 +484,13 @@ def strawberry_field_of(field: GraphQLField) -> StrawberryField | None:
     return definition if isinstance(definition, StrawberryField) else None
 
 
+def strawberry_class_of(type_: GraphQLObjectType) -> type | None:
+    """The class a graphql-core object type was built from, if strawberry built it."""
+    definition: Any = (type_.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    return origin if isinstance(origin, type) else None
+
+
 def returns_nullable(info: strawberry.Info[Any, Any]) -> bool:
     """Whether the field being resolved may answer null (its strawberry type is optional)."""
     return isinstance(info.return_type, StrawberryOptional)

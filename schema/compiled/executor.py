@@ -8,6 +8,9 @@ is refused (COST_LIMIT_EXCEEDED, as the estimate refuses one, with no data) befo
 answered; the reference executor would instead stop it mid-answer (RESULT_TOO_LARGE, with
 partial data).
 
+A subscription's events are answered the same way, each inside the fan-out's sharing
+(schema/fanout.py): `execute_event` hands it the plan's answer, or the reference executor's.
+
 It runs where graphql-core's executor would, after parsing, validation, the operation limits
 and the cost estimate (schema/limits.py) and inside the server's timeout, response cache and
 metrics extension, so those behave the same on both paths. Plans are cached per operation
@@ -16,8 +19,10 @@ the variables its `@skip`/`@include` read, and are the same for every role: memb
 fields are judged per object while answering.
 """
 
+import functools
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from inspect import isawaitable
@@ -150,6 +155,9 @@ class CompiledReads(BudgetedExecutor):
     plans: ClassVar[PlanCache] = PlanCache(PLANS_KEPT)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            # An event's answer: `execute_event`, inside the fan-out's sharing.
+            return super().execute_operation(serially)
         earlier = as_context(self.context_value).plan_outcome
         if earlier is not None and self.operation.operation is OperationType.QUERY:
             # The short path ran this request's plan already: its statements are not sent again.
@@ -162,9 +170,13 @@ class CompiledReads(BudgetedExecutor):
 
     def _plan(self) -> Plan | None:
         context = as_context(self.context_value)
+        operation = self.operation.operation
         if (
             not context.settings.compiled_reads
-            or self.operation.operation is not OperationType.QUERY
+            or not (
+                operation is OperationType.QUERY
+                or (operation is OperationType.SUBSCRIPTION and self.runs_event)
+            )
             or (self.middleware_manager is not None and self.middleware_manager.middlewares)
             or self.abort_signal is not None
         ):
@@ -179,8 +191,12 @@ class CompiledReads(BudgetedExecutor):
         """The plan's data; or its refusal over the budget; or None, when the reference
         executor answers: a request the plan cannot answer exactly, or a failure."""
         context = as_context(self.context_value)
+        run = Run(context, self.variable_values, self.production.budget)
+        if self.runs_event:
+            run.root = self.root_value
+            run.shared = context.loaders.statement_reads
         try:
-            return await plan.answer(Run(context, self.variable_values, self.production.budget))
+            return await plan.answer(run)
         except OverBudget as over:
             return over
         except Unanswerable:
@@ -221,6 +237,35 @@ class CompiledReads(BudgetedExecutor):
             return PlanOutcome(outcome)
         self._answered_by("compiled")
         return outcome
+
+    def execute_event(self, execute: Callable[[], Any]) -> Any:
+        return super().execute_event(functools.partial(self._answer_event, self._plan(), execute))
+
+    def _answer_event(self, plan: Plan | None, execute: Callable[[], Any]) -> Any:
+        """One event's answer (run once per sharing key: schema/fanout.py): from the plan of
+        the subscription's selection, or by the reference executor (`execute`)."""
+        if plan is None:
+            return self._event_by_reference(execute)
+        return self._answer_event_from(plan, execute)
+
+    async def _answer_event_from(self, plan: Plan, execute: Callable[[], Any]) -> Any:
+        outcome = await self._run_plan(plan)
+        if outcome is None or isinstance(outcome, OverBudget):
+            # Over the budget, the reference executor stops the answer as it always has
+            # (RESULT_TOO_LARGE): a subscriber learns of it with that event's partial data.
+            result = self._event_by_reference(execute)
+            return await result if isawaitable(result) else result
+        self._event_answered_by("compiled")
+        return self.build_response(outcome)
+
+    def _event_by_reference(self, execute: Callable[[], Any]) -> Any:
+        self._event_answered_by("reference")
+        return execute()
+
+    def _event_answered_by(self, path: str) -> None:
+        metrics = as_context(self.context_value).metrics
+        if metrics is not None:
+            metrics.event_paths.labels(path).inc()
 
     async def _by_reference(self, serially: bool | None) -> Any:
         self._answered_by("reference")

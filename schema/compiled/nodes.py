@@ -5,7 +5,8 @@ An object selection (`Selection`) answers a list of rows with one dict per row: 
 the selection's order, each value formatted as the reference executor formats it. Its
 relations (`Link`, `OrganizationsOfCountry`, `MemberCount`) each read one statement for all
 the rows of their level, keyed by the parents' ids, and fill their place in each parent's dict.
-The root fields (`Directory`, `Countries`, `Entities`) read the first level.
+The root fields (`Directory`, `Countries`, `Entities`) read the first level; a subscription's
+(`EventRoot`) answers one event from the objects it holds (`Held`).
 
 Nothing here raises a GraphQL error: where the reference executor would answer with one (an
 argument it refuses, a null in a non-null place), the step raises `Unanswerable` and the
@@ -411,6 +412,35 @@ class Joined:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """An object a subscription event holds (`MemberJoined.organization`, a strawberry object
+    its type's `from_row` made from the row the event read): its row is made from the
+    object's attributes (`attributes`: the one copied from each of the child's columns, the
+    primary key's being `pk`), and its relations read as any row's."""
+
+    key: str
+    # Where the parent's row holds the object.
+    index: int
+    attributes: tuple[str, ...]
+    child: Selection
+    nullable: bool
+
+    def value(self, row: Row, principal: Principal) -> Any:
+        return None
+
+    async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
+        held = [row[self.index] for row in rows]
+        attributes = self.attributes
+        child_rows = [
+            tuple(getattr(one, name) for name in attributes) for one in held if one is not None
+        ]
+        built = iter(zip(*await self.child.objects(run, child_rows), strict=True))
+        none = (None, 0)
+        each = (none if one is None else next(built) for one in held)
+        return _fill_one(self.key, self.nullable, objects, each)
+
+
+@dataclass(frozen=True, slots=True)
 class OrganizationsOfCountry:
     """`Country.organizations(first, status)`: the windowed statement of its loader."""
 
@@ -471,6 +501,22 @@ class RootTypename:
 
     async def answer(self, run: Run) -> Any:
         return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class EventRoot:
+    """A subscription's root field, answered for one event: the event's object (the run's
+    root value, as strawberry resolves the field) as a row of its `attributes`."""
+
+    key: str
+    attributes: tuple[str, ...]
+    selection: Selection
+
+    async def answer(self, run: Run) -> Any:
+        row = tuple(getattr(run.root, name) for name in self.attributes)
+        objects, weights = await self.selection.objects(run, [row])
+        run.produced(sum(weights))
+        return objects[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,12 @@ shape. A field is plannable when it is one of:
 - a field whose resolver has a step of its own (`ROOT_STEPS`, `OBJECT_STEPS`, keyed by the
   resolver function): the directory, `countries`, `Country.organizations`,
   `Country.memberCount`; and `_entities` of sources.ENTITIES_BY_ID.
+
+A subscription's one root field is answered for each event from the event's object (the
+root value): its attributes, the objects of SOURCES types it holds and its relations.
 """
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +37,7 @@ from graphql import (
     GraphQLString,
     GraphQLUnionType,
     OperationDefinitionNode,
+    OperationType,
     get_named_type,
     get_nullable_type,
     is_leaf_type,
@@ -62,8 +67,10 @@ from schema.compiled.nodes import (
     Directory,
     Edges,
     Entities,
+    EventRoot,
     Field,
     GlobalId,
+    Held,
     Joined,
     Link,
     MemberCount,
@@ -82,7 +89,7 @@ from schema.compiled.sources import ENTITIES_BY_ID, SOURCES, Source
 from schema.countries import Country, CountryQueries
 from schema.fields import facts_of
 from schema.organizations import CountryOrganizations, OrganizationQueries
-from schema.strawberry_private import strawberry_field_of
+from schema.strawberry_private import strawberry_class_of, strawberry_field_of
 
 # The outer joins one statement takes (`Joined`); a to-one relation past them is read by a
 # statement of its own (`Link`). SQLite joins at most 64 tables in a statement, and the
@@ -158,6 +165,10 @@ class Planner:
         self.operation = operation
 
     def plan(self) -> Plan:
+        if self.operation.operation is OperationType.SUBSCRIPTION:
+            return self._event_plan()
+        if self.operation.operation is not OperationType.QUERY:
+            raise NotPlannable(f"a {self.operation.operation.value}")
         root = self.schema.query_type
         assert root is not None, "the schema has a query type"
         collected = collect_fields(
@@ -297,28 +308,48 @@ class Planner:
         columns: _Columns,
         joins: bool,
     ) -> Link | Joined:
+        by, reads = self._reads(definition)
+        parent = table.primary_key if by == "pk" else table.column(by)
+        if parent is None:
+            raise NotPlannable(f"a relation by {by}")
+        child_type = self._object_type(definition.type)
+        nullable = not is_non_null_type(definition.type)
+        if joins and isinstance(reads, RowsBy) and len(columns.joins) < MAX_JOINS:
+            return self._joined(key, child_type, details, reads, parent, columns, nullable)
+        return self._linked(key, definition, details, reads, columns.index(parent))
+
+    def _reads(self, definition: GraphQLField) -> tuple[str, RowsBy | RowsGroupedBy]:
+        """A public `relation(...)`'s key (the parent's attribute it is read by) and the
+        statement its loader declares."""
         facts = facts_of(definition)
         assert facts is not None and facts.loader is not None and facts.key is not None
         loader = Loaders.__dict__[facts.loader]
         reads: RowsBy | RowsGroupedBy | None = None
         if isinstance(loader, RowLoader | ListLoader):
             reads = loader.reads
-        parent = table.primary_key if facts.key == "pk" else table.column(facts.key)
-        if reads is None or parent is None:
+        if reads is None or facts.audience is not Audience.PUBLIC:
             raise NotPlannable(f"the relation {facts.loader}")
-        child_type = self._object_type(definition.type)
-        nullable = not is_non_null_type(definition.type)
-        if joins and isinstance(reads, RowsBy) and len(columns.joins) < MAX_JOINS:
-            return self._joined(key, child_type, details, reads, parent, columns, nullable)
-        child = self.selection(child_type, details, reads.column)
+        return facts.key, reads
+
+    def _linked(
+        self,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        reads: RowsBy | RowsGroupedBy,
+        parent: int,
+    ) -> Link:
+        """A relation read by a statement of its own, keyed by the parent rows' `parent`th
+        value."""
+        child = self.selection(self._object_type(definition.type), details, reads.column)
         return Link(
             key,
             reads.batched(child.columns, child.joins),
-            columns.index(parent),
+            parent,
             child,
             child.columns.index(reads.column),
             many=isinstance(reads, RowsGroupedBy),
-            nullable=nullable,
+            nullable=not is_non_null_type(definition.type),
         )
 
     def _joined(
@@ -344,6 +375,99 @@ class Planner:
         fields, relations = self._fields(type_, details, table, columns, joins=True)
         child = Selection(type_.name, (), fields, relations)
         return Joined(key, child, present, nullable)
+
+    def _event_plan(self) -> Plan:
+        """A subscription's one root field, answered for each event from the object the
+        event holds (strawberry resolves the field to it, whatever its arguments)."""
+        root = self.schema.subscription_type
+        assert root is not None, "a subscription was validated against a subscription type"
+        collected = collect_fields(
+            self.schema, self.fragments, self.variables, root, self.operation
+        )
+        if collected.new_defer_usages:
+            raise NotPlannable("@defer")
+        # Validation lets a subscription select one root field, with no `@skip`/`@include`
+        # and no introspection there.
+        [(key, details)] = collected.grouped_field_set.items()
+        definition = root.fields[details[0].node.name.value]
+        if is_list_type(get_nullable_type(definition.type)):
+            raise NotPlannable(f"Subscription.{key}")
+        return Plan((self._event(key, self._object_type(definition.type), details),))
+
+    def _event(self, key: str, type_: GraphQLObjectType, details: FieldDetailsList) -> EventRoot:
+        """The selection on an event's type: its attributes, the objects it holds (`Held`)
+        and its relations (`Link`s keyed by an attribute)."""
+        attributes: list[str] = []
+
+        def index(name: str) -> int:
+            if name not in attributes:
+                attributes.append(name)
+            return attributes.index(name)
+
+        fields: list[Field] = []
+        relations: list[Relation] = []
+        for field_key, group in self._subfields(type_, details).items():
+            field = self._event_field(type_, field_key, group, index)
+            fields.append(field)
+            if isinstance(field, Held | Link):
+                relations.append(field)
+        _has_attributes(type_, attributes)
+        selection = Selection(type_.name, (), tuple(fields), tuple(relations))
+        return EventRoot(key, tuple(attributes), selection)
+
+    def _event_field(
+        self,
+        type_: GraphQLObjectType,
+        key: str,
+        details: FieldDetailsList,
+        index: Callable[[str], int],
+    ) -> Field:
+        name = details[0].node.name.value
+        if name == "__typename":
+            return Typename(key, type_.name)
+        definition = type_.fields[name]
+        declared = strawberry_field_of(definition)
+        facts = facts_of(definition)
+        if declared is None or (facts is not None and facts.audience is not Audience.PUBLIC):
+            raise NotPlannable(f"{type_.name}.{name}")
+        if facts is not None and facts.loader is not None:
+            by, reads = self._reads(definition)
+            if by == "pk":
+                raise NotPlannable(f"{type_.name}.{name}: an event has no primary key")
+            return self._linked(key, definition, details, reads, index(by))
+        if declared.base_resolver is not None or definition.args:
+            raise NotPlannable(f"{type_.name}.{name}")
+        nullable = not is_non_null_type(definition.type)
+        if is_leaf_type(get_nullable_type(definition.type)):
+            return Column(
+                key, index(declared.python_name), _serializer(definition.type), nullable=nullable
+            )
+        if is_list_type(get_nullable_type(definition.type)):
+            raise NotPlannable(f"{type_.name}.{name}")
+        return self._held(key, definition, details, index(declared.python_name), nullable)
+
+    def _held(
+        self,
+        key: str,
+        definition: GraphQLField,
+        details: FieldDetailsList,
+        index: int,
+        nullable: bool,
+    ) -> Held:
+        """An object an event holds, made by its type's `from_row` (which copies each column
+        to the attribute of its name, the primary key to `pk`: sources.SOURCES). Its
+        relations are read by statements of their own: the object is not read again."""
+        type_ = self._object_type(definition.type)
+        source = SOURCES.get(type_.name)
+        if source is None:
+            raise NotPlannable(f"the type {type_.name}")
+        child = self.selection(type_, details, joins=False)
+        primary_key = source.primary_key.key
+        attributes = tuple(
+            "pk" if column.key == primary_key else column.key for column in child.columns
+        )
+        _has_attributes(type_, attributes)
+        return Held(key, index, attributes, child, nullable)
 
     def _entities(self, key: str, definition: GraphQLField, details: FieldDetailsList) -> Entities:
         union = get_named_type(definition.type)
@@ -463,6 +587,16 @@ class Planner:
         columns: _Columns,
     ) -> MemberCount:
         return MemberCount(key, columns.index(table.primary_key))
+
+
+def _has_attributes(type_: GraphQLObjectType, attributes: list[str] | tuple[str, ...]) -> None:
+    """`NotPlannable` unless the objects strawberry resolves `type_` from (its dataclass) have
+    each of `attributes`."""
+    held = strawberry_class_of(type_)
+    names = set() if held is None else {field.name for field in dataclasses.fields(held)}
+    missing = set(attributes) - names
+    if missing:
+        raise NotPlannable(f"{type_.name} objects without {sorted(missing)}")
 
 
 @dataclass(frozen=True, slots=True)

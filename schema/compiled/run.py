@@ -1,7 +1,8 @@
 """One run of a compiled plan: the request's context, its variables, the statements it sends
 and the objects it has produced so far."""
 
-from collections.abc import Collection, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,11 +47,21 @@ class PlanOutcome:
     refusal: OverBudget | None
 
 
+# The reads of one subscription event, shared by its executions (each sharing key's, every
+# plan's): by the statement's id and the keys it was read for, the statement (so that an id is
+# never taken for another statement's) and the read, run to its end whoever awaits it.
+SharedReads = dict[tuple[int, frozenset[Any]], tuple[Batched, "asyncio.Task[Rows]"]]
+
+
 @dataclass(slots=True)
 class Run:
     context: Context
     variables: VariableValues
     budget: int
+    # The root value: a subscription event's object (its plan reads its attributes).
+    root: Any = None
+    # A subscription event's reads, shared by all its executions (None: a query's own).
+    shared: SharedReads | None = None
     # The answer's objects as the reference executor counts them (schema/production.py).
     objects: int = 0
     # The rows read so far, each at least one object of the answer.
@@ -60,7 +71,30 @@ class Run:
         return await read_rows(self.context.session_factory, statement)
 
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
+        if self.shared is not None:
+            return await self._shared(batched, frozenset(keys), self._batch)
+        return await self._batch(batched, keys)
+
+    async def _batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
         return await read_batch(self.context.session_factory, batched, keys)
+
+    async def _shared(
+        self,
+        batched: Batched,
+        keys: frozenset[Any],
+        read: Callable[[Batched, Collection[Any]], Awaitable[Rows]],
+    ) -> Rows:
+        """One read of `batched` for `keys` for every execution of the event, as the
+        event's shielded loaders read (resolvers/loaders.py): an execution whose subscriber
+        leaves mid-read (its task cancelled) does not cancel the read the others await."""
+        assert self.shared is not None
+        entry = self.shared.get((id(batched), keys))
+        if entry is None or entry[0] is not batched:
+            task = asyncio.ensure_future(read(batched, keys))
+            # Retrieved here too: every execution awaiting it may have left before it fails.
+            task.add_done_callback(_retrieved)
+            entry = self.shared[(id(batched), keys)] = (batched, task)
+        return await asyncio.shield(entry[1])
 
     async def bound(self, batched: Batched, values: Mapping[str, Any]) -> Rows:
         return await read_bound(self.context.session_factory, batched, values)
@@ -81,3 +115,8 @@ class Run:
     def check_budget(self) -> None:
         if self.objects > self.budget:
             raise OverBudget(self.objects, exact=True)
+
+
+def _retrieved(task: "asyncio.Task[Rows]") -> None:
+    if not task.cancelled():
+        task.exception()

@@ -631,8 +631,11 @@ scalar DateTime
 GENERATED = int(os.environ.get("CLUBJUSTICE_DIFFERENTIAL_EXAMPLES", "100"))
 
 
-def generated_operations(count: int) -> list[str]:
-    """`count` operations over the covered schema, the same ones on every run."""
+def generated_operations(
+    count: int, covered: str = COVERED, fields: list[str] | None = None
+) -> list[str]:
+    """`count` operations over the covered schema (of its root `fields`, if given), the same
+    ones on every run."""
     operations: list[str] = []
 
     @hypothesis_settings(
@@ -643,7 +646,7 @@ def generated_operations(count: int) -> list[str]:
         phases=[Phase.generate],  # no shrinking: every example is kept, small or large
     )
     @seed(17)  # the same examples on every run
-    @given(from_schema(COVERED, allow_x00=False))
+    @given(from_schema(covered, fields=fields, allow_x00=False))
     def collect(operation: str) -> None:
         operations.append(operation)
 

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import types
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from functools import cached_property
 from typing import Any, cast
@@ -16,11 +17,14 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from strawberry.dataloader import DataLoader
 
 import resolvers.loaders
+import resolvers.row_reads
 import schema.fanout
 from club.enums import Role
 from club.errors import RequestError
+from club.settings import Settings
 from db import models
 from resolvers.loaders import LoaderProperty, Loaders, ShieldedDataLoader
+from schema.compiled.run import Run
 from schema.fanout import (
     SharedData,
     encode_message,
@@ -37,6 +41,7 @@ from tests.ws.conftest import (
     Subscriber,
     graphql,
     legacy_graphql_ws,
+    run_server,
     until_subscribed,
 )
 from tests.ws.test_live_feed import log_member_joined
@@ -247,12 +252,25 @@ async def test_each_visibility_selection_and_variable_gets_its_own_answer(
     await close_all(live_server, clients)
 
 
+@pytest.fixture
+async def reference_server(
+    live_settings: Settings, session_factory: Any
+) -> AsyncIterator[LiveServer]:
+    """A server whose events the reference executor answers (`compiled_reads` off): the tests
+    below reach into its resolvers and loaders. (The compiled path answers no event with an
+    error: it leaves any it cannot answer exactly to the reference executor,
+    tests/graphql/test_compiled_events.py.)"""
+    async for server in run_server(live_settings.model_copy(update={"compiled_reads": False})):
+        yield server
+
+
 async def test_an_answer_with_errors_is_not_shared(
-    live_server: LiveServer,
+    reference_server: LiveServer,
     make_token: Any,
     session_factory: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    live_server = reference_server
     md = (await country_ids(session_factory, "MD"))["MD"]
     joined = organization(md, slug="joined", contact_email="hello@joined.example.org")
     await add(session_factory, joined)
@@ -311,7 +329,7 @@ async def test_an_answer_with_errors_is_not_shared(
 
 
 async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
-    live_server: LiveServer,
+    reference_server: LiveServer,
     make_token: Any,
     session_factory: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -319,6 +337,7 @@ async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
     # The event's loaders are shared by all its subscribers: ADMIN's execution and the
     # partners' (one execution for the three) await the same `country` read. ADMIN leaves
     # while that read is under way; the partners still get the event, and the next one.
+    live_server = reference_server
     joined = await guest_in_moldova(session_factory, "joined")
     admin = await Subscriber.open(live_server.ws, await make_token(Role.ADMIN))
     admin_id = await admin.subscribe(WITH_COUNTRY)
@@ -366,6 +385,67 @@ async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
     for client in partners:
         assert await client.next_data() == expected
     assert len(live_server.feed.mailboxes) == 3
+    await close_all(live_server, [admin, *partners])
+
+
+async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_with_it(
+    live_server: LiveServer,
+    make_token: Any,
+    session_factory: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same on the compiled path: an event's statements are read once for all its
+    # executions (schema/compiled/run.py, `SharedReads`). ADMIN's execution starts the
+    # `country` read, the partners' awaits it; ADMIN leaves while it is under way.
+    joined = await guest_in_moldova(session_factory, "joined")
+    admin = await Subscriber.open(live_server.ws, await make_token(Role.ADMIN))
+    admin_id = await admin.subscribe(WITH_COUNTRY)
+    partner = await make_token(Role.PARTNER)
+    partners = [await Subscriber.open(live_server.ws, partner) for _ in range(3)]
+    for client in partners:
+        await client.subscribe(WITH_COUNTRY)
+    await until_subscribed(live_server.feed, 4)
+
+    read_batch = resolvers.row_reads.read_batch
+    reads: list[object] = []
+    release = asyncio.Event()
+
+    async def held_read(sessions: Any, batched: Any, keys: Any) -> Any:
+        reads.append(set(keys))
+        await release.wait()
+        return await read_batch(sessions, batched, keys)
+
+    batch = Run.batch
+    batches: list[object] = []
+
+    def counted_batch(self: Run, batched: Any, keys: Any) -> Any:
+        batches.append(set(keys))
+        return batch(self, batched, keys)
+
+    monkeypatch.setattr("schema.compiled.run.read_batch", held_read)
+    monkeypatch.setattr(Run, "batch", counted_batch)
+    executions, _ = await deliver_one_event(live_server, session_factory, joined.id, 4)
+    deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
+    while len(batches) < 2:  # ADMIN's and the partners' execution
+        assert asyncio.get_running_loop().time() < deadline, "the executions did not read"
+        await asyncio.sleep(0.01)
+    assert batches == [{joined.country_id}] * 2
+    assert reads == [{joined.country_id}]  # one read for both
+    await admin.send({"id": admin_id, "type": "complete"})
+    while len(live_server.feed.mailboxes) == 4:  # until ADMIN's task is cancelled
+        assert asyncio.get_running_loop().time() < deadline, "ADMIN's subscription stayed"
+        await asyncio.sleep(0.01)
+    release.set()
+    expected = {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
+    for client in partners:
+        assert await client.next_data() == expected
+    await log_member_joined(session_factory, joined.id)
+    live_server.feed.wake()
+    for client in partners:
+        assert await client.next_data() == expected
+    assert len(live_server.feed.mailboxes) == 3
+    after = await counters(live_server)
+    assert after["clubjustice_subscription_event_executions_total"] - executions == 3
     await close_all(live_server, [admin, *partners])
 
 
