@@ -195,6 +195,7 @@ class CompiledReads(BudgetedExecutor):
         if self.runs_event:
             run.root = self.root_value
             run.shared = context.loaders.statement_reads
+            run.database = None if context.feed is None else context.feed.database
         try:
             return await plan.answer(run)
         except OverBudget as over:

@@ -2,13 +2,14 @@
 and the objects it has produced so far."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import VariableValues
 from sqlalchemy import Select
 
+from db.engine import Database
 from db.prepared import Batched
 from resolvers.context import Context
 from resolvers.row_reads import read_batch, read_bound, read_rows
@@ -60,8 +61,10 @@ class Run:
     budget: int
     # The root value: a subscription event's object (its plan reads its attributes).
     root: Any = None
-    # A subscription event's reads, shared by all its executions (None: a query's own).
+    # A subscription event's reads, shared by all its executions (None: a query's own), and
+    # the database they are read from, each on a pooled connection of its own.
     shared: SharedReads | None = None
+    database: Database | None = None
     # The answer's objects as the reference executor counts them (schema/production.py).
     objects: int = 0
     # The rows read so far, each at least one object of the answer.
@@ -72,25 +75,26 @@ class Run:
 
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
         if self.shared is not None:
-            return await self._shared(batched, frozenset(keys), self._batch)
+            return await self._shared(batched, frozenset(keys))
         return await self._batch(batched, keys)
 
     async def _batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
         return await read_batch(self.context.session_factory, batched, keys)
 
-    async def _shared(
-        self,
-        batched: Batched,
-        keys: frozenset[Any],
-        read: Callable[[Batched, Collection[Any]], Awaitable[Rows]],
-    ) -> Rows:
+    async def _shared(self, batched: Batched, keys: frozenset[Any]) -> Rows:
         """One read of `batched` for `keys` for every execution of the event, as the
         event's shielded loaders read (resolvers/loaders.py): an execution whose subscriber
-        leaves mid-read (its task cancelled) does not cancel the read the others await."""
+        leaves mid-read (its task cancelled) does not cancel the read the others await. Sent
+        by the driver on a pooled connection taken for it alone (db/engine.py RequestReads),
+        where the database is known; else in a session of its own."""
         assert self.shared is not None
         entry = self.shared.get((id(batched), keys))
         if entry is None or entry[0] is not batched:
-            task = asyncio.ensure_future(read(batched, keys))
+            if self.database is None:
+                read = self._batch(batched, keys)
+            else:
+                read = _read_alone(self.database, batched, keys)
+            task = asyncio.ensure_future(read)
             # Retrieved here too: every execution awaiting it may have left before it fails.
             task.add_done_callback(_retrieved)
             entry = self.shared[(id(batched), keys)] = (batched, task)
@@ -115,6 +119,14 @@ class Run:
     def check_budget(self) -> None:
         if self.objects > self.budget:
             raise OverBudget(self.objects, exact=True)
+
+
+async def _read_alone(database: Database, batched: Batched, keys: Collection[Any]) -> Rows:
+    reads = database.request_reads()
+    try:
+        return await read_batch(reads, batched, keys)
+    finally:
+        await reads.release(finished=True)
 
 
 def _retrieved(task: "asyncio.Task[Rows]") -> None:
