@@ -8,7 +8,6 @@ import gc
 import json
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -102,6 +101,7 @@ from server.guard import (
     PREFLIGHT_HEADERS,
     GuardTransport,
     authorization_among,
+    new_request_id,
     refusal_body,
     refusal_for,
 )
@@ -115,7 +115,7 @@ from server.media import (
     request_error_status,
 )
 from server.pages import ide_page, page_routes
-from server.response_cache import ResponseCache
+from server.response_cache import ResponseCache, variables_key
 from server.shared_limits import rate_limiter
 from server.uvicorn_private import LeanWebSocketProtocol
 from server.websockets import (
@@ -146,6 +146,46 @@ def _authorization(connection_params: dict[str, object] | None) -> str | None:
         params[key] for key in ("authorization", "Authorization") if params.get(key) is not None
     ]
     return authorization_among(sorted(given, key=lambda value: not value))
+
+
+# The request bodies whose fields the short path has read, kept by their bytes while the
+# response cache is on (`PlainRequest`): a client repeating a query sends the same bytes.
+PLAIN_BODIES_KEPT = 256
+PLAIN_BODY_BYTES = 16 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlainRequest:
+    """A POST body as the short path reads it: a JSON object with `query` a string,
+    `variables` an object or null, `operationName` a string or null (empty: none) and no
+    `extensions` (or empty ones); and its variables' text as the response cache keys them."""
+
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    variables_key: bytes
+
+
+def _plain_request(body: bytes) -> PlainRequest | None:
+    """The body's fields, or None when it is not plainly one such request."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict:
+        return None
+    query = data.get("query")
+    variables = data.get("variables")
+    operation_name = data.get("operationName")
+    extensions = data.get("extensions")
+    if (
+        type(query) is not str
+        or (variables is not None and type(variables) is not dict)
+        or (operation_name is not None and type(operation_name) is not str)
+        or (extensions is not None and extensions != {})
+    ):
+        return None
+    return PlainRequest(query, variables, operation_name or None, variables_key(variables))
 
 
 class ClubJusticeGraphQL(ViewHooks[Context, None]):
@@ -197,6 +237,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             graphql_core_schema(self.schema), max_entries=max(settings.response_cache_size, 1)
         )
         self._parse_document = shared_parse_cache()
+        self._plain_bodies: dict[bytes, PlainRequest] = {}
         # (query, operation name, role) -> the HTTP body of an answer the schema fixes
         # (`_remember_constant`), and the operation's own name (strawberry's, for metrics and
         # the log line), for `_answer_plainly` when the response cache is off.
@@ -247,6 +288,11 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             await reads.release(finished=True)
         await response(scope, receive, send)
 
+    def _remember_plain(self, body: bytes, plain: "PlainRequest") -> None:
+        self._plain_bodies[body] = plain
+        if len(self._plain_bodies) > PLAIN_BODIES_KEPT:
+            del self._plain_bodies[next(iter(self._plain_bodies))]  # the oldest
+
     async def _answer_plainly(self, scope: Scope, message: Message, send: Send) -> bool:
         """A request answered without strawberry's view, a Request, a Context or a Response,
         with the same status, headers and bytes, the same metrics and log line as the path
@@ -269,24 +315,15 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                     return False
             elif name in _NOT_PLAINLY_ANSWERED:
                 return False
-        try:
-            data = orjson.loads(message.get("body", b""))
-        except orjson.JSONDecodeError:
-            return False
-        if type(data) is not dict:
-            return False
-        query = data.get("query")
-        variables = data.get("variables")
-        operation_name = data.get("operationName")
-        extensions = data.get("extensions")
-        if (
-            type(query) is not str
-            or (variables is not None and type(variables) is not dict)
-            or (operation_name is not None and type(operation_name) is not str)
-            or (extensions is not None and extensions != {})
-        ):
-            return False
-        operation_name = operation_name or None
+        body = message.get("body", b"")
+        plain = self._plain_bodies.get(body) if self.settings.response_cache_size else None
+        if plain is None:
+            plain = _plain_request(body)
+            if plain is None:
+                return False
+            if self.settings.response_cache_size and len(body) <= PLAIN_BODY_BYTES:
+                self._remember_plain(body, plain)
+        query, variables, operation_name = plain.query, plain.variables, plain.operation_name
         state = request_state(scope)
         principal, mark = state.principal, state.activity_high_water
         if principal is None or mark is None:
@@ -295,7 +332,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             plan = self.cache.plans.get((query, operation_name))
             if plan is None or not plan.cacheable:
                 return False
-            key = self.cache.key(plan, operation_name, variables, principal)
+            key = self.cache.key(plan, operation_name, plain.variables_key, principal)
             body = self.cache.body(key, mark)
             if body is None:
                 return False
@@ -803,7 +840,10 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         if mark is None:
             raise LookupError("No activity high-water mark: the token was not checked.")
         key = self.cache.key(
-            plan, request_data.operation_name, request_data.variables, context.principal
+            plan,
+            request_data.operation_name,
+            variables_key(request_data.variables),
+            context.principal,
         )
         data = self.cache.get(key, mark)
         if data is None:
@@ -906,7 +946,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             # A WebSocket connection: one id for it, in every log line of its subscriptions
             # (their tasks start from this one's context); each query or mutation on it gets
             # its own (run_over_websocket).
-            request_id = uuid.uuid4().hex
+            request_id = new_request_id()
             REQUEST_ID.set(request_id)
         return Context(
             request_id=request_id,
@@ -1008,7 +1048,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         and the activity log's high-water mark as they are now), one request's budget
         spent, then a context of its own (loaders, clock, request id) and the same path as
         over HTTP. Runs in the operation's own task (server/websockets.py)."""
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
         REQUEST_ID.set(request_id)
         began = time.perf_counter()
         state = RequestState(request_id=request_id)
@@ -1187,27 +1227,29 @@ def create_app(settings: Settings | None = None, *, demo_token: str | None = Non
 
     # WebSocket: authenticated by connection_init (on_ws_connect), not by a header.
     graphql_socket = WebSocketRoute("/graphql", graphql)
+    graphql_http = Route(
+        "/graphql",
+        GuardTransport(
+            RequireToken(
+                graphql,
+                graphiql_html=ide_page(demo_token) if settings.graphiql else None,
+                settings=settings,
+                limiter=limiter,
+                metrics=metrics,
+            ),
+            max_body_bytes=settings.max_body_bytes,
+            metrics=metrics,
+            graphiql=settings.graphiql,
+        ),
+        # The others too, so that GuardTransport refuses them with a code.
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    )
     return ClubJusticeApp(
         graphql_socket,
+        graphql_http,
         routes=[
             graphql_socket,
-            Route(
-                "/graphql",
-                GuardTransport(
-                    RequireToken(
-                        graphql,
-                        graphiql_html=ide_page(demo_token) if settings.graphiql else None,
-                        settings=settings,
-                        limiter=limiter,
-                        metrics=metrics,
-                    ),
-                    max_body_bytes=settings.max_body_bytes,
-                    metrics=metrics,
-                    graphiql=settings.graphiql,
-                ),
-                # The others too, so that GuardTransport refuses them with a code.
-                methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            ),
+            graphql_http,
             Route("/metrics", metrics_endpoint(metrics)),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -1238,19 +1280,35 @@ class ClubJusticeApp(Starlette):
     middlewares only catch what reaches them and the view does not raise (a failure is
     logged by uvicorn as before), and the route is the one the router would pick."""
 
-    def __init__(self, graphql_socket: WebSocketRoute, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, graphql_socket: WebSocketRoute, graphql_http: Route, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.graphql_socket = graphql_socket
+        self.graphql_http = graphql_http
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            match, child_scope = self.graphql_socket.matches(scope)
-            if match is Match.FULL:
-                scope["app"] = self
-                scope.update(child_scope)
-                await self.graphql_socket.app(scope, receive, send)  # what its `handle` calls
-                return
-        await super().__call__(scope, receive, send)
+        kind = scope["type"]
+        if kind == "websocket":
+            route: Route | WebSocketRoute = self.graphql_socket
+        elif kind == "http" and not self.user_middleware:
+            # A request to the endpoint, the same way when no middleware (CORS) is set: every
+            # request's CPU went partly to frames that do nothing for it (Starlette's two
+            # error middlewares and its router: GuardTransport answers every refusal, and
+            # the view catches its own; an exception that still escapes gets uvicorn's 500,
+            # as Starlette's error middleware would answer it; docs/request-path.md).
+            route = self.graphql_http
+        else:
+            await super().__call__(scope, receive, send)
+            return
+        match, child_scope = route.matches(scope)
+        if match is not Match.FULL:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        scope.setdefault("router", self.router)
+        scope.update(child_scope)
+        await route.app(scope, receive, send)  # what its `handle` calls
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

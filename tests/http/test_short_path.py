@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import server.app
 from club.enums import Role
 from club.settings import Settings
 from schema.root import ClubSchema
@@ -27,6 +28,7 @@ from tests.http.conftest import MakeToken, bearer, copying_state
 TYPENAME = "{ __typename }"
 VIEWER = "query Who { viewer { role } }"
 COUNTRIES = "query Few($first: Int) { organizations(first: $first) { edges { node { name } } } }"
+VIEWER_BODY = b'{"query": "query Who { viewer { role } }"}'
 
 
 @dataclass
@@ -249,3 +251,42 @@ async def test_a_constant_is_kept_per_role_and_not_for_other_operations(
             await post(client, admin, {"query": TYPENAME})
             await post(client, admin, {"query": TYPENAME})
     assert work.executions == 3 * 3 + 1 + 1
+
+
+async def test_a_body_is_read_once_while_the_cache_is_on(
+    settings: Settings, make_token: MakeToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short path keeps the fields of the bodies it read (`PlainRequest`), by their
+    bytes: a client repeating a query sends the same ones. Bodies over 16 KiB are read each
+    time; the oldest body goes first past `PLAIN_BODIES_KEPT`. Variables in another order are
+    another body, and the same cache entry."""
+    reads: list[bytes] = []
+    read = server.app._plain_request
+
+    def counted_read(body: bytes) -> Any:
+        reads.append(body)
+        return read(body)
+
+    monkeypatch.setattr(server.app, "_plain_request", counted_read)
+    monkeypatch.setattr(server.app, "PLAIN_BODIES_KEPT", 2)
+    token = await make_token(Role.PARTNER)
+    few = b'{"query": "%s", "variables": {"first": 2, "x": 1}}' % COUNTRIES.encode()
+    reordered = b'{"variables": {"x": 1, "first": 2}, "query": "%s"}' % COUNTRIES.encode()
+    padded = few[:-1] + b', "operationName": null' + b" " * 16_384 + b"}"
+
+    async def send(body: bytes) -> httpx.Response:
+        headers = bearer(token) | {"content-type": "application/json"}
+        return await client.post("/graphql", content=body, headers=headers)
+
+    async with served(cache_settings(settings, cached=True)) as (client, engine):
+        first = await send(few)  # the view runs it: a miss
+        with counted(monkeypatch, engine) as work:
+            answers = [await send(body) for body in (few, few, reordered, padded, padded)]
+            assert [comparable(answer) for answer in answers] == [comparable(first)] * 5
+            assert work.views == 0
+            # `few` read once (at the miss); `reordered` once; `padded`, too long, each time.
+            assert reads == [few, reordered, padded, padded]
+            await send(reordered)
+            await send(VIEWER_BODY)  # the third body kept: `few` goes
+            await send(few)
+            assert reads[4:] == [VIEWER_BODY, few]

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from starlette.middleware.errors import ServerErrorMiddleware
 
 import resolvers.loaders
 from club.enums import Role
@@ -518,3 +519,37 @@ async def test_a_content_length_that_is_not_a_number_is_a_bad_request(
         400,
         "BAD_REQUEST",
     )
+
+
+# The endpoint without Starlette's middleware stack
+
+
+@pytest.mark.parametrize("cors", [False, True])
+async def test_a_graphql_request_passes_starlettes_stack_only_with_cors(
+    settings: Settings, make_token: MakeToken, monkeypatch: pytest.MonkeyPatch, cors: bool
+) -> None:
+    """A request to /graphql goes straight to its route (ClubJusticeApp): Starlette's error
+    middlewares and router do nothing for it (docs/request-path.md). With CORS set, its
+    middleware must see every request, and the stack runs as before; other paths always
+    take it."""
+    passed: list[str] = []
+    call = ServerErrorMiddleware.__call__
+
+    async def counting(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            passed.append(scope["path"])
+        await call(self, scope, receive, send)
+
+    monkeypatch.setattr(ServerErrorMiddleware, "__call__", counting)
+    token = await make_token(Role.PARTNER)
+    origins = ("https://portal.example",) if cors else ()
+    async for client in client_with(settings, cors_origins=origins):
+        response = await client.post(
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers=bearer(token) | {"origin": "https://portal.example"},
+        )
+        assert response.json() == {"data": {"__typename": "Query"}}
+        assert ("access-control-allow-origin" in response.headers) is cors
+        assert (await client.get("/healthz")).status_code == 200
+    assert passed == (["/graphql", "/healthz"] if cors else ["/healthz"])
