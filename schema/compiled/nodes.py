@@ -462,8 +462,10 @@ class OrganizationsOfCountry:
         except RequestError as error:
             raise Unanswerable(error.message) from error
         keys = _keys(rows, self.parent)
-        statement = organizations_of_countries(self.child.columns, keys, limit, given.get("status"))
-        child_rows = await run.rows(statement) if keys else ()
+        status = given.get("status")
+        statement = organizations_of_countries(self.child.columns, keys, limit, status)
+        shared_as = (self, frozenset(keys), limit, status)
+        child_rows = await run.rows(statement, shared_as) if keys else ()
         children = Children(child_rows, *await self.child.objects(run, child_rows), self.child_key)
         return _fill_lists(self.key, rows, objects, self.parent, children)
 
@@ -481,7 +483,8 @@ class MemberCount:
     async def fill(self, run: Run, rows: Rows, objects: list[Object]) -> list[int]:
         keys = _keys(rows, self.parent)
         statement = counts_by(models.Organization.country_id, keys, MEMBERS)
-        counts = {row[0]: row[1] for row in await run.rows(statement)} if keys else {}
+        read = await run.rows(statement, (self, frozenset(keys))) if keys else ()
+        counts = {row[0]: row[1] for row in read}
         for row, parent in zip(rows, objects, strict=True):
             parent[self.key] = counts.get(row[self.parent], 0)
         return [0] * len(rows)

@@ -85,7 +85,7 @@ from schema.compiled.nodes import (
     TotalCount,
     Typename,
 )
-from schema.compiled.sources import ENTITIES_BY_ID, SOURCES, Source
+from schema.compiled.sources import ENTITIES_BY_ID, EVENTS, SOURCES, Source
 from schema.countries import Country, CountryQueries
 from schema.fields import facts_of
 from schema.organizations import CountryOrganizations, OrganizationQueries
@@ -390,9 +390,10 @@ class Planner:
         # and no introspection there.
         [(key, details)] = collected.grouped_field_set.items()
         definition = root.fields[details[0].node.name.value]
-        if is_list_type(get_nullable_type(definition.type)):
-            raise NotPlannable(f"Subscription.{key}")
-        return Plan((self._event(key, self._object_type(definition.type), details),))
+        event = get_nullable_type(definition.type)
+        if not isinstance(event, GraphQLObjectType) or event.name not in EVENTS:
+            raise NotPlannable(f"the events of {definition.type}")
+        return Plan((self._event(key, event, details),))
 
     def _event(self, key: str, type_: GraphQLObjectType, details: FieldDetailsList) -> EventRoot:
         """The selection on an event's type: its attributes, the objects it holds (`Held`)
@@ -438,10 +439,12 @@ class Planner:
         if declared.base_resolver is not None or definition.args:
             raise NotPlannable(f"{type_.name}.{name}")
         nullable = not is_non_null_type(definition.type)
-        if is_leaf_type(get_nullable_type(definition.type)):
-            return Column(
-                key, index(declared.python_name), _serializer(definition.type), nullable=nullable
-            )
+        leaf = get_nullable_type(definition.type)
+        if isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+            # Formatted by its type as the reference executor formats it, strings too: an
+            # attribute is a Python value, not a column the driver read as its type says.
+            serialize = _serializer(leaf) or leaf.serialize
+            return Column(key, index(declared.python_name), serialize, nullable=nullable)
         if is_list_type(get_nullable_type(definition.type)):
             raise NotPlannable(f"{type_.name}.{name}")
         return self._held(key, definition, details, index(declared.python_name), nullable)
@@ -462,6 +465,9 @@ class Planner:
         if source is None:
             raise NotPlannable(f"the type {type_.name}")
         child = self.selection(type_, details, joins=False)
+        if child.joins or any(column.class_ is not source.model for column in child.columns):
+            # Each of its columns is read from an attribute of the object.
+            raise NotPlannable(f"a held {type_.name} reading another table")
         primary_key = source.primary_key.key
         attributes = tuple(
             "pk" if column.key == primary_key else column.key for column in child.columns

@@ -2,14 +2,15 @@
 and the objects it has produced so far."""
 
 import asyncio
-from collections.abc import Collection, Mapping, Sequence
+import functools
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphql.execution.values import VariableValues
 from sqlalchemy import Select
 
-from db.engine import Database
+from db.engine import Database, ReadSessions
 from db.prepared import Batched
 from resolvers.context import Context
 from resolvers.row_reads import read_batch, read_bound, read_rows
@@ -48,10 +49,13 @@ class PlanOutcome:
     refusal: OverBudget | None
 
 
-# The reads of one subscription event, shared by its executions (each sharing key's, every
-# plan's): by the statement's id and the keys it was read for, the statement (so that an id is
-# never taken for another statement's) and the read, run to its end whoever awaits it.
-SharedReads = dict[tuple[int, frozenset[Any]], tuple[Batched, "asyncio.Task[Rows]"]]
+# The reads of one subscription event, shared by its executions (each sharing key's): by
+# what reads them (a plan's statement, or its step) and the values they are read for, that
+# reader (so that its id is never taken for another's) and the read, run to its end whoever
+# awaits it.
+SharedReads = dict[tuple[Any, ...], tuple[object, "asyncio.Task[Rows]"]]
+# A read on the connection it is given (a request's, or one taken for the read alone).
+Read = Callable[[ReadSessions], Awaitable[Rows]]
 
 
 @dataclass(slots=True)
@@ -70,34 +74,41 @@ class Run:
     # The rows read so far, each at least one object of the answer.
     rows_read: int = 0
 
-    async def rows(self, statement: Select[Any] | Select[int, int]) -> Rows:
-        return await read_rows(self.context.session_factory, statement)
+    async def rows(
+        self, statement: Select[Any] | Select[int, int], shared_as: tuple[Any, ...] = ()
+    ) -> Rows:
+        """`statement`'s rows; for a subscription event, read once for all its executions
+        that read it `shared_as` (the step that built it and the values it was built from:
+        its first item the step itself)."""
+        read = functools.partial(read_rows, statement=statement)
+        if self.shared is not None and shared_as:
+            return await self._shared(shared_as[0], (id(shared_as[0]), *shared_as[1:]), read)
+        return await read(self.context.session_factory)
 
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
+        read = functools.partial(read_batch, batched=batched, keys=keys)
         if self.shared is not None:
-            return await self._shared(batched, frozenset(keys))
-        return await self._batch(batched, keys)
+            return await self._shared(batched, (id(batched), frozenset(keys)), read)
+        return await read(self.context.session_factory)
 
-    async def _batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
-        return await read_batch(self.context.session_factory, batched, keys)
-
-    async def _shared(self, batched: Batched, keys: frozenset[Any]) -> Rows:
-        """One read of `batched` for `keys` for every execution of the event, as the
-        event's shielded loaders read (resolvers/loaders.py): an execution whose subscriber
-        leaves mid-read (its task cancelled) does not cancel the read the others await. Sent
-        by the driver on a pooled connection taken for it alone (db/engine.py RequestReads),
-        where the database is known; else in a session of its own."""
-        assert self.shared is not None
-        entry = self.shared.get((id(batched), keys))
-        if entry is None or entry[0] is not batched:
+    async def _shared(self, reader: object, key: tuple[Any, ...], read: Read) -> Rows:
+        """One read for every execution of the event, as the event's shielded loaders read
+        (resolvers/loaders.py): an execution whose subscriber leaves mid-read (its task
+        cancelled) does not cancel the read the others await. Sent by the driver on a pooled
+        connection taken for it alone (db/engine.py RequestReads), where the database is
+        known; else in a session of its own. A read that fails is forgotten once it has
+        failed: the executions awaiting it fall back (executor.py), the next ones read anew."""
+        shared = self.shared
+        assert shared is not None
+        entry = shared.get(key)
+        if entry is None or entry[0] is not reader:
             if self.database is None:
-                read = self._batch(batched, keys)
+                running = read(self.context.session_factory)
             else:
-                read = _read_alone(self.database, batched, keys)
-            task = asyncio.ensure_future(read)
-            # Retrieved here too: every execution awaiting it may have left before it fails.
-            task.add_done_callback(_retrieved)
-            entry = self.shared[(id(batched), keys)] = (batched, task)
+                running = _read_alone(self.database, read)
+            task = asyncio.ensure_future(running)
+            task.add_done_callback(functools.partial(_forget_failed, shared, key))
+            entry = shared[key] = (reader, task)
         return await asyncio.shield(entry[1])
 
     async def bound(self, batched: Batched, values: Mapping[str, Any]) -> Rows:
@@ -121,14 +132,18 @@ class Run:
             raise OverBudget(self.objects, exact=True)
 
 
-async def _read_alone(database: Database, batched: Batched, keys: Collection[Any]) -> Rows:
+async def _read_alone(database: Database, read: Read) -> Rows:
     reads = database.request_reads()
     try:
-        return await read_batch(reads, batched, keys)
+        return await read(reads)
     finally:
         await reads.release(finished=True)
 
 
-def _retrieved(task: "asyncio.Task[Rows]") -> None:
-    if not task.cancelled():
-        task.exception()
+def _forget_failed(shared: SharedReads, key: tuple[Any, ...], task: "asyncio.Task[Rows]") -> None:
+    """A failed (or cancelled) read is retrieved here, since every execution awaiting it may
+    have left before it failed, and dropped, so that a later execution reads again."""
+    if task.cancelled() or task.exception() is not None:
+        entry = shared.get(key)
+        if entry is not None and entry[1] is task:
+            del shared[key]

@@ -47,3 +47,10 @@ SOURCES: dict[str, Source] = {
 # Entities `_entities` resolves here, by their `id` key (their `resolve_reference` reads the
 # row by primary key, null when there is none).
 ENTITIES_BY_ID = frozenset({"Organization", "Country", "Event"})
+
+# Subscription events the planner answers, by their type (schema/compiled/planner.py
+# `_event_plan`): their attributes and the objects they hold are compared with the reference
+# executor's for every role (tests/graphql/test_compiled_events.py). Others (an invitation's
+# or an initiative's changes, whose objects are not of the types above) are the reference
+# executor's.
+EVENTS = frozenset({"MemberJoined", "MeetingUpdate"})

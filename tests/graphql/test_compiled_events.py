@@ -1,18 +1,31 @@
 """The compiled read path answers a subscription's events (schema/compiled/, `EventRoot`)
 exactly as the reference executor: the same JSON text, data and errors, for every role, on
-both databases, for hand-written selections and generated ones; what it does not cover is
-the reference executor's; and its statements are the event's, shared by every execution.
+both databases, for hand-written selections and generated ones; and it plans the event types
+it lists (sources.EVENTS), every field of theirs, and no other. (That an event's statements
+are read once for all its executions: tests/ws/test_live_feed.py and test_fanout.py.)
 
 Events are replayed from the activity log (`after` a cursor), through strawberry's own
 `subscribe`, with a fresh context per subscription, as a client's would be."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import orjson
 import pytest
-from graphql import FieldNode, GraphQLSchema, OperationDefinitionNode, parse, print_ast, validate
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    build_schema,
+    get_named_type,
+    parse,
+    print_ast,
+    validate,
+)
+from graphql.execution.values import VariableValues
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.federation import Schema
@@ -26,6 +39,9 @@ from db.activity import Subject, append_activity
 from db.engine import Database, create_write_session_factory
 from db.models import ActivityLogEntry, Event, Organization
 from db.notifier import ActivityFeed
+from schema.compiled.planner import NotPlannable, Planner
+from schema.compiled.run import Run, SharedReads
+from schema.compiled.sources import EVENTS
 from schema.strawberry_private import graphql_core_schema
 from tests.graphql.test_compiled_reads import (
     COVERED,
@@ -195,13 +211,44 @@ async def test_an_events_compiled_answer_is_the_reference_executors(
 ) -> None:
     document = EDGE_CASES[case]
     count = events[_root_field(document)]
-    variables = {"after": events["after"], "more": True}
-    for principal in principals(club).values():
-        responses, paths = await event_answers.both(document, variables, principal, count)
-        # Every event arrived, with data and no error, and the plan answered each.
-        assert len(responses) == count
-        assert all("errors" not in response for response in responses), responses
-        assert paths == {"compiled": count, "reference": 0}
+    for more in (True, False):  # read by "skip and include" (a plan for each value)
+        variables = {"after": events["after"], "more": more}
+        for principal in principals(club).values():
+            responses, paths = await event_answers.both(document, variables, principal, count)
+            # Every event arrived, with data and no error, and the plan answered each.
+            assert len(responses) == count
+            assert all("errors" not in response for response in responses), responses
+            assert paths == {"compiled": count, "reference": 0}
+
+
+def test_the_planner_answers_every_field_of_the_events_it_lists_and_no_other(
+    schema: Schema,
+) -> None:
+    """COVERED_EVENTS (the generated selections' schema) is written by hand: the planner
+    answers exactly its fields of each event type in sources.EVENTS, and nothing of the other
+    subscriptions (an invitation's `cursor` alone included)."""
+    core = graphql_core_schema(schema)
+    covered = build_schema(COVERED_EVENTS)
+    assert core.subscription_type is not None
+    seen = set()
+    for root, definition in core.subscription_type.fields.items():
+        event = get_named_type(definition.type)
+        assert isinstance(event, GraphQLObjectType)
+        planned = set()
+        for name, field in event.fields.items():
+            inner = isinstance(get_named_type(field.type), GraphQLObjectType)
+            selection = f"{name} {{ __typename }}" if inner else name
+            operation = parse(f"subscription {{ {root} {{ {selection} }} }}").definitions[0]
+            assert isinstance(operation, OperationDefinitionNode)
+            try:
+                Planner(core, {}, VariableValues({}, {}), operation).plan()
+            except NotPlannable:
+                continue
+            planned.add(name)
+        listed = covered.get_type(event.name) if event.name in EVENTS else None
+        assert planned == (set(listed.fields) if isinstance(listed, GraphQLObjectType) else set())
+        seen.add(event.name)
+    assert seen >= EVENTS
 
 
 # The events' part of the schema the planner covers, for generated selections: the root
@@ -270,3 +317,28 @@ async def test_generated_subscriptions_answer_alike_on_both_paths(
     # Not a vacuous comparison: with the fixed seed, most events are the plan's.
     assert len(subscriptions) >= GENERATED_EVENTS
     assert compiled >= len(subscriptions) * len(principals(club)), compiled
+
+
+async def test_an_events_read_that_fails_is_read_again_by_the_next_execution() -> None:
+    """An event's shared read (schema/compiled/run.py `SharedReads`) that failed is forgotten:
+    the executions awaiting it fall back to the reference executor, the next one reads again;
+    one that succeeded is read once for all."""
+    calls: list[object] = []
+
+    async def read(sessions: object) -> list[tuple[int]]:
+        calls.append(sessions)
+        if len(calls) == 1:
+            raise OSError("the connection dropped")
+        return [(1,)]
+
+    shared: SharedReads = {}
+    run = Run(cast(Any, SimpleNamespace(session_factory="sessions")), VariableValues({}, {}), 10)
+    run.shared = shared
+    step = object()
+    with pytest.raises(OSError):
+        await run._shared(step, (id(step), 1), read)
+    await asyncio.sleep(0)  # its done callback
+    assert shared == {}
+    assert await run._shared(step, (id(step), 1), read) == [(1,)]
+    assert await run._shared(step, (id(step), 1), read) == [(1,)]
+    assert calls == ["sessions", "sessions"]

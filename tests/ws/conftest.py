@@ -33,10 +33,14 @@ class LiveServer:
     def feed(self) -> ActivityFeed:
         return self.app.state.feed  # type: ignore[no-any-return]
 
+    async def metrics_text(self) -> str:
+        """The server's /metrics now, as exposed."""
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"{self.http}/metrics")).text
+
     async def metrics(self, *names: str) -> dict[str, float]:
         """The values of these samples in the server's /metrics now."""
-        async with httpx.AsyncClient() as client:
-            text = (await client.get(f"{self.http}/metrics")).text
+        text = await self.metrics_text()
         return {
             sample.name: sample.value
             for family in text_string_to_metric_families(text)

@@ -17,7 +17,7 @@ from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
 from strawberry.dataloader import DataLoader
 
 import resolvers.loaders
-import resolvers.row_reads
+import schema.compiled.run
 import schema.fanout
 from club.enums import Role
 from club.errors import RequestError
@@ -406,14 +406,15 @@ async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_wit
         await client.subscribe(WITH_COUNTRY)
     await until_subscribed(live_server.feed, 4)
 
-    read_batch = resolvers.row_reads.read_batch
+    read_alone = schema.compiled.run._read_alone
     reads: list[object] = []
     release = asyncio.Event()
 
-    async def held_read(sessions: Any, batched: Any, keys: Any) -> Any:
-        reads.append(set(keys))
+    async def held_read(database: Any, read: Any) -> Any:
+        # A read on a pooled connection taken for it alone (not a session's).
+        reads.append(set(read.keywords["keys"]))
         await release.wait()
-        return await read_batch(sessions, batched, keys)
+        return await read_alone(database, read)
 
     batch = Run.batch
     batches: list[object] = []
@@ -422,7 +423,7 @@ async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_wit
         batches.append(set(keys))
         return batch(self, batched, keys)
 
-    monkeypatch.setattr("schema.compiled.run.read_batch", held_read)
+    monkeypatch.setattr(schema.compiled.run, "_read_alone", held_read)
     monkeypatch.setattr(Run, "batch", counted_batch)
     executions, _ = await deliver_one_event(live_server, session_factory, joined.id, 4)
     deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
@@ -444,6 +445,11 @@ async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_wit
     for client in partners:
         assert await client.next_data() == expected
     assert len(live_server.feed.mailboxes) == 3
+    # The plan answered the partners' two executions (ADMIN's ended unanswered), none fell
+    # back to the reference executor.
+    answers = await live_server.metrics("clubjustice_subscription_event_answers_total")
+    assert answers == {"clubjustice_subscription_event_answers_total": 2}
+    assert 'path="reference"' not in await live_server.metrics_text()
     after = await counters(live_server)
     assert after["clubjustice_subscription_event_executions_total"] - executions == 3
     await close_all(live_server, [admin, *partners])

@@ -5,7 +5,9 @@ its connection."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from club.enums import ActivityKind, Role
@@ -80,6 +82,64 @@ async def test_one_read_per_event_whatever_the_number_of_subscribers(
     # The log row and its organization, read once by the feed; then the country and the
     # sponsor, read once for every subscriber together: for one subscriber or twelve.
     assert counts == [4, 4]
+
+
+WITH_COUNTS = """
+subscription { memberJoined {
+  organization { slug country { code memberCount } } sponsor { slug } } }
+"""
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "reference"])
+async def test_one_read_per_event_whatever_the_visibility_classes(
+    live_settings: Settings, make_token: Any, session_factory: Any, compiled: bool
+) -> None:
+    """Subscribers of three visibility classes cost three executions of an event, and each
+    relation is still read once for all of them: by the event's loaders (the reference
+    executor), by the event's shared statements (the compiled plan, schema/compiled/run.py
+    `SharedReads`), the country's member count among them."""
+    md = (await country_ids(session_factory, "MD"))["MD"]
+    sponsor = organization(md, member=True, slug="sponsor")
+    await add(session_factory, sponsor)
+    joined = organization(md, member=True, slug="joined", sponsor_id=sponsor.id)
+    await add(session_factory, joined)
+    tokens = [await make_token(role) for role in (Role.ADMIN, Role.PARTNER, Role.ADMIN)]
+    tokens.append(await make_token(Role.ORGANIZATION, organization_id=sponsor.id))
+    settings = live_settings.model_copy(update={"compiled_reads": compiled})
+    async for server in run_server(settings):
+        await server.feed.stop()  # this test reads the log itself: nothing reads alongside
+        clients = [await Subscriber.open(server.ws, token) for token in tokens]
+        for client in clients:
+            await client.subscribe(WITH_COUNTS)
+        await until_subscribed(server.feed, len(clients))
+        await log_member_joined(session_factory, joined.id)
+        with statements_on(server.feed.database.engine) as log:
+            await server.feed.read_new()
+            for client in clients:
+                assert await client.next_data() == {
+                    "memberJoined": {
+                        "organization": {
+                            "slug": "joined",
+                            "country": {"code": "MD", "memberCount": 2},
+                        },
+                        "sponsor": {"slug": "sponsor"},
+                    }
+                }
+        reads = [statement for statement in log.statements if "api_tokens" not in statement]
+        async with httpx.AsyncClient() as http:
+            exposed = (await http.get(f"{server.http}/metrics")).text
+        answers = {
+            sample.labels["path"]: sample.value
+            for family in text_string_to_metric_families(exposed)
+            for sample in family.samples
+            if sample.name == "clubjustice_subscription_event_answers_total"
+        }
+        for client in clients:
+            await client.close()
+    # The log row and its organization (the feed); the country, its member count and the
+    # sponsor, once for the three executions.
+    assert len(reads) == 5, reads
+    assert answers == {"compiled" if compiled else "reference": 3}
 
 
 async def test_a_slow_subscriber_is_ended_with_the_cursor_to_resume_from() -> None:
