@@ -8,6 +8,7 @@ Events are replayed from the activity log (`after` a cursor), through strawberry
 `subscribe`, with a fresh context per subscription, as a client's would be."""
 
 import asyncio
+import os
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any, cast
@@ -269,7 +270,7 @@ enum MeetingUpdateKind { SCHEDULED UPDATED CANCELLED COMPLETED ATTENDANCE_RECORD
 )
 # Subscriptions generated (each for every role, on both paths, on both databases); a longer
 # run: CLUBJUSTICE_DIFFERENTIAL_EXAMPLES=2000, as for queries (docs/architecture.md).
-GENERATED_EVENTS = 30
+GENERATED_EVENTS = int(os.environ.get("CLUBJUSTICE_DIFFERENTIAL_EXAMPLES", "30"))
 
 
 def generated_subscriptions(count: int) -> list[str]:
