@@ -46,6 +46,7 @@ from schema.compiled.sources import EVENTS
 from schema.strawberry_private import graphql_core_schema
 from tests.graphql.test_compiled_reads import (
     COVERED,
+    Answers,
     club,  # noqa: F401 (a fixture)
     generated_operations,
     principals,
@@ -107,22 +108,20 @@ async def events(
     return {"after": activity_cursor(before), "memberJoined": 3, "meetingUpdates": 2}
 
 
-class EventAnswers:
+class EventAnswers(Answers):
     """Subscribes with a fresh context on one path, replays the log's events after a cursor
     and says which path answered each."""
 
     def __init__(
         self, schema: Schema, make_context: Any, settings: Settings, engine: AsyncEngine
     ) -> None:
-        self.schema = schema
-        self.make_context = make_context
-        self.settings = settings
+        super().__init__(schema, make_context, settings, engine)
         database = Database(
             engine, make_context().session_factory, create_write_session_factory(engine)
         )
         self.feed = ActivityFeed(database)
 
-    async def answer(
+    async def replayed(
         self,
         document: str,
         variables: dict[str, Any],
@@ -167,13 +166,13 @@ class EventAnswers:
         }
         return responses, paths
 
-    async def both(
+    async def replayed_on_both(
         self, document: str, variables: dict[str, Any], principal: Principal, count: int
     ) -> tuple[list[dict[str, Any]], dict[str, float]]:
         """The compiled path's responses and paths, after checking that the reference
         executor's responses are the same JSON text."""
-        compiled, paths = await self.answer(document, variables, principal, count, compiled=True)
-        reference, reference_paths = await self.answer(
+        compiled, paths = await self.replayed(document, variables, principal, count, compiled=True)
+        reference, reference_paths = await self.replayed(
             document, variables, principal, count, compiled=False
         )
         assert reference_paths["compiled"] == 0
@@ -215,7 +214,9 @@ async def test_an_events_compiled_answer_is_the_reference_executors(
     for more in (True, False):  # read by "skip and include" (a plan for each value)
         variables = {"after": events["after"], "more": more}
         for principal in principals(club).values():
-            responses, paths = await event_answers.both(document, variables, principal, count)
+            responses, paths = await event_answers.replayed_on_both(
+                document, variables, principal, count
+            )
             # Every event arrived, with data and no error, and the plan answered each.
             assert len(responses) == count
             assert all("errors" not in response for response in responses), responses
@@ -305,7 +306,7 @@ async def test_generated_subscriptions_answer_alike_on_both_paths(
         assert not validate(real, parse(document)), document
         count = events[_root_field(document)]
         for principal in principals(club).values():
-            responses, paths = await event_answers.both(
+            responses, paths = await event_answers.replayed_on_both(
                 document, {"after": events["after"]}, principal, count
             )
             # Every event, or the estimate's refusal over the role's budget before any.

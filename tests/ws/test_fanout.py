@@ -8,6 +8,7 @@ import json
 import types
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
 
@@ -328,6 +329,51 @@ async def test_an_answer_with_errors_is_not_shared(
     await close_all(live_server, clients)
 
 
+@dataclass
+class MidRead:
+    """ADMIN and three partners subscribed to WITH_COUNTRY (two sharing keys), and the guest
+    whose joining their event is about."""
+
+    server: LiveServer
+    joined: models.Organization
+    admin: Subscriber
+    admin_id: str
+    partners: list[Subscriber]
+
+
+async def mid_read(server: LiveServer, make_token: Any, session_factory: Any) -> MidRead:
+    joined = await guest_in_moldova(session_factory, "joined")
+    admin = await Subscriber.open(server.ws, await make_token(Role.ADMIN))
+    admin_id = await admin.subscribe(WITH_COUNTRY)
+    partner = await make_token(Role.PARTNER)
+    partners = [await Subscriber.open(server.ws, partner) for _ in range(3)]
+    for client in partners:
+        await client.subscribe(WITH_COUNTRY)
+    await until_subscribed(server.feed, 4)
+    return MidRead(server, joined, admin, admin_id, partners)
+
+
+async def admin_leaves_mid_read(
+    case: MidRead, session_factory: Any, release: asyncio.Event, deadline: float
+) -> None:
+    """ADMIN sends `complete` while the held read is under way; once its task is cancelled
+    the read goes on: the partners get the event, and the next one."""
+    server = case.server
+    await case.admin.send({"id": case.admin_id, "type": "complete"})
+    while len(server.feed.mailboxes) == 4:  # until ADMIN's task is cancelled
+        assert asyncio.get_running_loop().time() < deadline, "ADMIN's subscription stayed"
+        await asyncio.sleep(0.01)
+    release.set()
+    expected = {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
+    for client in case.partners:
+        assert await client.next_data() == expected
+    await log_member_joined(session_factory, case.joined.id)
+    server.feed.wake()
+    for client in case.partners:
+        assert await client.next_data() == expected
+    assert len(server.feed.mailboxes) == 3
+
+
 async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
     reference_server: LiveServer,
     make_token: Any,
@@ -337,16 +383,7 @@ async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
     # The event's loaders are shared by all its subscribers: ADMIN's execution and the
     # partners' (one execution for the three) await the same `country` read. ADMIN leaves
     # while that read is under way; the partners still get the event, and the next one.
-    live_server = reference_server
-    joined = await guest_in_moldova(session_factory, "joined")
-    admin = await Subscriber.open(live_server.ws, await make_token(Role.ADMIN))
-    admin_id = await admin.subscribe(WITH_COUNTRY)
-    partner = await make_token(Role.PARTNER)
-    partners = [await Subscriber.open(live_server.ws, partner) for _ in range(3)]
-    for client in partners:
-        await client.subscribe(WITH_COUNTRY)
-    await until_subscribed(live_server.feed, 4)
-
+    case = await mid_read(reference_server, make_token, session_factory)
     fetch = resolvers.loaders._fetch
     reading = asyncio.Event()
     release = asyncio.Event()
@@ -365,27 +402,15 @@ async def test_a_subscriber_that_leaves_mid_read_takes_no_one_else_with_it(
 
     monkeypatch.setattr(resolvers.loaders, "_fetch", held_fetch)
     monkeypatch.setattr(DataLoader, "load", counted_load)
-    await log_member_joined(session_factory, joined.id)
-    live_server.feed.wake()
+    await log_member_joined(session_factory, case.joined.id)
+    reference_server.feed.wake()
     deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
     while not (reading.is_set() and len(loads) == 2):  # ADMIN's and the partners' execution
         assert asyncio.get_running_loop().time() < deadline, "the executions did not read"
         await asyncio.sleep(0.01)
-    assert loads == [joined.country_id] * 2
-    await admin.send({"id": admin_id, "type": "complete"})
-    while len(live_server.feed.mailboxes) == 4:  # until ADMIN's task is cancelled
-        assert asyncio.get_running_loop().time() < deadline, "ADMIN's subscription stayed"
-        await asyncio.sleep(0.01)
-    release.set()
-    expected = {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
-    for client in partners:
-        assert await client.next_data() == expected
-    await log_member_joined(session_factory, joined.id)
-    live_server.feed.wake()
-    for client in partners:
-        assert await client.next_data() == expected
-    assert len(live_server.feed.mailboxes) == 3
-    await close_all(live_server, [admin, *partners])
+    assert loads == [case.joined.country_id] * 2
+    await admin_leaves_mid_read(case, session_factory, release, deadline)
+    await close_all(reference_server, [case.admin, *case.partners])
 
 
 async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_with_it(
@@ -397,15 +422,7 @@ async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_wit
     # The same on the compiled path: an event's statements are read once for all its
     # executions (schema/compiled/run.py, `SharedReads`). ADMIN's execution starts the
     # `country` read, the partners' awaits it; ADMIN leaves while it is under way.
-    joined = await guest_in_moldova(session_factory, "joined")
-    admin = await Subscriber.open(live_server.ws, await make_token(Role.ADMIN))
-    admin_id = await admin.subscribe(WITH_COUNTRY)
-    partner = await make_token(Role.PARTNER)
-    partners = [await Subscriber.open(live_server.ws, partner) for _ in range(3)]
-    for client in partners:
-        await client.subscribe(WITH_COUNTRY)
-    await until_subscribed(live_server.feed, 4)
-
+    case = await mid_read(live_server, make_token, session_factory)
     read_alone = schema.compiled.run._read_alone
     reads: list[object] = []
     release = asyncio.Event()
@@ -425,26 +442,15 @@ async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_wit
 
     monkeypatch.setattr(schema.compiled.run, "_read_alone", held_read)
     monkeypatch.setattr(Run, "batch", counted_batch)
-    executions, _ = await deliver_one_event(live_server, session_factory, joined.id, 4)
+    executions, _ = await deliver_one_event(live_server, session_factory, case.joined.id, 4)
     deadline = asyncio.get_running_loop().time() + EVENT_TIMEOUT
     while len(batches) < 2:  # ADMIN's and the partners' execution
         assert asyncio.get_running_loop().time() < deadline, "the executions did not read"
         await asyncio.sleep(0.01)
-    assert batches == [{joined.country_id}] * 2
-    assert reads == [{joined.country_id}]  # one read for both
-    await admin.send({"id": admin_id, "type": "complete"})
-    while len(live_server.feed.mailboxes) == 4:  # until ADMIN's task is cancelled
-        assert asyncio.get_running_loop().time() < deadline, "ADMIN's subscription stayed"
-        await asyncio.sleep(0.01)
-    release.set()
-    expected = {"memberJoined": {"organization": {"slug": "joined", "country": {"code": "MD"}}}}
-    for client in partners:
-        assert await client.next_data() == expected
-    await log_member_joined(session_factory, joined.id)
-    live_server.feed.wake()
-    for client in partners:
-        assert await client.next_data() == expected
-    assert len(live_server.feed.mailboxes) == 3
+    country = case.joined.country_id
+    assert batches == [{country}] * 2
+    assert reads == [{country}]  # one read for both
+    await admin_leaves_mid_read(case, session_factory, release, deadline)
     # The plan answered the partners' two executions (ADMIN's ended unanswered), none fell
     # back to the reference executor.
     answers = await live_server.metrics("clubjustice_subscription_event_answers_total")
@@ -452,7 +458,7 @@ async def test_a_subscriber_that_leaves_mid_read_of_a_plan_takes_no_one_else_wit
     assert 'path="reference"' not in await live_server.metrics_text()
     after = await counters(live_server)
     assert after["clubjustice_subscription_event_executions_total"] - executions == 3
-    await close_all(live_server, [admin, *partners])
+    await close_all(live_server, [case.admin, *case.partners])
 
 
 @pytest.mark.parametrize("shielded", [False, True])
