@@ -148,8 +148,8 @@ def _authorization(connection_params: dict[str, object] | None) -> str | None:
     return authorization_among(sorted(given, key=lambda value: not value))
 
 
-# The request bodies whose fields the short path has read, kept by their bytes while the
-# response cache is on (`PlainRequest`): a client repeating a query sends the same bytes.
+# The request bodies that were response-cache hits, kept by their bytes with the fields the
+# short path read of them (`PlainRequest`): a client repeating a query sends the same bytes.
 PLAIN_BODIES_KEPT = 256
 PLAIN_BODY_BYTES = 16 * 1024
 
@@ -315,14 +315,14 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
                     return False
             elif name in _NOT_PLAINLY_ANSWERED:
                 return False
-        body = message.get("body", b"")
-        plain = self._plain_bodies.get(body) if self.settings.response_cache_size else None
+        request_body = message.get("body", b"")
+        cached = self.settings.response_cache_size
+        plain = self._plain_bodies.get(request_body) if cached else None
+        remembered = plain is not None
         if plain is None:
-            plain = _plain_request(body)
+            plain = _plain_request(request_body)
             if plain is None:
                 return False
-            if self.settings.response_cache_size and len(body) <= PLAIN_BODY_BYTES:
-                self._remember_plain(body, plain)
         query, variables, operation_name = plain.query, plain.variables, plain.operation_name
         state = request_state(scope)
         principal, mark = state.principal, state.activity_high_water
@@ -336,6 +336,10 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             body = self.cache.body(key, mark)
             if body is None:
                 return False
+            if not remembered and len(request_body) <= PLAIN_BODY_BYTES:
+                # A body that was a hit: kept for the next hit, without its variables (the
+                # key's text is all a hit reads of them).
+                self._remember_plain(request_body, dataclasses.replace(plain, variables=None))
             self._counted("hit").inc()
             name = plan.operation_name
         else:
@@ -1291,8 +1295,9 @@ class ClubJusticeApp(Starlette):
         kind = scope["type"]
         if kind == "websocket":
             route: Route | WebSocketRoute = self.graphql_socket
-        elif kind == "http" and not self.user_middleware:
-            # A request to the endpoint, the same way when no middleware (CORS) is set: every
+        elif kind == "http" and not (self.user_middleware or self.exception_handlers or self.debug):
+            # A request to the endpoint, the same way when no middleware (CORS), exception
+            # handler or debug page is set (none is, but CORS when configured): every
             # request's CPU went partly to frames that do nothing for it (Starlette's two
             # error middlewares and its router: GuardTransport answers every refusal, and
             # the view catches its own; an exception that still escapes gets uvicorn's 500,

@@ -46,8 +46,9 @@ CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 def new_request_id() -> str:
-    """A request's id when the client sends none: 128 random bits in hex, as `uuid4().hex`
-    writes them but without its `UUID` object (0.3 µs instead of 1.6 on this machine)."""
+    """A request's id when the client sends none: 32 hex digits, as `uuid4().hex` writes
+    them, but all 128 bits random (a UUID4 fixes 6 of them, and its version digit is 4) and
+    without the `UUID` object (0.3 µs instead of 1.6 on this machine)."""
     return os.urandom(16).hex()
 
 

@@ -256,10 +256,11 @@ async def test_a_constant_is_kept_per_role_and_not_for_other_operations(
 async def test_a_body_is_read_once_while_the_cache_is_on(
     settings: Settings, make_token: MakeToken, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The short path keeps the fields of the bodies it read (`PlainRequest`), by their
-    bytes: a client repeating a query sends the same ones. Bodies over 16 KiB are read each
-    time; the oldest body goes first past `PLAIN_BODIES_KEPT`. Variables in another order are
-    another body, and the same cache entry."""
+    """The short path keeps the fields of the bodies that were hits (`PlainRequest`, without
+    their parsed variables), by their bytes: a client repeating a query sends the same ones.
+    A miss is not kept; bodies over 16 KiB are read each time; the oldest body goes first
+    past `PLAIN_BODIES_KEPT`. Variables in another order are another body, and the same
+    cache entry."""
     reads: list[bytes] = []
     read = server.app._plain_request
 
@@ -267,7 +268,15 @@ async def test_a_body_is_read_once_while_the_cache_is_on(
         reads.append(body)
         return read(body)
 
+    kept: list[Any] = []
+    remember = ClubJusticeGraphQL._remember_plain
+
+    def recorded(self: ClubJusticeGraphQL, body: bytes, plain: Any) -> None:
+        kept.append(plain)
+        remember(self, body, plain)
+
     monkeypatch.setattr(server.app, "_plain_request", counted_read)
+    monkeypatch.setattr(ClubJusticeGraphQL, "_remember_plain", recorded)
     monkeypatch.setattr(server.app, "PLAIN_BODIES_KEPT", 2)
     token = await make_token(Role.PARTNER)
     few = b'{"query": "%s", "variables": {"first": 2, "x": 1}}' % COUNTRIES.encode()
@@ -284,9 +293,12 @@ async def test_a_body_is_read_once_while_the_cache_is_on(
             answers = [await send(body) for body in (few, few, reordered, padded, padded)]
             assert [comparable(answer) for answer in answers] == [comparable(first)] * 5
             assert work.views == 0
-            # `few` read once (at the miss); `reordered` once; `padded`, too long, each time.
-            assert reads == [few, reordered, padded, padded]
+            # `few` read at the miss and at its first hit, then kept; `reordered` at its first
+            # hit; `padded`, too long, each time.
+            assert reads == [few, few, reordered, padded, padded]
+            assert [(plain.query, plain.variables) for plain in kept] == [(COUNTRIES, None)] * 2
             await send(reordered)
-            await send(VIEWER_BODY)  # the third body kept: `few` goes
+            await send(VIEWER_BODY)  # a miss: not kept
+            await send(VIEWER_BODY)  # a hit: the third body kept, `few` goes
             await send(few)
-            assert reads[4:] == [VIEWER_BODY, few]
+            assert reads[5:] == [VIEWER_BODY, VIEWER_BODY, few]
