@@ -166,8 +166,9 @@ class PlainRequest:
     variables_key: bytes
 
 
-def _plain_request(body: bytes) -> PlainRequest | None:
-    """The body's fields, or None when it is not plainly one such request."""
+def _plain_request(body: bytes, *, keyed: bool) -> PlainRequest | None:
+    """The body's fields, or None when it is not plainly one such request; its variables'
+    key only if `keyed` (the response cache is on)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -185,7 +186,8 @@ def _plain_request(body: bytes) -> PlainRequest | None:
         or (extensions is not None and extensions != {})
     ):
         return None
-    return PlainRequest(query, variables, operation_name or None, variables_key(variables))
+    key = variables_key(variables) if keyed else b""
+    return PlainRequest(query, variables, operation_name or None, key)
 
 
 class ClubJusticeGraphQL(ViewHooks[Context, None]):
@@ -320,7 +322,7 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
         plain = self._plain_bodies.get(request_body) if cached else None
         remembered = plain is not None
         if plain is None:
-            plain = _plain_request(request_body)
+            plain = _plain_request(request_body, keyed=bool(cached))
             if plain is None:
                 return False
         query, variables, operation_name = plain.query, plain.variables, plain.operation_name

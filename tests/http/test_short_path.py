@@ -264,9 +264,10 @@ async def test_a_body_is_read_once_while_the_cache_is_on(
     reads: list[bytes] = []
     read = server.app._plain_request
 
-    def counted_read(body: bytes) -> Any:
+    def counted_read(body: bytes, *, keyed: bool) -> Any:
+        assert keyed
         reads.append(body)
-        return read(body)
+        return read(body, keyed=keyed)
 
     kept: list[Any] = []
     remember = ClubJusticeGraphQL._remember_plain
