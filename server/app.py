@@ -1284,7 +1284,9 @@ class ClubJusticeApp(Starlette):
     middleware, the router: 3.1 KB of each idle subscriber), while none of them acts on a
     WebSocket here: CORSMiddleware and GuardTransport pass it on, Starlette's error
     middlewares only catch what reaches them and the view does not raise (a failure is
-    logged by uvicorn as before), and the route is the one the router would pick."""
+    logged by uvicorn as before), and the route is the one the router would pick. An HTTP
+    request to the endpoint is handed to its route too, unless a middleware (CORS) must see
+    it (below)."""
 
     def __init__(
         self, graphql_socket: WebSocketRoute, graphql_http: Route, *args: Any, **kwargs: Any
