@@ -171,17 +171,21 @@ class Planner:
             raise NotPlannable(f"a {self.operation.operation.value}")
         root = self.schema.query_type
         assert root is not None, "the schema has a query type"
+        return Plan(
+            tuple(
+                self._root_field(root, key, details)
+                for key, details in self._root_fields(root).items()
+            )
+        )
+
+    def _root_fields(self, root: GraphQLObjectType) -> dict[str, FieldDetailsList]:
+        """The operation's root fields, collected as graphql-core collects them."""
         collected = collect_fields(
             self.schema, self.fragments, self.variables, root, self.operation
         )
         if collected.new_defer_usages:
             raise NotPlannable("@defer")
-        return Plan(
-            tuple(
-                self._root_field(root, key, details)
-                for key, details in collected.grouped_field_set.items()
-            )
-        )
+        return collected.grouped_field_set
 
     def _subfields(
         self, type_: GraphQLObjectType, details: FieldDetailsList
@@ -381,14 +385,9 @@ class Planner:
         event holds (strawberry resolves the field to it, whatever its arguments)."""
         root = self.schema.subscription_type
         assert root is not None, "a subscription was validated against a subscription type"
-        collected = collect_fields(
-            self.schema, self.fragments, self.variables, root, self.operation
-        )
-        if collected.new_defer_usages:
-            raise NotPlannable("@defer")
         # Validation lets a subscription select one root field, with no `@skip`/`@include`
         # and no introspection there.
-        [(key, details)] = collected.grouped_field_set.items()
+        [(key, details)] = self._root_fields(root).items()
         definition = root.fields[details[0].node.name.value]
         event = get_nullable_type(definition.type)
         if not isinstance(event, GraphQLObjectType) or event.name not in EVENTS:
@@ -445,7 +444,7 @@ class Planner:
             # attribute is a Python value, not a column the driver read as its type says.
             serialize = _serializer(leaf) or leaf.serialize
             return Column(key, index(declared.python_name), serialize, nullable=nullable)
-        if is_list_type(get_nullable_type(definition.type)):
+        if is_list_type(leaf):
             raise NotPlannable(f"{type_.name}.{name}")
         return self._held(key, definition, details, index(declared.python_name), nullable)
 

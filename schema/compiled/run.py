@@ -80,16 +80,16 @@ class Run:
         """`statement`'s rows; for a subscription event, read once for all its executions
         that read it `shared_as` (the step that built it and the values it was built from:
         its first item the step itself)."""
+        if self.shared is None or not shared_as:
+            return await read_rows(self.context.session_factory, statement)
         read = functools.partial(read_rows, statement=statement)
-        if self.shared is not None and shared_as:
-            return await self._shared(shared_as[0], (id(shared_as[0]), *shared_as[1:]), read)
-        return await read(self.context.session_factory)
+        return await self._shared(shared_as[0], (id(shared_as[0]), *shared_as[1:]), read)
 
     async def batch(self, batched: Batched, keys: Collection[Any]) -> Rows:
+        if self.shared is None:
+            return await read_batch(self.context.session_factory, batched, keys)
         read = functools.partial(read_batch, batched=batched, keys=keys)
-        if self.shared is not None:
-            return await self._shared(batched, (id(batched), frozenset(keys)), read)
-        return await read(self.context.session_factory)
+        return await self._shared(batched, (id(batched), frozenset(keys)), read)
 
     async def _shared(self, reader: object, key: tuple[Any, ...], read: Read) -> Rows:
         """One read for every execution of the event, as the event's shielded loaders read
