@@ -383,8 +383,17 @@ class ActivityFeed:
                     return
                 logger.warning("the activity listener lost its connection; reconnecting")
             except (OSError, asyncpg.PostgresError) as error:
+                if self._stopping:
+                    return
                 failures += 1
                 logger.warning("the activity listener cannot connect (%s); retrying", error)
+            except Exception:
+                if self._stopping:
+                    # `stop` ended the connection in the middle of a call: asyncpg raises
+                    # whatever its closed connection makes of it (an AttributeError, an
+                    # InterfaceError). Nothing failed.
+                    return
+                raise
             await asyncio.sleep(min(self.reconnect_delay * 2**failures, 5.0))
 
 

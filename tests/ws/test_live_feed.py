@@ -2,9 +2,11 @@
 subscribers, a bounded queue per subscriber, and a PostgreSQL listener that survives losing
 its connection."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,8 +15,9 @@ from sqlalchemy import text
 from club.enums import ActivityKind, Role
 from club.settings import Settings
 from db.activity import Subject, append_activity
+from db.engine import Database, create_write_session_factory
 from db.models import ActivityLogEntry, Organization
-from db.notifier import LiveEvent, Mailbox, SubscriberOverflow
+from db.notifier import ActivityFeed, LiveEvent, Mailbox, SubscriberOverflow
 from schema.ids import encode_id
 from tests.conftest import statements_on
 from tests.factories import add, build_club, country_ids, organization
@@ -314,3 +317,28 @@ async def test_private_fields_in_events_follow_each_subscribers_visibility(
     }
     for watcher in watchers.values():
         await watcher.close()
+
+
+async def test_a_stop_while_the_listener_starts_listening_fails_nothing(
+    engine: Any, session_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`stop` ends the listener's connection while its LISTEN is in flight (a server shut
+    down as it starts): asyncpg raises what its closed connection makes of the call, and
+    the listener's task ends quietly instead of failing with it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite's processes poll")
+    listening = asyncio.Event()
+    add_listener = asyncpg.Connection.add_listener
+
+    async def add_listener_slowly(self: asyncpg.Connection, *args: Any) -> None:
+        listening.set()
+        await asyncio.sleep(0.05)  # `stop` terminates the connection meanwhile
+        await add_listener(self, *args)
+
+    monkeypatch.setattr(asyncpg.Connection, "add_listener", add_listener_slowly)
+    database = Database(engine, session_factory, create_write_session_factory(engine))
+    feed = ActivityFeed(database, poll_interval=3600)
+    await feed.start()
+    await asyncio.wait_for(listening.wait(), 10)
+    await feed.stop()
+    assert [task.exception() for task in feed._tasks] == [None, None]
