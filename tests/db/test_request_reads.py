@@ -2,6 +2,7 @@
 concurrent users, no transaction, given back at the end."""
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -10,7 +11,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from db.engine import RequestFinished, RequestReads, invalidate_since, reads_without_transaction
+import db.engine
+from db.engine import (
+    RequestFinished,
+    RequestReads,
+    checkout,
+    create_engine,
+    invalidate_since,
+    reads_without_transaction,
+)
 from db.models import Country
 from tests.conftest import checked_out, wire_on
 
@@ -83,3 +92,66 @@ async def test_invalidate_since_replaces_the_connections_opened_before(
         await greenlet_spawn(again.close)
     assert (kept.connections, replaced.connections) == (0, 1)
     assert checked_out(engine) == 0
+
+
+async def test_an_idle_connection_is_taken_without_a_greenlet(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`checkout` takes a connection waiting idle in the pool without a greenlet; one it
+    must open, wait for, or replace (after the pool was invalidated), in a greenlet, as
+    SQLAlchemy's own `raw_connection` does, with the pool left as it should be."""
+    spawned: list[object] = []
+
+    async def counted(function: Any, *args: Any) -> Any:
+        spawned.append(function)
+        return await greenlet_spawn(function, *args)
+
+    monkeypatch.setattr(db.engine, "greenlet_spawn", counted)
+    pool_of_two = create_engine(engine.url.render_as_string(hide_password=False), pool_size=2)
+    try:
+        with wire_on(pool_of_two) as wire:
+            first = await checkout(pool_of_two)  # the pool is empty: it connects
+            driver = first.driver_connection
+            await greenlet_spawn(first.close)
+            again = await checkout(pool_of_two)  # the idle one
+            assert again.driver_connection is driver
+            assert (len(spawned), wire.connections) == (1, 1)
+
+            second = await checkout(pool_of_two)  # none idle: opens another
+            waiting = asyncio.create_task(checkout(pool_of_two))  # none idle, none to open
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not waiting.done()
+            await greenlet_spawn(again.close)
+            third = await waiting  # the one given back
+            assert third.driver_connection is driver
+            assert (len(spawned), wire.connections, checked_out(pool_of_two)) == (3, 2, 2)
+
+            # A dead connection invalidates the pool: each idle connection is replaced at its
+            # next checkout, in a greenlet; once both are, none takes one.
+            await greenlet_spawn(invalidate_since, pool_of_two, second, ConnectionError("gone"))
+            await greenlet_spawn(third.close)
+            replaced = await checkout(pool_of_two)  # the dead one's, opened anew
+            await greenlet_spawn(replaced.close)
+            recycled = await checkout(pool_of_two)  # the other, opened before the disconnect
+            assert recycled.driver_connection is not driver
+            await greenlet_spawn(recycled.close)
+            assert (len(spawned), wire.connections) == (5, 4)
+            for _ in range(3):
+                idle = await checkout(pool_of_two)
+                await greenlet_spawn(idle.close)
+            assert len(spawned) == 5
+
+            # A soft invalidation: that connection is replaced at its next checkout; until
+            # then, checkouts take a greenlet (the other idle one's, then its own).
+            soft = await checkout(pool_of_two)
+            soft.invalidate(soft=True)
+            await greenlet_spawn(soft.close)
+            for _ in range(3):
+                idle = await checkout(pool_of_two)
+                await greenlet_spawn(idle.close)
+            assert (len(spawned), wire.connections) == (7, 5)
+        assert checked_out(pool_of_two) == 0
+        assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
+    finally:
+        await pool_of_two.dispose()
