@@ -2,14 +2,14 @@
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary, WeakSet
 
-from sqlalchemy import Connection, Dialect, Engine, Executable, Result, event
+from sqlalchemy import Connection, Dialect, Executable, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection, QueuePool
+from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool, PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from club.settings import ASYNC_DRIVERS
@@ -66,7 +66,6 @@ def create_engine(
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         event.listen(engine.sync_engine, "begin", _begin_sqlite_transaction)
-    _IDLE_AS_THEY_ARE[engine.sync_engine.pool] = IdleAsTheyAre(engine.sync_engine)
     return engine
 
 
@@ -269,57 +268,36 @@ class RequestReads:
                     await greenlet_spawn(pooled.close)  # aiosqlite's rollback is awaited
 
 
-class IdleAsTheyAre:
-    """Whether SQLAlchemy hands the idle connections of an engine's pool out as they are,
-    with no I/O (no pre-ping: `create_engine`), for `checkout`. It does, but for a
-    connection it must replace first: one invalidated itself, or opened before a disconnect
-    invalidated the pool (`invalidate_since`), or soft-invalidated. Kept from the pool's
-    events: an invalidation makes every connection stale (a soft one, its own), and a
-    connection is good again once it is opened or handed out (replaced, or found not to
-    need it)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._known: WeakSet[ConnectionPoolEntry] = WeakSet()
-        self._stale: WeakSet[ConnectionPoolEntry] = WeakSet()
-        event.listen(engine, "connect", self._good)
-        event.listen(engine, "checkout", self._handed_out)
-        event.listen(engine, "invalidate", self._invalidated)
-        event.listen(engine, "soft_invalidate", self._soft_invalidated)
-
-    def all_good(self) -> bool:
-        return not self._stale
-
-    def _good(self, _dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        self._known.add(record)
-        self._stale.discard(record)
-
-    def _handed_out(self, _dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
-        self._stale.discard(record)
-
-    def _invalidated(self, _dbapi_connection: Any, _record: Any, _error: Any) -> None:
-        self._stale.update(self._known)
-
-    def _soft_invalidated(
-        self, _dbapi_connection: Any, record: ConnectionPoolEntry, _error: Any
-    ) -> None:
-        self._stale.add(record)
-
-
-# Per pool (an engine's `execution_options` copies share it); a pool `dispose` recreated has
-# none, and takes its connections in a greenlet.
-_IDLE_AS_THEY_ARE: WeakKeyDictionary[Pool, IdleAsTheyAre] = WeakKeyDictionary()
+def hands_out_as_is(pool: Pool) -> bool:
+    """Whether SQLAlchemy's checkout from `pool` now takes an idle connection and hands it out
+    as it is, awaiting nothing: a connection waits in the pool (else it would connect or
+    wait), and the one it would take (the queue's head) needs no replacing (as
+    `_ConnectionRecord.get_connection` decides: none if it was invalidated, opened before a
+    disconnect invalidated the pool, soft-invalidated, or older than `pool_recycle`) and no
+    pre-ping. SQLAlchemy 2.1's private names, as `invalidate_since` uses them; pinned by
+    tests/db/test_request_reads.py (on an upgrade, re-check them there)."""
+    if not isinstance(pool, AsyncAdaptedQueuePool) or pool._pre_ping:
+        return False
+    queue = pool._pool
+    idle = queue._queue._queue  # type: ignore[attr-defined]  # the asyncio queue's deque
+    if not idle:
+        return False
+    record = idle[-1] if queue.use_lifo else idle[0]  # what its get_nowait() takes
+    return not record._is_hard_or_soft_invalidated() and (
+        pool._recycle < 0 or time.time() - record.starttime <= pool._recycle
+    )
 
 
 async def checkout(engine: AsyncEngine) -> PoolProxiedConnection:
-    """A connection from the engine's pool. One idle in the pool that SQLAlchemy hands out
-    as it is (`IdleAsTheyAre`) is taken without a greenlet: `AsyncEngine.raw_connection`
-    spawns one for every checkout (about 10 µs, with a fresh 16 KiB frame stack mapped and
-    unmapped; docs/request-path.md). Anything else (no idle connection: it connects or
-    waits; one to replace) in a greenlet, as `raw_connection` does."""
+    """A connection from the engine's pool: in a greenlet, as `AsyncEngine.raw_connection`
+    takes one, where the checkout may await (it connects, waits for a connection, replaces
+    one, pings one); directly when it hands an idle connection out as it is
+    (`hands_out_as_is`). A greenlet for every request cost about 10 µs, and a fresh 16 KiB
+    frame stack mapped and unmapped (docs/request-path.md). (Trying directly and catching
+    SQLAlchemy's MissingGreenlet instead would leave asyncpg's `connect` coroutine unawaited,
+    a RuntimeWarning in the log.)"""
     sync_engine = engine.sync_engine
-    pool = sync_engine.pool
-    idle = _IDLE_AS_THEY_ARE.get(pool)
-    if idle is not None and idle.all_good() and isinstance(pool, QueuePool) and pool.checkedin():
+    if hands_out_as_is(sync_engine.pool):
         return sync_engine.raw_connection()
     return await greenlet_spawn(sync_engine.raw_connection)
 

@@ -3,6 +3,7 @@ concurrent users, no transaction, given back at the end."""
 
 import asyncio
 import logging
+import warnings
 from typing import Any
 
 import pytest
@@ -75,9 +76,10 @@ async def test_a_failed_read_starts_the_next_one_on_a_new_session(
 async def test_invalidate_since_replaces_the_connections_opened_before(
     engine: AsyncEngine, session_factory: Any
 ) -> None:
-    """db/engine.py's one use of SQLAlchemy's private API, `Pool._invalidate` (written
-    against SQLAlchemy 2.1.9): after a dead connection, the pool's idle connections, opened
-    before it, are replaced at their next checkout."""
+    """One of db/engine.py's two uses of SQLAlchemy's private API (written against
+    SQLAlchemy 2.1.9; the other, `hands_out_as_is`, is pinned below): `Pool._invalidate`.
+    After a dead connection, the pool's idle connections, opened before it, are replaced at
+    their next checkout."""
     assert sqlalchemy.__version__.startswith("2.1."), (
         f"SQLAlchemy {sqlalchemy.__version__}: re-check db/engine.py invalidate_since"
     )
@@ -98,8 +100,12 @@ async def test_an_idle_connection_is_taken_without_a_greenlet(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """`checkout` takes a connection waiting idle in the pool without a greenlet; one it
-    must open, wait for, or replace (after the pool was invalidated), in a greenlet, as
-    SQLAlchemy's own `raw_connection` does, with the pool left as it should be."""
+    must open, wait for, or replace (invalidated, opened before the pool was, soft-
+    invalidated, detached), in a greenlet, as SQLAlchemy's own `raw_connection` does, with
+    the pool left as it should be and nothing in the log."""
+    assert sqlalchemy.__version__.startswith("2.1."), (
+        f"SQLAlchemy {sqlalchemy.__version__}: re-check db/engine.py hands_out_as_is"
+    )
     spawned: list[object] = []
 
     async def counted(function: Any, *args: Any) -> Any:
@@ -109,7 +115,8 @@ async def test_an_idle_connection_is_taken_without_a_greenlet(
     monkeypatch.setattr(db.engine, "greenlet_spawn", counted)
     pool_of_two = create_engine(engine.url.render_as_string(hide_password=False), pool_size=2)
     try:
-        with wire_on(pool_of_two) as wire:
+        with warnings.catch_warnings(record=True) as warned, wire_on(pool_of_two) as wire:
+            warnings.simplefilter("always")
             first = await checkout(pool_of_two)  # the pool is empty: it connects
             driver = first.driver_connection
             await greenlet_spawn(first.close)
@@ -142,16 +149,45 @@ async def test_an_idle_connection_is_taken_without_a_greenlet(
                 await greenlet_spawn(idle.close)
             assert len(spawned) == 5
 
-            # A soft invalidation: that connection is replaced at its next checkout; until
-            # then, checkouts take a greenlet (the other idle one's, then its own).
+            # Soft-invalidated, or detached: that connection is replaced when it comes up.
             soft = await checkout(pool_of_two)
             soft.invalidate(soft=True)
             await greenlet_spawn(soft.close)
-            for _ in range(3):
+            detached = await checkout(pool_of_two)
+            detached.detach()  # the pool's entry goes back without a connection
+            await greenlet_spawn(detached.close)
+            for _ in range(4):
                 idle = await checkout(pool_of_two)
                 await greenlet_spawn(idle.close)
-            assert (len(spawned), wire.connections) == (7, 5)
+            assert (len(spawned), wire.connections) == (7, 6)
         assert checked_out(pool_of_two) == 0
+        assert not [str(warning.message) for warning in warned]
         assert not [record for record in caplog.records if record.levelno >= logging.WARNING]
     finally:
         await pool_of_two.dispose()
+
+
+@pytest.mark.parametrize("option", [{"pool_pre_ping": True}, {"pool_recycle": 0}])
+async def test_a_pool_that_pings_or_recycles_checks_out_in_a_greenlet(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, option: dict[str, Any]
+) -> None:
+    """With a pre-ping, or connections older than `pool_recycle` (0 s: all), every checkout
+    may await: `checkout` takes them all in a greenlet."""
+    spawned: list[object] = []
+
+    async def counted(function: Any, *args: Any) -> Any:
+        spawned.append(function)
+        return await greenlet_spawn(function, *args)
+
+    monkeypatch.setattr(db.engine, "greenlet_spawn", counted)
+    pinging = create_engine(engine.url.render_as_string(hide_password=False), **option)
+    try:
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                pooled = await checkout(pinging)
+                await greenlet_spawn(pooled.close)
+        assert len(spawned) == 3
+        assert not [str(warning.message) for warning in warned]
+    finally:
+        await pinging.dispose()
