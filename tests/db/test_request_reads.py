@@ -96,8 +96,21 @@ async def test_invalidate_since_replaces_the_connections_opened_before(
     assert checked_out(engine) == 0
 
 
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The functions db/engine.py runs in a greenlet, in order, from now on."""
+    spawned: list[object] = []
+
+    async def counted(function: Any, *args: Any) -> Any:
+        spawned.append(function)
+        return await greenlet_spawn(function, *args)
+
+    monkeypatch.setattr(db.engine, "greenlet_spawn", counted)
+    return spawned
+
+
 async def test_an_idle_connection_is_taken_without_a_greenlet(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    engine: AsyncEngine, spawned: list[object], caplog: pytest.LogCaptureFixture
 ) -> None:
     """`checkout` takes a connection waiting idle in the pool without a greenlet; one it
     must open, wait for, or replace (invalidated, opened before the pool was, soft-
@@ -106,13 +119,6 @@ async def test_an_idle_connection_is_taken_without_a_greenlet(
     assert sqlalchemy.__version__.startswith("2.1."), (
         f"SQLAlchemy {sqlalchemy.__version__}: re-check db/engine.py hands_out_as_is"
     )
-    spawned: list[object] = []
-
-    async def counted(function: Any, *args: Any) -> Any:
-        spawned.append(function)
-        return await greenlet_spawn(function, *args)
-
-    monkeypatch.setattr(db.engine, "greenlet_spawn", counted)
     pool_of_two = create_engine(engine.url.render_as_string(hide_password=False), pool_size=2)
     try:
         with warnings.catch_warnings(record=True) as warned, wire_on(pool_of_two) as wire:
@@ -169,17 +175,10 @@ async def test_an_idle_connection_is_taken_without_a_greenlet(
 
 @pytest.mark.parametrize("option", [{"pool_pre_ping": True}, {"pool_recycle": 0}])
 async def test_a_pool_that_pings_or_recycles_checks_out_in_a_greenlet(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, option: dict[str, Any]
+    engine: AsyncEngine, spawned: list[object], option: dict[str, Any]
 ) -> None:
     """With a pre-ping, or connections older than `pool_recycle` (0 s: all), every checkout
     may await: `checkout` takes them all in a greenlet."""
-    spawned: list[object] = []
-
-    async def counted(function: Any, *args: Any) -> Any:
-        spawned.append(function)
-        return await greenlet_spawn(function, *args)
-
-    monkeypatch.setattr(db.engine, "greenlet_spawn", counted)
     pinging = create_engine(engine.url.render_as_string(hide_password=False), **option)
     try:
         with warnings.catch_warnings(record=True) as warned:
