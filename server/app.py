@@ -105,7 +105,7 @@ from server.guard import (
     refusal_body,
     refusal_for,
 )
-from server.logs import REQUEST_ID, configure_logging
+from server.logs import REQUEST_ID, configure_logging, log_request
 from server.media import (
     GRAPHQL_RESPONSE_JSON,
     RESPONSE,
@@ -122,7 +122,6 @@ from server.websockets import (
     CONNECTION_SEND,
     GraphQLTransportWSHandler,
     LegacyGraphQLWSHandler,
-    log_operation,
     single_result,
     well_formed,
 )
@@ -1116,8 +1115,12 @@ class ClubJusticeGraphQL(ViewHooks[Context, None]):
             )
         finally:
             await reads.release(finished=True)
-            log_operation(
+            # Its line in the access log, as an HTTP request's, with `WS` and no status.
+            log_request(
                 request_id,
+                "WS",
+                "/graphql",
+                None,
                 began,
                 principal,
                 state.operation or self._named(request_data),

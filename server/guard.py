@@ -11,7 +11,6 @@ image): it runs only if it cannot be simple, i.e. it has a JSON body or carries 
 PREFLIGHT_HEADERS (Apollo Server's rule). docs/security.md explains what that still guards.
 """
 
-import logging
 import os
 import re
 import time
@@ -26,12 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from club.errors import HTTPRejection
 from club.metrics import Metrics
-from resolvers.context import RequestState, start_request_state
-from server.logs import REQUEST_ID
+from resolvers.context import start_request_state
+from server.logs import REQUEST_ID, log_request
 from server.media import DEFAULT, GRAPHQL_RESPONSE_JSON, RESPONSE, Negotiated, negotiate
 from server.pages import SECURITY_HEADERS
-
-access_log = logging.getLogger("clubjustice.access")
 
 PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
@@ -157,33 +154,6 @@ def is_graphiql_page(scope: Scope, headers: Headers) -> bool:
     return "query" not in parameters and "extensions" not in parameters
 
 
-def log_access(
-    scope: Scope, state: RequestState, status: int, began: float, *, disconnected: bool
-) -> None:
-    """A request's line in the access log: method, path, status, duration, the caller's role
-    and the operation's type and name (`-` where there is none)."""
-    principal = state.principal
-    operation_name, operation_type = state.operation or (None, None)
-    # One reading of each field, for the text line and for its JSON keys alike.
-    fields: dict[str, Any] = {
-        "method": scope["method"],
-        "path": scope["path"],
-        "status": status,
-        "duration_ms": round((time.perf_counter() - began) * 1000, 2),
-        "role": principal.role.value if principal else None,
-        "operation_type": operation_type,
-        "operation_name": operation_name,
-    }
-    line = [value if value is not None else "-" for value in fields.values()]
-    if disconnected:
-        fields["client_disconnected"] = True
-    access_log.info(
-        "%s %s %s %.1f ms %s %s %s" + (" (client disconnected)" if disconnected else ""),
-        *line,
-        extra={"request_id": state.request_id, **fields},
-    )
-
-
 class GuardTransport:
     """Also logs one line per request (`clubjustice.access`): method, status, duration,
     the caller's role and the operation's name and type."""
@@ -252,10 +222,16 @@ class GuardTransport:
             # access line says so; no traceback, no error.
             disconnected = True
         finally:
-            # The line's fields are gathered only for a line that is written (not at the
-            # WARNING level, say: about 4 µs of every request's CPU otherwise).
-            if access_log.isEnabledFor(logging.INFO):
-                log_access(scope, state, status, began, disconnected=disconnected)
+            log_request(
+                request_id,
+                scope["method"],
+                scope["path"],
+                status,
+                began,
+                state.principal,
+                state.operation or (None, None),
+                disconnected=disconnected,
+            )
             RESPONSE.reset(reset_response)
             REQUEST_ID.reset(reset)
 

@@ -12,8 +12,6 @@ checks that shape.
 
 import asyncio
 import contextlib
-import logging
-import time
 from collections.abc import AsyncGenerator, Coroutine, Iterable
 from contextvars import ContextVar
 from datetime import timedelta
@@ -34,8 +32,6 @@ from schema.strawberry_private import (
     OperationType,
     TransportWSOperation,
 )
-
-access_log = logging.getLogger("clubjustice.access")
 
 # The `extensions` of the message that started an operation (a persisted query's hash):
 # strawberry's handlers drop them. Set around `handle_subscribe` / `handle_start`, whose
@@ -148,31 +144,6 @@ def well_formed(request_data: GraphQLRequestData) -> bool:
 async def single_result(result: ExecutionResult) -> AsyncGenerator[ExecutionResult, None]:
     """One result as a stream: one `next` (or an `error`), then `complete`."""
     yield result
-
-
-def log_operation(
-    request_id: str,
-    began: float,
-    principal: Any,
-    operation: tuple[str | None, str | None],
-) -> None:
-    """A query's or mutation's line in the access log, as an HTTP request's
-    (server/guard.py), with `WS` for its method and no status."""
-    operation_name, operation_type = operation
-    fields: dict[str, Any] = {
-        "method": "WS",
-        "path": "/graphql",
-        "status": None,
-        "duration_ms": round((time.perf_counter() - began) * 1000, 2),
-        "role": principal.role.value if principal is not None else None,
-        "operation_type": operation_type,
-        "operation_name": operation_name,
-    }
-    access_log.info(
-        "%s %s %s %.1f ms %s %s %s",
-        *(value if value is not None else "-" for value in fields.values()),
-        extra={"request_id": request_id, **fields},
-    )
 
 
 def subscription_limit_error(limit: int) -> GraphQLFormattedError:
